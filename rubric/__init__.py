@@ -1,0 +1,45 @@
+"""The official assessment form as data, and the rules that score a station against it.
+
+Pure Python: imports neither flask nor sqlalchemy, so the web app, scripts and tests
+can all use it.
+"""
+
+from .derive import derive_outcome, resolve_outcome
+from .errors import RubricError, ScoringError
+from .loader import load_rubric
+from .model import (
+    NOT_APPLICABLE,
+    Category,
+    Derivation,
+    Group,
+    InputSpec,
+    Item,
+    Outcome,
+    Rubric,
+)
+from .registry import RubricRegistry, default_registry
+from .scoring import CategoryScore, Deduction, Finding, ItemScore, Scorecard, score
+
+__all__ = [
+    "NOT_APPLICABLE",
+    "Category",
+    "CategoryScore",
+    "Deduction",
+    "Derivation",
+    "Finding",
+    "Group",
+    "InputSpec",
+    "Item",
+    "ItemScore",
+    "Outcome",
+    "Rubric",
+    "RubricError",
+    "RubricRegistry",
+    "Scorecard",
+    "ScoringError",
+    "default_registry",
+    "derive_outcome",
+    "load_rubric",
+    "resolve_outcome",
+    "score",
+]

@@ -1,0 +1,138 @@
+"""From what an assessor enters to the outcome the form's standard gives."""
+
+from collections.abc import Mapping
+
+from .errors import ScoringError
+from .model import ERROR_RATE, NOT_APPLICABLE, PROBLEM_COUNT, InputSpec, Item
+
+
+def derive_outcome(item: Item, inputs: Mapping) -> tuple[str, dict]:
+    """Return the outcome key the counted inputs give, and a reason the UI can show."""
+    if item.derive is None:
+        raise ScoringError(
+            "inputs_not_accepted",
+            f"Item {item.id} takes no counted inputs; choose its outcome directly.",
+            item=item.id,
+        )
+    values = _read_inputs(item, inputs)
+    return _DERIVERS[item.derive.kind](item, values)
+
+
+def resolve_outcome(item: Item, outcome: str | None, inputs: Mapping | None, note: str) -> str:
+    """Accept an assessor's result for one item and return its outcome key.
+
+    Counted inputs decide the outcome. An assessor who disagrees with them chooses
+    the outcome directly, without inputs, and says why in the note.
+    """
+    if outcome and item.outcome(outcome) is None:
+        raise ScoringError(
+            "unknown_outcome",
+            f"Item {item.id} has no outcome {outcome!r}.",
+            item=item.id,
+            outcome=outcome,
+        )
+    if inputs:
+        derived, _ = derive_outcome(item, inputs)
+        if outcome and outcome != derived:
+            raise ScoringError(
+                "outcome_mismatch",
+                f"The inputs give outcome {derived!r} for item {item.id}, not {outcome!r}; "
+                "to record a different outcome, choose it without inputs and write a note.",
+                item=item.id,
+                outcome=outcome,
+                derived=derived,
+            )
+        outcome = derived
+    if not outcome:
+        raise ScoringError("outcome_required", f"Choose an outcome for item {item.id}.", item=item.id)
+    if outcome == NOT_APPLICABLE and not (note or "").strip():
+        raise ScoringError(
+            "reason_required",
+            f"Say in the note why item {item.id} does not apply.",
+            item=item.id,
+        )
+    return outcome
+
+
+def _read_inputs(item: Item, inputs: Mapping) -> dict:
+    specs = {spec.name: spec for spec in item.inputs}
+    for name in inputs:
+        if name not in specs:
+            raise ScoringError(
+                "unknown_input",
+                f"Item {item.id} takes no input {name!r}; it takes {', '.join(specs)}.",
+                item=item.id,
+                input=name,
+                accepted=tuple(specs),
+            )
+    return {name: _read_input(item, spec, inputs.get(name)) for name, spec in specs.items()}
+
+
+def _read_input(item: Item, spec: InputSpec, value: object) -> object:
+    if value is None:
+        if spec.required:
+            raise _invalid_input(item, spec, value, "is required")
+        return spec.default
+    if spec.type == "bool":
+        if not isinstance(value, bool):
+            raise _invalid_input(item, spec, value, "must be true or false")
+        return value
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise _invalid_input(item, spec, value, "must be a whole number")
+    if value < 0:
+        raise _invalid_input(item, spec, value, "must not be negative")
+    return value
+
+
+def _invalid_input(item: Item, spec: InputSpec, value: object, problem: str) -> ScoringError:
+    return ScoringError(
+        "invalid_input",
+        f"Input {spec.name!r} for item {item.id} {problem}" + ("." if value is None else f"; got {value!r}."),
+        item=item.id,
+        input=spec.name,
+        value=value,
+        minimum=spec.minimum,
+    )
+
+
+def _derive_from_problems(item: Item, values: dict) -> tuple[str, dict]:
+    derive = item.derive
+    problems = values["problems"]
+    reason: dict = {"problems": problems}
+    if "serious" in values:
+        reason["serious"] = values["serious"]
+        if values["serious"]:
+            return derive.serious_outcome, reason
+    band = next((band for band in derive.bands if problems <= band.max), None)
+    return (band.outcome if band else derive.otherwise), reason
+
+
+def _derive_from_error_rate(item: Item, values: dict) -> tuple[str, dict]:
+    derive = item.derive
+    checked = values["papers_checked"]
+    with_errors = values["papers_with_errors"]
+    if checked == 0:
+        raise ScoringError(
+            "papers_checked_zero",
+            f"Item {item.id} needs at least one paper checked to give an error rate.",
+            item=item.id,
+        )
+    if with_errors > checked:
+        raise ScoringError(
+            "errors_exceed_checked",
+            f"Item {item.id}: {with_errors} papers with errors is more than the {checked} papers checked.",
+            item=item.id,
+            papers_checked=checked,
+            papers_with_errors=with_errors,
+        )
+    below_threshold = with_errors * 100 < derive.threshold_percent * checked
+    reason = {
+        "papers_checked": checked,
+        "papers_with_errors": with_errors,
+        "error_rate_percent": round(with_errors * 100 / checked, 2),
+        "threshold_percent": derive.threshold_percent,
+    }
+    return (derive.below if below_threshold else derive.otherwise), reason
+
+
+_DERIVERS = {PROBLEM_COUNT: _derive_from_problems, ERROR_RATE: _derive_from_error_rate}

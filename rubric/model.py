@@ -1,0 +1,142 @@
+"""The form as immutable values: rubric, category, group, item and outcome."""
+
+from dataclasses import dataclass
+from functools import cached_property
+
+NOT_APPLICABLE = "not_applicable"
+NOT_APPLICABLE_LABEL = "不适用"
+
+PROBLEM_COUNT = "problem_count"
+ERROR_RATE = "error_rate"
+DERIVATION_KINDS = (PROBLEM_COUNT, ERROR_RATE)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    key: str
+    label: str
+    points: int
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """One value an assessor may enter instead of picking an outcome.
+
+    `minimum` is the smallest value accepted (for input widgets); `default` is None
+    when the input is required.
+    """
+
+    name: str
+    type: str
+    minimum: int | None = None
+    default: object = None
+
+    @property
+    def required(self) -> bool:
+        return self.default is None
+
+
+@dataclass(frozen=True)
+class Band:
+    """Up to `max` problems (inclusive) give `outcome`."""
+
+    max: int
+    outcome: str
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """How counted inputs map onto an outcome key; which fields matter depends on kind."""
+
+    kind: str
+    otherwise: str
+    bands: tuple[Band, ...] = ()
+    serious_outcome: str | None = None
+    threshold_percent: int | None = None
+    below: str | None = None
+
+    @property
+    def inputs(self) -> tuple[InputSpec, ...]:
+        if self.kind == PROBLEM_COUNT:
+            problems = (InputSpec("problems", "int", 0),)
+            if self.serious_outcome is None:
+                return problems
+            return problems + (InputSpec("serious", "bool", None, False),)
+        if self.kind == ERROR_RATE:
+            return (
+                InputSpec("papers_checked", "int", 1),
+                InputSpec("papers_with_errors", "int", 0),
+            )
+        return ()
+
+    @property
+    def outcome_keys(self) -> tuple[str, ...]:
+        """Every outcome key this derivation can produce."""
+        keys = [band.outcome for band in self.bands]
+        keys += [key for key in (self.serious_outcome, self.below) if key is not None]
+        return tuple(keys) + (self.otherwise,)
+
+
+@dataclass(frozen=True)
+class Group:
+    code: str
+    title: str
+    table: str
+    category_code: str
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str
+    code: str
+    text: str
+    points: int
+    method: str
+    outcomes: tuple[Outcome, ...]
+    derive: Derivation | None
+    not_applicable_points: int
+    category_code: str
+    group: Group
+
+    @property
+    def full_points(self) -> int:
+        return self.points
+
+    @property
+    def inputs(self) -> tuple[InputSpec, ...]:
+        return self.derive.inputs if self.derive else ()
+
+    def outcome(self, key: str) -> Outcome | None:
+        return next((outcome for outcome in self.outcomes if outcome.key == key), None)
+
+
+@dataclass(frozen=True)
+class Category:
+    code: str
+    title: str
+    points: int
+    groups: tuple[Group, ...]
+    items: tuple[Item, ...]
+
+
+@dataclass(frozen=True)
+class Rubric:
+    id: str
+    version: str
+    title: str
+    total_points: int
+    categories: tuple[Category, ...]
+
+    @cached_property
+    def items(self) -> tuple[Item, ...]:
+        return tuple(item for category in self.categories for item in category.items)
+
+    @cached_property
+    def _items_by_id(self) -> dict[str, Item]:
+        return {item.id: item for item in self.items}
+
+    def item(self, item_id: str) -> Item | None:
+        return self._items_by_id.get(item_id)
+
+    def category(self, code: str) -> Category | None:
+        return next((c for c in self.categories if c.code == code), None)

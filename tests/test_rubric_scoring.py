@@ -1,0 +1,316 @@
+from pathlib import Path
+
+import pytest
+
+from rubric import (
+    NOT_APPLICABLE,
+    Finding,
+    ScoringError,
+    default_registry,
+    derive_outcome,
+    load_rubric,
+    resolve_outcome,
+    score,
+)
+
+FORM = default_registry().get("station-quality", "1")
+FORM_PATH = Path(__file__).resolve().parents[1] / "rubric" / "forms" / "station-quality-1.toml"
+BINARY_ITEM_IDS = [
+    item.id
+    for item in FORM.items
+    if item.derive is None and [o.key for o in item.outcomes] == ["full", "zero", NOT_APPLICABLE]
+]
+
+
+def item(item_id):
+    return FORM.item(item_id)
+
+
+def points_for(item_id, inputs):
+    key, _ = derive_outcome(item(item_id), inputs)
+    return item(item_id).outcome(key).points
+
+
+def all_full():
+    return [Finding(i.id, "full") for i in FORM.items]
+
+
+def replaced(findings, *changes):
+    by_id = {change.item_id: change for change in changes}
+    return [by_id.get(finding.item_id, finding) for finding in findings]
+
+
+def error_code(call):
+    with pytest.raises(ScoringError) as raised:
+        call()
+    return raised.value.code
+
+
+def test_most_items_are_binary():
+    assert len(BINARY_ITEM_IDS) == 55
+
+
+@pytest.mark.parametrize("item_id", BINARY_ITEM_IDS)
+def test_binary_item_gives_all_or_nothing(item_id):
+    assert score(FORM, [Finding(item_id, "full")]).items[item_id].points == item(item_id).points
+    assert score(FORM, [Finding(item_id, "zero")]).items[item_id].points == 0
+
+
+@pytest.mark.parametrize("item_id", BINARY_ITEM_IDS)
+def test_binary_item_takes_no_counted_inputs(item_id):
+    with pytest.raises(ScoringError) as raised:
+        resolve_outcome(item(item_id), None, {"problems": 0}, "")
+    assert raised.value.code == "inputs_not_accepted"
+
+
+@pytest.mark.parametrize(("problems", "points"), [(0, 3), (1, 2), (2, 1), (3, 0), (4, 0)])
+def test_equipment_loses_a_point_per_problem_and_all_from_three(problems, points):
+    assert points_for("4.1.1", {"problems": problems}) == points
+
+
+def test_problem_count_reason_shows_the_count():
+    assert derive_outcome(item("4.1.1"), {"problems": 2}) == ("minus_2", {"problems": 2})
+
+
+@pytest.mark.parametrize(("problems", "points"), [(0, 2), (1, 1), (2, 1), (3, 0), (4, 0)])
+def test_venue_keeps_one_point_for_up_to_two_general_problems(problems, points):
+    assert points_for("5.1.1", {"problems": problems}) == points
+
+
+@pytest.mark.parametrize("problems", [0, 1, 2])
+def test_venue_serious_problem_gives_zero_whatever_the_count(problems):
+    key, reason = derive_outcome(item("5.1.1"), {"problems": problems, "serious": True})
+    assert key == "zero"
+    assert reason == {"problems": problems, "serious": True}
+
+
+def test_venue_serious_defaults_to_false():
+    assert derive_outcome(item("5.1.1"), {"problems": 1}) == ("partial", {"problems": 1, "serious": False})
+
+
+@pytest.mark.parametrize(
+    ("checked", "with_errors", "points"),
+    [(40, 0, 1), (40, 1, 1), (100, 3, 0), (100, 4, 0), (1, 1, 0), (1, 0, 1), (34, 1, 1), (33, 1, 0)],
+)
+def test_marking_error_rate_earns_the_point_only_below_three_percent(checked, with_errors, points):
+    inputs = {"papers_checked": checked, "papers_with_errors": with_errors}
+    assert points_for("6.5.1", inputs) == points
+
+
+def test_error_rate_reason_shows_rate_and_threshold():
+    _, reason = derive_outcome(item("6.5.1"), {"papers_checked": 40, "papers_with_errors": 1})
+    assert reason == {
+        "papers_checked": 40,
+        "papers_with_errors": 1,
+        "error_rate_percent": 2.5,
+        "threshold_percent": 3,
+    }
+
+
+def test_error_rate_needs_papers_checked():
+    inputs = {"papers_checked": 0, "papers_with_errors": 0}
+    assert error_code(lambda: derive_outcome(item("6.5.1"), inputs)) == "papers_checked_zero"
+
+
+def test_error_rate_refuses_more_errors_than_papers():
+    inputs = {"papers_checked": 10, "papers_with_errors": 11}
+    with pytest.raises(ScoringError) as raised:
+        derive_outcome(item("6.5.1"), inputs)
+    assert raised.value.code == "errors_exceed_checked"
+    assert raised.value.params == {"item": "6.5.1", "papers_checked": 10, "papers_with_errors": 11}
+    assert "11" in raised.value.message
+
+
+@pytest.mark.parametrize(
+    ("item_id", "inputs", "code"),
+    [
+        ("4.1.1", {"problems": True}, "invalid_input"),
+        ("4.1.1", {"problems": "2"}, "invalid_input"),
+        ("4.1.1", {"problems": 1.0}, "invalid_input"),
+        ("4.1.1", {"problems": -1}, "invalid_input"),
+        ("4.1.1", {}, "invalid_input"),
+        ("5.1.1", {"problems": 1, "serious": 1}, "invalid_input"),
+        ("5.1.1", {"serious": False}, "invalid_input"),
+        ("6.5.1", {"papers_checked": True, "papers_with_errors": 0}, "invalid_input"),
+        ("6.5.1", {"papers_checked": 10, "papers_with_errors": -1}, "invalid_input"),
+        ("6.5.1", {"papers_checked": 10}, "invalid_input"),
+        ("4.1.1", {"problem": 1}, "unknown_input"),
+        ("4.1.1", {"problems": 1, "serious": True}, "unknown_input"),
+        ("1.1.1", {"problems": 0}, "inputs_not_accepted"),
+    ],
+)
+def test_derive_refuses_inputs_the_item_does_not_accept(item_id, inputs, code):
+    assert error_code(lambda: derive_outcome(item(item_id), inputs)) == code
+
+
+def test_invalid_input_error_names_the_input():
+    with pytest.raises(ScoringError) as raised:
+        derive_outcome(item("4.1.1"), {"problems": True})
+    assert raised.value.params["input"] == "problems"
+    assert "problems" in raised.value.message
+
+
+@pytest.mark.parametrize(("key", "points"), [("full", 3), ("minus_1", 2), ("minus_2", 1), ("zero", 0)])
+def test_notice_tiers_leave_one_or_two_points_off_to_the_assessor(key, points):
+    assert resolve_outcome(item("6.1.1"), key, None, "") == key
+    assert score(FORM, [Finding("6.1.1", key)]).items["6.1.1"].points == points
+
+
+@pytest.mark.parametrize(
+    ("item_id", "key", "points"),
+    [
+        ("5.2.1", "full", 2),
+        ("5.2.1", "partial", 1),
+        ("5.2.1", "zero", 0),
+        ("9.1.2", "full", 5),
+        ("9.1.2", "partial", 2),
+        ("9.1.2", "zero", 0),
+    ],
+)
+def test_judged_tiers_give_their_printed_points(item_id, key, points):
+    assert score(FORM, [Finding(item_id, key)]).items[item_id].points == points
+
+
+def test_counted_inputs_decide_the_outcome():
+    assert resolve_outcome(item("4.1.1"), None, {"problems": 1}, "") == "minus_1"
+
+
+def test_explicit_outcome_agreeing_with_inputs_is_accepted():
+    assert resolve_outcome(item("4.1.1"), "minus_1", {"problems": 1}, "") == "minus_1"
+
+
+def test_explicit_outcome_disagreeing_with_inputs_is_a_mismatch():
+    with pytest.raises(ScoringError) as raised:
+        resolve_outcome(item("4.1.1"), "full", {"problems": 1}, "minor")
+    assert raised.value.code == "outcome_mismatch"
+    assert raised.value.params == {"item": "4.1.1", "outcome": "full", "derived": "minus_1"}
+
+
+def test_assessor_who_disagrees_chooses_the_outcome_without_inputs():
+    assert resolve_outcome(item("6.5.1"), "full", None, "3/100 but the one error was trivial") == "full"
+
+
+@pytest.mark.parametrize("inputs", [None, {}])
+def test_outcome_is_required_without_inputs(inputs):
+    assert error_code(lambda: resolve_outcome(item("1.1.1"), None, inputs, "")) == "outcome_required"
+    assert error_code(lambda: resolve_outcome(item("1.1.1"), "", inputs, "")) == "outcome_required"
+
+
+def test_unknown_outcome_is_refused():
+    assert error_code(lambda: resolve_outcome(item("1.1.1"), "partial", None, "")) == "unknown_outcome"
+
+
+@pytest.mark.parametrize("note", ["", "   ", None])
+def test_not_applicable_needs_a_written_reason(note):
+    with pytest.raises(ScoringError) as raised:
+        resolve_outcome(item("6.3.2"), NOT_APPLICABLE, None, note)
+    assert raised.value.code == "reason_required"
+
+
+def test_not_applicable_with_a_reason_is_accepted():
+    note = "本所（站）鉴定职业均有国家题库"
+    assert resolve_outcome(item("6.3.2"), NOT_APPLICABLE, None, note) == NOT_APPLICABLE
+
+
+def test_not_applicable_keeps_full_points_and_is_no_deduction():
+    findings = replaced(all_full(), Finding("6.3.2", NOT_APPLICABLE, note="均有国家题库"))
+    scorecard = score(FORM, findings)
+    assert scorecard.items["6.3.2"].points == 3
+    assert scorecard.items["6.3.2"].deduction == 0
+    assert scorecard.total == 100
+    assert scorecard.deductions == ()
+    assert scorecard.missing_notes == ()
+
+
+def test_all_full_scores_100_with_every_category_full():
+    scorecard = score(FORM, all_full())
+    assert (scorecard.total, scorecard.max_total) == (100, 100)
+    assert [c.score for c in scorecard.categories] == [11, 14, 14, 5, 5, 32, 2, 7, 10]
+    assert all(c.score == c.points and c.deductions_points == 0 for c in scorecard.categories)
+    assert scorecard.deductions == ()
+    assert scorecard.unscored == ()
+    assert scorecard.is_complete
+
+
+def test_category_subtotal_counts_scored_items_and_deductions():
+    findings = [Finding("4.1.1", "minus_1", {"problems": 1}), Finding("4.2.1", "zero", note="台帐不清")]
+    equipment = score(FORM, findings).categories[3]
+    assert equipment.category.code == "4"
+    assert (equipment.score, equipment.points) == (2, 5)
+    assert (equipment.scored, equipment.total_items) == (2, 2)
+    assert equipment.deductions_points == 3
+
+
+def test_category_subtotal_of_a_partly_scored_category():
+    posts = score(FORM, [Finding("1.1.1", "full"), Finding("1.5.2", "zero", note="无证书")]).categories[0]
+    assert (posts.score, posts.scored, posts.total_items, posts.deductions_points) == (2, 2, 7, 1)
+
+
+def test_deductions_list_points_lost_in_form_order():
+    findings = replaced(
+        all_full(),
+        Finding("9.1.2", "partial", note="落实不力"),
+        Finding("4.1.1", "minus_2", {"problems": 2}, note="两台设备故障"),
+        Finding("1.1.1", "zero", note="职责不清"),
+    )
+    scorecard = score(FORM, reversed(findings))
+    assert [(d.item.id, d.outcome.key, d.points_lost, d.note) for d in scorecard.deductions] == [
+        ("1.1.1", "zero", 2, "职责不清"),
+        ("4.1.1", "minus_2", 2, "两台设备故障"),
+        ("9.1.2", "partial", 3, "落实不力"),
+    ]
+    assert scorecard.total == 93
+
+
+def test_not_applicable_below_full_points_is_a_deduction(tmp_path):
+    method_line = 'method = "抽查有关职业（工种）试卷。发现问题不得分。"'
+    form_text = FORM_PATH.read_text(encoding="utf-8")
+    assert form_text.count(method_line) == 1
+    path = tmp_path / "form.toml"
+    form_text = form_text.replace(method_line, method_line + "\nnot_applicable_points = 1")
+    path.write_text(form_text, encoding="utf-8")
+
+    scorecard = score(load_rubric(path), [Finding("6.3.2", NOT_APPLICABLE, note="")])
+    assert [(d.item.id, d.points_lost) for d in scorecard.deductions] == [("6.3.2", 2)]
+
+
+def test_items_without_a_finding_are_unscored_in_form_order():
+    findings = [f for f in all_full() if f.item_id not in {"9.2.1", "2.1.6", "6.2.3"}]
+    scorecard = score(FORM, findings)
+    assert scorecard.unscored == ("2.1.6", "6.2.3", "9.2.1")
+    assert not scorecard.is_complete
+    assert scorecard.total == 100 - 1 - 2 - 2
+
+
+def test_no_findings_leaves_everything_unscored():
+    scorecard = score(FORM, [])
+    assert len(scorecard.unscored) == 61
+    assert scorecard.total == 0
+    assert scorecard.items == {}
+
+
+def test_deductions_and_not_applicable_without_notes_are_listed():
+    findings = replaced(
+        all_full(),
+        Finding("3.3.1", "zero", note="  "),
+        Finding("1.2.1", "zero"),
+        Finding("6.3.2", NOT_APPLICABLE),
+        Finding("7.1.1", "zero", note="上报延迟"),
+    )
+    assert score(FORM, findings).missing_notes == ("1.2.1", "3.3.1", "6.3.2")
+
+
+def test_findings_for_unknown_items_are_refused():
+    assert error_code(lambda: score(FORM, [Finding("10.1.1", "full")])) == "unknown_item"
+
+
+def test_findings_with_unknown_outcomes_are_refused():
+    with pytest.raises(ScoringError) as raised:
+        score(FORM, [Finding("1.1.1", "minus_1")])
+    assert raised.value.code == "unknown_outcome"
+    assert raised.value.params == {"item": "1.1.1", "outcome": "minus_1"}
+
+
+def test_two_findings_for_one_item_are_refused():
+    findings = [Finding("1.1.1", "full"), Finding("1.1.1", "zero")]
+    assert error_code(lambda: score(FORM, findings)) == "duplicate_finding"
