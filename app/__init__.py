@@ -1,0 +1,46 @@
+"""The Flask application factory."""
+
+from pathlib import Path
+
+from flask import Flask
+
+from app import cli, errors, i18n, rubrics, security
+from app.config import INSTANCE_DIR, Config
+from app.extensions import babel, csrf, db, login_manager, migrate
+
+
+def create_app(config_class: type = Config, **overrides) -> Flask:
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR))
+    app.config.from_object(config_class)
+    app.config.update(overrides)
+    Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
+    register_extensions(app)
+    register_blueprints(app)
+    errors.register(app)
+    security.register(app)
+    cli.register(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    i18n.register(app)
+    rubrics.register(app)
+    with app.app_context():
+        security.enable_sqlite_wal(db.engine)
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.api import bp as api_bp
+    from app.assess import bp as assess_bp
+    from app.auth import bp as auth_bp
+    from app.station import bp as station_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(assess_bp)
+    app.register_blueprint(station_bp)
+    app.register_blueprint(api_bp, url_prefix="/api")

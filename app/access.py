@@ -1,0 +1,42 @@
+"""Who may see and change what. Something that exists but is not yours is answered 404."""
+
+from functools import wraps
+
+from flask import abort
+from flask_login import current_user, login_required
+
+from app.extensions import db
+from app.models import Assessment
+
+
+def viewable_assessment(assessment_id: int) -> Assessment:
+    assessment = db.session.get(Assessment, assessment_id)
+    if assessment is None or not current_user.can_view(assessment):
+        abort(404)
+    return assessment
+
+
+def assessor_required(view):
+    """Only assessors and admins score; others are refused with 403."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not current_user.can_assess:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def staff_required(view):
+    """Pages for a station's own staff; others are refused with 403."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if current_user.role != "staff":
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped

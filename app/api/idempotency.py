@@ -1,0 +1,63 @@
+"""A client's mutation_id makes a write safe to retry: the same mutation is applied once."""
+
+import hashlib
+import json
+import uuid
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+
+from app.errors import Refused
+from app.extensions import db
+from app.models import Mutation
+
+
+def parse_mutation_id(value) -> str | None:
+    if value is None:
+        return None
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        raise Refused(422, _l("mutation_id must be a UUID.")) from None
+
+
+def fingerprint(path: str, payload: dict) -> str:
+    body = json.dumps({"path": path, "payload": payload}, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def apply_once(mutation_id: str | None, user, print_: str, apply):
+    """Run apply() -> (body, status) once per mutation_id and answer a retry with the stored reply.
+
+    The mutation row commits in the same transaction as the change, so a change is never
+    applied without its row nor the row stored without its change.
+    """
+    if mutation_id is None:
+        body, status = apply()
+        db.session.commit()
+        return body, status
+    stored = _stored(mutation_id, print_)
+    if stored is not None:
+        return stored
+    body, status = apply()
+    db.session.add(
+        Mutation(id=mutation_id, user_id=user.id, fingerprint=print_, status_code=status, response=body)
+    )
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        stored = _stored(mutation_id, print_)
+        if stored is None:
+            raise
+        return stored
+    return body, status
+
+
+def _stored(mutation_id: str, print_: str):
+    mutation = db.session.get(Mutation, mutation_id)
+    if mutation is None:
+        return None
+    if mutation.fingerprint != print_:
+        raise Refused(422, _l("This mutation_id was already used for a different change."))
+    return mutation.response, mutation.status_code

@@ -1,0 +1,104 @@
+"""The JSON API: what the offline outbox and other clients use."""
+
+from flask import jsonify, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from app import assessments
+from app.access import assessor_required, viewable_assessment
+from app.api import bp
+from app.api.idempotency import apply_once, fingerprint, parse_mutation_id
+from app.api.serialize import assessment_json, finding_json, rubric_json, totals_json
+from app.errors import Refused
+from app.extensions import db
+from app.models import Station
+from app.rubrics import active_rubric
+
+
+def json_body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise Refused(400, _l("Send a JSON object with Content-Type: application/json."))
+    return body
+
+
+def optional_field(body: dict, name: str, kind: type):
+    value = body.get(name)
+    if value is not None and not isinstance(value, kind):
+        raise Refused(422, _l("The field %(name)s has the wrong type.", name=name), field=name)
+    return value
+
+
+@bp.get("/rubric")
+@login_required
+def rubric():
+    """The form new assessments are scored against, items in the form's order."""
+    return jsonify(rubric_json(active_rubric()))
+
+
+@bp.post("/assessments")
+@assessor_required
+def create_assessment():
+    """Start an assessment of a station."""
+    body = json_body()
+    station_id = body.get("station_id")
+    if not isinstance(station_id, int) or isinstance(station_id, bool):
+        raise Refused(422, _l("station_id must be a station's numeric id."), field="station_id")
+    mutation_id = parse_mutation_id(body.get("mutation_id"))
+
+    def apply():
+        station = db.session.get(Station, station_id)
+        if station is None:
+            raise Refused(422, _l("There is no station with this id."), field="station_id")
+        assessment = assessments.start_assessment(station, current_user)
+        return assessment_json(assessment, assessments.scorecard(assessment)), 201
+
+    body_out, status = apply_once(mutation_id, current_user, fingerprint(request.path, body), apply)
+    return jsonify(body_out), status
+
+
+@bp.get("/assessments/<int:assessment_id>")
+@login_required
+def get_assessment(assessment_id: int):
+    """An assessment with its score, subtotals, findings and unscored items."""
+    assessment = viewable_assessment(assessment_id)
+    return jsonify(assessment_json(assessment, assessments.scorecard(assessment)))
+
+
+@bp.put("/assessments/<int:assessment_id>/findings/<item_id>")
+@assessor_required
+def put_finding(assessment_id: int, item_id: str):
+    """Record one item's result; answers the finding and the new totals."""
+    assessment = viewable_assessment(assessment_id)
+    body = json_body()
+    outcome = optional_field(body, "outcome", str)
+    note = optional_field(body, "note", str) or ""
+    inputs = optional_field(body, "inputs", dict)
+    mutation_id = parse_mutation_id(body.get("mutation_id"))
+
+    def apply():
+        finding = assessments.record_finding(
+            assessment, item_id, outcome=outcome, inputs=inputs, note=note, user=current_user
+        )
+        db.session.flush()
+        card = assessments.scorecard(assessment)
+        return {"finding": finding_json(finding, card), **totals_json(card)}, 200
+
+    body_out, status = apply_once(mutation_id, current_user, fingerprint(request.path, body), apply)
+    return jsonify(body_out), status
+
+
+@bp.post("/assessments/<int:assessment_id>/finalize")
+@assessor_required
+def finalize(assessment_id: int):
+    """Lock a fully scored assessment; afterwards every write to it answers 409."""
+    assessment = viewable_assessment(assessment_id)
+    body = request.get_json(silent=True) or {}
+    mutation_id = parse_mutation_id(body.get("mutation_id") if isinstance(body, dict) else None)
+
+    def apply():
+        card = assessments.finalize(assessment, current_user)
+        return assessment_json(assessment, card), 200
+
+    body_out, status = apply_once(mutation_id, current_user, fingerprint(request.path, body), apply)
+    return jsonify(body_out), status

@@ -1,0 +1,80 @@
+"""The JSON shapes of the API."""
+
+from app.models import Assessment, Finding
+from rubric import Item, Rubric, Scorecard
+
+
+def rubric_json(rubric: Rubric) -> dict:
+    return {
+        "id": rubric.id,
+        "version": rubric.version,
+        "title": rubric.title,
+        "total_points": rubric.total_points,
+        "categories": [
+            {
+                "code": category.code,
+                "title": category.title,
+                "points": category.points,
+                "items": [item_json(item) for item in category.items],
+            }
+            for category in rubric.categories
+        ],
+    }
+
+
+def item_json(item: Item) -> dict:
+    return {
+        "id": item.id,
+        "code": item.code,
+        "group": {"code": item.group.code, "title": item.group.title},
+        "text": item.text,
+        "points": item.points,
+        "method": item.method,
+        "outcomes": [{"key": o.key, "label": o.label, "points": o.points} for o in item.outcomes],
+        "inputs": [{"name": i.name, "type": i.type, "minimum": i.minimum} for i in item.inputs],
+    }
+
+
+def finding_json(finding: Finding, card: Scorecard) -> dict:
+    item_score = card.items[finding.item_id]
+    return {
+        "item_id": finding.item_id,
+        "outcome": finding.outcome,
+        "points": item_score.points,
+        "deduction": item_score.deduction,
+        "inputs": finding.inputs,
+        "note": finding.note,
+        "updated_by": finding.updated_by.username,
+        "updated_at": finding.updated_at.isoformat() + "Z",
+    }
+
+
+def totals_json(card: Scorecard) -> dict:
+    return {
+        "score": card.total,
+        "max_score": card.max_total,
+        "categories": [
+            {"code": c.category.code, "title": c.category.title, "score": c.score, "points": c.points}
+            for c in card.categories
+        ],
+        "unscored": list(card.unscored),
+    }
+
+
+def assessment_json(assessment: Assessment, card: Scorecard) -> dict:
+    by_item = {f.item_id: f for f in assessment.findings}
+    return {
+        "id": assessment.id,
+        "station_id": assessment.station_id,
+        "station": {"code": assessment.station.code, "name": assessment.station.name},
+        "rubric": {"id": assessment.rubric_id, "version": assessment.rubric_version},
+        "status": assessment.status,
+        "started_at": assessment.started_at.isoformat() + "Z",
+        "finalized_at": assessment.finalized_at.isoformat() + "Z" if assessment.finalized_at else None,
+        "team": [{"username": u.username, "name": u.name} for u in assessment.team],
+        **totals_json(card),
+        "findings": [finding_json(by_item[item_id], card) for item_id in card.items],
+        "deductions": [
+            {"item_id": d.item.id, "points_lost": d.points_lost, "note": d.note} for d in card.deductions
+        ],
+    }

@@ -1,0 +1,126 @@
+"""What can be done to an assessment, for the walk pages and the API alike.
+
+Each function checks, changes the session and writes the audit trail; the caller commits.
+"""
+
+from flask_babel import lazy_gettext as _l
+
+from app import audit
+from app.errors import Refused
+from app.extensions import db
+from app.models import FINALIZED, Assessment, Finding, Station, User, utcnow
+from app.rubrics import active_rubric, rubric_of
+from rubric import Finding as RubricFinding
+from rubric import Scorecard, ScoringError, resolve_outcome, score
+
+NOTE_MAX_LENGTH = 4000
+
+SCORING_MESSAGES = {
+    "unknown_item": _l("This item is not on the form."),
+    "unknown_outcome": _l("Choose one of this item's outcomes."),
+    "outcome_required": _l("Choose an outcome or enter the counts."),
+    "inputs_not_accepted": _l("This item takes no counts; choose an outcome."),
+    "unknown_input": _l("This item does not take that count."),
+    "invalid_input": _l("Counts must be whole numbers, not negative."),
+    "papers_checked_zero": _l("At least one paper must have been checked."),
+    "errors_exceed_checked": _l("Papers with errors cannot be more than papers checked."),
+    "outcome_mismatch": _l(
+        "The counts give a different outcome. To choose another one, clear the counts "
+        "and explain your decision in the note."
+    ),
+    "reason_required": _l("Not applicable needs a written reason in the note."),
+    "duplicate_finding": _l("This item has more than one finding."),
+}
+
+
+def scoring_message(error: ScoringError) -> str:
+    return str(SCORING_MESSAGES.get(error.code, error.message))
+
+
+def start_assessment(station: Station, user: User) -> Assessment:
+    if not station.active:
+        raise Refused(422, _l("This station is deactivated."))
+    rubric = active_rubric()
+    assessment = Assessment(
+        station=station,
+        rubric_id=rubric.id,
+        rubric_version=rubric.version,
+        lead_assessor=user,
+        team=[user],
+    )
+    db.session.add(assessment)
+    db.session.flush()
+    audit.record("assessment.start", assessment=assessment, subject=station.code, user=user)
+    return assessment
+
+
+def scorecard(assessment: Assessment) -> Scorecard:
+    return score(rubric_of(assessment), [_as_rubric_finding(f) for f in assessment.findings])
+
+
+def _as_rubric_finding(finding: Finding) -> RubricFinding:
+    return RubricFinding(finding.item_id, finding.outcome, finding.inputs, finding.note)
+
+
+def ensure_writable(assessment: Assessment) -> None:
+    if assessment.is_finalized:
+        raise Refused(409, _l("This assessment is finalized and can no longer be changed."))
+
+
+def record_finding(
+    assessment: Assessment, item_id: str, *, outcome, inputs, note: str, user: User
+) -> Finding:
+    """Set one item's result; a later write to the same item wins, the audit trail keeps both."""
+    ensure_writable(assessment)
+    item = rubric_of(assessment).item(item_id)
+    if item is None:
+        raise Refused(404, SCORING_MESSAGES["unknown_item"])
+    note = (note or "").strip()
+    if len(note) > NOTE_MAX_LENGTH:
+        raise Refused(422, _l("The note is too long (at most %(n)d characters).", n=NOTE_MAX_LENGTH))
+    try:
+        outcome_key = resolve_outcome(item, outcome or None, inputs or None, note)
+    except ScoringError as error:
+        raise Refused(422, scoring_message(error), code=error.code) from error
+    finding = assessment.finding_for(item_id)
+    before = finding.snapshot() if finding else None
+    if finding is None:
+        finding = Finding(assessment=assessment, item_id=item_id, outcome=outcome_key, updated_by=user)
+        db.session.add(finding)
+    finding.outcome = outcome_key
+    finding.inputs = dict(inputs) if inputs else None
+    finding.note = note
+    finding.updated_by = user
+    finding.updated_at = utcnow()
+    assessment.join_team(user)
+    audit.record(
+        "finding.set",
+        assessment=assessment,
+        subject=item_id,
+        before=before,
+        after=finding.snapshot(),
+        user=user,
+    )
+    return finding
+
+
+def finalize(assessment: Assessment, user: User) -> Scorecard:
+    """Lock an assessment once every item is scored and every deduction and 不适用 is explained."""
+    ensure_writable(assessment)
+    card = scorecard(assessment)
+    if card.unscored:
+        raise Refused(
+            422,
+            _l("%(n)d items are not scored yet.", n=len(card.unscored)),
+            unscored=list(card.unscored),
+        )
+    if card.missing_notes:
+        raise Refused(
+            422,
+            _l("%(n)d deductions or 不适用 items have no note yet.", n=len(card.missing_notes)),
+            missing_notes=list(card.missing_notes),
+        )
+    assessment.status = FINALIZED
+    assessment.finalized_at = utcnow()
+    audit.record("assessment.finalize", assessment=assessment, after={"score": card.total}, user=user)
+    return card

@@ -1,0 +1,144 @@
+"""Command-line set-up: stations, users and the demo data."""
+
+import os
+
+import click
+from flask import Flask
+from flask.cli import AppGroup, with_appcontext
+
+from app import assessments, audit
+from app.extensions import db
+from app.models import ROLES, Assessment, Station, User
+from app.rubrics import rubric_of
+
+station_cli = AppGroup("station", help="Manage stations.")
+user_cli = AppGroup("user", help="Manage users.")
+
+DEMO_PASSWORD = "demo2026"
+DEMO_STATIONS = [
+    ("BJ001", "北京市第一职业技能鉴定所", "北京市朝阳区建国路 88 号", "张老师 010-65550001"),
+    ("SH002", "上海市机电行业职业技能鉴定站", "上海市徐汇区漕溪北路 21 号", "陈老师 021-64440002"),
+    ("GZ003", "广州市烹饪职业技能鉴定所", "广州市越秀区中山五路 9 号", "刘老师 020-83330003"),
+    ("CD004", "成都市电子信息行业职业技能鉴定站", "成都市武侯区人民南路 4 段 1 号", "杨老师 028-85550004"),
+]
+DEMO_USERS = [
+    ("admin", "管理员", "admin", None),
+    ("assessor1", "王建国", "assessor", None),
+    ("assessor2", "李慧敏", "assessor", None),
+    ("staff1", "赵丽", "staff", "BJ001"),
+    ("staff2", "孙强", "staff", "SH002"),
+]
+DEMO_FINDINGS = {
+    "4.1.1": ("minus_1", {"problems": 1}, "二楼实操室一台车床防护罩缺失。"),
+    "6.5.1": (None, {"papers_checked": 40, "papers_with_errors": 2}, "抽查 40 份试卷，2 份核分有误。"),
+    "6.3.2": ("not_applicable", None, "本所鉴定职业均有国家题库。"),
+    "5.3.1": ("zero", None, "三楼考场引导标识褪色，无法辨认。"),
+}
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(station_cli)
+    app.cli.add_command(user_cli)
+    app.cli.add_command(demo)
+
+
+@station_cli.command("create")
+@click.argument("code")
+@click.argument("name")
+@click.option("--address", default="", help="Postal address.")
+@click.option("--contact", default="", help="Contact person and phone.")
+def create_station(code: str, name: str, address: str, contact: str) -> None:
+    """Create a station with its CODE and NAME."""
+    if db.session.scalar(db.select(Station).filter_by(code=code)):
+        raise click.ClickException(f"a station with code {code} exists already")
+    station = Station(code=code, name=name, address=address, contact=contact)
+    db.session.add(station)
+    audit.record("station.create", subject=code, after=station.as_dict())
+    db.session.commit()
+    click.echo(f"created station {code} {name}")
+
+
+@user_cli.command("create")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--station", "station_code", help="Station code (required for staff).")
+@click.option("--name", "display_name", default="", help="Display name.")
+def create_user(username: str, role: str, station_code: str | None, display_name: str) -> None:
+    """Create a user; the password comes from $PASSWORD or is asked for."""
+    if db.session.scalar(db.select(User).filter_by(username=username)):
+        raise click.ClickException(f"a user named {username} exists already")
+    station = _station_for_role(role, station_code)
+    password = os.environ.get("PASSWORD") or click.prompt(
+        "Password", hide_input=True, confirmation_prompt=True
+    )
+    if len(password) < 8:
+        raise click.ClickException("the password must have at least 8 characters")
+    user = User(username=username, display_name=display_name, role=role, station=station)
+    user.set_password(password)
+    db.session.add(user)
+    audit.record("user.create", subject=username, after={"role": role, "station": station_code})
+    db.session.commit()
+    click.echo(f"created {role} {username}")
+
+
+def _station_for_role(role: str, station_code: str | None) -> Station | None:
+    if role != "staff":
+        if station_code:
+            raise click.ClickException("only staff users belong to a station")
+        return None
+    if not station_code:
+        raise click.ClickException("staff users need --station CODE")
+    station = db.session.scalar(db.select(Station).filter_by(code=station_code))
+    if station is None:
+        raise click.ClickException(f"no station with code {station_code}")
+    return station
+
+
+@click.command("demo")
+@with_appcontext
+def demo() -> None:
+    """Fill the database with demo stations, users and assessments, and print the logins."""
+    stations = {
+        code: _demo_station(code, name, address, contact) for code, name, address, contact in DEMO_STATIONS
+    }
+    users = {u[0]: _demo_user(*u, stations) for u in DEMO_USERS}
+    db.session.flush()
+    if not db.session.scalar(db.select(db.func.count()).select_from(Assessment)):
+        _demo_assessments(stations, users)
+    db.session.commit()
+    click.echo(f"Demo logins (password {DEMO_PASSWORD} for all):")
+    for username, display_name, role, station_code in DEMO_USERS:
+        where = f" @ {station_code}" if station_code else ""
+        click.echo(f"  {username:<10} {role:<8} {display_name}{where}")
+
+
+def _demo_station(code, name, address, contact) -> Station:
+    station = db.session.scalar(db.select(Station).filter_by(code=code))
+    if station is None:
+        station = Station(code=code, name=name, address=address, contact=contact)
+        db.session.add(station)
+    return station
+
+
+def _demo_user(username, display_name, role, station_code, stations) -> User:
+    user = db.session.scalar(db.select(User).filter_by(username=username))
+    if user is None:
+        user = User(username=username, display_name=display_name, role=role)
+        user.station = stations[station_code] if station_code else None
+        user.set_password(DEMO_PASSWORD)
+        db.session.add(user)
+    return user
+
+
+def _demo_assessments(stations, users) -> None:
+    """One finalized assessment with deductions, and one walked about half way."""
+    assessor = users["assessor1"]
+    done = assessments.start_assessment(stations["BJ001"], assessor)
+    for item in rubric_of(done).items:
+        outcome, inputs, note = DEMO_FINDINGS.get(item.id, ("full", None, ""))
+        assessments.record_finding(done, item.id, outcome=outcome, inputs=inputs, note=note, user=assessor)
+    db.session.flush()
+    assessments.finalize(done, assessor)
+    in_progress = assessments.start_assessment(stations["SH002"], assessor)
+    for item in rubric_of(in_progress).items[:25]:
+        assessments.record_finding(in_progress, item.id, outcome="full", inputs=None, note="", user=assessor)

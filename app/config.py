@@ -1,0 +1,49 @@
+"""Settings read from the environment; defaults suit a single machine running SQLite."""
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+
+def _persistent_dev_secret() -> str:
+    """A random key kept in instance/ so sessions survive a restart when SECRET_KEY is unset."""
+    INSTANCE_DIR.mkdir(exist_ok=True)
+    key_file = INSTANCE_DIR / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def _database_url() -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    return url or f"sqlite:///{INSTANCE_DIR / 'assessments.db'}"
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY") or _persistent_dev_secret()
+    SQLALCHEMY_DATABASE_URI = _database_url()
+    UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(BASE_DIR / "uploads"))
+    RUBRIC_DIR = os.environ.get("RUBRIC_DIR", str(BASE_DIR / "rubric" / "forms"))
+    ACTIVE_RUBRIC_ID = os.environ.get("ACTIVE_RUBRIC_ID", "station-quality")
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "25")) * 1024 * 1024
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = timedelta(days=14)
+    WTF_CSRF_TIME_LIMIT = None
+    WTF_CSRF_SSL_STRICT = False
+
+    BABEL_DEFAULT_LOCALE = "zh_CN"
+    BABEL_DEFAULT_TIMEZONE = os.environ.get("TIMEZONE", "Asia/Shanghai")
+    LANGUAGES = ("zh_CN", "en")
+
+    LOGIN_FAILURES_BEFORE_DELAY = 5
+    LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
+    LOGIN_MAX_DELAY = timedelta(minutes=15)

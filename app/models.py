@@ -1,0 +1,230 @@
+"""All persistent state: stations, people, assessments, findings, photos and the audit trail."""
+
+from datetime import UTC, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import event
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.extensions import db
+
+ROLES = ("admin", "assessor", "staff")
+IN_PROGRESS = "in_progress"
+FINALIZED = "finalized"
+STATUSES = (IN_PROGRESS, FINALIZED)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Station(db.Model):
+    __tablename__ = "stations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(db.String(32), unique=True)
+    name: Mapped[str] = mapped_column(db.String(200), index=True)
+    address: Mapped[str] = mapped_column(db.String(300), default="")
+    contact: Mapped[str] = mapped_column(db.String(200), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    assessments: Mapped[list["Assessment"]] = relationship(back_populates="station")
+
+    def as_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "code": self.code,
+            "name": self.name,
+            "address": self.address,
+            "contact": self.contact,
+            "active": self.active,
+        }
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(db.String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(db.String(100), default="")
+    password_hash: Mapped[str] = mapped_column(db.String(256))
+    role: Mapped[str] = mapped_column(db.String(16))
+    station_id: Mapped[int | None] = mapped_column(db.ForeignKey("stations.id"), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    station: Mapped[Station | None] = relationship()
+
+    __table_args__ = (
+        db.CheckConstraint("role in ('admin', 'assessor', 'staff')", name="role"),
+        db.CheckConstraint("role != 'staff' or station_id is not null", name="staff_station"),
+    )
+
+    password_method = "scrypt"
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.username
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password, method=self.password_method)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def can_assess(self) -> bool:
+        return self.role in ("admin", "assessor")
+
+    def can_view(self, assessment: "Assessment") -> bool:
+        """Staff read their own station's finalized assessments; assessors and admins read all."""
+        if self.can_assess:
+            return True
+        return assessment.station_id == self.station_id and assessment.is_finalized
+
+
+assessment_team = db.Table(
+    "assessment_team",
+    db.Column("assessment_id", db.ForeignKey("assessments.id"), primary_key=True),
+    db.Column("user_id", db.ForeignKey("users.id"), primary_key=True),
+)
+
+
+class Assessment(db.Model):
+    __tablename__ = "assessments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(db.ForeignKey("stations.id"), index=True)
+    rubric_id: Mapped[str] = mapped_column(db.String(64))
+    rubric_version: Mapped[str] = mapped_column(db.String(32))
+    status: Mapped[str] = mapped_column(db.String(16), default=IN_PROGRESS, index=True)
+    lead_assessor_id: Mapped[int | None] = mapped_column(db.ForeignKey("users.id"))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    finalized_at: Mapped[datetime | None]
+
+    station: Mapped[Station] = relationship(back_populates="assessments")
+    lead_assessor: Mapped[User | None] = relationship()
+    team: Mapped[list[User]] = relationship(secondary=assessment_team, order_by="User.id")
+    findings: Mapped[list["Finding"]] = relationship(
+        back_populates="assessment", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (db.CheckConstraint("status in ('in_progress', 'finalized')", name="status"),)
+
+    @property
+    def is_finalized(self) -> bool:
+        return self.status == FINALIZED
+
+    def finding_for(self, item_id: str) -> "Finding | None":
+        return next((f for f in self.findings if f.item_id == item_id), None)
+
+    def join_team(self, user: User) -> None:
+        if user.can_assess and user not in self.team:
+            self.team.append(user)
+
+
+class Finding(db.Model):
+    """The result an assessor recorded for one item of one assessment."""
+
+    __tablename__ = "findings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(db.ForeignKey("assessments.id"))
+    item_id: Mapped[str] = mapped_column(db.String(32))
+    outcome: Mapped[str] = mapped_column(db.String(32))
+    inputs: Mapped[dict | None] = mapped_column(db.JSON)
+    note: Mapped[str] = mapped_column(db.Text, default="")
+    updated_by_id: Mapped[int] = mapped_column(db.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    assessment: Mapped[Assessment] = relationship(back_populates="findings")
+    updated_by: Mapped[User] = relationship()
+    photos: Mapped[list["Photo"]] = relationship(
+        back_populates="finding", order_by="Photo.id", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (db.UniqueConstraint("assessment_id", "item_id", name="one_per_item"),)
+
+    def snapshot(self) -> dict:
+        return {"outcome": self.outcome, "inputs": self.inputs, "note": self.note}
+
+
+class Photo(db.Model):
+    """Evidence attached to a finding; files live content-addressed under UPLOAD_DIR."""
+
+    __tablename__ = "photos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    finding_id: Mapped[int] = mapped_column(db.ForeignKey("findings.id"), index=True)
+    sha256: Mapped[str] = mapped_column(db.String(64), index=True)
+    caption: Mapped[str] = mapped_column(db.String(300), default="")
+    width: Mapped[int] = mapped_column(default=0)
+    height: Mapped[int] = mapped_column(default=0)
+    taken_at: Mapped[datetime | None]
+    uploaded_by_id: Mapped[int] = mapped_column(db.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    finding: Mapped[Finding] = relationship(back_populates="photos")
+    uploaded_by: Mapped[User] = relationship()
+
+
+class AuditEvent(db.Model):
+    """One change, as it happened. Rows are never updated or deleted."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(db.ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(db.String(48))
+    assessment_id: Mapped[int | None] = mapped_column(db.ForeignKey("assessments.id"), index=True)
+    subject: Mapped[str] = mapped_column(db.String(100), default="")
+    before: Mapped[dict | None] = mapped_column(db.JSON)
+    after: Mapped[dict | None] = mapped_column(db.JSON)
+    reason: Mapped[str] = mapped_column(db.Text, default="")
+
+    user: Mapped[User | None] = relationship()
+
+
+class AppendOnlyError(RuntimeError):
+    pass
+
+
+@event.listens_for(AuditEvent, "before_update")
+@event.listens_for(AuditEvent, "before_delete")
+def _refuse_audit_rewrite(mapper, connection, target):
+    raise AppendOnlyError("the audit trail is append-only")
+
+
+class Mutation(db.Model):
+    """A client-generated mutation id with the answer it got, so a retry is applied once."""
+
+    __tablename__ = "mutations"
+
+    id: Mapped[str] = mapped_column(db.String(36), primary_key=True)
+    user_id: Mapped[int] = mapped_column(db.ForeignKey("users.id"))
+    fingerprint: Mapped[str] = mapped_column(db.String(64))
+    status_code: Mapped[int]
+    response: Mapped[dict] = mapped_column(db.JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LoginFailure(db.Model):
+    """Failed logins per username, to slow down password guessing."""
+
+    __tablename__ = "login_failures"
+
+    username: Mapped[str] = mapped_column(db.String(64), primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)
+    last_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,115 @@
+"""An app with a fresh database and upload folder per test, and helpers to log in and call the API."""
+
+import re
+
+import pytest
+
+from app import create_app
+from app.config import Config
+from app.extensions import db
+from app.models import Station, User
+
+TEST_PASSWORD = "correct horse battery"
+User.password_method = "pbkdf2:sha256:1000"
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret"
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = create_app(
+        TestConfig,
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'test.db'}",
+        UPLOAD_DIR=str(tmp_path / "uploads"),
+    )
+    with app.app_context():
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_station(app):
+    def make(code="S001", name="测试鉴定站", **fields):
+        with app.app_context():
+            station = Station(code=code, name=name, **fields)
+            db.session.add(station)
+            db.session.commit()
+            return station.id
+
+    return make
+
+
+@pytest.fixture
+def make_user(app):
+    def make(username="assessor", role="assessor", station_id=None, active=True):
+        with app.app_context():
+            user = User(
+                username=username,
+                display_name=username.title(),
+                role=role,
+                station_id=station_id,
+                active=active,
+            )
+            user.set_password(TEST_PASSWORD)
+            db.session.add(user)
+            db.session.commit()
+            return user.id
+
+    return make
+
+
+def csrf_token_from(html: str) -> str:
+    match = re.search(r'<meta name="csrf-token" content="([^"]+)"', html)
+    assert match, "page has no csrf-token meta tag"
+    return match.group(1)
+
+
+class Auth:
+    """Logs a test client in through the real login form and remembers its CSRF token."""
+
+    def __init__(self, client):
+        self.client = client
+        self.token = None
+
+    def fetch_token(self) -> str:
+        self.token = csrf_token_from(self.client.get("/login").get_data(as_text=True))
+        return self.token
+
+    def login(self, username="assessor", password=TEST_PASSWORD):
+        token = self.fetch_token()
+        return self.client.post(
+            "/login", data={"username": username, "password": password, "csrf_token": token}
+        )
+
+    def logout(self):
+        return self.client.post("/logout", data={"csrf_token": self.token})
+
+    def headers(self) -> dict:
+        return {"X-CSRFToken": self.token or self.fetch_token()}
+
+    def put_json(self, url, payload):
+        return self.client.put(url, json=payload, headers=self.headers())
+
+    def post_json(self, url, payload=None):
+        return self.client.post(url, json=payload if payload is not None else {}, headers=self.headers())
+
+
+@pytest.fixture
+def auth(client):
+    return Auth(client)

@@ -1,0 +1,81 @@
+from app.extensions import db
+from app.models import Assessment, AuditEvent, Station, User
+from tests.conftest import TEST_PASSWORD
+
+
+def test_station_create(app, runner):
+    result = runner.invoke(args=["station", "create", "GZ01", "广州鉴定站", "--address", "广州市"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        station = db.session.scalar(db.select(Station).filter_by(code="GZ01"))
+        assert (station.name, station.address) == ("广州鉴定站", "广州市")
+        assert db.session.scalar(db.select(AuditEvent).filter_by(action="station.create")).subject == "GZ01"
+
+
+def test_station_create_refuses_duplicate_code(runner, make_station):
+    make_station("GZ01")
+    result = runner.invoke(args=["station", "create", "GZ01", "另一个"])
+    assert result.exit_code != 0
+    assert "exists already" in result.output
+
+
+def test_user_create_takes_password_from_environment(app, runner, make_station):
+    make_station("GZ01")
+    result = runner.invoke(
+        args=["user", "create", "li", "--role", "staff", "--station", "GZ01"],
+        env={"PASSWORD": "long enough pw"},
+    )
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        user = db.session.scalar(db.select(User).filter_by(username="li"))
+        assert user.role == "staff" and user.station.code == "GZ01"
+        assert user.check_password("long enough pw")
+        assert "long enough pw" not in user.password_hash
+
+
+def test_user_create_prompts_for_password(app, runner):
+    result = runner.invoke(
+        args=["user", "create", "wang", "--role", "assessor"], input=f"{TEST_PASSWORD}\n{TEST_PASSWORD}\n"
+    )
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.scalar(db.select(User).filter_by(username="wang")).check_password(TEST_PASSWORD)
+
+
+def test_user_create_staff_needs_an_existing_station(runner):
+    assert (
+        "--station"
+        in runner.invoke(
+            args=["user", "create", "a", "--role", "staff"], env={"PASSWORD": TEST_PASSWORD}
+        ).output
+    )
+    result = runner.invoke(
+        args=["user", "create", "a", "--role", "staff", "--station", "NOPE"], env={"PASSWORD": TEST_PASSWORD}
+    )
+    assert "no station with code NOPE" in result.output
+
+
+def test_user_create_refuses_short_password_and_unknown_role(runner):
+    assert (
+        "at least 8"
+        in runner.invoke(args=["user", "create", "a", "--role", "admin"], env={"PASSWORD": "short"}).output
+    )
+    assert (
+        runner.invoke(
+            args=["user", "create", "a", "--role", "boss"], env={"PASSWORD": TEST_PASSWORD}
+        ).exit_code
+        != 0
+    )
+
+
+def test_demo_creates_logins_and_assessments_and_can_run_twice(app, runner):
+    first = runner.invoke(args=["demo"])
+    assert first.exit_code == 0, first.output
+    assert "admin" in first.output and "demo2026" in first.output
+    second = runner.invoke(args=["demo"])
+    assert second.exit_code == 0, second.output
+    with app.app_context():
+        assert db.session.query(User).count() == 5
+        assert db.session.query(Station).count() == 4
+        statuses = sorted(a.status for a in db.session.query(Assessment))
+        assert statuses == ["finalized", "in_progress"]
