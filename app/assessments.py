@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from app import audit
 from app.errors import Refused
 from app.extensions import db
-from app.models import FINALIZED, Assessment, Finding, Station, User, utcnow
+from app.models import FINALIZED, IN_PROGRESS, Assessment, Finding, Station, User, utcnow
 from app.rubrics import active_rubric, rubric_of
 from rubric import Finding as RubricFinding
 from rubric import Scorecard, ScoringError, resolve_outcome, score
@@ -55,7 +55,8 @@ def start_assessment(station: Station, user: User) -> Assessment:
 
 
 def scorecard(assessment: Assessment) -> Scorecard:
-    return score(rubric_of(assessment), [_as_rubric_finding(f) for f in assessment.findings])
+    scored = [_as_rubric_finding(f) for f in assessment.findings if f.outcome]
+    return score(rubric_of(assessment), scored)
 
 
 def _as_rubric_finding(finding: Finding) -> RubricFinding:
@@ -122,5 +123,29 @@ def finalize(assessment: Assessment, user: User) -> Scorecard:
         )
     assessment.status = FINALIZED
     assessment.finalized_at = utcnow()
+    assessment.score = card.total
     audit.record("assessment.finalize", assessment=assessment, after={"score": card.total}, user=user)
     return card
+
+
+def reopen(assessment: Assessment, user: User, reason: str) -> None:
+    """An admin unlocks a finalized assessment; the reason goes into the audit trail."""
+    if not user.is_admin:
+        raise Refused(403, _l("Only an administrator can reopen an assessment."))
+    if not assessment.is_finalized:
+        raise Refused(409, _l("This assessment is not finalized."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise Refused(422, _l("Give a reason for reopening."))
+    before = {"status": assessment.status, "score": assessment.score}
+    assessment.status = IN_PROGRESS
+    assessment.finalized_at = None
+    assessment.score = None
+    audit.record(
+        "assessment.reopen",
+        assessment=assessment,
+        before=before,
+        after={"status": IN_PROGRESS},
+        reason=reason,
+        user=user,
+    )

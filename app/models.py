@@ -101,6 +101,8 @@ assessment_team = db.Table(
 
 
 class Assessment(db.Model):
+    """One visit scoring one station; `score` is stored at finalize for lists and dashboards."""
+
     __tablename__ = "assessments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -110,7 +112,8 @@ class Assessment(db.Model):
     status: Mapped[str] = mapped_column(db.String(16), default=IN_PROGRESS, index=True)
     lead_assessor_id: Mapped[int | None] = mapped_column(db.ForeignKey("users.id"))
     started_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    finalized_at: Mapped[datetime | None]
+    finalized_at: Mapped[datetime | None] = mapped_column(index=True)
+    score: Mapped[int | None] = mapped_column(index=True)
 
     station: Mapped[Station] = relationship(back_populates="assessments")
     lead_assessor: Mapped[User | None] = relationship()
@@ -134,14 +137,17 @@ class Assessment(db.Model):
 
 
 class Finding(db.Model):
-    """The result an assessor recorded for one item of one assessment."""
+    """The result an assessor recorded for one item of one assessment.
+
+    The outcome stays empty while only a note or photos were recorded: the item is unscored.
+    """
 
     __tablename__ = "findings"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     assessment_id: Mapped[int] = mapped_column(db.ForeignKey("assessments.id"))
     item_id: Mapped[str] = mapped_column(db.String(32))
-    outcome: Mapped[str] = mapped_column(db.String(32))
+    outcome: Mapped[str | None] = mapped_column(db.String(32))
     inputs: Mapped[dict | None] = mapped_column(db.JSON)
     note: Mapped[str] = mapped_column(db.Text, default="")
     updated_by_id: Mapped[int] = mapped_column(db.ForeignKey("users.id"))
