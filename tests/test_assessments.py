@@ -5,8 +5,8 @@ import pytest
 from app import assessments
 from app.errors import Refused
 from app.extensions import db
-from app.rubrics import rubric_of
 from app.models import Assessment, AuditEvent, Finding, Station, User
+from app.rubrics import rubric_of
 
 
 @pytest.fixture
