@@ -17,7 +17,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 install: $(VENV)/.installed
 
 translations: install
-	$(VENV)/bin/pybabel compile -d app/translations >/dev/null
+	$(VENV)/bin/pybabel -q compile -d app/translations
 
 run: install translations
 	$(FLASK) db upgrade
