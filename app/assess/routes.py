@@ -1,18 +1,225 @@
-from flask import render_template
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
 
 from app import assessments
-from app.access import assessor_required
-from app.assess import bp
+from app.access import assessor_required, viewable_assessment
+from app.assess import bp, walk
+from app.assess.forms import ReopenForm
+from app.errors import Refused
 from app.extensions import db
-from app.models import IN_PROGRESS, Assessment
+from app.models import IN_PROGRESS, Assessment, Station
+from app.rubrics import rubric_of
+from rubric import derive_outcome
+
+STATION_RESULTS_LIMIT = 20
+
+
+def is_htmx() -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def render_for_htmx(full_page: str, partial: str, **context):
+    """One URL, two answers: the whole page, or the partial htmx swaps in."""
+    response = render_template(partial if is_htmx() else full_page, **context)
+    return response, {"Vary": "HX-Request"}
 
 
 @bp.get("/")
 @assessor_required
 def home():
-    """Assessments in progress, with their progress and score so far."""
+    """Assessments in progress and a station search to start a new one."""
+    query = request.args.get("q", "").strip()
+    stations = search_stations(query) if query else []
+    if is_htmx():
+        return render_for_htmx("assess/home.html", "assess/_stations.html", stations=stations, query=query)
     open_assessments = db.session.scalars(
         db.select(Assessment).filter_by(status=IN_PROGRESS).order_by(Assessment.started_at.desc())
     ).all()
     cards = [(a, assessments.scorecard(a)) for a in open_assessments]
-    return render_template("assess/home.html", cards=cards)
+    return render_for_htmx(
+        "assess/home.html", "assess/_stations.html", cards=cards, stations=stations, query=query
+    )
+
+
+def search_stations(query: str) -> list[Station]:
+    pattern = f"%{query}%"
+    return db.session.scalars(
+        db.select(Station)
+        .filter(Station.active, Station.code.ilike(pattern) | Station.name.ilike(pattern))
+        .order_by(Station.code)
+        .limit(STATION_RESULTS_LIMIT)
+    ).all()
+
+
+@bp.post("/start")
+@assessor_required
+def start():
+    """Start assessing a station, or continue the assessment already open for it."""
+    station = db.session.get(Station, request.form.get("station_id", type=int) or 0)
+    if station is None:
+        abort(404)
+    existing = db.session.scalar(db.select(Assessment).filter_by(station_id=station.id, status=IN_PROGRESS))
+    if existing is not None:
+        return redirect(url_for("assess.resume", assessment_id=existing.id))
+    assessment = assessments.start_assessment(station, current_user)
+    db.session.commit()
+    return redirect(url_for("assess.resume", assessment_id=assessment.id))
+
+
+@bp.get("/<int:assessment_id>/")
+@assessor_required
+def resume(assessment_id: int):
+    """Open an assessment where this assessor left off."""
+    assessment = viewable_assessment(assessment_id)
+    rubric = rubric_of(assessment)
+    card = assessments.scorecard(assessment)
+    item = walk.resume_item(rubric, assessment, card, current_user)
+    if item is None or assessment.is_finalized:
+        return redirect(url_for("assess.summary", assessment_id=assessment.id))
+    return redirect(url_for("assess.item", assessment_id=assessment.id, item_id=item.id))
+
+
+@bp.get("/<int:assessment_id>/items/<item_id>")
+@assessor_required
+def item(assessment_id: int, item_id: str):
+    """One item of the form on one screen."""
+    assessment = viewable_assessment(assessment_id)
+    return render_template("assess/item.html", **item_context(assessment, item_id))
+
+
+@bp.post("/<int:assessment_id>/items/<item_id>")
+@assessor_required
+def save_item(assessment_id: int, item_id: str):
+    """Save one item's outcome, counts and note; htmx gets the fragment back, a plain form a redirect."""
+    assessment = viewable_assessment(assessment_id)
+    rubric_item = rubric_of(assessment).item(item_id) or abort(404)
+    outcome, inputs, note = walk.parse_item_form(
+        request.form, rubric_item, request.headers.get("HX-Trigger-Name")
+    )
+    try:
+        assessments.record_finding(
+            assessment, item_id, outcome=outcome, inputs=inputs, note=note, user=current_user
+        )
+        db.session.commit()
+    except Refused as refused:
+        db.session.rollback()
+        draft = {"outcome": outcome, "inputs": inputs or {}, "note": note}
+        context = item_context(assessment, item_id, error=refused.message, draft=draft)
+        return render_item_response(context), refused.status
+    if not is_htmx():
+        return redirect(url_for("assess.item", assessment_id=assessment.id, item_id=item_id))
+    return render_item_response(item_context(assessment, item_id))
+
+
+def render_item_response(context: dict) -> str:
+    if not is_htmx():
+        return render_template("assess/item.html", **context)
+    if request.headers.get("HX-Target") == "item-status":
+        return render_template("assess/_status.html", oob=True, **context)
+    return render_template("assess/_item.html", oob=True, **context)
+
+
+def item_context(assessment: Assessment, item_id: str, **extra) -> dict:
+    rubric = rubric_of(assessment)
+    rubric_item = rubric.item(item_id) or abort(404)
+    card = assessments.scorecard(assessment)
+    finding = assessment.finding_for(item_id)
+    previous, following = walk.neighbours(rubric, rubric_item)
+    return {
+        "assessment": assessment,
+        "rubric": rubric,
+        "item": rubric_item,
+        "card": card,
+        "finding": finding,
+        "state": walk.item_state(card, rubric_item),
+        "derived": derived_reason(rubric_item, finding),
+        "previous": previous,
+        "following": following,
+        "next_unscored": walk.next_unscored(rubric, card, after=rubric_item),
+        "error": None,
+        "draft": None,
+        "input_labels": walk.INPUT_LABELS,
+        **extra,
+    }
+
+
+def derived_reason(rubric_item, finding) -> dict | None:
+    """Why the counts gave the outcome they did, for the assessor to see."""
+    if finding is None or not finding.inputs or not rubric_item.inputs:
+        return None
+    _key, reason = derive_outcome(rubric_item, finding.inputs)
+    return reason
+
+
+@bp.get("/<int:assessment_id>/index")
+@assessor_required
+def index(assessment_id: int):
+    """All items by category with their state and each category's subtotal."""
+    assessment = viewable_assessment(assessment_id)
+    rubric = rubric_of(assessment)
+    card = assessments.scorecard(assessment)
+    states = {item.id: walk.item_state(card, item) for item in rubric.items}
+    return render_template(
+        "assess/index.html",
+        assessment=assessment,
+        rubric=rubric,
+        card=card,
+        states=states,
+        next_unscored=walk.next_unscored(rubric, card),
+    )
+
+
+@bp.get("/<int:assessment_id>/summary")
+@assessor_required
+def summary(assessment_id: int):
+    """Total, subtotals, deductions and what is still missing before finalizing."""
+    assessment = viewable_assessment(assessment_id)
+    return render_template("assess/summary.html", **summary_context(assessment))
+
+
+def summary_context(assessment: Assessment, **extra) -> dict:
+    rubric = rubric_of(assessment)
+    return {
+        "assessment": assessment,
+        "rubric": rubric,
+        "card": assessments.scorecard(assessment),
+        "reopen_form": ReopenForm(),
+        "error": None,
+        **extra,
+    }
+
+
+@bp.post("/<int:assessment_id>/finalize")
+@assessor_required
+def finalize(assessment_id: int):
+    """Lock the assessment once everything is scored and explained."""
+    assessment = viewable_assessment(assessment_id)
+    try:
+        assessments.finalize(assessment, current_user)
+        db.session.commit()
+    except Refused as refused:
+        db.session.rollback()
+        return render_template(
+            "assess/summary.html", **summary_context(assessment, error=refused.message)
+        ), refused.status
+    flash(_("The assessment is finalized."))
+    return redirect(url_for("assess.summary", assessment_id=assessment.id))
+
+
+@bp.post("/<int:assessment_id>/reopen")
+@assessor_required
+def reopen(assessment_id: int):
+    """An administrator reopens a finalized assessment, giving a reason."""
+    assessment = viewable_assessment(assessment_id)
+    form = ReopenForm()
+    try:
+        assessments.reopen(assessment, current_user, form.reason.data or "")
+        db.session.commit()
+    except Refused as refused:
+        db.session.rollback()
+        context = summary_context(assessment, error=refused.message)
+        context["reopen_form"] = form
+        return render_template("assess/summary.html", **context), refused.status
+    flash(_("The assessment is open again."))
+    return redirect(url_for("assess.summary", assessment_id=assessment.id))
