@@ -10,10 +10,11 @@ from app.errors import Refused
 from app.extensions import db
 from app.models import FINALIZED, IN_PROGRESS, Assessment, Finding, Station, User, utcnow
 from app.rubrics import active_rubric, rubric_of
+from rubric import NOT_APPLICABLE, Scorecard, ScoringError, resolve_outcome, score
 from rubric import Finding as RubricFinding
-from rubric import Scorecard, ScoringError, resolve_outcome, score
 
 NOTE_MAX_LENGTH = 4000
+NO_PHOTO_REASON_MAX_LENGTH = 1000
 
 SCORING_MESSAGES = {
     "unknown_item": _l("This item is not on the form."),
@@ -69,7 +70,7 @@ def ensure_writable(assessment: Assessment) -> None:
 
 
 def record_finding(
-    assessment: Assessment, item_id: str, *, outcome, inputs, note: str, user: User
+    assessment: Assessment, item_id: str, *, outcome, inputs, note: str, user: User, no_photo_reason=None
 ) -> Finding:
     """Set one item's result; a later write to the same item wins, the audit trail keeps both."""
     ensure_writable(assessment)
@@ -91,6 +92,8 @@ def record_finding(
     finding.outcome = outcome_key
     finding.inputs = dict(inputs) if inputs else None
     finding.note = note
+    if no_photo_reason is not None:
+        finding.no_photo_reason = _checked_no_photo_reason(no_photo_reason)
     finding.updated_by = user
     finding.updated_at = utcnow()
     assessment.join_team(user)
@@ -121,11 +124,75 @@ def finalize(assessment: Assessment, user: User) -> Scorecard:
             _l("%(n)d deductions or 不适用 items have no note yet.", n=len(card.missing_notes)),
             missing_notes=list(card.missing_notes),
         )
+    missing_photos = items_missing_photos(assessment, card)
+    if missing_photos:
+        raise Refused(
+            422,
+            _l(
+                "%(n)d deductions have no photo and no reason why none could be taken.",
+                n=len(missing_photos),
+            ),
+            missing_photos=missing_photos,
+        )
     assessment.status = FINALIZED
     assessment.finalized_at = utcnow()
     assessment.score = card.total
     audit.record("assessment.finalize", assessment=assessment, after={"score": card.total}, user=user)
     return card
+
+
+def evidence_finding(assessment: Assessment, item_id: str, user: User) -> Finding:
+    """The item's finding to hang evidence on, created unscored (outcome None) if there is none yet."""
+    ensure_writable(assessment)
+    if rubric_of(assessment).item(item_id) is None:
+        raise Refused(404, SCORING_MESSAGES["unknown_item"])
+    finding = assessment.finding_for(item_id)
+    if finding is None:
+        finding = Finding(assessment=assessment, item_id=item_id, outcome=None, updated_by=user)
+        db.session.add(finding)
+    assessment.join_team(user)
+    return finding
+
+
+def set_no_photo_reason(assessment: Assessment, item_id: str, reason: str, user: User) -> Finding:
+    """Record why a deduction has no photo; an empty reason clears it."""
+    finding = evidence_finding(assessment, item_id, user)
+    before = finding.no_photo_reason
+    finding.no_photo_reason = _checked_no_photo_reason(reason)
+    finding.updated_by = user
+    finding.updated_at = utcnow()
+    audit.record(
+        "finding.no_photo_reason",
+        assessment=assessment,
+        subject=item_id,
+        before={"no_photo_reason": before},
+        after={"no_photo_reason": finding.no_photo_reason},
+        user=user,
+    )
+    return finding
+
+
+def _checked_no_photo_reason(reason) -> str:
+    reason = (reason or "").strip()
+    if len(reason) > NO_PHOTO_REASON_MAX_LENGTH:
+        raise Refused(
+            422,
+            _l("The reason is too long (at most %(n)d characters).", n=NO_PHOTO_REASON_MAX_LENGTH),
+            field="no_photo_reason",
+        )
+    return reason
+
+
+def items_missing_photos(assessment: Assessment, card: Scorecard) -> list[str]:
+    """Deductions with neither a photo nor a written reason why no photo could be taken."""
+    missing = []
+    for deduction in card.deductions:
+        if deduction.outcome.key == NOT_APPLICABLE:
+            continue
+        finding = assessment.finding_for(deduction.item.id)
+        if finding is not None and not finding.photos and not finding.no_photo_reason.strip():
+            missing.append(deduction.item.id)
+    return missing
 
 
 def reopen(assessment: Assessment, user: User, reason: str) -> None:

@@ -138,7 +138,67 @@ def _demo_assessments(stations, users) -> None:
         outcome, inputs, note = DEMO_FINDINGS.get(item.id, ("full", None, ""))
         assessments.record_finding(done, item.id, outcome=outcome, inputs=inputs, note=note, user=assessor)
     db.session.flush()
+    _demo_evidence(done, assessor)
     assessments.finalize(done, assessor)
+    _demo_signoff(done, assessor)
+    _demo_rectification(done, users["staff1"])
     in_progress = assessments.start_assessment(stations["SH002"], assessor)
     for item in rubric_of(in_progress).items[:25]:
         assessments.record_finding(in_progress, item.id, outcome="full", inputs=None, note="", user=assessor)
+
+
+DEMO_NO_PHOTO = {"6.5.1": "试卷属保密材料，现场不允许拍照。"}
+
+
+def _demo_evidence(assessment, assessor) -> None:
+    """Every demo deduction gets a drawn photo, or a reason why no photo could be taken."""
+    from app.photos.actions import attach_photo, demo_photo
+
+    for item_id, reason in DEMO_NO_PHOTO.items():
+        assessments.set_no_photo_reason(assessment, item_id, reason, assessor)
+    for deduction in assessments.scorecard(assessment).deductions:
+        if deduction.item.id not in DEMO_NO_PHOTO:
+            attach_photo(assessment, deduction.item.id, demo_photo(deduction.item.id), user=assessor)
+
+
+def _demo_signoff(assessment, assessor) -> None:
+    """The lead assessor and the station's director signed on the phone."""
+    from app.signoff import SignatureInput, record
+
+    record(
+        assessment,
+        [
+            SignatureInput("lead_assessor", assessor.name, "signed", image=demo_signature(0)),
+            SignatureInput("station_representative", "张明", "signed", image=demo_signature(1)),
+        ],
+        assessor,
+    )
+
+
+def _demo_rectification(assessment, staff) -> None:
+    """The station has answered the signage deduction, and it waits for review."""
+    from app.photos.actions import demo_photo
+    from app.rectifications import answer
+
+    db.session.flush()
+    answer(assessment, "5.3.1", "三楼考场引导标识已全部更换为新标识牌。", [demo_photo("5.3.1 fixed")], staff)
+
+
+def demo_signature(seed: int) -> bytes:
+    """A drawn stand-in for a handwritten signature: a few strokes of ink on a transparent PNG."""
+    import io
+    import math
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (600, 200), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    points = [
+        (40 + x * 5, 110 + 45 * math.sin(x / (4.0 + seed)) * math.cos(x / (9.0 + seed)))
+        for x in range(0, 100)
+    ]
+    draw.line(points, fill=(16, 35, 63, 255), width=5, joint="curve")
+    draw.line([(60, 160), (540, 150)], fill=(16, 35, 63, 255), width=3)
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()

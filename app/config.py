@@ -33,6 +33,10 @@ class Config:
     RUBRIC_DIR = os.environ.get("RUBRIC_DIR", str(BASE_DIR / "rubric" / "forms"))
     ACTIVE_RUBRIC_ID = os.environ.get("ACTIVE_RUBRIC_ID", "station-quality")
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "25")) * 1024 * 1024
+    MAX_PHOTO_MB = int(os.environ.get("MAX_PHOTO_MB", "20"))
+    PHOTO_MAX_PIXELS = int(os.environ.get("PHOTO_MAX_PIXELS", "64000000"))
+    PHOTO_MAX_EDGE = int(os.environ.get("PHOTO_MAX_EDGE", "2048"))
+    KEEP_PHOTO_GPS = os.environ.get("KEEP_PHOTO_GPS", "").lower() in ("1", "true", "yes", "on")
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

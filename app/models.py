@@ -13,6 +13,12 @@ ROLES = ("admin", "assessor", "staff")
 IN_PROGRESS = "in_progress"
 FINALIZED = "finalized"
 STATUSES = (IN_PROGRESS, FINALIZED)
+EVIDENCE = "evidence"
+RECTIFICATION = "rectification"
+LEAD_ASSESSOR = "lead_assessor"
+STATION_REPRESENTATIVE = "station_representative"
+SIGNED, ABSENT, REFUSED = "signed", "absent", "refused"
+OPEN, ANSWERED, ACCEPTED, NOT_ACCEPTED = "open", "answered", "accepted", "not_accepted"
 
 
 def utcnow() -> datetime:
@@ -121,6 +127,9 @@ class Assessment(db.Model):
     findings: Mapped[list["Finding"]] = relationship(
         back_populates="assessment", cascade="all, delete-orphan"
     )
+    signatures: Mapped[list["Signature"]] = relationship(
+        back_populates="assessment", order_by="Signature.id", cascade="all, delete-orphan"
+    )
 
     __table_args__ = (db.CheckConstraint("status in ('in_progress', 'finalized')", name="status"),)
 
@@ -150,39 +159,153 @@ class Finding(db.Model):
     outcome: Mapped[str | None] = mapped_column(db.String(32))
     inputs: Mapped[dict | None] = mapped_column(db.JSON)
     note: Mapped[str] = mapped_column(db.Text, default="")
+    no_photo_reason: Mapped[str] = mapped_column(db.Text, default="", server_default="")
     updated_by_id: Mapped[int] = mapped_column(db.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     assessment: Mapped[Assessment] = relationship(back_populates="findings")
     updated_by: Mapped[User] = relationship()
+    # Evidence only: the station's rectification photos hang on their Rectification.
     photos: Mapped[list["Photo"]] = relationship(
-        back_populates="finding", order_by="Photo.id", cascade="all, delete-orphan"
+        primaryjoin="and_(Finding.id == Photo.finding_id, Photo.purpose == 'evidence')",
+        back_populates="finding",
+        order_by="Photo.id",
+        cascade="all, delete-orphan",
+    )
+    rectifications: Mapped[list["Rectification"]] = relationship(
+        back_populates="finding", order_by="Rectification.id", cascade="all, delete-orphan"
     )
 
-    __table_args__ = (db.UniqueConstraint("assessment_id", "item_id", name="one_per_item"),)
+    __table_args__ = (
+        db.UniqueConstraint("assessment_id", "item_id", name="one_per_item"),
+        # The dashboard counts deductions across stations by reading only the findings that lose points.
+        db.Index("ix_findings_outcome_assessment", "outcome", "assessment_id", "item_id"),
+    )
 
     def snapshot(self) -> dict:
-        return {"outcome": self.outcome, "inputs": self.inputs, "note": self.note}
+        return {
+            "outcome": self.outcome,
+            "inputs": self.inputs,
+            "note": self.note,
+            "no_photo_reason": self.no_photo_reason,
+        }
 
 
 class Photo(db.Model):
-    """Evidence attached to a finding; files live content-addressed under UPLOAD_DIR."""
+    """Evidence attached to a finding; files live content-addressed under UPLOAD_DIR.
+
+    `sha256` names the cleaned display copy, `thumb_sha256` its thumbnail. A marked-up copy
+    points at the photo it was drawn on, which is kept and shown beside it.
+    """
 
     __tablename__ = "photos"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     finding_id: Mapped[int] = mapped_column(db.ForeignKey("findings.id"), index=True)
     sha256: Mapped[str] = mapped_column(db.String(64), index=True)
+    thumb_sha256: Mapped[str] = mapped_column(db.String(64), default="", server_default="")
+    content_type: Mapped[str] = mapped_column(
+        db.String(32), default="image/jpeg", server_default="image/jpeg"
+    )
+    source_format: Mapped[str] = mapped_column(db.String(8), default="", server_default="")
+    size: Mapped[int] = mapped_column(default=0, server_default="0")
     caption: Mapped[str] = mapped_column(db.String(300), default="")
     width: Mapped[int] = mapped_column(default=0)
     height: Mapped[int] = mapped_column(default=0)
     taken_at: Mapped[datetime | None]
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
+    marked_up_from_id: Mapped[int | None] = mapped_column(db.ForeignKey("photos.id"), index=True)
+    purpose: Mapped[str] = mapped_column(db.String(16), default=EVIDENCE, server_default=EVIDENCE)
+    rectification_id: Mapped[int | None] = mapped_column(db.ForeignKey("rectifications.id"), index=True)
     uploaded_by_id: Mapped[int] = mapped_column(db.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     finding: Mapped[Finding] = relationship(back_populates="photos")
+    rectification: Mapped["Rectification | None"] = relationship(back_populates="photos")
     uploaded_by: Mapped[User] = relationship()
+    marked_up_from: Mapped["Photo | None"] = relationship(remote_side=[id], back_populates="markups")
+    markups: Mapped[list["Photo"]] = relationship(back_populates="marked_up_from", order_by="Photo.id")
+
+    def snapshot(self) -> dict:
+        return {
+            "item_id": self.finding.item_id,
+            "sha256": self.sha256,
+            "caption": self.caption,
+            "marked_up_from": self.marked_up_from_id,
+            "uploaded_by": self.uploaded_by_id,
+        }
+
+
+class Signature(db.Model):
+    """Sign-off at finalize: a role's handwritten signature, or why the representative gave none."""
+
+    __tablename__ = "signatures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(db.ForeignKey("assessments.id"), index=True)
+    role: Mapped[str] = mapped_column(db.String(32))
+    name: Mapped[str] = mapped_column(db.String(100), default="")
+    status: Mapped[str] = mapped_column(db.String(16), default=SIGNED)
+    note: Mapped[str] = mapped_column(db.Text, default="")
+    image: Mapped[bytes | None] = mapped_column(db.LargeBinary)
+    recorded_by_id: Mapped[int] = mapped_column(db.ForeignKey("users.id"))
+    signed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    assessment: Mapped[Assessment] = relationship(back_populates="signatures")
+    recorded_by: Mapped[User] = relationship()
+
+    __table_args__ = (
+        db.UniqueConstraint("assessment_id", "role", name="one_per_role"),
+        db.CheckConstraint("role in ('lead_assessor', 'station_representative')", name="signature_role"),
+        db.CheckConstraint("status in ('signed', 'absent', 'refused')", name="signature_status"),
+    )
+
+    def snapshot(self) -> dict:
+        return {
+            "role": self.role,
+            "name": self.name,
+            "status": self.status,
+            "note": self.note,
+            "image_bytes": len(self.image) if self.image else 0,
+        }
+
+
+class Rectification(db.Model):
+    """The station's answer to one deduction and its review; a not-accepted one is answered anew."""
+
+    __tablename__ = "rectifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(db.ForeignKey("assessments.id"), index=True)
+    finding_id: Mapped[int] = mapped_column(db.ForeignKey("findings.id"), index=True)
+    item_id: Mapped[str] = mapped_column(db.String(32))
+    text: Mapped[str] = mapped_column(db.Text)
+    answered_by_id: Mapped[int] = mapped_column(db.ForeignKey("users.id"))
+    answered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    review: Mapped[str | None] = mapped_column(db.String(16))
+    review_comment: Mapped[str] = mapped_column(db.Text, default="")
+    reviewed_by_id: Mapped[int | None] = mapped_column(db.ForeignKey("users.id"))
+    reviewed_at: Mapped[datetime | None]
+
+    assessment: Mapped[Assessment] = relationship()
+    finding: Mapped[Finding] = relationship(back_populates="rectifications")
+    answered_by: Mapped[User] = relationship(foreign_keys=[answered_by_id])
+    reviewed_by: Mapped[User | None] = relationship(foreign_keys=[reviewed_by_id])
+    photos: Mapped[list[Photo]] = relationship(back_populates="rectification", order_by="Photo.id")
+
+    __table_args__ = (
+        db.CheckConstraint("review is null or review in ('accepted', 'not_accepted')", name="review"),
+    )
+
+    def snapshot(self) -> dict:
+        return {
+            "text": self.text,
+            "photos": [photo.sha256 for photo in self.photos],
+            "review": self.review,
+            "review_comment": self.review_comment,
+        }
 
 
 class AuditEvent(db.Model):

@@ -26,6 +26,14 @@ def fingerprint(path: str, payload: dict) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+def finding_fingerprint(assessment_id: int, item_id: str) -> str:
+    """One fingerprint for a finding change whether it came from the walk page or the API.
+
+    The outbox replays a walk change through the API with the same mutation_id, so both must agree.
+    """
+    return fingerprint(f"finding/{assessment_id}/{item_id}", {})
+
+
 def apply_once(mutation_id: str | None, user, print_: str, apply):
     """Run apply() -> (body, status) once per mutation_id and answer a retry with the stored reply.
 

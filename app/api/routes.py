@@ -4,10 +4,10 @@ from flask import jsonify, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from app import assessments
+from app import assessments, signoff
 from app.access import assessor_required, viewable_assessment
 from app.api import bp
-from app.api.idempotency import apply_once, fingerprint, parse_mutation_id
+from app.api.idempotency import apply_once, finding_fingerprint, fingerprint, parse_mutation_id
 from app.api.serialize import assessment_json, finding_json, rubric_json, totals_json
 from app.errors import Refused
 from app.extensions import db
@@ -74,17 +74,24 @@ def put_finding(assessment_id: int, item_id: str):
     outcome = optional_field(body, "outcome", str)
     note = optional_field(body, "note", str) or ""
     inputs = optional_field(body, "inputs", dict)
+    no_photo_reason = optional_field(body, "no_photo_reason", str)
     mutation_id = parse_mutation_id(body.get("mutation_id"))
 
     def apply():
         finding = assessments.record_finding(
-            assessment, item_id, outcome=outcome, inputs=inputs, note=note, user=current_user
+            assessment,
+            item_id,
+            outcome=outcome,
+            inputs=inputs,
+            note=note,
+            user=current_user,
+            no_photo_reason=no_photo_reason,
         )
         db.session.flush()
         card = assessments.scorecard(assessment)
         return {"finding": finding_json(finding, card), **totals_json(card)}, 200
 
-    body_out, status = apply_once(mutation_id, current_user, fingerprint(request.path, body), apply)
+    body_out, status = apply_once(mutation_id, current_user, finding_fingerprint(assessment.id, item_id), apply)
     return jsonify(body_out), status
 
 
@@ -95,9 +102,11 @@ def finalize(assessment_id: int):
     assessment = viewable_assessment(assessment_id)
     body = request.get_json(silent=True) or {}
     mutation_id = parse_mutation_id(body.get("mutation_id") if isinstance(body, dict) else None)
+    signatures = signoff.from_json(body.get("signatures") if isinstance(body, dict) else None, current_user)
 
     def apply():
         card = assessments.finalize(assessment, current_user)
+        signoff.record(assessment, signatures, current_user)
         return assessment_json(assessment, card), 200
 
     body_out, status = apply_once(mutation_id, current_user, fingerprint(request.path, body), apply)

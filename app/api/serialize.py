@@ -1,6 +1,7 @@
 """The JSON shapes of the API."""
 
 from app.models import Assessment, Finding
+from app.photos.serialize import photo_json
 from rubric import Item, Rubric, Scorecard
 
 
@@ -44,6 +45,8 @@ def finding_json(finding: Finding, card: Scorecard) -> dict:
         "deduction": item_score.deduction,
         "inputs": finding.inputs,
         "note": finding.note,
+        "no_photo_reason": finding.no_photo_reason,
+        "photos": [photo_json(photo) for photo in finding.photos],
         "updated_by": finding.updated_by.username,
         "updated_at": finding.updated_at.isoformat() + "Z",
     }

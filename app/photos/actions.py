@@ -1,0 +1,217 @@
+"""Attaching evidence photos to findings and removing them; the caller commits.
+
+Files are written by the pipeline before the row is added, so a committed row never points at
+a missing file. Files are never deleted: they are content-addressed and may be shared, and the
+audit trail keeps the sha256 of every removed photo.
+"""
+
+import io
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from app import assessments, audit, evidence
+from app.errors import Refused
+from app.extensions import db
+from app.models import Assessment, Photo, User
+
+CAPTION_MAX_LENGTH = 300
+
+
+@dataclass(frozen=True)
+class Attached:
+    photo: Photo
+    created: bool
+
+
+def limits() -> evidence.Limits:
+    config = current_app.config
+    return evidence.Limits(
+        max_bytes=config["MAX_PHOTO_MB"] * 1024 * 1024,
+        max_pixels=config["PHOTO_MAX_PIXELS"],
+        max_edge=config["PHOTO_MAX_EDGE"],
+        keep_gps=config["KEEP_PHOTO_GPS"],
+    )
+
+
+def read_upload(stream) -> bytes:
+    try:
+        return evidence.read_upload(stream, limits().max_bytes)
+    except evidence.RejectedPhoto as rejected:
+        raise refusal(rejected) from rejected
+
+
+def refusal(rejected: evidence.RejectedPhoto) -> Refused:
+    if rejected.code == "too_large":
+        return Refused(
+            413,
+            _l("The photo is larger than %(n)d MB.", n=current_app.config["MAX_PHOTO_MB"]),
+            code="too_large",
+        )
+    if rejected.code == "not_an_image":
+        return Refused(
+            415, _l("This file is not a photo. Send a JPEG, PNG, WebP or HEIC image."), code="not_an_image"
+        )
+    if rejected.code == "too_many_pixels":
+        megapixels = current_app.config["PHOTO_MAX_PIXELS"] // 1_000_000
+        return Refused(
+            422,
+            _l("The photo has too many pixels (at most %(n)d megapixels).", n=megapixels),
+            code="too_many_pixels",
+        )
+    return Refused(
+        422,
+        _l("The photo could not be read: it may be damaged or incomplete. Please take it again."),
+        code="damaged",
+    )
+
+
+def attach_photo(
+    assessment: Assessment,
+    item_id: str,
+    data: bytes,
+    *,
+    user: User,
+    caption: str = "",
+    taken_at: str | None = None,
+    marked_up_from_id: int | None = None,
+) -> Attached:
+    """Store one photo for an item; the same picture sent again to the same item is kept once."""
+    assessments.ensure_writable(assessment)
+    caption = checked_caption(caption)
+    client_taken_at = parse_client_time(taken_at)
+    finding = assessments.evidence_finding(assessment, item_id, user)
+    original = None
+    if marked_up_from_id is not None:
+        original = db.session.get(Photo, marked_up_from_id)
+        if original is None or original.finding is not finding:
+            raise Refused(422, _l("marked_up_from must be a photo of the same item."), field="marked_up_from")
+    try:
+        stored = evidence.process(io.BytesIO(data), current_app.config["UPLOAD_DIR"], limits())
+    except evidence.RejectedPhoto as rejected:
+        raise refusal(rejected) from rejected
+    existing = next(
+        (p for p in finding.photos if p.sha256 == stored.sha256 and p.marked_up_from_id == marked_up_from_id),
+        None,
+    )
+    if existing is not None:
+        return Attached(existing, created=False)
+    photo = Photo(
+        finding=finding,
+        sha256=stored.sha256,
+        thumb_sha256=stored.thumb_sha256,
+        content_type=stored.content_type,
+        source_format=stored.source_format,
+        size=stored.size,
+        width=stored.width,
+        height=stored.height,
+        caption=caption or (original.caption if original is not None else ""),
+        taken_at=as_utc(stored.taken_at) or client_taken_at or (original.taken_at if original else None),
+        latitude=stored.latitude,
+        longitude=stored.longitude,
+        marked_up_from=original,
+        uploaded_by=user,
+    )
+    db.session.add(photo)
+    db.session.flush()
+    audit.record("photo.add", assessment=assessment, subject=item_id, after=photo.snapshot(), user=user)
+    return Attached(photo, created=True)
+
+
+def set_caption(photo: Photo, caption: str, user: User) -> Photo:
+    assessment = photo.finding.assessment
+    assessments.ensure_writable(assessment)
+    before = photo.snapshot()
+    photo.caption = checked_caption(caption)
+    audit.record(
+        "photo.caption",
+        assessment=assessment,
+        subject=photo.finding.item_id,
+        before=before,
+        after=photo.snapshot(),
+        user=user,
+    )
+    return photo
+
+
+def delete_photo(photo: Photo, user: User) -> None:
+    """Remove a photo, and the marked-up copies drawn on it, while the assessment is in progress."""
+    assessment = photo.finding.assessment
+    assessments.ensure_writable(assessment)
+    for copy in list(photo.markups):
+        delete_photo(copy, user)
+    audit.record(
+        "photo.delete",
+        assessment=assessment,
+        subject=photo.finding.item_id,
+        before=photo.snapshot(),
+        user=user,
+    )
+    photo.finding.photos.remove(photo)
+    db.session.delete(photo)
+    db.session.flush()
+
+
+def checked_caption(caption) -> str:
+    caption = (caption or "").strip()
+    if len(caption) > CAPTION_MAX_LENGTH:
+        raise Refused(
+            422,
+            _l("The caption is too long (at most %(n)d characters).", n=CAPTION_MAX_LENGTH),
+            field="caption",
+        )
+    return caption
+
+
+def parse_client_time(value: str | None) -> datetime | None:
+    """The capture time the phone read from the photo's EXIF before shrinking it."""
+    if not value:
+        return None
+    try:
+        taken = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise Refused(422, _l("taken_at must be an ISO 8601 date and time."), field="taken_at") from None
+    return as_utc(taken)
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """Naive UTC like every stored time; a camera time without offset is read in the app's time zone."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def demo_photo(label: str, size: tuple[int, int] = (1600, 1200)) -> bytes:
+    """A drawn stand-in for a site photo: a faded sign on a wall, for demo data and tests."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("RGB", size, (196, 188, 170))
+    draw = ImageDraw.Draw(image)
+    width, height = size
+    for y in range(0, height, 40):
+        draw.line([(0, y), (width, y)], fill=(186, 178, 160), width=2)
+    board = (width // 6, height // 4, width * 5 // 6, height * 3 // 4)
+    draw.rectangle(board, fill=(150, 190, 160), outline=(90, 90, 80), width=12)
+    arrow_y = (board[1] + board[3]) // 2
+    draw.polygon(
+        [
+            (board[0] + 80, arrow_y - 40),
+            (board[2] - 220, arrow_y - 40),
+            (board[2] - 220, arrow_y - 110),
+            (board[2] - 80, arrow_y),
+            (board[2] - 220, arrow_y + 110),
+            (board[2] - 220, arrow_y + 40),
+            (board[0] + 80, arrow_y + 40),
+        ],
+        fill=(215, 230, 215),
+    )
+    font = ImageFont.load_default(size=max(24, height // 14))
+    draw.text((board[0] + 40, board[1] + 30), label, fill=(60, 60, 60), font=font)
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=88)
+    return out.getvalue()

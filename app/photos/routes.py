@@ -1,0 +1,259 @@
+"""Evidence photos: the upload API, the no-JS form posts, the full view and the files themselves."""
+
+import hashlib
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from app import assessments, evidence
+from app.access import viewable_assessment
+from app.api.idempotency import apply_once, fingerprint, parse_mutation_id
+from app.errors import Refused
+from app.extensions import db
+from app.models import Assessment, Photo
+from app.photos import actions, bp
+from app.photos.serialize import photo_json
+from app.rubrics import rubric_of
+
+ONE_YEAR = 365 * 24 * 3600
+
+
+def viewable_photo(photo_id: int) -> Photo:
+    """A photo is seen by whoever may see its assessment; anyone else gets 404."""
+    photo = db.session.get(Photo, photo_id)
+    if photo is None:
+        abort(404)
+    viewable_assessment(photo.finding.assessment_id)
+    return photo
+
+
+def assessable(assessment_id: int) -> Assessment:
+    """An assessment this user may add evidence to: unseen ones answer 404, staff get 403."""
+    assessment = viewable_assessment(assessment_id)
+    if not current_user.can_assess:
+        abort(403)
+    return assessment
+
+
+def safe_next(default: str) -> str:
+    target = request.values.get("next", "")
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default
+
+
+def item_url(assessment: Assessment, item_id: str) -> str:
+    if current_user.can_assess and "assess.item" in current_app.view_functions:
+        return url_for("assess.item", assessment_id=assessment.id, item_id=item_id)
+    return url_for("auth.index")
+
+
+def optional_int(name: str) -> int | None:
+    raw = request.form.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise Refused(422, _l("The field %(name)s has the wrong type.", name=name), field=name)
+    return int(raw)
+
+
+@bp.post("/api/assessments/<int:assessment_id>/findings/<item_id>/photos")
+@login_required
+def upload(assessment_id: int, item_id: str):
+    """Attach one photo (multipart field `photo`) to an item: 201 with its id and URLs."""
+    assessment = assessable(assessment_id)
+    upload = request.files.get("photo")
+    if upload is None:
+        raise Refused(422, _l("Send the photo in the multipart field “photo”."), field="photo")
+    data = actions.read_upload(upload.stream)
+    fields = {
+        "caption": request.form.get("caption", ""),
+        "taken_at": request.form.get("taken_at") or None,
+        "marked_up_from": optional_int("marked_up_from"),
+    }
+    mutation_id = parse_mutation_id(request.form.get("mutation_id") or None)
+    payload = {**fields, "sha256": hashlib.sha256(data).hexdigest()}
+
+    def apply():
+        attached = actions.attach_photo(
+            assessment,
+            item_id,
+            data,
+            user=current_user,
+            caption=fields["caption"],
+            taken_at=fields["taken_at"],
+            marked_up_from_id=fields["marked_up_from"],
+        )
+        return photo_json(attached.photo), 201 if attached.created else 200
+
+    body, status = apply_once(mutation_id, current_user, fingerprint(request.path, payload), apply)
+    return jsonify(body), status
+
+
+@bp.patch("/api/photos/<int:photo_id>")
+@login_required
+def update(photo_id: int):
+    """Change a photo's caption."""
+    photo = viewable_photo(photo_id)
+    if not current_user.can_assess:
+        abort(403)
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("caption"), str):
+        raise Refused(422, _l("Send a JSON object with a caption."), field="caption")
+    actions.set_caption(photo, body["caption"], current_user)
+    db.session.commit()
+    return jsonify(photo_json(photo))
+
+
+@bp.delete("/api/photos/<int:photo_id>")
+@login_required
+def delete(photo_id: int):
+    """Remove a photo while its assessment is in progress; the audit trail keeps it."""
+    photo = viewable_photo(photo_id)
+    if not current_user.can_assess:
+        abort(403)
+    actions.delete_photo(photo, current_user)
+    db.session.commit()
+    return "", 204
+
+
+@bp.get("/photos/<int:photo_id>/image")
+@login_required
+def image(photo_id: int):
+    """The photo itself, cleaned and at most PHOTO_MAX_EDGE pixels on its long edge."""
+    photo = viewable_photo(photo_id)
+    return send_photo_file(photo, photo.sha256)
+
+
+@bp.get("/photos/<int:photo_id>/thumb")
+@login_required
+def thumb(photo_id: int):
+    """The photo's thumbnail."""
+    photo = viewable_photo(photo_id)
+    return send_photo_file(photo, photo.thumb_sha256 or photo.sha256)
+
+
+def send_photo_file(photo: Photo, sha256: str):
+    path = evidence.path_for(current_app.config["UPLOAD_DIR"], sha256)
+    if not path.is_file():
+        abort(404)
+    response = send_file(path, mimetype=photo.content_type, etag=sha256, conditional=True, max_age=ONE_YEAR)
+    response.headers["Cache-Control"] = f"private, max-age={ONE_YEAR}, immutable"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Disposition"] = f'inline; filename="photo-{photo.id}.jpg"'
+    return response
+
+
+@bp.get("/photos/<int:photo_id>")
+@login_required
+def view(photo_id: int):
+    """One photo at full size, with its original or marked-up copies and the way to its neighbours."""
+    photo = viewable_photo(photo_id)
+    finding = photo.finding
+    assessment = finding.assessment
+    # A rectification photo is paged through with the other photos of its answer.
+    photos = list(photo.rectification.photos if photo.rectification else finding.photos)
+    index = photos.index(photo)
+    back = safe_next(item_url(assessment, finding.item_id))
+    return render_template(
+        "photos/view.html",
+        photo=photo,
+        assessment=assessment,
+        item=rubric_of(assessment).item(finding.item_id),
+        photos=photos,
+        index=index,
+        previous=photos[index - 1] if index > 0 else None,
+        following=photos[index + 1] if index + 1 < len(photos) else None,
+        back=back,
+        can_edit=current_user.can_assess and not assessment.is_finalized,
+    )
+
+
+@bp.post("/photos/assessments/<int:assessment_id>/items/<item_id>")
+@login_required
+def upload_form(assessment_id: int, item_id: str):
+    """The plain form post: attach the chosen photos, then back to the item."""
+    assessment = assessable(assessment_id)
+    back = safe_next(item_url(assessment, item_id))
+    files = [f for f in request.files.getlist("photo") if f and f.filename]
+    if not files:
+        flash(_("Choose a photo first."))
+        return redirect(back)
+    saved = 0
+    for upload in files:
+        try:
+            data = actions.read_upload(upload.stream)
+            actions.attach_photo(
+                assessment, item_id, data, user=current_user, caption=request.form.get("caption", "")
+            )
+            db.session.commit()
+            saved += 1
+        except Refused as refused:
+            db.session.rollback()
+            flash(f"{upload.filename}: {refused.message}")
+    if saved:
+        flash(_("%(n)d photos saved.", n=saved))
+    return redirect(back)
+
+
+@bp.post("/photos/<int:photo_id>/delete")
+@login_required
+def delete_form(photo_id: int):
+    """The plain form post that removes a photo."""
+    photo = viewable_photo(photo_id)
+    if not current_user.can_assess:
+        abort(403)
+    assessment = photo.finding.assessment
+    item_id = photo.finding.item_id
+    actions.delete_photo(photo, current_user)
+    db.session.commit()
+    flash(_("The photo was removed."))
+    return redirect(safe_next(item_url(assessment, item_id)))
+
+
+@bp.post("/photos/assessments/<int:assessment_id>/items/<item_id>/no-photo-reason")
+@login_required
+def no_photo_reason(assessment_id: int, item_id: str):
+    """Record why a deduction has no photo (JSON for scripts, a redirect for the plain form)."""
+    assessment = assessable(assessment_id)
+    finding = assessments.set_no_photo_reason(
+        assessment, item_id, request.form.get("no_photo_reason", ""), current_user
+    )
+    db.session.commit()
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify({"item_id": item_id, "no_photo_reason": finding.no_photo_reason})
+    flash(_("Saved."))
+    return redirect(safe_next(item_url(assessment, item_id)))
+
+
+@bp.get("/photos/assessments/<int:assessment_id>/items/<item_id>")
+@login_required
+def panel(assessment_id: int, item_id: str):
+    """The item's photo panel alone, for the item page to refresh after its outcome changes."""
+    assessment = viewable_assessment(assessment_id)
+    item = rubric_of(assessment).item(item_id) or abort(404)
+    return render_template(
+        "photos/_photos.html",
+        assessment=assessment,
+        item=item,
+        finding=assessment.finding_for(item_id),
+        photos_back=safe_next(item_url(assessment, item_id)),
+    )
+
+
+@bp.app_template_global()
+def missing_photos(assessment: Assessment, card) -> list[str]:
+    """Deductions without a photo or a reason, for pages that list what finalize still needs."""
+    return assessments.items_missing_photos(assessment, card)

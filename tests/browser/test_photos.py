@@ -1,0 +1,170 @@
+"""Evidence photos in real Chromium at phone size: shrink, upload, retry, full view, mark-up."""
+
+import math
+
+from PIL import Image, ImageDraw
+from playwright.sync_api import expect
+
+from app.extensions import db
+from app.models import Assessment, Finding
+from tests.browser.conftest import log_in
+
+ITEM = "5.3.1"
+
+
+def ledger_photo(path, size=(4000, 3000)) -> int:
+    """A 12-megapixel camera-like JPEG of ruled ledger lines, with a capture time in its EXIF."""
+    image = Image.new("RGB", size, (205, 196, 176))
+    draw = ImageDraw.Draw(image)
+    for y in range(150, size[1] - 100, 110):
+        draw.line([(250, y), (size[0] - 250, y)], fill=(50, 60, 120), width=5)
+        line = f"2026-11-{y % 28 + 1:02d}  exam ledger line {y}"
+        draw.text((270, y - 70), line, fill=(25, 25, 25), font_size=60)
+    exif = Image.Exif()
+    exif.get_ifd(0x8769)[0x9003] = "2026:11:20 09:41:05"
+    image.save(path, format="JPEG", quality=92, exif=exif)
+    return path.stat().st_size
+
+
+def in_progress_assessment_id(server) -> int:
+    with server.app.app_context():
+        return db.session.scalar(db.select(Assessment.id).filter_by(status="in_progress"))
+
+
+def in_progress_item_url(server) -> str:
+    return f"{server.url}/assess/{in_progress_assessment_id(server)}/items/{ITEM}"
+
+
+def in_progress_finding(server) -> Finding | None:
+    return db.session.scalar(
+        db.select(Finding).filter_by(assessment_id=in_progress_assessment_id(server), item_id=ITEM)
+    )
+
+
+def stored_photos(server) -> list[tuple[int, int, int | None]]:
+    with server.app.app_context():
+        finding = in_progress_finding(server)
+        photos = finding.photos if finding else []
+        return [(p.width, p.height, p.marked_up_from_id) for p in photos]
+
+
+def draw_circle(page, selector: str) -> None:
+    box = page.locator(selector).bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(cx - 70, cy)
+    page.mouse.down()
+    for step in range(37):
+        angle = math.pi + step * math.pi / 18
+        page.mouse.move(cx + 70 * math.cos(angle), cy + 45 * math.sin(angle))
+    page.mouse.up()
+
+
+def test_assessor_photographs_a_deduction_marks_it_up_and_sees_both(page, demo_data, tmp_path):
+    source = tmp_path / "ledger.jpg"
+    source_bytes = ledger_photo(source)
+    sent = []
+    page.on(
+        "request",
+        lambda request: (
+            sent.append(len(request.post_data_buffer or b""))
+            if request.method == "POST" and request.url.endswith("/photos")
+            else None
+        ),
+    )
+    log_in(page, demo_data.url, "assessor1")
+    page.goto(in_progress_item_url(demo_data))
+    page.click("label[for=outcome-zero]")
+    expect(page.locator(".photos-needed")).to_be_visible()
+
+    page.set_input_files("[data-photos] input[capture]", str(source))
+    job = page.locator(".photo-job").first
+    expect(job).to_have_attribute("data-state", "saved", timeout=20_000)
+    expect(job.locator(".photo-job-state")).to_have_text("已保存")
+    expect(page.locator(".photo-strip img")).to_have_count(1)
+    expect(page.locator(".photos-needed")).to_have_count(0)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+    assert sent and sent[0] < source_bytes / 2, f"the phone sent {sent[0]} of {source_bytes} bytes"
+    ((width, height, _),) = stored_photos(demo_data)
+    assert max(width, height) <= 2048
+    assert (width, height) == (2048, 1536)
+
+    page.click(".photo-strip a")
+    expect(page.locator(".photo-count")).to_have_text("照片 1/1")
+    expect(page.locator(".photo-full")).to_contain_text("拍摄于 2026/11/20 09:41")
+    page.click("[data-markup-start]")
+    expect(page.locator("[data-markup-canvas]")).to_be_visible()
+    draw_circle(page, "[data-markup-canvas]")
+    original_url = page.url
+    page.click("[data-markup-save]")
+    page.wait_for_function("url => location.href !== url", arg=original_url)
+    expect(page.locator(".photo-count")).to_have_text("照片 2/2")
+    expect(page.locator(".photo-full .photo-role")).to_have_text("标注副本")
+    expect(page.locator(".photo-counterpart .photo-role")).to_have_text("原图")
+    for image in page.locator(".photo-view img").all():
+        expect(image).to_have_js_property("complete", True)
+        assert image.evaluate("img => img.naturalWidth") == 2048
+
+    photos = stored_photos(demo_data)
+    assert len(photos) == 2 and photos[1][2] is not None, "the copy points at its original"
+
+    page.click("a[rel=prev]")
+    expect(page.locator(".photo-count")).to_have_text("照片 1/2")
+    expect(page.locator(".photo-counterpart .photo-role")).to_have_text("标注副本")
+    page.click(".crumbs a")
+    expect(page.locator(".photo-strip img")).to_have_count(2)
+    expect(page.locator(".photo-strip .photo-tag")).to_have_text("已标注")
+
+
+def test_failed_upload_stays_visible_and_retry_saves_it_once(page, demo_data, tmp_path):
+    source = tmp_path / "sign.jpg"
+    ledger_photo(source, size=(1600, 1200))
+    log_in(page, demo_data.url, "assessor1")
+    page.goto(in_progress_item_url(demo_data))
+    page.route("**/findings/*/photos", lambda route: route.abort("internetdisconnected"))
+    page.set_input_files("[data-photos] input[multiple]", str(source))
+    job = page.locator(".photo-job").first
+    expect(job).to_have_attribute("data-state", "failed")
+    expect(job.locator(".photo-job-state")).to_contain_text("失败")
+    assert stored_photos(demo_data) == []
+
+    page.unroute("**/findings/*/photos")
+    job.locator(".photo-job-retry").click()
+    expect(job).to_have_attribute("data-state", "saved")
+    expect(page.locator(".photo-strip img")).to_have_count(1)
+    assert len(stored_photos(demo_data)) == 1
+
+
+def test_swipe_moves_between_photos_in_the_full_view(page, demo_data, tmp_path):
+    first, second = tmp_path / "a.jpg", tmp_path / "b.jpg"
+    ledger_photo(first, size=(1200, 900))
+    ledger_photo(second, size=(900, 1200))
+    log_in(page, demo_data.url, "assessor1")
+    page.goto(in_progress_item_url(demo_data))
+    page.set_input_files("[data-photos] input[multiple]", [str(first), str(second)])
+    expect(page.locator(".photo-job[data-state=saved]")).to_have_count(2, timeout=20_000)
+    page.locator(".photo-strip a").first.click()
+    expect(page.locator(".photo-count")).to_have_text("照片 1/2")
+    page.locator("[data-swipe]").evaluate(
+        """figure => {
+            const touch = (x) => new Touch({identifier: 1, target: figure, clientX: x, clientY: 300});
+            figure.dispatchEvent(new TouchEvent("touchstart", {touches: [touch(300)], bubbles: true}));
+            figure.dispatchEvent(new TouchEvent("touchend", {changedTouches: [touch(80)], bubbles: true}));
+        }"""
+    )
+    expect(page.locator(".photo-count")).to_have_text("照片 2/2")
+    page.wait_for_load_state("load")
+    page.keyboard.press("ArrowLeft")
+    expect(page.locator(".photo-count")).to_have_text("照片 1/2")
+
+
+def test_reason_instead_of_a_photo_is_saved_from_the_item_page(page, demo_data):
+    log_in(page, demo_data.url, "assessor1")
+    page.goto(in_progress_item_url(demo_data))
+    page.click("label[for=outcome-zero]")
+    expect(page.locator("details.no-photo")).to_have_attribute("open", "")
+    page.fill("[data-photos] textarea[name=no_photo_reason]", "考场正在考试，禁止拍照。")
+    page.click("[data-no-photo-form] button[type=submit]")
+    expect(page.locator("[data-reason-state]")).to_have_text("已保存")
+    with demo_data.app.app_context():
+        assert in_progress_finding(demo_data).no_photo_reason == "考场正在考试，禁止拍照。"
