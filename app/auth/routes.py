@@ -31,6 +31,8 @@ def index():
         return redirect(url_for("auth.login"))
     if current_user.role == "staff":
         return redirect(url_for("station.home"))
+    if current_user.is_admin:
+        return redirect(url_for("admin.dashboard_page"))
     return redirect(url_for("assess.home"))
 
 

@@ -1,0 +1,75 @@
+"""Accounts: who may assess, who works at which station, who administers; the caller commits."""
+
+from flask_babel import lazy_gettext as _l
+
+from app import audit
+from app.admin.search import contains
+from app.errors import Refused
+from app.extensions import db
+from app.models import Station, User
+
+PASSWORD_MIN_LENGTH = 8
+ROLE_LABELS = {"admin": _l("Administrator"), "assessor": _l("Assessor"), "staff": _l("Station staff")}
+
+
+def search(query: str, role: str = ""):
+    """Users whose username or name contains the query, optionally of one role, by username."""
+    statement = db.select(User).order_by(User.username)
+    query = (query or "").strip()
+    if query:
+        statement = statement.where(contains(query, User.username, User.display_name))
+    if role in ROLE_LABELS:
+        statement = statement.filter_by(role=role)
+    return statement
+
+
+def _profile(user: User) -> dict:
+    return {
+        "username": user.username,
+        "display_name": user.display_name,
+        "role": user.role,
+        "station": user.station.code if user.station else None,
+        "active": user.active,
+    }
+
+
+def create(username: str, display_name: str, role: str, station: Station | None, password: str) -> User:
+    user = User(
+        username=username,
+        display_name=display_name,
+        role=role,
+        station=station if role == "staff" else None,
+    )
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    audit.record("user.create", subject=username, after=_profile(user))
+    return user
+
+
+def update(user: User, display_name: str, role: str, station: Station | None, actor: User) -> None:
+    if user.id == actor.id and role != user.role:
+        raise Refused(422, _l("You cannot change your own role."))
+    before = _profile(user)
+    user.display_name = display_name
+    user.role = role
+    user.station = station if role == "staff" else None
+    after = _profile(user)
+    if after != before:
+        audit.record("user.update", subject=user.username, before=before, after=after)
+
+
+def reset_password(user: User, password: str) -> None:
+    user.set_password(password)
+    audit.record("user.password_reset", subject=user.username)
+
+
+def set_active(user: User, active: bool, actor: User) -> None:
+    """Deactivated users cannot log in; what they did stays attributed to them."""
+    if user.id == actor.id and not active:
+        raise Refused(422, _l("You cannot deactivate your own account."))
+    if user.active == active:
+        return
+    user.active = active
+    action = "user.reactivate" if active else "user.deactivate"
+    audit.record(action, subject=user.username, before={"active": not active}, after={"active": active})

@@ -1,0 +1,82 @@
+"""Changes to the list of stations, each one written to the audit trail; the caller commits."""
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from app import audit
+from app.admin.search import contains
+from app.admin.station_import import FIELDS, ImportReport, Row, check
+from app.errors import Refused
+from app.extensions import db
+from app.models import Station
+
+IMPORT_MAX_AGE = 3600
+
+
+def search(query: str):
+    """Stations whose code or name contains the query, by code."""
+    statement = db.select(Station).order_by(Station.code)
+    query = (query or "").strip()
+    if query:
+        statement = statement.where(contains(query, Station.code, Station.name))
+    return statement
+
+
+def create(values: dict) -> Station:
+    station = Station(**{name: values.get(name) or "" for name in FIELDS})
+    db.session.add(station)
+    db.session.flush()
+    audit.record("station.create", subject=station.code, after=station.as_dict())
+    return station
+
+
+def update(station: Station, values: dict) -> None:
+    before = station.as_dict()
+    for name in FIELDS:
+        setattr(station, name, values.get(name) or "")
+    after = station.as_dict()
+    if after != before:
+        audit.record("station.update", subject=station.code, before=before, after=after)
+
+
+def set_active(station: Station, active: bool) -> None:
+    if station.active == active:
+        return
+    station.active = active
+    action = "station.reactivate" if active else "station.deactivate"
+    audit.record(action, subject=station.code, before={"active": not active}, after={"active": active})
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="station-import")
+
+
+def sign_good_rows(report: ImportReport, filename: str) -> str:
+    """The good rows, signed, for the confirm step to import without uploading the file again."""
+    rows = [[row.number, *row.values().values()] for row in report.good]
+    return _serializer().dumps({"file": filename, "rows": rows})
+
+
+def unsign_rows(token: str) -> tuple[str, list[Row]]:
+    try:
+        data = _serializer().loads(token or "", max_age=IMPORT_MAX_AGE)
+    except BadSignature as error:
+        raise Refused(400, _l("This import has expired or was changed. Choose the file again.")) from error
+    return data["file"], [Row(number, *values) for number, *values in data["rows"]]
+
+
+def import_rows(rows: list[Row], filename: str) -> ImportReport:
+    """Check the rows again and add them all, or none when one has become bad since the preview."""
+    report = check(rows)
+    if report.rejected or not report.good:
+        return report
+    stations = [Station(**row.values()) for row in report.good]
+    db.session.add_all(stations)
+    db.session.flush()
+    audit.record(
+        "station.import",
+        subject=filename[:100],
+        after={"count": len(stations), "codes": [s.code for s in stations]},
+    )
+    return report
