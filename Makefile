@@ -28,9 +28,9 @@ run: install translations
 browser:
 	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "noto sans cjk"; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 >/dev/null; \
 	  else \
-	    echo "Browser tests need: sudo apt-get install -y chromium fonts-noto-cjk"; exit 1; \
+	    echo "Browser tests need: sudo apt-get install -y chromium fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0"; exit 1; \
 	  fi; \
 	fi
 

@@ -19,9 +19,9 @@ from flask_login import current_user, login_required
 
 from app import assessments, evidence
 from app.access import viewable_assessment
-from app.api.idempotency import apply_once, fingerprint, parse_mutation_id
 from app.errors import Refused
 from app.extensions import db
+from app.idempotency import apply_once, fingerprint, parse_mutation_id
 from app.models import Assessment, Photo
 from app.photos import actions, bp
 from app.photos.serialize import photo_json

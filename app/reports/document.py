@@ -1,0 +1,57 @@
+"""Everything the official report shows about one assessment, for the page and the PDF alike."""
+
+from dataclasses import dataclass
+
+from app import rectifications, signoff
+from app.assessments import scorecard
+from app.models import LEAD_ASSESSOR, STATION_REPRESENTATIVE, Assessment, Photo, Signature
+from app.reports.layout import Table, tables
+from app.rubrics import rubric_of
+from rubric import Item, Rubric, Scorecard
+
+
+@dataclass(frozen=True)
+class Report:
+    assessment: Assessment
+    rubric: Rubric
+    card: Scorecard
+    tables: list[Table]
+    lead_signature: Signature | None
+    representative_signature: Signature | None
+    photos: list[tuple[Item, list[Photo]]]
+    rectification: list[rectifications.DeductionState] | None
+
+    @property
+    def is_draft(self) -> bool:
+        return not self.assessment.is_finalized
+
+    def photo_count(self, item_id: str) -> int:
+        return next((len(photos) for item, photos in self.photos if item.id == item_id), 0)
+
+
+def build(assessment: Assessment, with_rectification: bool = False) -> Report:
+    rubric = rubric_of(assessment)
+    card = scorecard(assessment)
+    signed = assessment.is_finalized
+    return Report(
+        assessment=assessment,
+        rubric=rubric,
+        card=card,
+        tables=tables(rubric, card),
+        lead_signature=signoff.signature_for(assessment, LEAD_ASSESSOR) if signed else None,
+        representative_signature=signoff.signature_for(assessment, STATION_REPRESENTATIVE)
+        if signed
+        else None,
+        photos=evidence_by_item(assessment, rubric),
+        rectification=rectifications.deductions(assessment) if with_rectification and signed else None,
+    )
+
+
+def evidence_by_item(assessment: Assessment, rubric: Rubric) -> list[tuple[Item, list[Photo]]]:
+    """The evidence photos in the form's order, grouped by item."""
+    grouped = []
+    for item in rubric.items:
+        finding = assessment.finding_for(item.id)
+        if finding is not None and finding.photos:
+            grouped.append((item, list(finding.photos)))
+    return grouped

@@ -1,0 +1,119 @@
+"""The official report as a page and a PDF, and results of many assessments for administrators."""
+
+from flask import Response, render_template, request, url_for
+from flask_babel import format_date
+from flask_login import current_user, login_required
+from sqlalchemy.orm import selectinload
+from wtforms.fields.choices import SelectChoice
+
+from app import rectifications, signoff
+from app.access import admin_required, viewable_assessment
+from app.admin import assessment_list
+from app.admin.forms import AssessmentFilterForm
+from app.extensions import db
+from app.models import Assessment, Finding
+from app.reports import bp, document, export
+from app.reports.pdf import render_pdf
+
+
+def with_rectification() -> bool:
+    return request.args.get("rectification") == "1"
+
+
+@bp.get("/assessments/<int:assessment_id>")
+@login_required
+def report(assessment_id: int):
+    """The filled official form, laid out as printed, to print on A4."""
+    assessment = viewable_assessment(assessment_id)
+    return render_template(
+        "reports/report.html",
+        report=document.build(assessment, with_rectification()),
+        photo_src=lambda photo: url_for("photos.image", photo_id=photo.id),
+        with_rectification=with_rectification(),
+    )
+
+
+@bp.get("/assessments/<int:assessment_id>.pdf")
+@login_required
+def report_pdf(assessment_id: int):
+    """The same report as a PDF download."""
+    assessment = viewable_assessment(assessment_id)
+    pdf = render_pdf(
+        document.build(assessment, with_rectification()), with_rectification=with_rectification()
+    )
+    day = format_date(assessment.finalized_at or assessment.started_at, "yyyyMMdd")
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="report-{assessment.station.code}-{day}.pdf"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+def filtered_assessments() -> list[Assessment]:
+    """The administrators' assessment list filters: station, status, assessor and start dates."""
+    form = AssessmentFilterForm(request.args)
+    form.assessor.choices = [SelectChoice("", "")] + [
+        SelectChoice(str(u.id), u.name) for u in assessment_list.assessors()
+    ]
+    filters = {}
+    if form.validate():
+        filters = {
+            "station": form.station.data or "",
+            "status": form.status.data or "",
+            "assessor_id": int(form.assessor.data) if form.assessor.data else None,
+            "start": form.start.data,
+            "end": form.end.data,
+        }
+    statement = assessment_list.search(**filters).options(
+        selectinload(Assessment.findings).selectinload(Finding.photos), selectinload(Assessment.team)
+    )
+    return db.session.scalars(statement).unique().all()
+
+
+@bp.get("/results.csv")
+@admin_required
+def results_csv():
+    """Every item of the filtered assessments as CSV, with a BOM so Excel reads the Chinese."""
+    return Response(
+        export.as_csv(filtered_assessments()),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": 'attachment; filename="results.csv"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+@bp.get("/results.xlsx")
+@admin_required
+def results_xlsx():
+    """Every item of the filtered assessments as an Excel workbook."""
+    return Response(
+        export.as_xlsx(filtered_assessments()),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={
+            "Content-Disposition": 'attachment; filename="results.xlsx"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+@bp.app_template_global()
+def signature_data_url(signature) -> str:
+    return signoff.data_url(signature)
+
+
+@bp.app_template_global()
+def rectification_label(status: str) -> str:
+    return str(rectifications.STATUS_LABELS[status])
+
+
+@bp.app_template_global()
+def back_url(assessment: Assessment) -> str:
+    """Where a report's reader came from: the station's findings page or the assessor's summary."""
+    if current_user.can_assess:
+        return url_for("assess.summary", assessment_id=assessment.id)
+    return url_for("station.assessment", assessment_id=assessment.id)

@@ -1,0 +1,225 @@
+"""Sign-off at finalize: the lead assessor and the station's representative sign on the phone.
+
+Signatures are checked in full before anything changes, so a bad one refuses the whole
+finalize with 422. Signing never blocks finalizing: both signatures are optional, and where
+the representative is absent or refuses, the assessor records that instead.
+"""
+
+import base64
+import binascii
+import io
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from PIL import Image, UnidentifiedImageError
+
+from app import audit
+from app.errors import Refused
+from app.extensions import db
+from app.models import (
+    ABSENT,
+    LEAD_ASSESSOR,
+    REFUSED,
+    SIGNED,
+    STATION_REPRESENTATIVE,
+    Assessment,
+    Signature,
+    User,
+    utcnow,
+)
+
+DATA_URL_PREFIX = "data:image/png;base64,"
+MAX_IMAGE_BYTES = 300 * 1024
+MAX_EDGE = 2400
+MIN_EDGE = 40
+NAME_MAX_LENGTH = 100
+NOTE_MAX_LENGTH = 1000
+ROLES = (LEAD_ASSESSOR, STATION_REPRESENTATIVE)
+STATUSES = (SIGNED, ABSENT, REFUSED)
+
+
+@dataclass(frozen=True)
+class SignatureInput:
+    role: str
+    name: str
+    status: str
+    note: str = ""
+    image: bytes | None = None
+
+
+def from_json(payload, user: User) -> list[SignatureInput]:
+    """The API's optional `signatures` object, checked; None or {} records nothing."""
+    if payload is None:
+        return []
+    if not isinstance(payload, dict):
+        raise Refused(422, _l("signatures must be an object."), field="signatures")
+    unknown = sorted(set(payload) - set(ROLES))
+    if unknown:
+        raise Refused(
+            422, _l("Unknown signature role: %(role)s.", role=unknown[0]), field=f"signatures.{unknown[0]}"
+        )
+    checked = []
+    for role in ROLES:
+        entry = payload.get(role)
+        if entry is None:
+            continue
+        if not isinstance(entry, dict) or not all(
+            isinstance(entry.get(key, ""), str) for key in ("name", "image", "status", "note")
+        ):
+            raise Refused(422, _l("Each signature must be an object of texts."), field=f"signatures.{role}")
+        signature = checked_signature(
+            role,
+            name=entry.get("name", ""),
+            image=entry.get("image", ""),
+            status=entry.get("status", ""),
+            note=entry.get("note", ""),
+            user=user,
+        )
+        if signature is not None:
+            checked.append(signature)
+    return checked
+
+
+def from_form(form, user: User) -> list[SignatureInput]:
+    """The finalize form's sign-off fields; without JavaScript they carry names and a status only."""
+    checked = []
+    for role in ROLES:
+        signature = checked_signature(
+            role,
+            name=form.get(f"{role}-name", ""),
+            image=form.get(f"{role}-image", ""),
+            status=form.get(f"{role}-status", ""),
+            note=form.get(f"{role}-note", ""),
+            user=user,
+        )
+        if signature is not None:
+            checked.append(signature)
+    return checked
+
+
+def checked_signature(role, *, name, image, status, note, user: User) -> SignatureInput | None:
+    """One role's sign-off, or None when nothing was given for it."""
+    name, image, status, note = (value.strip() for value in (name, image, status, note))
+    field = f"signatures.{role}"
+    if status and status not in STATUSES:
+        raise Refused(422, _l("The status must be signed, absent or refused."), field=f"{field}.status")
+    if len(name) > NAME_MAX_LENGTH:
+        raise Refused(
+            422,
+            _l("The name is too long (at most %(n)d characters).", n=NAME_MAX_LENGTH),
+            field=f"{field}.name",
+        )
+    if len(note) > NOTE_MAX_LENGTH:
+        raise Refused(
+            422,
+            _l("The note is too long (at most %(n)d characters).", n=NOTE_MAX_LENGTH),
+            field=f"{field}.note",
+        )
+    if status in (ABSENT, REFUSED):
+        if role != STATION_REPRESENTATIVE:
+            raise Refused(
+                422,
+                _l("Only the station's representative can be absent or refuse to sign."),
+                field=f"{field}.status",
+            )
+        if image:
+            raise Refused(
+                422, _l("An absent or refusing representative leaves no signature."), field=f"{field}.image"
+            )
+        return SignatureInput(role, name, status, note)
+    if not name and not image:
+        return None
+    if not name and role == LEAD_ASSESSOR:
+        name = user.name
+    if not name:
+        raise Refused(422, _l("Enter the name of the person who signs."), field=f"{field}.name")
+    return SignatureInput(role, name, SIGNED, note, checked_image(image, field) if image else None)
+
+
+def checked_image(data_url: str, field: str) -> bytes:
+    """A PNG data URL from the signature pad, decoded by Pillow and stored again without metadata."""
+    if not data_url.startswith(DATA_URL_PREFIX):
+        raise Refused(
+            422, _l("The signature must be a PNG image (data:image/png;base64,…)."), field=f"{field}.image"
+        )
+    encoded = data_url[len(DATA_URL_PREFIX) :]
+    if len(encoded) > MAX_IMAGE_BYTES * 4 // 3 + 4:
+        raise Refused(
+            422,
+            _l("The signature image is too large (at most %(n)d KB).", n=MAX_IMAGE_BYTES // 1024),
+            field=f"{field}.image",
+        )
+    try:
+        raw = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        raise Refused(422, _l("The signature image is not valid base64."), field=f"{field}.image") from None
+    try:
+        with Image.open(io.BytesIO(raw), formats=["PNG"]) as image:
+            if not (MIN_EDGE <= image.width <= MAX_EDGE and MIN_EDGE <= image.height <= MAX_EDGE):
+                raise Refused(
+                    422,
+                    _l(
+                        "The signature image must be between %(min)d and %(max)d pixels on each side.",
+                        min=MIN_EDGE,
+                        max=MAX_EDGE,
+                    ),
+                    field=f"{field}.image",
+                )
+            image.load()
+            drawing = image.convert("RGBA")
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
+        raise Refused(
+            422, _l("The signature image could not be read as a PNG."), field=f"{field}.image"
+        ) from None
+    if _is_blank(drawing):
+        raise Refused(
+            422, _l("The signature is empty: sign on the pad, or clear it."), field=f"{field}.image"
+        )
+    out = io.BytesIO()
+    drawing.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def _is_blank(image: Image.Image) -> bool:
+    """Nothing drawn: every pixel transparent, or every pixel the same colour."""
+    alpha_low, alpha_high = image.getchannel("A").getextrema()
+    if alpha_high == 0:
+        return True
+    return all(low == high for low, high in image.getextrema())
+
+
+def record(assessment: Assessment, signatures: list[SignatureInput], user: User) -> None:
+    """Store this finalize's sign-off; signatures of an earlier finalize (before a reopen) are replaced."""
+    for old in list(assessment.signatures):
+        audit.record(
+            "signature.clear", assessment=assessment, subject=old.role, before=old.snapshot(), user=user
+        )
+        assessment.signatures.remove(old)
+        db.session.delete(old)
+    db.session.flush()
+    for given in signatures:
+        signature = Signature(
+            role=given.role,
+            name=given.name,
+            status=given.status,
+            note=given.note,
+            image=given.image,
+            recorded_by=user,
+            signed_at=utcnow(),
+        )
+        assessment.signatures.append(signature)
+        audit.record(
+            f"signature.{given.status if given.status != SIGNED else 'sign'}",
+            assessment=assessment,
+            subject=given.role,
+            after=signature.snapshot(),
+            user=user,
+        )
+
+
+def signature_for(assessment: Assessment, role: str) -> Signature | None:
+    return next((s for s in assessment.signatures if s.role == role), None)
+
+
+def data_url(signature: Signature) -> str:
+    return DATA_URL_PREFIX + base64.b64encode(signature.image).decode("ascii")

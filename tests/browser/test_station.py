@@ -1,0 +1,156 @@
+"""The station's journey in real Chromium at phone size: findings, photos, 404s, rectification,
+review, sign-off on the pad at finalize, and the official report and its PDF."""
+
+import os
+from pathlib import Path
+
+from PIL import Image, ImageDraw
+from playwright.sync_api import expect
+
+from app import assessments
+from app.extensions import db
+from app.models import Assessment, Signature, User
+from tests.browser.conftest import log_in
+from tests.report_fixtures import complete_assessment
+
+
+def shots_dir(tmp_path) -> Path:
+    """Screenshots go to SHOTS_DIR when set (to look at them), else into the test's temporary folder."""
+    folder = Path(os.environ.get("SHOTS_DIR") or tmp_path / "shots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def finalized_id(server, station_code="BJ001") -> int:
+    with server.app.app_context():
+        return db.session.scalar(
+            db.select(Assessment.id).join(Assessment.station).filter(Assessment.status == "finalized")
+            .where(db.text("stations.code = :code")).params(code=station_code)
+        )  # fmt: skip
+
+
+def finalize_other_station(server) -> tuple[int, int]:
+    """A finalized assessment with a photo at SH002, which BJ001's staff must not see."""
+    assessment_id = complete_assessment(server.app, station_code="SH002", zero_item="4.2.1")
+    with server.app.app_context():
+        assessment = db.session.get(Assessment, assessment_id)
+        assessments.finalize(assessment, db.session.scalar(db.select(User).filter_by(username="assessor1")))
+        db.session.commit()
+        return assessment_id, assessment.finding_for("4.2.1").photos[0].id
+
+
+def repair_photo(path: Path) -> Path:
+    image = Image.new("RGB", (1600, 1200), (230, 230, 225))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((300, 300, 1300, 900), fill=(60, 140, 90), outline=(20, 20, 20), width=14)
+    draw.text((360, 360), "NEW GUARD FITTED", fill=(255, 255, 255), font_size=90)
+    image.save(path, format="JPEG", quality=88)
+    return path
+
+
+def sign(page, selector: str) -> None:
+    """Draw a signature with the mouse (pointer events) across the pad."""
+    canvas = page.locator(selector)
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    x, y, w, h = box["x"], box["y"], box["width"], box["height"]
+    page.mouse.move(x + w * 0.1, y + h * 0.6)
+    page.mouse.down()
+    for step in range(1, 25):
+        page.mouse.move(x + w * (0.1 + step * 0.03), y + h * (0.6 - 0.25 * ((-1) ** step)))
+    page.mouse.up()
+
+
+def test_station_staff_read_answer_and_assessor_reviews_and_signs(page, demo_data, tmp_path):
+    server = demo_data
+    shots = shots_dir(tmp_path)
+    own = finalized_id(server)
+    other, other_photo = finalize_other_station(server)
+
+    log_in(page, server.url, "staff1")
+    page.goto(f"{server.url}/station/")
+    expect(page.get_by_text("97 / 100")).to_be_visible()
+    page.screenshot(path=str(shots / "01-station-home.png"))
+
+    page.locator(f"a[href='/station/assessments/{own}']").click()
+    expect(page.locator("#deductions-title")).to_contain_text("3")
+    deduction = page.locator("#item-4\\.1\\.1")
+    expect(deduction).to_contain_text("二楼实操室一台车床防护罩缺失。")
+    thumb = deduction.locator(".photo-strip img").first
+    expect(thumb).to_be_visible()
+    assert page.evaluate("(img) => img.naturalWidth", thumb.element_handle()) > 0
+    page.screenshot(path=str(shots / "02-findings.png"))
+    page.screenshot(path=str(shots / "02b-findings-full.png"), full_page=True)
+
+    thumb.click()
+    expect(page.locator("[data-photo-image]")).to_be_visible()
+    page.screenshot(path=str(shots / "03-evidence-photo.png"))
+
+    for url in (f"/station/assessments/{other}", f"/photos/{other_photo}", f"/photos/{other_photo}/image"):
+        response = page.goto(f"{server.url}{url}")
+        assert response.status == 404, url
+    page.goto(f"{server.url}/station/assessments/{other}")
+    page.screenshot(path=str(shots / "04-other-station-404.png"))
+
+    page.goto(f"{server.url}/station/assessments/{own}")
+    deduction = page.locator("#item-4\\.1\\.1")
+    deduction.locator("textarea[name=text]").fill("车床防护罩已重新安装，并增加了每周检查记录。")
+    deduction.locator("input[data-rect-photos]").set_input_files(str(repair_photo(tmp_path / "repair.jpg")))
+    deduction.locator("button[type=submit]").click()
+    deduction = page.locator("#item-4\\.1\\.1")
+    expect(deduction.locator(".rectification-status .badge")).to_have_text("已答复")
+    expect(deduction.locator(".rect-answer .photo-strip img")).to_be_visible()
+    deduction.scroll_into_view_if_needed()
+    page.screenshot(path=str(shots / "05-answered.png"))
+
+    page.goto(f"{server.url}/logout")
+    page.context.clear_cookies()
+    log_in(page, server.url, "assessor1")
+    page.goto(f"{server.url}/assess/{own}/summary")
+    entry = page.locator("#review-4\\.1\\.1")
+    expect(entry).to_contain_text("车床防护罩已重新安装")
+    entry.locator("textarea[name=comment]").fill("现场复查，已安装。")
+    entry.scroll_into_view_if_needed()
+    page.screenshot(path=str(shots / "06-review.png"))
+    entry.locator("button[value=accepted]").click()
+    expect(page.locator(".flash")).to_have_text("审核已保存。")
+    page.goto(f"{server.url}/station/assessments/{own}")
+    expect(page.locator("#item-4\\.1\\.1 .rectification-status .badge")).to_have_text("已认可")
+
+    fresh = complete_assessment(server.app, station_code="GZ003")
+    page.goto(f"{server.url}/assess/{fresh}/summary")
+    lead_pad = page.locator("[data-signature-pad]").first
+    expect(lead_pad).to_be_visible()
+    lead_pad.scroll_into_view_if_needed()
+    sign(page, "[data-signature-pad] canvas >> nth=0")
+    page.fill("#station_representative-name", "刘主任")
+    sign(page, "[data-signature-for=station_representative] canvas")
+    expect(page.locator("[data-signature-pad].signed")).to_have_count(2)
+    page.screenshot(path=str(shots / "07-signoff.png"))
+    page.locator("#finalize-form button[type=submit]").click()
+    expect(page.locator(".locked")).to_be_visible()
+    with server.app.app_context():
+        signatures = db.session.scalars(db.select(Signature).filter_by(assessment_id=fresh)).all()
+        assert sorted((s.role, s.name, s.image[:4]) for s in signatures) == [
+            ("lead_assessor", "王建国", b"\x89PNG"),
+            ("station_representative", "刘主任", b"\x89PNG"),
+        ]
+
+    page.goto(f"{server.url}/reports/assessments/{fresh}")
+    expect(page.locator(".report-title")).to_have_text("职业技能鉴定所（站）质量管理评估表（试行）")
+    expect(page.locator(".official >> nth=0")).to_be_visible()
+    page.screenshot(path=str(shots / "08-report.png"))
+    signoff = page.locator(".report-signoff")
+    signoff.scroll_into_view_if_needed()
+    expect(signoff.locator("img.signature-image")).to_have_count(2)
+    page.screenshot(path=str(shots / "09-report-signoff.png"))
+    page.emulate_media(media="print")
+    page.screenshot(path=str(shots / "10-report-print.png"), full_page=True)
+    page.emulate_media(media="screen")
+
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="下载 PDF").click()
+    download = download_info.value
+    pdf = Path(download.path()).read_bytes()
+    assert pdf.startswith(b"%PDF")
+    (shots / "report.pdf").write_bytes(pdf)
