@@ -35,12 +35,20 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from app.admin import bp as admin_bp
     from app.api import bp as api_bp
     from app.assess import bp as assess_bp
     from app.auth import bp as auth_bp
+    from app.photos import bp as photos_bp
+    from app.pwa import bp as pwa_bp
+    from app.reports import bp as reports_bp
     from app.station import bp as station_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(assess_bp)
     app.register_blueprint(station_bp)
+    app.register_blueprint(photos_bp)
+    app.register_blueprint(reports_bp)
+    app.register_blueprint(pwa_bp)
     app.register_blueprint(api_bp, url_prefix="/api")
+    app.register_blueprint(admin_bp, url_prefix="/admin")

@@ -8,8 +8,10 @@ from flask_babel import lazy_gettext as _l
 from app import audit
 from app.errors import Refused
 from app.extensions import db
+from app.idempotency import apply_once, finding_fingerprint
 from app.models import FINALIZED, IN_PROGRESS, Assessment, Finding, Station, User, utcnow
 from app.rubrics import active_rubric, rubric_of
+from app.serialize import finding_json, totals_json
 from rubric import NOT_APPLICABLE, Scorecard, ScoringError, resolve_outcome, score
 from rubric import Finding as RubricFinding
 
@@ -106,6 +108,24 @@ def record_finding(
         user=user,
     )
     return finding
+
+
+def record_finding_once(
+    assessment: Assessment, item_id: str, *, mutation_id: str | None, user: User, **changes
+) -> dict:
+    """Record a finding once per mutation_id, whether it comes from the walk, the API or a phone's file.
+
+    Answers the finding and the new totals; a retry of the same mutation gets the stored answer.
+    """
+
+    def apply():
+        finding = record_finding(assessment, item_id, user=user, **changes)
+        db.session.flush()
+        card = scorecard(assessment)
+        return {"finding": finding_json(finding, card), **totals_json(card)}, 200
+
+    body, _status = apply_once(mutation_id, user, finding_fingerprint(assessment.id, item_id), apply)
+    return body
 
 
 def finalize(assessment: Assessment, user: User) -> Scorecard:

@@ -55,7 +55,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf_error(error: CSRFError):
-        return error_response(400, CSRF_MESSAGE)
+        return error_response(400, CSRF_MESSAGE, code="csrf")
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):

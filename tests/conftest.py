@@ -18,15 +18,22 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret"
 
 
-@pytest.fixture
-def app(tmp_path):
-    app = create_app(
-        TestConfig,
-        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'test.db'}",
-        UPLOAD_DIR=str(tmp_path / "uploads"),
-    )
+def make_test_app(folder, **overrides):
+    """An app with its own SQLite database and upload folder inside `folder`, tables created."""
+    settings = {
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/test.db",
+        "UPLOAD_DIR": f"{folder}/uploads",
+        **overrides,
+    }
+    app = create_app(TestConfig, **settings)
     with app.app_context():
         db.create_all()
+    return app
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = make_test_app(tmp_path)
     yield app
     with app.app_context():
         db.session.remove()
@@ -113,3 +120,24 @@ class Auth:
 @pytest.fixture
 def auth(client):
     return Auth(client)
+
+
+@pytest.fixture
+def station_id(make_station):
+    return make_station("GZ01", "广州市第一鉴定所")
+
+
+@pytest.fixture
+def assessor(auth, make_user):
+    """An assessor, logged in."""
+    make_user("assessor")
+    auth.login("assessor")
+    return auth
+
+
+@pytest.fixture
+def assessment_id(assessor, station_id):
+    """An assessment in progress, started through the API."""
+    response = assessor.post_json("/api/assessments", {"station_id": station_id})
+    assert response.status_code == 201
+    return response.get_json()["id"]

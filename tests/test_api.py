@@ -6,25 +6,6 @@ from app.extensions import db
 from app.models import AuditEvent, Finding, Station
 
 
-@pytest.fixture
-def station_id(make_station):
-    return make_station("S001", "第一鉴定站")
-
-
-@pytest.fixture
-def assessor(auth, make_user):
-    make_user("assessor")
-    auth.login("assessor")
-    return auth
-
-
-@pytest.fixture
-def assessment_id(assessor, station_id):
-    response = assessor.post_json("/api/assessments", {"station_id": station_id})
-    assert response.status_code == 201
-    return response.get_json()["id"]
-
-
 def put(auth, assessment_id, item_id, **payload):
     return auth.put_json(f"/api/assessments/{assessment_id}/findings/{item_id}", payload)
 

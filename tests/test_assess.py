@@ -13,18 +13,6 @@ HTMX = {"HX-Request": "true"}
 
 
 @pytest.fixture
-def station_id(make_station):
-    return make_station("GZ01", "广州市第一鉴定所")
-
-
-@pytest.fixture
-def assessor(auth, make_user):
-    make_user("assessor")
-    auth.login("assessor")
-    return auth
-
-
-@pytest.fixture
 def assessment_id(assessor, station_id):
     response = assessor.client.post(
         "/assess/start", data={"station_id": station_id, "csrf_token": assessor.token}
@@ -353,3 +341,24 @@ def test_english_ui_keeps_the_form_text_in_chinese(assessor, assessment_id):
     page = assessor.client.get(f"/assess/{assessment_id}/items/1.1.1").get_data(as_text=True)
     assert "Method and standard" in page
     assert "所(站)长岗位职责明确" in page and "职责明确且未发现问题" in page
+
+
+def test_walk_change_replayed_through_the_api_is_applied_once(app, assessor, assessment_id):
+    """The outbox resends a walk change whose answer was lost through the API, with the same id."""
+    mutation_id = "6f1c2a3e-8d4b-4c1a-9e2f-1a2b3c4d5e6f"
+    save(
+        assessor, assessment_id, "1.1.1", headers=HTMX, outcome="zero", note="无文件", mutation_id=mutation_id
+    )
+    replay = assessor.put_json(
+        f"/api/assessments/{assessment_id}/findings/1.1.1",
+        {"outcome": "zero", "note": "无文件", "inputs": None, "mutation_id": mutation_id},
+    )
+    assert replay.status_code == 200
+    with app.app_context():
+        assert db.session.query(AuditEvent).filter_by(action="finding.set", subject="1.1.1").count() == 1
+
+
+def test_offline_url_list_covers_every_walk_page(assessor, assessment_id):
+    urls = assessor.client.get(f"/assess/{assessment_id}/offline.json").get_json()["urls"]
+    assert len(urls) == 61 + 2
+    assert f"/assess/{assessment_id}/items/9.2.1" in urls and f"/assess/{assessment_id}/summary" in urls

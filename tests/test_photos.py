@@ -23,25 +23,6 @@ def jpeg(size=(1200, 900), colour="orange", noise=False, exif=None) -> bytes:
     return out.getvalue()
 
 
-@pytest.fixture
-def station_id(make_station):
-    return make_station("S001", "第一鉴定站")
-
-
-@pytest.fixture
-def assessor(auth, make_user):
-    make_user("assessor")
-    auth.login("assessor")
-    return auth
-
-
-@pytest.fixture
-def assessment_id(assessor, station_id):
-    response = assessor.post_json("/api/assessments", {"station_id": station_id})
-    assert response.status_code == 201
-    return response.get_json()["id"]
-
-
 def photos_url(assessment_id, item_id="5.3.1"):
     return f"/api/assessments/{assessment_id}/findings/{item_id}/photos"
 

@@ -50,6 +50,12 @@ class ImportForm(FlaskForm):
     file = FileField(_l("CSV or XLSX file"), validators=[FileRequired(_l("Choose a file to import."))])
 
 
+class OutboxImportForm(FlaskForm):
+    file = FileField(
+        _l("Export file from a phone (.json)"), validators=[FileRequired(_l("Choose a file to import."))]
+    )
+
+
 class ImportConfirmForm(FlaskForm):
     rows = HiddenField()
 

@@ -4,6 +4,7 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from app import assessments
+from app import outbox_import as outbox_import_service
 from app.access import admin_required
 from app.admin import assessment_list, bp, charts, dashboard, people, stations, timeline
 from app.admin.forms import (
@@ -11,6 +12,7 @@ from app.admin.forms import (
     AssessmentFilterForm,
     ImportConfirmForm,
     ImportForm,
+    OutboxImportForm,
     PasswordResetForm,
     PeriodForm,
     ReopenForm,
@@ -317,3 +319,21 @@ def assessment_reopen(assessment_id: int):
     db.session.commit()
     flash(_("The assessment was reopened."))
     return redirect(url_for("admin.assessment_detail", assessment_id=assessment.id))
+
+
+@bp.route("/outbox-import", methods=["GET", "POST"])
+@admin_required
+def outbox_import():
+    """Apply a file an assessor exported from a phone; entries already on the server are skipped."""
+    form = OutboxImportForm()
+    if not form.validate_on_submit():
+        return render_template("admin/outbox_import.html", form=form), form_status()
+    try:
+        entries, exported_by = outbox_import_service.read_entries(form.file.data.read())
+    except outbox_import_service.ImportFileError as error:
+        form.file.errors.append(error.message)
+        return render_template("admin/outbox_import.html", form=form), 422
+    report = outbox_import_service.import_entries(entries, exported_by, current_user)
+    return render_template(
+        "admin/outbox_import.html", form=OutboxImportForm(), report=report, exported_by=exported_by
+    )

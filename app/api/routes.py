@@ -7,12 +7,12 @@ from flask_login import current_user, login_required
 from app import assessments, signoff
 from app.access import assessor_required, viewable_assessment
 from app.api import bp
-from app.api.idempotency import apply_once, finding_fingerprint, fingerprint, parse_mutation_id
-from app.api.serialize import assessment_json, finding_json, rubric_json, totals_json
 from app.errors import Refused
 from app.extensions import db
+from app.idempotency import apply_once, fingerprint, parse_mutation_id
 from app.models import Station
 from app.rubrics import active_rubric
+from app.serialize import assessment_json, rubric_json
 
 
 def json_body() -> dict:
@@ -75,24 +75,17 @@ def put_finding(assessment_id: int, item_id: str):
     note = optional_field(body, "note", str) or ""
     inputs = optional_field(body, "inputs", dict)
     no_photo_reason = optional_field(body, "no_photo_reason", str)
-    mutation_id = parse_mutation_id(body.get("mutation_id"))
-
-    def apply():
-        finding = assessments.record_finding(
-            assessment,
-            item_id,
-            outcome=outcome,
-            inputs=inputs,
-            note=note,
-            user=current_user,
-            no_photo_reason=no_photo_reason,
-        )
-        db.session.flush()
-        card = assessments.scorecard(assessment)
-        return {"finding": finding_json(finding, card), **totals_json(card)}, 200
-
-    body_out, status = apply_once(mutation_id, current_user, finding_fingerprint(assessment.id, item_id), apply)
-    return jsonify(body_out), status
+    body_out = assessments.record_finding_once(
+        assessment,
+        item_id,
+        mutation_id=parse_mutation_id(body.get("mutation_id")),
+        user=current_user,
+        outcome=outcome,
+        inputs=inputs,
+        note=note,
+        no_photo_reason=no_photo_reason,
+    )
+    return jsonify(body_out), 200
 
 
 @bp.post("/assessments/<int:assessment_id>/finalize")

@@ -2,12 +2,13 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app import assessments
+from app import assessments, signoff
 from app.access import assessor_required, viewable_assessment
 from app.assess import bp, walk
 from app.assess.forms import ReopenForm
 from app.errors import Refused
 from app.extensions import db
+from app.idempotency import parse_mutation_id
 from app.models import IN_PROGRESS, Assessment, Station
 from app.rubrics import rubric_of
 from rubric import derive_outcome
@@ -83,9 +84,26 @@ def resume(assessment_id: int):
 @bp.get("/<int:assessment_id>/items/<item_id>")
 @assessor_required
 def item(assessment_id: int, item_id: str):
-    """One item of the form on one screen."""
+    """One item of the form on one screen; htmx gets just the item, e.g. to refresh it after a sync."""
     assessment = viewable_assessment(assessment_id)
-    return render_template("assess/item.html", **item_context(assessment, item_id))
+    context = item_context(assessment, item_id)
+    if is_htmx():
+        return render_template("assess/_item.html", oob=True, **context), {"Vary": "HX-Request"}
+    return render_template("assess/item.html", **context), {"Vary": "HX-Request"}
+
+
+@bp.get("/<int:assessment_id>/offline.json")
+@assessor_required
+def offline_urls(assessment_id: int):
+    """Every page of this assessment's walk, for the service worker to keep on the phone."""
+    assessment = viewable_assessment(assessment_id)
+    items = rubric_of(assessment).items
+    urls = [url_for("assess.item", assessment_id=assessment.id, item_id=i.id) for i in items]
+    urls += [
+        url_for("assess.index", assessment_id=assessment.id),
+        url_for("assess.summary", assessment_id=assessment.id),
+    ]
+    return {"urls": urls}
 
 
 @bp.post("/<int:assessment_id>/items/<item_id>")
@@ -98,10 +116,15 @@ def save_item(assessment_id: int, item_id: str):
         request.form, rubric_item, request.headers.get("HX-Trigger-Name")
     )
     try:
-        assessments.record_finding(
-            assessment, item_id, outcome=outcome, inputs=inputs, note=note, user=current_user
+        assessments.record_finding_once(
+            assessment,
+            item_id,
+            mutation_id=parse_mutation_id(request.form.get("mutation_id") or None),
+            user=current_user,
+            outcome=outcome,
+            inputs=inputs,
+            note=note,
         )
-        db.session.commit()
     except Refused as refused:
         db.session.rollback()
         draft = {"outcome": outcome, "inputs": inputs or {}, "note": note}
@@ -196,7 +219,9 @@ def finalize(assessment_id: int):
     """Lock the assessment once everything is scored and explained."""
     assessment = viewable_assessment(assessment_id)
     try:
+        signatures = signoff.from_form(request.form, current_user)
         assessments.finalize(assessment, current_user)
+        signoff.record(assessment, signatures, current_user)
         db.session.commit()
     except Refused as refused:
         db.session.rollback()

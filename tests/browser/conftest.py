@@ -4,12 +4,11 @@ import os
 import threading
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 from werkzeug.serving import make_server
 
-from app import create_app
 from app.extensions import db
-from tests.conftest import TestConfig
+from tests.conftest import make_test_app
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -20,6 +19,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 PHONE = {"width": 390, "height": 844}
+
+# CI machines have two cores and run the whole suite at once: give the page time to answer.
+expect.set_options(timeout=15_000)
 
 
 def pytest_collection_modifyitems(items):
@@ -40,13 +42,7 @@ def browser():
 @pytest.fixture
 def live_server(tmp_path):
     """The app on a free port with its own database, served from a thread for one test."""
-    app = create_app(
-        TestConfig,
-        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'live.db'}",
-        UPLOAD_DIR=str(tmp_path / "uploads"),
-    )
-    with app.app_context():
-        db.create_all()
+    app = make_test_app(tmp_path)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -64,7 +60,7 @@ def page(browser, live_server):
         viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, locale="zh-CN"
     )
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(20_000)
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     yield page

@@ -116,7 +116,29 @@ def test_assessor_photographs_a_deduction_marks_it_up_and_sees_both(page, demo_d
     expect(page.locator(".photo-strip .photo-tag")).to_have_text("已标注")
 
 
-def test_failed_upload_stays_visible_and_retry_saves_it_once(page, demo_data, tmp_path):
+def test_upload_refused_by_the_server_stays_visible_and_retry_saves_it_once(page, demo_data, tmp_path):
+    source = tmp_path / "sign.jpg"
+    ledger_photo(source, size=(1600, 1200))
+    log_in(page, demo_data.url, "assessor1")
+    page.goto(in_progress_item_url(demo_data))
+    page.route(
+        "**/findings/*/photos",
+        lambda route: route.fulfill(status=503, json={"error": "服务器维护中"}),
+    )
+    page.set_input_files("[data-photos] input[multiple]", str(source))
+    job = page.locator(".photo-job").first
+    expect(job).to_have_attribute("data-state", "failed")
+    expect(job.locator(".photo-job-state")).to_contain_text("服务器维护中")
+    assert stored_photos(demo_data) == []
+
+    page.unroute("**/findings/*/photos")
+    job.locator(".photo-job-retry").click()
+    expect(job).to_have_attribute("data-state", "saved")
+    expect(page.locator(".photo-strip img")).to_have_count(1)
+    assert len(stored_photos(demo_data)) == 1
+
+
+def test_upload_cut_by_the_network_waits_on_the_phone_and_is_sent_once(page, demo_data, tmp_path):
     source = tmp_path / "sign.jpg"
     ledger_photo(source, size=(1600, 1200))
     log_in(page, demo_data.url, "assessor1")
@@ -124,13 +146,12 @@ def test_failed_upload_stays_visible_and_retry_saves_it_once(page, demo_data, tm
     page.route("**/findings/*/photos", lambda route: route.abort("internetdisconnected"))
     page.set_input_files("[data-photos] input[multiple]", str(source))
     job = page.locator(".photo-job").first
-    expect(job).to_have_attribute("data-state", "failed")
-    expect(job.locator(".photo-job-state")).to_contain_text("失败")
+    expect(job).to_have_attribute("data-state", "queued")
+    expect(job.locator(".photo-job-state")).to_contain_text("已存于本机")
     assert stored_photos(demo_data) == []
 
     page.unroute("**/findings/*/photos")
-    job.locator(".photo-job-retry").click()
-    expect(job).to_have_attribute("data-state", "saved")
+    page.evaluate("window.dispatchEvent(new Event('online'))")
     expect(page.locator(".photo-strip img")).to_have_count(1)
     assert len(stored_photos(demo_data)) == 1
 

@@ -221,6 +221,7 @@
     this.running = false;
     section.classList.add("photos-js");
     section.__photoPanel = this;
+    this.showWaitingPhotos();
     var panel = this;
     section.querySelectorAll("[data-photo-input]").forEach(function (input) {
       input.addEventListener("change", function () {
@@ -329,6 +330,9 @@
 
   PhotoPanel.prototype.upload = function (job) {
     var panel = this;
+    if (!navigator.onLine && window.Outbox) {
+      return panel.keepOnPhone(job);
+    }
     panel.setState(job, "uploading", "0%", 0);
     return sendPhoto(this.url, {
       photo: job.blob,
@@ -348,9 +352,54 @@
         }
         return;
       }
+      if (answer.status === 0 && window.Outbox) {
+        return panel.keepOnPhone(job);
+      }
       var reason = answer.body && answer.body.error ? answer.body.error : panel.texts.offline;
       panel.setState(job, "failed", panel.texts.failed + ": " + reason);
     });
+  };
+
+  // Without a network the shrunk photo waits in the outbox (IndexedDB) and is sent, once, when
+  // the network is back, even if the page was closed meanwhile.
+  PhotoPanel.prototype.keepOnPhone = function (job) {
+    var panel = this;
+    return window.Outbox.add({
+      kind: "photo",
+      mutation_id: job.mutationId,
+      assessment_id: panel.section.dataset.assessmentId,
+      item_id: panel.section.dataset.itemId,
+      blob: job.blob,
+      filename: "photo.jpg",
+      payload: { caption: job.ui.caption.value, taken_at: job.takenAt },
+      csrf: csrfToken(),
+    }).then(function () {
+      panel.setState(job, "queued", panel.texts.queued);
+    }, function () {
+      panel.setState(job, "failed", panel.texts.failed + ": " + panel.texts.offline);
+    });
+  };
+
+  PhotoPanel.prototype.showWaitingPhotos = function () {
+    if (!window.Outbox) {
+      return;
+    }
+    var panel = this;
+    window.Outbox.all().then(function (entries) {
+      entries.filter(function (entry) {
+        return entry.kind === "photo" && String(entry.assessment_id) === panel.section.dataset.assessmentId &&
+          entry.item_id === panel.section.dataset.itemId;
+      }).forEach(function (entry) {
+        var job = { blob: entry.blob, mutationId: entry.mutation_id, photo: null, state: "queued" };
+        job.row = panel.jobRow(job);
+        job.ui.preview.src = URL.createObjectURL(entry.blob);
+        job.ui.caption.value = entry.payload.caption || "";
+        panel.queue.appendChild(job.row);
+        panel.jobs.push(job);
+        var text = entry.state === "rejected" ? panel.texts.failed + ": " + entry.error : panel.texts.queued;
+        panel.setState(job, "queued", text);
+      });
+    }, function () {});
   };
 
   PhotoPanel.prototype.saveCaption = function (job) {
@@ -392,7 +441,7 @@
   };
 
   PhotoPanel.prototype.unfinished = function () {
-    return this.jobs.some(function (job) { return job.state !== "saved"; });
+    return this.jobs.some(function (job) { return job.state !== "saved" && job.state !== "queued"; });
   };
 
   PhotoPanel.prototype.saveReason = function (form) {
@@ -423,7 +472,8 @@
   // asks for, so the panel is fetched again unless uploads are still showing.
   function refreshPanel(section) {
     var panel = section.__photoPanel;
-    if ((panel && panel.jobs.length) || section.__refreshing) {
+    var busy = panel && panel.jobs.some(function (job) { return job.state !== "saved" && job.state !== "queued"; });
+    if (busy || section.__refreshing) {
       return;
     }
     section.__refreshing = true;
@@ -629,6 +679,10 @@
       event.preventDefault();
       event.returnValue = pending.texts.pending || "";
     }
+  });
+
+  document.addEventListener("outbox:synced", function () {
+    document.querySelectorAll("[data-photos]").forEach(refreshPanel);
   });
 
   document.addEventListener("htmx:afterSwap", function (event) {

@@ -1,0 +1,105 @@
+"use strict";
+// Service worker. VERSION and SHELL are prepended by the /sw.js route.
+// Caches: "shell-<VERSION>" holds the app shell and is replaced on update; "assessment-<id>"
+// caches hold the walk pages of assessments made available offline and survive updates.
+importScripts("/static/js/outbox.js");
+
+const SHELL_CACHE = `shell-${VERSION}`;
+const ASSESSMENT_PREFIX = "assessment-";
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(caches.open(SHELL_CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(
+    caches
+      .keys()
+      .then((keys) => Promise.all(keys.filter((key) => key.startsWith("shell-") && key !== SHELL_CACHE).map((key) => caches.delete(key))))
+      .then(() => self.clients.claim())
+  );
+});
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  const url = new URL(request.url);
+  if (request.method !== "GET" || url.origin !== self.location.origin) return;
+  if (request.headers.get("HX-Request")) return; // fragments always come from the network
+  if (url.pathname.startsWith("/static/")) {
+    event.respondWith(cacheFirst(request));
+  } else if (request.mode === "navigate") {
+    event.respondWith(networkFirstPage(event));
+  }
+});
+
+async function cacheFirst(request) {
+  const cached = await caches.match(request, { cacheName: SHELL_CACHE });
+  return cached || fetch(request);
+}
+
+/** Pages come fresh from the network when it answers, and keep offline copies up to date. */
+async function networkFirstPage(event) {
+  const request = event.request;
+  try {
+    const response = await fetch(request);
+    if (response.ok && !response.redirected) event.waitUntil(refreshOfflineCopy(request, response.clone()));
+    return response;
+  } catch (error) {
+    const cached = await caches.match(request, { ignoreVary: true });
+    if (cached) return cached;
+    return (await caches.match("/offline", { cacheName: SHELL_CACHE })) || Response.error();
+  }
+}
+
+async function refreshOfflineCopy(request, response) {
+  for (const key of await caches.keys()) {
+    if (!key.startsWith(ASSESSMENT_PREFIX)) continue;
+    const cache = await caches.open(key);
+    if (await cache.match(request, { ignoreVary: true })) await cache.put(request, response.clone());
+  }
+}
+
+/** Save every page of one assessment's walk so it can be walked without a network. */
+async function cacheAssessment(assessmentId, urls) {
+  const cache = await caches.open(ASSESSMENT_PREFIX + assessmentId);
+  let done = 0;
+  for (const url of urls) {
+    const response = await fetch(url, { credentials: "same-origin" });
+    if (!response.ok || response.redirected) throw new Error(`${url}: ${response.status}`);
+    await cache.put(url, response);
+    done += 1;
+  }
+  return done;
+}
+
+async function dropAssessmentCaches() {
+  const keys = await caches.keys();
+  await Promise.all(keys.filter((key) => key.startsWith(ASSESSMENT_PREFIX)).map((key) => caches.delete(key)));
+}
+
+async function cachedAssessments() {
+  const keys = await caches.keys();
+  return keys.filter((key) => key.startsWith(ASSESSMENT_PREFIX)).map((key) => key.slice(ASSESSMENT_PREFIX.length));
+}
+
+self.addEventListener("message", (event) => {
+  const message = event.data || {};
+  const reply = (body) => event.ports[0] && event.ports[0].postMessage(body);
+  if (message.type === "cache-assessment") {
+    event.waitUntil(
+      cacheAssessment(message.assessmentId, message.urls)
+        .then((count) => reply({ ok: true, count }))
+        .catch((error) => reply({ ok: false, error: String(error) }))
+    );
+  } else if (message.type === "drop-assessment-caches") {
+    event.waitUntil(dropAssessmentCaches().then(() => reply({ ok: true })));
+  } else if (message.type === "cached-assessments") {
+    event.waitUntil(cachedAssessments().then((ids) => reply({ ok: true, ids })));
+  }
+});
+
+// Chromium's Background Sync sends the outbox even with no page open; other browsers rely on
+// the page's own triggers (load, online, visibilitychange, a timer).
+self.addEventListener("sync", (event) => {
+  if (event.tag === "outbox") event.waitUntil(Outbox.flush());
+});

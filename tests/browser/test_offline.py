@@ -1,0 +1,223 @@
+"""Offline walk with a registered service worker: nothing entered is lost, and it arrives once."""
+
+import io
+import json
+import re
+
+from PIL import Image
+from playwright.sync_api import expect
+
+from app import assessments
+from app.extensions import db
+from app.models import Assessment, AuditEvent, Finding, Mutation, Photo, User
+from app.rubrics import rubric_of
+from tests.browser.conftest import log_in
+from tests.browser.test_walk import go_to_next_item
+from tests.conftest import Auth
+
+
+def open_demo_assessment(page, server) -> str:
+    """Open the demo's assessment in progress and wait until it is kept on the phone."""
+    log_in(page, server.url, "assessor1")
+    page.get_by_role("link", name=re.compile("上海市机电")).click()
+    page.wait_for_url(re.compile(r"/items/"))
+    expect(page.locator(".offline-status.ready")).to_be_visible(timeout=20_000)
+    return page.url.rsplit("/items/", 1)[0]
+
+
+def wait_until_synced(page) -> None:
+    expect(page.locator("#sync-indicator")).not_to_have_class(re.compile("has-waiting"), timeout=20_000)
+
+
+def server_finding(server, assessment_id: int, item_id: str):
+    with server.app.app_context():
+        finding = db.session.scalar(
+            db.select(Finding).filter_by(assessment_id=assessment_id, item_id=item_id)
+        )
+        return (finding.outcome, finding.note) if finding else None
+
+
+def test_offline_entries_survive_a_reload_and_reach_the_server_when_back_online(page, demo_data):
+    base = open_demo_assessment(page, demo_data)
+    assessment_id = int(base.rsplit("/", 1)[1])
+    first = page.url.rsplit("/", 1)[1]
+    page.context.set_offline(True)
+
+    page.click("label[for=outcome-zero]")
+    expect(page.locator("#item-status .pending")).to_have_text("已存于本机，尚未同步。")
+    page.fill("#note", "离线时发现：记录不全")
+    page.locator("#note").blur()
+    expect(page.locator("#sync-indicator .sync-summary")).to_contain_text("离线")
+
+    go_to_next_item(page)
+    second = page.url.rsplit("/", 1)[1]
+    assert second != first, "the next item page comes from the phone's copy"
+    page.click("label[for=outcome-full]")
+    expect(page.locator("#item-status .pending")).to_be_visible()
+
+    page.goto(f"{base}/items/{first}")
+    expect(page.locator("#outcome-zero")).to_be_checked()
+    expect(page.locator("#note")).to_have_value("离线时发现：记录不全")
+    expect(page.locator("#item-status .pending")).to_be_visible()
+    page.goto(f"{base}/index")
+    expect(page.locator(f"li[data-item-id='{second}'] .badge.pending")).to_have_text("待同步")
+    assert server_finding(demo_data, assessment_id, first) is None
+
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    wait_until_synced(page)
+    assert server_finding(demo_data, assessment_id, first) == ("zero", "离线时发现：记录不全")
+    assert server_finding(demo_data, assessment_id, second) == ("full", "")
+    expect(page.locator(f"li[data-item-id='{second}'] .badge.pending")).to_have_count(0)
+    page.goto(f"{base}/items/{first}")
+    expect(page.locator("#item-status .saved")).to_be_visible()
+    with demo_data.app.app_context():
+        applied = (
+            db.session.query(AuditEvent)
+            .filter(AuditEvent.subject.in_([first, second]), AuditEvent.assessment_id == assessment_id)
+            .count()
+        )
+        assert applied == db.session.query(Mutation).count()
+
+
+def test_a_change_whose_answer_was_lost_is_applied_once(page, demo_data):
+    base = open_demo_assessment(page, demo_data)
+    assessment_id = int(base.rsplit("/", 1)[1])
+    item_id = page.url.rsplit("/", 1)[1]
+    lost = []
+
+    def deliver_then_drop_the_answer(route):
+        if route.request.method == "POST" and not lost:
+            route.fetch()
+            lost.append(route.request.url)
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.route(re.compile(r".*/items/.*"), deliver_then_drop_the_answer)
+    page.click("label[for=outcome-full]")
+    expect(page.locator("#item-status .pending")).to_be_visible()
+    wait_until_synced(page)
+    assert lost, "the answer to the first save was dropped"
+    with demo_data.app.app_context():
+        count = (
+            db.session.query(AuditEvent)
+            .filter_by(assessment_id=assessment_id, subject=item_id, action="finding.set")
+            .count()
+        )
+    assert count == 1
+    assert server_finding(demo_data, assessment_id, item_id) == ("full", "")
+
+
+def test_a_refused_entry_is_shown_with_the_reason_and_kept_until_the_assessor_decides(page, demo_data):
+    base = open_demo_assessment(page, demo_data)
+    assessment_id = int(base.rsplit("/", 1)[1])
+    page.context.set_offline(True)
+    page.click("label[for=outcome-zero]")
+    expect(page.locator("#item-status .pending")).to_be_visible()
+
+    with demo_data.app.app_context():
+        assessment = db.session.get(Assessment, assessment_id)
+        lead = db.session.scalar(db.select(User).filter_by(username="assessor2"))
+        for item in rubric_of(assessment).items:
+            assessments.record_finding(assessment, item.id, outcome="full", inputs=None, note="", user=lead)
+        db.session.flush()
+        assessments.finalize(assessment, lead)
+        db.session.commit()
+
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    page.locator("#sync-indicator summary").click()
+    refused = page.locator("#sync-indicator .rejected")
+    expect(refused).to_contain_text("该评估已定稿，不能再修改。", timeout=20_000)
+    assert page.evaluate("Outbox.all().then((entries) => entries.length)") == 1
+
+    page.reload()
+    page.locator("#sync-indicator summary").click()
+    expect(page.locator("#sync-indicator .rejected")).to_be_visible()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#sync-indicator .rejected button", has_text="放弃这条改动").click()
+    expect(page.locator("#sync-indicator .rejected")).to_have_count(0)
+    assert page.evaluate("Outbox.all().then((entries) => entries.length)") == 0
+
+
+def test_logging_out_with_unsynced_changes_warns_first(page, demo_data):
+    open_demo_assessment(page, demo_data)
+    page.context.set_offline(True)
+    page.click("label[for=outcome-zero]")
+    expect(page.locator("#item-status .pending")).to_be_visible()
+    page.get_by_role("button", name="退出").click()
+    dialog = page.locator("#logout-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator(".logout-count")).to_contain_text("本机还有 1 条改动")
+    dialog.get_by_role("button", name="取消").click()
+    expect(dialog).to_be_hidden()
+    assert page.evaluate("Outbox.all().then((entries) => entries.length)") == 1
+
+
+def test_photos_taken_offline_survive_a_reload_and_upload_once_when_back_online(page, demo_data, tmp_path):
+    source = tmp_path / "ledger.jpg"
+    Image.new("RGB", (3000, 2000), (200, 180, 150)).save(source, quality=90)
+    base = open_demo_assessment(page, demo_data)
+    assessment_id = int(base.rsplit("/", 1)[1])
+    page.context.set_offline(True)
+    page.click("label[for=outcome-zero]")
+    page.set_input_files("[data-photos] input[multiple]", str(source))
+    job = page.locator(".photo-job").first
+    expect(job).to_have_attribute("data-state", "queued")
+    expect(page.locator("#sync-indicator .sync-summary")).to_contain_text("2")
+
+    page.reload()
+    expect(page.locator(".photo-job[data-state=queued]")).to_have_count(1)
+    expect(page.locator(".photo-job-preview")).to_have_attribute("src", re.compile("^blob:"))
+
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    wait_until_synced(page)
+    expect(page.locator(".photo-strip img")).to_have_count(1)
+    with demo_data.app.app_context():
+        photos = db.session.scalars(
+            db.select(Photo).join(Finding).filter(Finding.assessment_id == assessment_id)
+        ).all()
+        assert len(photos) == 1
+        assert max(photos[0].width, photos[0].height) == 2048
+
+
+def test_waiting_changes_exported_to_a_file_are_applied_once_by_an_admin_import(page, demo_data, tmp_path):
+    base = open_demo_assessment(page, demo_data)
+    assessment_id = int(base.rsplit("/", 1)[1])
+    item_id = page.url.rsplit("/", 1)[1]
+    page.context.set_offline(True)
+    page.click("label[for=outcome-zero]")
+    page.fill("#note", "导出前记录")
+    page.locator("#note").blur()
+    page.locator("#sync-indicator summary").click()
+    with page.expect_download() as download:
+        page.locator("#sync-indicator button", has_text="导出为文件").click()
+    exported = tmp_path / "outbox.json"
+    download.value.save_as(exported)
+    document = json.loads(exported.read_text(encoding="utf-8"))
+    assert document["exported_by"] == "assessor1"
+    assert [e["item_id"] for e in document["entries"]] == [item_id, item_id]
+
+    admin = Auth(demo_data.app.test_client())
+    admin.login("admin", "demo2026")
+    for _ in range(2):
+        admin.client.post(
+            "/admin/outbox-import",
+            data={"csrf_token": admin.token, "file": (io.BytesIO(exported.read_bytes()), "outbox.json")},
+            content_type="multipart/form-data",
+        )
+    assert server_finding(demo_data, assessment_id, item_id) == ("zero", "导出前记录")
+    with demo_data.app.app_context():
+        assert (
+            db.session.query(AuditEvent).filter_by(assessment_id=assessment_id, subject=item_id).count() == 2
+        )
+
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    wait_until_synced(page)
+    with demo_data.app.app_context():
+        assert (
+            db.session.query(AuditEvent).filter_by(assessment_id=assessment_id, subject=item_id).count() == 2
+        )

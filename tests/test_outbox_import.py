@@ -1,0 +1,133 @@
+"""An administrator applies a phone's exported outbox file, each entry exactly once."""
+
+import base64
+import io
+import json
+import uuid
+
+import pytest
+from PIL import Image
+
+from app.extensions import db
+from app.models import AuditEvent, Finding, Photo
+from tests.conftest import Auth
+
+
+@pytest.fixture
+def assessment_id(app, make_station, make_user):
+    make_user("wang")
+    station_id = make_station()
+    auth = Auth(app.test_client())
+    auth.login("wang")
+    return auth.post_json("/api/assessments", {"station_id": station_id}).get_json()["id"]
+
+
+@pytest.fixture
+def admin(app, make_user):
+    make_user("boss", role="admin")
+    auth = Auth(app.test_client())
+    auth.login("boss")
+    return auth
+
+
+def jpeg_data_url() -> str:
+    buffer = io.BytesIO()
+    Image.new("RGB", (640, 480), (120, 90, 60)).save(buffer, "JPEG")
+    return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def export_file(entries, exported_by="wang") -> bytes:
+    return json.dumps(
+        {"format": "assessment-outbox", "version": 1, "exported_by": exported_by, "entries": entries}
+    ).encode()
+
+
+def finding_entry(assessment_id, item_id="1.1.1", seq=1, **payload) -> dict:
+    return {
+        "seq": seq,
+        "kind": "finding",
+        "mutation_id": str(uuid.uuid4()),
+        "assessment_id": str(assessment_id),
+        "item_id": item_id,
+        "payload": {"outcome": "zero", "inputs": None, "note": "离线记录", **payload},
+    }
+
+
+def upload(admin, data: bytes, name="outbox.json"):
+    return admin.client.post(
+        "/admin/outbox-import",
+        data={"csrf_token": admin.token, "file": (io.BytesIO(data), name)},
+        content_type="multipart/form-data",
+    )
+
+
+def test_import_applies_changes_and_photos_attributed_to_the_assessor(app, admin, assessment_id):
+    photo = {
+        **finding_entry(assessment_id, seq=2),
+        "kind": "photo",
+        "blob": jpeg_data_url(),
+        "payload": {"caption": "台账"},
+    }
+    response = upload(admin, export_file([finding_entry(assessment_id), photo]))
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "2 条已应用" in page
+    with app.app_context():
+        finding = db.session.scalar(db.select(Finding).filter_by(item_id="1.1.1"))
+        assert (finding.outcome, finding.note, finding.updated_by.username) == ("zero", "离线记录", "wang")
+        assert [p.caption for p in db.session.scalars(db.select(Photo))] == ["台账"]
+        assert (
+            db.session.scalar(db.select(AuditEvent).filter_by(action="outbox.import")).after["applied"] == 2
+        )
+
+
+def test_importing_the_same_file_twice_applies_nothing_the_second_time(app, admin, assessment_id):
+    data = export_file([finding_entry(assessment_id)])
+    upload(admin, data)
+    page = upload(admin, data).get_data(as_text=True)
+    assert "1 条已在服务器上" in page
+    with app.app_context():
+        assert db.session.query(AuditEvent).filter_by(action="finding.set").count() == 1
+
+
+def test_entry_that_already_reached_the_server_through_the_api_is_skipped(
+    app, admin, assessment_id, make_user
+):
+    entry = finding_entry(assessment_id)
+    wang = Auth(app.test_client())
+    wang.login("wang")
+    wang.put_json(
+        f"/api/assessments/{assessment_id}/findings/1.1.1",
+        {**entry["payload"], "mutation_id": entry["mutation_id"]},
+    )
+    assert "1 条已在服务器上" in upload(admin, export_file([entry])).get_data(as_text=True)
+
+
+def test_refused_entries_are_reported_and_the_good_ones_still_applied(app, admin, assessment_id):
+    bad = finding_entry(assessment_id, "1.2.1", seq=2, outcome="half")
+    unknown = finding_entry(999, seq=3)
+    page = upload(admin, export_file([finding_entry(assessment_id), bad, unknown])).get_data(as_text=True)
+    assert "1 条已应用" in page and "2 条被拒绝" in page
+    assert "请选择该小项的一个评估结果" in page
+    with app.app_context():
+        assert [f.item_id for f in db.session.scalars(db.select(Finding))] == ["1.1.1"]
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"not json", "不是 JSON"),
+        (b'{"format": "other"}', "不是本应用导出的文件"),
+        (b'{"format": "assessment-outbox"}', "没有条目"),
+    ],
+)
+def test_a_file_that_is_not_an_export_is_refused_with_a_clear_message(admin, data, message):
+    response = upload(admin, data)
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+
+
+def test_only_admins_import(app, client, auth, make_user):
+    make_user("wang2")
+    auth.login("wang2")
+    assert upload(auth, export_file([])).status_code == 403
