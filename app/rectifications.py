@@ -141,19 +141,11 @@ def _attach(rectification: Rectification, data: bytes, user: User) -> Photo:
     if any(p.sha256 == stored.sha256 for p in rectification.photos):
         return next(p for p in rectification.photos if p.sha256 == stored.sha256)
     photo = Photo(
+        **photo_actions.stored_fields(stored),
         finding_id=rectification.finding_id,
         purpose=RECTIFICATION,
         rectification=rectification,
-        sha256=stored.sha256,
-        thumb_sha256=stored.thumb_sha256,
-        content_type=stored.content_type,
-        source_format=stored.source_format,
-        size=stored.size,
-        width=stored.width,
-        height=stored.height,
         taken_at=photo_actions.as_utc(stored.taken_at),
-        latitude=stored.latitude,
-        longitude=stored.longitude,
         uploaded_by=user,
     )
     db.session.add(photo)

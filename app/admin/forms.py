@@ -151,6 +151,24 @@ class PeriodForm(QueryForm):
         if self.start.data and field.data and field.data < self.start.data:
             raise ValidationError(_l("The end of the period comes before its start."))
 
+    def offer_assessors(self, assessors) -> "AssessmentFilterForm":
+        self.assessor.choices = [SelectChoice("", _l("Any assessor"))] + [
+            SelectChoice(str(u.id), u.name) for u in assessors
+        ]
+        return self
+
+    def filters(self) -> dict:
+        """The keyword arguments for assessment_list.search; none when the filters don't validate."""
+        if not self.validate():
+            return {}
+        return {
+            "station": self.station.data or "",
+            "status": self.status.data or "",
+            "assessor_id": int(self.assessor.data) if self.assessor.data else None,
+            "start": self.start.data,
+            "end": self.end.data,
+        }
+
 
 class AssessmentFilterForm(QueryForm):
     """Filters for the list of assessments."""
@@ -168,3 +186,21 @@ class AssessmentFilterForm(QueryForm):
     def validate_end(self, field):
         if self.start.data and field.data and field.data < self.start.data:
             raise ValidationError(_l("The end of the period comes before its start."))
+
+    def offer_assessors(self, assessors) -> "AssessmentFilterForm":
+        self.assessor.choices = [SelectChoice("", _l("Any assessor"))] + [
+            SelectChoice(str(u.id), u.name) for u in assessors
+        ]
+        return self
+
+    def filters(self) -> dict:
+        """The keyword arguments for assessment_list.search; none when the filters don't validate."""
+        if not self.validate():
+            return {}
+        return {
+            "station": self.station.data or "",
+            "status": self.status.data or "",
+            "assessor_id": int(self.assessor.data) if self.assessor.data else None,
+            "start": self.start.data,
+            "end": self.end.data,
+        }

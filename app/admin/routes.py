@@ -1,7 +1,6 @@
 from flask import flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from wtforms.fields.choices import SelectChoice
 
 from app import assessments
 from app import outbox_import as outbox_import_service
@@ -263,19 +262,8 @@ def user_reactivate(user_id: int):
 @admin_required
 def assessment_index():
     """Every assessment, newest first, filtered by station, status, dates and assessor."""
-    form = AssessmentFilterForm(request.args)
-    form.assessor.choices = [SelectChoice("", _("Any assessor"))] + [
-        SelectChoice(str(u.id), u.name) for u in assessment_list.assessors()
-    ]
-    filters = {}
-    if form.validate():
-        filters = {
-            "station": form.station.data or "",
-            "status": form.status.data or "",
-            "assessor_id": int(form.assessor.data) if form.assessor.data else None,
-            "start": form.start.data,
-            "end": form.end.data,
-        }
+    form = AssessmentFilterForm(request.args).offer_assessors(assessment_list.assessors())
+    filters = form.filters()
     page = paginate(assessment_list.search(**filters), request.args.get("page"))
     return render_page(
         "admin/assessments.html",

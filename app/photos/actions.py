@@ -100,18 +100,10 @@ def attach_photo(
     if existing is not None:
         return Attached(existing, created=False)
     photo = Photo(
+        **stored_fields(stored),
         finding=finding,
-        sha256=stored.sha256,
-        thumb_sha256=stored.thumb_sha256,
-        content_type=stored.content_type,
-        source_format=stored.source_format,
-        size=stored.size,
-        width=stored.width,
-        height=stored.height,
         caption=caption or (original.caption if original is not None else ""),
         taken_at=as_utc(stored.taken_at) or client_taken_at or (original.taken_at if original else None),
-        latitude=stored.latitude,
-        longitude=stored.longitude,
         marked_up_from=original,
         uploaded_by=user,
     )
@@ -119,6 +111,21 @@ def attach_photo(
     db.session.flush()
     audit.record("photo.add", assessment=assessment, subject=item_id, after=photo.snapshot(), user=user)
     return Attached(photo, created=True)
+
+
+def stored_fields(stored: evidence.StoredPhoto) -> dict:
+    """The columns of a Photo that describe its stored files."""
+    return {
+        "sha256": stored.sha256,
+        "thumb_sha256": stored.thumb_sha256,
+        "content_type": stored.content_type,
+        "source_format": stored.source_format,
+        "size": stored.size,
+        "width": stored.width,
+        "height": stored.height,
+        "latitude": stored.latitude,
+        "longitude": stored.longitude,
+    }
 
 
 def set_caption(photo: Photo, caption: str, user: User) -> Photo:

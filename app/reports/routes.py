@@ -4,7 +4,6 @@ from flask import Response, render_template, request, url_for
 from flask_babel import format_date
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
-from wtforms.fields.choices import SelectChoice
 
 from app import rectifications, signoff
 from app.access import admin_required, viewable_assessment
@@ -54,19 +53,8 @@ def report_pdf(assessment_id: int):
 
 def filtered_assessments() -> list[Assessment]:
     """The administrators' assessment list filters: station, status, assessor and start dates."""
-    form = AssessmentFilterForm(request.args)
-    form.assessor.choices = [SelectChoice("", "")] + [
-        SelectChoice(str(u.id), u.name) for u in assessment_list.assessors()
-    ]
-    filters = {}
-    if form.validate():
-        filters = {
-            "station": form.station.data or "",
-            "status": form.status.data or "",
-            "assessor_id": int(form.assessor.data) if form.assessor.data else None,
-            "start": form.start.data,
-            "end": form.end.data,
-        }
+    form = AssessmentFilterForm(request.args).offer_assessors(assessment_list.assessors())
+    filters = form.filters()
     statement = assessment_list.search(**filters).options(
         selectinload(Assessment.findings).selectinload(Finding.photos), selectinload(Assessment.team)
     )
