@@ -19,16 +19,17 @@ def _persistent_dev_secret() -> str:
     return key_file.read_text().strip()
 
 
-def _database_url() -> str:
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith("postgres://"):
-        url = "postgresql://" + url.removeprefix("postgres://")
+def database_url(url: str) -> str:
+    """SQLite by default; a PostgreSQL URL in any of its usual spellings uses the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
     return url or f"sqlite:///{INSTANCE_DIR / 'assessments.db'}"
 
 
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY") or _persistent_dev_secret()
-    SQLALCHEMY_DATABASE_URI = _database_url()
+    SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL", ""))
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(BASE_DIR / "uploads"))
     RUBRIC_DIR = os.environ.get("RUBRIC_DIR", str(BASE_DIR / "rubric" / "forms"))
     ACTIVE_RUBRIC_ID = os.environ.get("ACTIVE_RUBRIC_ID", "station-quality")

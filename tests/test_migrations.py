@@ -1,8 +1,10 @@
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade
 
 from app import create_app
+from app.config import database_url
 from app.extensions import db
 from tests.conftest import TestConfig
 
@@ -23,3 +25,16 @@ def test_database_runs_in_wal_mode(app):
     with app.app_context(), db.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+@pytest.mark.parametrize(
+    "given, used",
+    [
+        ("", "sqlite:///"),
+        ("postgres://u:p@db/assess", "postgresql+psycopg://u:p@db/assess"),
+        ("postgresql://u:p@db/assess", "postgresql+psycopg://u:p@db/assess"),
+        ("postgresql+psycopg://u:p@db/assess", "postgresql+psycopg://u:p@db/assess"),
+    ],
+)
+def test_database_url_defaults_to_sqlite_and_sends_postgresql_to_psycopg(given, used):
+    assert database_url(given).startswith(used)

@@ -16,6 +16,42 @@ from tests.browser.test_walk import go_to_next_item
 from tests.conftest import Auth
 
 
+COUNT_OUTBOX = """new Promise((resolve) => {
+  const opened = indexedDB.open("assessment-outbox");
+  opened.onsuccess = () => {
+    const counted = opened.result.transaction("entries").objectStore("entries").count();
+    counted.onsuccess = () => resolve(counted.result);
+  };
+})"""
+
+
+def count_finding_puts(app) -> list:
+    """Record every finding PUT the server receives, from any tab or the service worker."""
+    received = []
+    inner = app.wsgi_app
+
+    def counting(environ, start_response):
+        if environ["REQUEST_METHOD"] == "PUT" and "/findings/" in environ["PATH_INFO"]:
+            received.append(environ["PATH_INFO"])
+        return inner(environ, start_response)
+
+    app.wsgi_app = counting
+    return received
+
+
+def refuse_finding_writes(app) -> None:
+    """The server answers 503 to every finding write, so what waits on the phone keeps waiting."""
+    inner = app.wsgi_app
+
+    def refusing(environ, start_response):
+        if environ["REQUEST_METHOD"] == "PUT" and "/findings/" in environ["PATH_INFO"]:
+            start_response("503 Service Unavailable", [("Content-Type", "application/json")])
+            return [b'{"error": "maintenance"}']
+        return inner(environ, start_response)
+
+    app.wsgi_app = refusing
+
+
 def open_demo_assessment(page, server) -> str:
     """Open the demo's assessment in progress and wait until it is kept on the phone."""
     log_in(page, server.url, "assessor1")
@@ -221,3 +257,38 @@ def test_waiting_changes_exported_to_a_file_are_applied_once_by_an_admin_import(
         assert (
             db.session.query(AuditEvent).filter_by(assessment_id=assessment_id, subject=item_id).count() == 2
         )
+
+
+def test_two_open_tabs_never_send_the_same_entry_twice(page, demo_data):
+    base = open_demo_assessment(page, demo_data)
+    item_url = page.url
+    second = page.context.new_page()
+    second.goto(f"{base}/index")
+    sent = count_finding_puts(demo_data.app)
+    page.context.set_offline(True)
+    page.goto(item_url)
+    for key in ("zero", "full", "zero"):
+        page.click(f"label[for=outcome-{key}]")
+        expect(page.locator("#item-status .pending")).to_be_visible()
+    page.context.set_offline(False)
+    for tab in (page, second):
+        tab.evaluate("window.dispatchEvent(new Event('online'))")
+    wait_until_synced(page)
+    expect(second.locator("#sync-indicator")).not_to_have_class(re.compile("has-waiting"))
+    assert len(sent) == 3
+
+
+def test_logging_out_removes_saved_pages_but_keeps_what_waits(page, demo_data):
+    open_demo_assessment(page, demo_data)
+    page.context.set_offline(True)
+    page.click("label[for=outcome-zero]")
+    expect(page.locator("#item-status .pending")).to_be_visible()
+    refuse_finding_writes(demo_data.app)
+    page.context.set_offline(False)
+    page.get_by_role("button", name="退出").click()
+    page.locator("#logout-dialog").get_by_role("button", name="仍然退出").click()
+    page.wait_for_url(re.compile("/login"))
+    caches = page.evaluate("caches.keys()")
+    assert not [name for name in caches if name.startswith("assessment-")]
+    assert any(name.startswith("shell-") for name in caches)
+    assert page.evaluate(COUNT_OUTBOX) == 1
