@@ -6,7 +6,7 @@ FLASK := $(VENV)/bin/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install translations browser lint bench messages
+.PHONY: run test install translations pdf-deps browser lint messages
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -19,20 +19,29 @@ install: $(VENV)/.installed
 translations: install
 	$(VENV)/bin/pybabel -q compile -d app/translations
 
-run: install translations
+run: install translations pdf-deps
 	$(FLASK) db upgrade
 	$(FLASK) demo
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-# Browser tests need Debian's Chromium and a CJK font; as root, install them when missing.
-browser:
-	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "noto sans cjk"; then \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 >/dev/null; \
-	  else \
-	    echo "Browser tests need: sudo apt-get install -y chromium fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0"; exit 1; \
-	  fi; \
+# The PDF report needs Debian's pango and a CJK font, browser tests need Chromium too; as root,
+# install whatever is missing, otherwise say which apt-get line to run.
+PDF_PACKAGES := fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0
+define apt_install
+	if [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null; \
+	else \
+	  echo "Please run: sudo apt-get install -y $(1)"; exit 1; \
 	fi
+endef
+
+pdf-deps:
+	@if ! ldconfig -p | grep -q libpangoft2-1.0 || ! fc-list 2>/dev/null | grep -qi "noto sans cjk"; then \
+	  $(call apt_install,$(PDF_PACKAGES)); \
+	fi
+
+browser: pdf-deps
+	@if [ ! -x /usr/bin/chromium ]; then $(call apt_install,chromium); fi
 
 test: install translations browser
 	$(PY) -m pytest
