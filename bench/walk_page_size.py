@@ -9,8 +9,15 @@ import threading
 from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
+from app.extensions import db
+from app.models import IN_PROGRESS, Assessment
 from bench._app import demo_app
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, log_in
+
+
+def assessment_in_progress(app) -> int:
+    with app.app_context():
+        return db.session.scalar(db.select(Assessment.id).filter_by(status=IN_PROGRESS))
 
 
 def main() -> None:
@@ -22,9 +29,7 @@ def main() -> None:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_context(viewport=PHONE).new_page()
         log_in(page, base, "assessor1")
-        page.goto(f"{base}/assess/")
-        page.locator(".row-link").first.click()
-        page.wait_for_load_state("networkidle")
+        page.goto(f"{base}/assess/{assessment_in_progress(app)}/", wait_until="networkidle")
         walk_url = page.url
         responses = []
         page.on("response", lambda response: responses.append(response))
