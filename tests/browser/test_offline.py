@@ -15,7 +15,6 @@ from tests.browser.conftest import log_in
 from tests.browser.test_walk import go_to_next_item
 from tests.conftest import Auth
 
-
 COUNT_OUTBOX = """new Promise((resolve) => {
   const opened = indexedDB.open("assessment-outbox");
   opened.onsuccess = () => {
