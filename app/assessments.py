@@ -6,7 +6,7 @@ Each function checks, changes the session and writes the audit trail; the caller
 from flask_babel import lazy_gettext as _l
 
 from app import audit
-from app.errors import Refused
+from app.errors import Refused, checked_text
 from app.extensions import db
 from app.idempotency import apply_once, finding_fingerprint
 from app.models import FINALIZED, IN_PROGRESS, Assessment, Finding, Station, User, utcnow
@@ -79,9 +79,12 @@ def record_finding(
     item = rubric_of(assessment).item(item_id)
     if item is None:
         raise Refused(404, SCORING_MESSAGES["unknown_item"])
-    note = (note or "").strip()
-    if len(note) > NOTE_MAX_LENGTH:
-        raise Refused(422, _l("The note is too long (at most %(n)d characters).", n=NOTE_MAX_LENGTH))
+    note = checked_text(
+        note,
+        NOTE_MAX_LENGTH,
+        _l("The note is too long (at most %(n)d characters).", n=NOTE_MAX_LENGTH),
+        "note",
+    )
     try:
         outcome_key = resolve_outcome(item, outcome or None, inputs or None, note)
     except ScoringError as error:
@@ -193,14 +196,8 @@ def set_no_photo_reason(assessment: Assessment, item_id: str, reason: str, user:
 
 
 def _checked_no_photo_reason(reason) -> str:
-    reason = (reason or "").strip()
-    if len(reason) > NO_PHOTO_REASON_MAX_LENGTH:
-        raise Refused(
-            422,
-            _l("The reason is too long (at most %(n)d characters).", n=NO_PHOTO_REASON_MAX_LENGTH),
-            field="no_photo_reason",
-        )
-    return reason
+    message = _l("The reason is too long (at most %(n)d characters).", n=NO_PHOTO_REASON_MAX_LENGTH)
+    return checked_text(reason, NO_PHOTO_REASON_MAX_LENGTH, message, "no_photo_reason")
 
 
 def items_missing_photos(assessment: Assessment, card: Scorecard) -> list[str]:

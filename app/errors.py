@@ -34,6 +34,14 @@ class Refused(Exception):
         self.details = details
 
 
+def checked_text(value, limit: int, too_long_message: str, field: str) -> str:
+    """Free text from a form or JSON, trimmed; longer than `limit` is refused with 422."""
+    text = (value or "").strip()
+    if len(text) > limit:
+        raise Refused(422, too_long_message, field=field)
+    return text
+
+
 def wants_json() -> bool:
     if request.path.startswith("/api/"):
         return True

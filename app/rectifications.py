@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from app import audit, evidence
 from app.assessments import scorecard
-from app.errors import Refused
+from app.errors import Refused, checked_text
 from app.extensions import db
 from app.models import (
     ACCEPTED,
@@ -100,13 +100,10 @@ def answer(assessment: Assessment, item_id: str, text: str, photos: list[bytes],
     state = deduction_state(assessment, item_id)
     if not state.can_answer:
         raise Refused(409, _l("This deduction is already answered: wait for the review."))
-    text = (text or "").strip()
+    too_long = _l("The answer is too long (at most %(n)d characters).", n=TEXT_MAX_LENGTH)
+    text = checked_text(text, TEXT_MAX_LENGTH, too_long, "text")
     if not text:
         raise Refused(422, _l("Say what was corrected."), field="text")
-    if len(text) > TEXT_MAX_LENGTH:
-        raise Refused(
-            422, _l("The answer is too long (at most %(n)d characters).", n=TEXT_MAX_LENGTH), field="text"
-        )
     if len(photos) > MAX_PHOTOS:
         raise Refused(422, _l("At most %(n)d photos per answer.", n=MAX_PHOTOS), field="photo")
     rectification = Rectification(
@@ -163,13 +160,8 @@ def review(rectification: Rectification, decision: str, comment: str, user: User
         raise Refused(409, _l("This answer is already reviewed."))
     if rectification is not rectification.finding.rectifications[-1]:
         raise Refused(409, _l("A newer answer replaces this one."))
-    comment = (comment or "").strip()
-    if len(comment) > COMMENT_MAX_LENGTH:
-        raise Refused(
-            422,
-            _l("The comment is too long (at most %(n)d characters).", n=COMMENT_MAX_LENGTH),
-            field="comment",
-        )
+    too_long = _l("The comment is too long (at most %(n)d characters).", n=COMMENT_MAX_LENGTH)
+    comment = checked_text(comment, COMMENT_MAX_LENGTH, too_long, "comment")
     if decision == NOT_ACCEPTED and not comment:
         raise Refused(422, _l("Say why the answer is not accepted."), field="comment")
     before = rectification.snapshot()

@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from PIL import Image, UnidentifiedImageError
 
 from app import audit
-from app.errors import Refused
+from app.errors import Refused, checked_text
 from app.extensions import db
 from app.models import (
     ABSENT,
@@ -103,18 +103,18 @@ def checked_signature(role, *, name, image, status, note, user: User) -> Signatu
     field = f"signatures.{role}"
     if status and status not in STATUSES:
         raise Refused(422, _l("The status must be signed, absent or refused."), field=f"{field}.status")
-    if len(name) > NAME_MAX_LENGTH:
-        raise Refused(
-            422,
-            _l("The name is too long (at most %(n)d characters).", n=NAME_MAX_LENGTH),
-            field=f"{field}.name",
-        )
-    if len(note) > NOTE_MAX_LENGTH:
-        raise Refused(
-            422,
-            _l("The note is too long (at most %(n)d characters).", n=NOTE_MAX_LENGTH),
-            field=f"{field}.note",
-        )
+    name = checked_text(
+        name,
+        NAME_MAX_LENGTH,
+        _l("The name is too long (at most %(n)d characters).", n=NAME_MAX_LENGTH),
+        f"{field}.name",
+    )
+    note = checked_text(
+        note,
+        NOTE_MAX_LENGTH,
+        _l("The note is too long (at most %(n)d characters).", n=NOTE_MAX_LENGTH),
+        f"{field}.note",
+    )
     if status in (ABSENT, REFUSED):
         if role != STATION_REPRESENTATIVE:
             raise Refused(

@@ -141,36 +141,22 @@ class QueryForm(FlaskForm):
         super().__init__(formdata=args)
 
 
-class PeriodForm(QueryForm):
-    """The dashboard's period."""
-
-    start = DateField(_l("From"), validators=[Optional()])
-    end = DateField(_l("To"), validators=[Optional()])
+class DateRangeForm(QueryForm):
+    """A filter with `start` and `end` dates, where the end may not come before the start."""
 
     def validate_end(self, field):
         if self.start.data and field.data and field.data < self.start.data:
             raise ValidationError(_l("The end of the period comes before its start."))
 
-    def offer_assessors(self, assessors) -> "AssessmentFilterForm":
-        self.assessor.choices = [SelectChoice("", _l("Any assessor"))] + [
-            SelectChoice(str(u.id), u.name) for u in assessors
-        ]
-        return self
 
-    def filters(self) -> dict:
-        """The keyword arguments for assessment_list.search; none when the filters don't validate."""
-        if not self.validate():
-            return {}
-        return {
-            "station": self.station.data or "",
-            "status": self.status.data or "",
-            "assessor_id": int(self.assessor.data) if self.assessor.data else None,
-            "start": self.start.data,
-            "end": self.end.data,
-        }
+class PeriodForm(DateRangeForm):
+    """The dashboard's period."""
+
+    start = DateField(_l("From"), validators=[Optional()])
+    end = DateField(_l("To"), validators=[Optional()])
 
 
-class AssessmentFilterForm(QueryForm):
+class AssessmentFilterForm(DateRangeForm):
     """Filters for the list of assessments."""
 
     station = StringField(_l("Station code or name"), filters=[_strip])
@@ -182,10 +168,6 @@ class AssessmentFilterForm(QueryForm):
     assessor = SelectField(_l("Assessor"), choices=[SelectChoice("", _l("Any assessor"))], default="")
     start = DateField(_l("Started from"), validators=[Optional()])
     end = DateField(_l("Started until"), validators=[Optional()])
-
-    def validate_end(self, field):
-        if self.start.data and field.data and field.data < self.start.data:
-            raise ValidationError(_l("The end of the period comes before its start."))
 
     def offer_assessors(self, assessors) -> "AssessmentFilterForm":
         self.assessor.choices = [SelectChoice("", _l("Any assessor"))] + [

@@ -14,7 +14,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from app import assessments, audit, evidence
-from app.errors import Refused
+from app.errors import Refused, checked_text
 from app.extensions import db
 from app.models import Assessment, Photo, User
 
@@ -163,14 +163,8 @@ def delete_photo(photo: Photo, user: User) -> None:
 
 
 def checked_caption(caption) -> str:
-    caption = (caption or "").strip()
-    if len(caption) > CAPTION_MAX_LENGTH:
-        raise Refused(
-            422,
-            _l("The caption is too long (at most %(n)d characters).", n=CAPTION_MAX_LENGTH),
-            field="caption",
-        )
-    return caption
+    message = _l("The caption is too long (at most %(n)d characters).", n=CAPTION_MAX_LENGTH)
+    return checked_text(caption, CAPTION_MAX_LENGTH, message, "caption")
 
 
 def parse_client_time(value: str | None) -> datetime | None:
