@@ -362,3 +362,14 @@ def test_offline_url_list_covers_every_walk_page(assessor, assessment_id):
     urls = assessor.client.get(f"/assess/{assessment_id}/offline.json").get_json()["urls"]
     assert len(urls) == 61 + 2
     assert f"/assess/{assessment_id}/items/9.2.1" in urls and f"/assess/{assessment_id}/summary" in urls
+
+
+def test_home_lists_only_assessments_this_assessor_works_on(
+    app, assessor, assessment_id, make_user, make_station
+):
+    make_user("other")
+    other = Auth(app.test_client())
+    other.login("other")
+    assert "广州市第一鉴定所" not in other.client.get("/assess/").get_data(as_text=True)
+    found = other.client.get("/assess/?q=GZ01").get_data(as_text=True)
+    assert "广州市第一鉴定所" in found

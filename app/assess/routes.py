@@ -9,7 +9,7 @@ from app.assess.forms import ReopenForm
 from app.errors import Refused
 from app.extensions import db
 from app.idempotency import parse_mutation_id
-from app.models import IN_PROGRESS, Assessment, Station
+from app.models import IN_PROGRESS, Assessment, Station, User
 from app.rubrics import rubric_of
 from rubric import derive_outcome
 
@@ -20,27 +20,24 @@ def is_htmx() -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def render_for_htmx(full_page: str, partial: str, **context):
-    """One URL, two answers: the whole page, or the partial htmx swaps in."""
-    response = render_template(partial if is_htmx() else full_page, **context)
-    return response, {"Vary": "HX-Request"}
+VARY_ON_HTMX = {"Vary": "HX-Request"}
 
 
 @bp.get("/")
 @assessor_required
 def home():
-    """Assessments in progress and a station search to start a new one."""
+    """This assessor's assessments in progress, and a station search to start or join one."""
     query = request.args.get("q", "").strip()
     stations = search_stations(query) if query else []
     if is_htmx():
-        return render_for_htmx("assess/home.html", "assess/_stations.html", stations=stations, query=query)
-    open_assessments = db.session.scalars(
-        db.select(Assessment).filter_by(status=IN_PROGRESS).order_by(Assessment.started_at.desc())
+        return render_template("assess/_stations.html", stations=stations, query=query), VARY_ON_HTMX
+    own = db.session.scalars(
+        db.select(Assessment)
+        .filter(Assessment.status == IN_PROGRESS, Assessment.team.any(User.id == current_user.id))
+        .order_by(Assessment.started_at.desc())
     ).all()
-    cards = [(a, assessments.scorecard(a)) for a in open_assessments]
-    return render_for_htmx(
-        "assess/home.html", "assess/_stations.html", cards=cards, stations=stations, query=query
-    )
+    cards = [(a, assessments.scorecard(a)) for a in own]
+    return render_template("assess/home.html", cards=cards, stations=stations, query=query), VARY_ON_HTMX
 
 
 def search_stations(query: str) -> list[Station]:
@@ -88,8 +85,8 @@ def item(assessment_id: int, item_id: str):
     assessment = viewable_assessment(assessment_id)
     context = item_context(assessment, item_id)
     if is_htmx():
-        return render_template("assess/_item.html", oob=True, **context), {"Vary": "HX-Request"}
-    return render_template("assess/item.html", **context), {"Vary": "HX-Request"}
+        return render_template("assess/_item.html", oob=True, **context), VARY_ON_HTMX
+    return render_template("assess/item.html", **context), VARY_ON_HTMX
 
 
 @bp.get("/<int:assessment_id>/offline.json")
