@@ -16,6 +16,7 @@ SHELL_FILES = (
     "js/outbox.js",
     "js/offline.js",
     "js/photos.js",
+    "js/signature.js",
     "icons/icon-192.png",
     "icons/icon-512.png",
     "icons/icon-maskable-512.png",

@@ -12,6 +12,7 @@
   const itemForm = () => document.getElementById("item-form");
   let waiting = [];
   let storageWorks = true;
+  let storageWarnings = [];
   let backoff = 5000;
   let timer = null;
 
@@ -94,7 +95,7 @@
       actions.append(button(t("sync_now"), () => flushNow()), button(t("export"), exportWaiting));
       panel.append(actions);
     }
-    for (const warning of indicator.warnings || []) line(warning, "prompt");
+    for (const warning of storageWarnings) line(warning, "prompt");
   }
 
   function rejectedEntry(entry) {
@@ -397,19 +398,18 @@
 
 
   async function checkStorage() {
-    const warnings = [];
+    storageWarnings = [];
     if (navigator.storage && navigator.storage.persist) {
       const persisted = await navigator.storage.persisted();
       if (!persisted) await navigator.storage.persist();
     }
     if (navigator.storage && navigator.storage.estimate) {
       const { usage, quota } = await navigator.storage.estimate();
-      if (quota && quota - usage < 50 * 1024 * 1024) warnings.push(t("storage_low"));
+      if (quota && quota - usage < 50 * 1024 * 1024) storageWarnings.push(t("storage_low"));
     }
     const iOS = /iPad|iPhone|iPod/.test(navigator.userAgent) || (navigator.platform === "MacIntel" && navigator.maxTouchPoints > 1);
     const standalone = window.matchMedia("(display-mode: standalone)").matches || navigator.standalone === true;
-    if (iOS && !standalone) warnings.push(t("ios_hint"));
-    if (indicator) indicator.warnings = warnings;
+    if (iOS && !standalone) storageWarnings.push(t("ios_hint"));
     const banner = document.getElementById("ios-hint");
     if (banner && iOS && !standalone) {
       banner.hidden = false;
