@@ -31,7 +31,17 @@ FORM_TOTAL_POINTS = 100
 _RUBRIC_KEYS = {"id", "version", "title", "total_points", "categories"}
 _CATEGORY_KEYS = {"code", "title", "points", "groups"}
 _GROUP_KEYS = {"code", "title", "table", "items"}
-_ITEM_KEYS = {"id", "code", "text", "points", "method", "outcomes", "derive", "not_applicable_points"}
+_ITEM_KEYS = {
+    "id",
+    "code",
+    "text",
+    "points",
+    "method",
+    "method_continued",
+    "outcomes",
+    "derive",
+    "not_applicable_points",
+}
 _OUTCOME_KEYS = {"key", "label", "points"}
 _BAND_KEYS = {"max", "outcome"}
 _DERIVE_KEYS = {
@@ -195,7 +205,19 @@ def _read_group(
         _read_item(item_table, item_position, group, reader.where, problems)
         for item_position, item_table in enumerate(reader.tables("items"), start=1)
     ]
+    _check_merged_methods(items, reader)
     return group, items
+
+
+def _check_merged_methods(items: list[Item | None], reader: _Reader) -> None:
+    """A method cell merged over several rows continues the row above, with the same text."""
+    for previous, item in zip([None, *items], items, strict=False):
+        if item is None or not item.method_continued:
+            continue
+        if previous is None:
+            reader.problem(f"item {item.id}: method_continued, but no item above it in its group")
+        elif previous.method != item.method:
+            reader.problem(f"item {item.id}: method_continued, but its method differs from {previous.id}'s")
 
 
 def _read_item(
@@ -212,6 +234,9 @@ def _read_item(
     outcomes = _read_outcomes(reader, points)
     derive = _read_derivation(reader, outcomes) if "derive" in table else None
     not_applicable_points = _read_not_applicable_points(reader, points)
+    method_continued = table.get("method_continued", False)
+    if not isinstance(method_continued, bool):
+        reader.problem(f"'method_continued' must be true or false, got {method_continued!r}")
     if None in (item_id, code, text, method, points, outcomes, not_applicable_points, group):
         return None
     outcomes += (Outcome(NOT_APPLICABLE, NOT_APPLICABLE_LABEL, not_applicable_points),)
@@ -226,6 +251,7 @@ def _read_item(
         not_applicable_points,
         group.category_code,
         group,
+        method_continued is True,
     )
 
 

@@ -97,6 +97,8 @@ class Item:
     not_applicable_points: int
     category_code: str
     group: Group
+    method_continued: bool = False
+    """The printed form leaves this method cell empty: the cell above, merged, covers it."""
 
     @property
     def full_points(self) -> int:

@@ -194,3 +194,11 @@ def test_admin_assessment_list_links_the_exports_with_its_filters(client, auth, 
     log_in(auth, "admin")
     page = client.get("/admin/assessments?station=BJ001").get_data(as_text=True)
     assert "/reports/results.csv?station=BJ001" in page and "/reports/results.xlsx?station=BJ001" in page
+
+
+def test_report_merges_method_cells_where_the_printed_form_does(client, auth, demo):
+    page = report_page(client, auth, demo)
+    method = "查阅文件（是否符合国家、地方/行业规定），现场提问，发现问题不得分。"
+    assert f'<td class="cell-method" rowspan="3">{method}</td>' in page
+    assert page.count(method) == 1
+    assert page.count(">查看表单记录，发现问题不得分。</td>") == 3, "3.5.1-3.5.3 keep cells of their own"

@@ -234,6 +234,44 @@ def test_every_item_of_a_merged_method_cell_carries_the_full_text(form, span, me
     assert [form.item(item_id).method for item_id in span] == [method] * len(span)
 
 
+def test_rows_printed_with_an_empty_method_cell_continue_the_merged_cell(form):
+    continued = [item.id for item in form.items if item.method_continued]
+    assert continued == ["1.5.2", "2.1.2", "2.1.3", "2.1.6", "2.1.9", "2.2.2", "2.2.3"]
+    assert not form.item("3.5.2").method_continued, "same text, but its own printed cell"
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            ("method_continued = true\n", 'method_continued = "yes"\n'),
+            "'method_continued' must be true or false",
+        ),
+        (
+            (
+                '查阅人员所持技术、技能类证书。发现问题不得分。"\nmethod_continued',
+                '查阅证书。"\nmethod_continued',
+            ),
+            "differs from 1.5.1's",
+        ),
+    ],
+)
+def test_a_continued_method_cell_must_continue_the_same_text(tmp_path, edit, message):
+    text = SHIPPED_FORM.read_text(encoding="utf-8").replace(*edit, 1)
+    with pytest.raises(RubricError, match=message):
+        load_rubric(write_form(tmp_path, text))
+
+
+def test_the_first_row_of_a_group_cannot_continue_a_method_cell(tmp_path):
+    text = SHIPPED_FORM.read_text(encoding="utf-8")
+    first = (
+        'method = "查阅文件或任命书(或聘书)，现场提问其岗位工作职责。'
+        '职责明确且未发现问题得2分，发现问题不得分。"\n'
+    )
+    with pytest.raises(RubricError, match="no item above it in its group"):
+        load_rubric(write_form(tmp_path, text.replace(first, first + "method_continued = true\n", 1)))
+
+
 def test_printed_6_2_appears_as_two_groups_numbered_on(form):
     groups = [g for g in form.category("6").groups if g.code == "6.2"]
     assert [(g.title, g.table) for g in groups] == [

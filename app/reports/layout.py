@@ -1,11 +1,13 @@
 """The official form's tables 表1-1 to 表1-6, row by row, with each item's result beside it.
 
-The printed form merges the 大项 cell over all rows of a category within a table, and the 中项
-cell over the rows of a group; a category that runs on into the next table (6 over 表1-4 to
-表1-6) is printed again at the top of each table.
+The printed form merges the 大项 cell over all rows of a category within a table, the 中项
+cell over the rows of a group, and some method cells over the rows that print them empty; a
+category that runs on into the next table (6 over 表1-4 to 表1-6) is printed again at the top
+of each table.
 """
 
 from dataclasses import dataclass
+from itertools import takewhile
 
 from rubric import NOT_APPLICABLE, Category, Group, Item, ItemScore, Rubric, Scorecard
 
@@ -22,6 +24,7 @@ class Row:
     category_rows: int = 0
     group: Group | None = None
     group_rows: int = 0
+    method_rows: int = 1
 
     @property
     def explained(self) -> bool:
@@ -63,9 +66,16 @@ def _rows(rubric: Rubric, items: list[Item], card: Scorecard) -> list[Row]:
                 category_rows=_run(items, index, lambda i: i.category_code) if new_category else 0,
                 group=item.group if new_group else None,
                 group_rows=_run(items, index, lambda i: (i.category_code, i.group)) if new_group else 0,
+                method_rows=0 if item.method_continued else _method_rowspan(items, index),
             )
         )
     return rows
+
+
+def _method_rowspan(items: list[Item], start: int) -> int:
+    """The printed form merges a method cell over the rows that continue it."""
+    following = takewhile(lambda item: item.method_continued, items[start + 1 :])
+    return 1 + sum(1 for _ in following)
 
 
 def _run(items: list[Item], start: int, key) -> int:
