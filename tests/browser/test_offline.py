@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from app import assessments
 from app.extensions import db
 from app.models import Assessment, AuditEvent, Finding, Mutation, Photo, User
+from app.pwa import routes as pwa_routes
 from app.rubrics import rubric_of
 from tests.browser.conftest import log_in
 from tests.browser.test_walk import go_to_next_item
@@ -291,3 +292,22 @@ def test_logging_out_removes_saved_pages_but_keeps_what_waits(page, demo_data):
     assert not [name for name in caches if name.startswith("assessment-")]
     assert any(name.startswith("shell-") for name in caches)
     assert page.evaluate(COUNT_OUTBOX) == 1
+
+
+def test_a_new_service_worker_keeps_every_assessment_available_offline(page, demo_data, monkeypatch):
+    base = open_demo_assessment(page, demo_data)
+    old_version = page.evaluate("caches.keys()")
+    monkeypatch.setattr(pwa_routes, "shell_version", lambda folder: "next-release")
+    page.evaluate("navigator.serviceWorker.getRegistration().then((r) => r.update())")
+    page.wait_for_function("async () => (await caches.keys()).includes('shell-next-release')")
+    page.wait_for_function(
+        "async () => (await caches.keys()).filter((key) => key.startsWith('shell-')).length === 1"
+    )
+    assert [k for k in old_version if k.startswith("assessment-")] == [
+        k for k in page.evaluate("caches.keys()") if k.startswith("assessment-")
+    ]
+    page.context.set_offline(True)
+    page.goto(f"{base}/items/9.2.1")
+    expect(page.locator("#item-title")).to_contain_text("投诉咨询电话")
+    page.goto(f"{base}/index")
+    expect(page.locator("h1")).to_have_text("评估表目录")
