@@ -4,10 +4,13 @@ Pure Python: imports neither flask nor sqlalchemy, so the web app, scripts and t
 can all use it.
 """
 
-from .derive import derive_outcome, resolve_outcome
+from .derive import derive_outcome, rate_percent_shown, resolve_outcome
 from .errors import RubricError, ScoringError
 from .loader import load_rubric
 from .model import (
+    NA_FULL_POINTS,
+    NA_NOT_ALLOWED,
+    NA_SCALE_CATEGORY,
     NOT_APPLICABLE,
     Category,
     Derivation,
@@ -21,6 +24,9 @@ from .registry import RubricRegistry, default_registry
 from .scoring import CategoryScore, Deduction, Finding, ItemScore, Scorecard, score
 
 __all__ = [
+    "NA_FULL_POINTS",
+    "NA_NOT_ALLOWED",
+    "NA_SCALE_CATEGORY",
     "NOT_APPLICABLE",
     "Category",
     "CategoryScore",
@@ -40,6 +46,7 @@ __all__ = [
     "default_registry",
     "derive_outcome",
     "load_rubric",
+    "rate_percent_shown",
     "resolve_outcome",
     "score",
 ]

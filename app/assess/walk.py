@@ -1,6 +1,5 @@
 """Finding one's way through the form: neighbours, the next unscored item, where to resume."""
 
-from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
 from app.models import Assessment, User
@@ -9,14 +8,6 @@ from rubric import NOT_APPLICABLE, Item, Rubric, Scorecard
 UNSCORED = "unscored"
 FULL = "full"
 DEDUCTED = "deducted"
-
-INPUT_LABELS = {
-    "problems": _l("Problems found"),
-    "serious": _l("At least one problem is serious"),
-    "papers_checked": _l("Papers checked"),
-    "papers_with_errors": _l("Papers with scoring errors"),
-}
-
 
 def neighbours(rubric: Rubric, item: Item) -> tuple[Item | None, Item | None]:
     items = rubric.items
