@@ -7,6 +7,9 @@ import re
 import pytest
 from openpyxl import load_workbook
 
+from app.extensions import db
+from app.models import IN_PROGRESS
+from app.reports.layout import COLUMN_WIDTHS, tables
 from app.reports.pdf import NotFetched, StoreFetcher
 from tests.report_fixtures import demo_data, log_in, pdf_page_count, pdf_text  # noqa: F401
 
@@ -202,3 +205,147 @@ def test_report_merges_method_cells_where_the_printed_form_does(client, auth, de
     assert f'<td class="cell-method" rowspan="3">{method}</td>' in page
     assert page.count(method) == 1
     assert page.count(">查看表单记录，发现问题不得分。</td>") == 3, "3.5.1-3.5.3 keep cells of their own"
+
+
+LONG_NOTE = ("https://example.com/serials/" + "0123456789ABCDEF" * 40)[:500]
+
+
+def record_in_progress(app, *findings):
+    """Record (item_id, outcome, inputs, note) on the demo's in-progress assessment, as its assessor."""
+    from app import assessments
+    from app.models import Assessment, User
+
+    with app.app_context():
+        assessment = db.session.scalar(db.select(Assessment).filter_by(status=IN_PROGRESS))
+        user = db.session.scalar(db.select(User).filter_by(username="assessor1"))
+        for item_id, outcome, inputs, note in findings:
+            assessments.record_finding(
+                assessment, item_id, outcome=outcome, inputs=inputs, note=note, user=user
+            )
+        db.session.commit()
+        return assessment.id
+
+
+def pdf_pages(app, assessment_id):
+    """The text on each page of the report's PDF, as WeasyPrint laid it out."""
+    from app.models import Assessment
+    from app.reports import document
+    from app.reports.pdf import render_document
+
+    with app.test_request_context("/"):
+        report = document.build(db.session.get(Assessment, assessment_id))
+        laid_out = render_document(report, with_rectification=False)
+        return report, [
+            "".join(box.text for box in page._page_box.descendants() if getattr(box, "text", None))
+            for page in laid_out.pages
+        ]
+
+
+def test_report_tables_have_a_fixed_layout_at_the_printed_widths_and_notes_wrap_anywhere(client):
+    css = client.get("/static/css/report.css").get_data(as_text=True)
+    official = re.search(r"table\.official \{([^}]*)\}", css).group(1)
+    assert "table-layout: fixed" in official and "width: 100%" in official
+    assert "overflow-wrap: anywhere" in re.search(
+        r"table\.official th, table\.official td \{([^}]*)\}", css
+    ).group(1)
+    assert COLUMN_WIDTHS == {"category": 8, "group": 13, "item": 22, "points": 6, "method": 31, "result": 20}
+
+
+def test_a_long_note_moves_rows_to_a_continuation_page_that_repeats_category_and_group():
+    from rubric import Finding, default_registry, score
+
+    form = default_registry().get("station-quality", "1")
+    card = score(form, [Finding("1.5.2", "zero", note=LONG_NOTE), Finding("6.6.1", "zero", note=LONG_NOTE)])
+    pages = tables(form, card)
+    assert [page.name for page in pages if not page.continued] == list(TABLES)
+    continued = [page for page in pages if page.continued]
+    assert continued, "a 500-character note makes its table longer than a page"
+    for page in continued:
+        first = page.rows[0]
+        assert first.category is not None and first.category_rows >= 1
+        assert first.group is not None and first.group_rows >= 1
+        assert first.method_rows >= 1, "a merged method cell is printed again on the new page"
+    assert sum(len(page.rows) for page in pages) == 61
+
+
+def test_pdf_prints_each_table_from_the_top_of_its_own_pages(app, demo):
+    assessment_id = record_in_progress(
+        app, ("1.5.2", "zero", None, LONG_NOTE), ("6.6.1", "zero", None, LONG_NOTE)
+    )
+    report, pages = pdf_pages(app, assessment_id)
+    title = "职业技能鉴定所（站）质量管理评估表（试行）"
+    table_pages = pages[: len(report.tables)]
+    assert pages[0].startswith("附件2" + title)
+    for table, text in zip(report.tables, table_pages, strict=True):
+        name = table.name + ("（续）" if table.continued else "")
+        head = text.split("评估内容")[0]
+        assert head.startswith("附件2" + title if table is report.tables[0] else title), name
+        assert head.endswith(name), name
+        assert f"{name}评估内容评估分值{table.method_heading}评估结果大项中项小项" in text, "header repeated"
+        for row in table.rows:
+            assert row.item.text in text, f"{row.item.id} is on its table's page"
+        if table.continued:
+            category = table.rows[0].category
+            assert f"{category.code}．{category.title}{category.points}分" in text
+    assert "各大项得分汇总" in pages[len(report.tables)]
+
+
+def test_report_shows_counts_and_boundary_labels_that_agree(client, auth, app, demo):
+    assessment_id = record_in_progress(
+        app,
+        ("6.5.1", None, {"papers_checked": 967, "papers_with_errors": 29}, ""),
+        ("5.1.1", None, {"problems": 3}, "三处照明故障"),
+    )
+    log_in(auth, "assessor1")
+    page = client.get(f"/reports/assessments/{assessment_id}").get_data(as_text=True)
+    rate = page.split('data-item="6.5.1"')[1].split("</tr>")[0]
+    assert "差错率低于3%" in rate and "差错率 2.99%" in rate and "3.0%" not in rate
+    venue = page.split('data-item="5.1.1"')[1].split("</tr>")[0]
+    assert "问题3个及以上或问题严重" in venue and "发现 3 个问题" in venue
+
+
+def test_draft_totals_footer_is_the_sum_of_its_columns(client, auth, app, demo):
+    assessment_id = record_in_progress(app, ("4.1.1", None, {"problems": 2}, "两台设备故障"))
+    log_in(auth, "assessor1")
+    page = client.get(f"/reports/assessments/{assessment_id}").get_data(as_text=True)
+    totals = page.split('class="official totals"')[1].split("</table>")[0]
+    body, footer = totals.split("<tfoot>")
+    columns = list(
+        zip(
+            *re.findall(
+                r'<td class="num">(\d*)</td>\s*<td class="num">(\d*)</td>\s*<td class="num">(\d*)</td>', body
+            ),
+            strict=True,
+        )
+    )
+    footer_cells = re.findall(r'<td class="num[^"]*">(\d*)</td>', footer)
+    assert [str(sum(int(v or 0) for v in column)) for column in columns] == footer_cells
+    assert footer_cells[2] == "2"
+
+
+def test_sign_off_uses_full_width_colons_and_no_stray_spaces(client, auth, app, demo):
+    from app.models import Assessment, User
+    from app.signoff import SignatureInput, record
+
+    page = report_page(client, auth, demo)
+    assert "姓名：张明" in page and "签字时间：" in page
+    assert "姓名:" not in page and "签字时间:" not in page
+    with app.app_context():
+        assessment = db.session.get(Assessment, demo.finalized)
+        user = db.session.scalar(db.select(User).filter_by(username="assessor1"))
+        record(assessment, [SignatureInput("station_representative", "张明", "absent", note="出差")], user)
+        db.session.commit()
+    page = report_page(client, auth, demo)
+    assert "由王建国记录，" in page and "由 王建国" not in page
+
+
+def test_a_lone_assessor_is_listed_once_and_marked_lead(client, auth, demo):
+    page = report_page(client, auth, demo)
+    facts = page.split('class="report-facts"')[1].split("</dl>")[0]
+    assert facts.count("王建国") == 1 and "王建国（组长）" in facts
+
+
+def test_report_says_what_not_applicable_gave(client, auth, demo):
+    page = report_page(client, auth, demo)
+    row = page.split('data-item="6.3.2"')[1].split("</tr>")[0]
+    assert re.search(r'<span class="result-policy" lang="[^"]+">不适用按满分计。</span>', row)
