@@ -150,7 +150,7 @@ def test_csv_has_a_bom_and_one_row_per_assessment_and_item(client, auth, demo):
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert rows[0] == [
         "station_code", "station_name", "date", "status", "assessors",
-        "item_id", "item_text", "points", "points_given", "outcome", "note",
+        "item_id", "item_text", "max_points", "score", "outcome", "note",
     ]  # fmt: skip
     assert len(rows) == 1 + 61 * 2
     deduction = next(r for r in rows if r[0] == "BJ001" and r[5] == "5.3.1")
