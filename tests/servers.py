@@ -32,7 +32,7 @@ from tests.conftest import TEST_PASSWORD, TestConfig, csrf_token_from, make_test
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN_WORKERS = 3
-READY_TIMEOUT = 60
+READY_TIMEOUT = 120
 
 
 @pytest.fixture
@@ -93,6 +93,7 @@ class GunicornServer:
                 str(settings),
                 "--graceful-timeout",
                 "5",
+                "--no-control-socket",
                 "wsgi:app",
             ],
             cwd=ROOT,
