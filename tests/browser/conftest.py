@@ -20,13 +20,11 @@ PHONE = {"width": 390, "height": 844}
 expect.set_options(timeout=15_000)
 
 
-HERE = Path(__file__).parent
-
-
 def pytest_collection_modifyitems(items):
-    """Mark this folder's tests only: the hook sees every collected item of the session."""
+    """Mark the tests of this folder only: the hook sees every collected test of the session."""
+    here = Path(__file__).parent
     for item in items:
-        if HERE in item.path.parents:
+        if here in item.path.parents:
             item.add_marker(pytest.mark.browser)
 
 
