@@ -21,7 +21,7 @@ from .model import (
     Rubric,
 )
 from .registry import RubricRegistry, default_registry
-from .scoring import CategoryScore, Deduction, Finding, ItemScore, Scorecard, score
+from .scoring import CategoryScore, ItemScore, Result, Scorecard, score
 
 __all__ = [
     "NA_FULL_POINTS",
@@ -30,14 +30,13 @@ __all__ = [
     "NOT_APPLICABLE",
     "Category",
     "CategoryScore",
-    "Deduction",
     "Derivation",
-    "Finding",
     "Group",
     "InputSpec",
     "Item",
     "ItemScore",
     "Outcome",
+    "Result",
     "Rubric",
     "RubricError",
     "RubricRegistry",

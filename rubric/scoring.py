@@ -8,8 +8,8 @@ from .model import NOT_APPLICABLE, Category, Item, Outcome, Rubric
 
 
 @dataclass(frozen=True)
-class Finding:
-    """An assessor's result for one item, its outcome already resolved."""
+class Result:
+    """What an assessor records for one item, its outcome already resolved."""
 
     item_id: str
     outcome: str
@@ -19,9 +19,11 @@ class Finding:
 
 @dataclass(frozen=True)
 class ItemScore:
+    """One scored item: the points given (`score`) and lost (`deduction`) against `item.points`."""
+
     item: Item
     outcome: Outcome
-    points: int
+    score: int
     deduction: int
     note: str
     left_out: bool = False
@@ -31,23 +33,15 @@ class ItemScore:
 
 
 @dataclass(frozen=True)
-class Deduction:
-    item: Item
-    outcome: Outcome
-    points_lost: int
-    note: str
-
-
-@dataclass(frozen=True)
 class CategoryScore:
     category: Category
     score: int
-    points: int
+    max_points: int
     scored: int
     total_items: int
-    deductions_points: int
+    deduction: int
     scaled: bool = False
-    """Some item was left out as 不适用, so score and deductions are scaled to the category's points."""
+    """Some item was left out as 不适用, so score and deduction are scaled to the category's maximum."""
 
 
 @dataclass(frozen=True)
@@ -55,8 +49,8 @@ class Scorecard:
     items: dict[str, ItemScore]
     categories: tuple[CategoryScore, ...]
     total: int
-    max_total: int
-    deductions: tuple[Deduction, ...]
+    max_points: int
+    deductions: tuple[ItemScore, ...]
     unscored: tuple[str, ...]
     missing_notes: tuple[str, ...]
 
@@ -67,10 +61,10 @@ class Scorecard:
     @property
     def deduction_total(self) -> int:
         """Points lost so far: the sum of the categories' deductions, scored items only."""
-        return sum(category.deductions_points for category in self.categories)
+        return sum(category.deduction for category in self.categories)
 
 
-def score(rubric: Rubric, findings: Iterable[Finding]) -> Scorecard:
+def score(rubric: Rubric, findings: Iterable[Result]) -> Scorecard:
     by_item = _findings_by_item(rubric, findings)
     item_scores = {
         item.id: _score_item(item, by_item[item.id]) for item in rubric.items if item.id in by_item
@@ -81,17 +75,15 @@ def score(rubric: Rubric, findings: Iterable[Finding]) -> Scorecard:
         items=item_scores,
         categories=categories,
         total=sum(category_score.score for category_score in categories),
-        max_total=rubric.total_points,
-        deductions=tuple(
-            Deduction(s.item, s.outcome, s.deduction, s.note) for s in scored_in_order if s.deduction
-        ),
+        max_points=rubric.max_points,
+        deductions=tuple(s for s in scored_in_order if s.deduction),
         unscored=tuple(item.id for item in rubric.items if item.id not in item_scores),
         missing_notes=tuple(s.item.id for s in scored_in_order if _needs_note(s) and not s.note.strip()),
     )
 
 
-def _findings_by_item(rubric: Rubric, findings: Iterable[Finding]) -> dict[str, Finding]:
-    by_item: dict[str, Finding] = {}
+def _findings_by_item(rubric: Rubric, findings: Iterable[Result]) -> dict[str, Result]:
+    by_item: dict[str, Result] = {}
     for finding in findings:
         if rubric.item(finding.item_id) is None:
             raise ScoringError(
@@ -109,7 +101,7 @@ def _findings_by_item(rubric: Rubric, findings: Iterable[Finding]) -> dict[str, 
     return by_item
 
 
-def _score_item(item: Item, finding: Finding) -> ItemScore:
+def _score_item(item: Item, finding: Result) -> ItemScore:
     outcome = item.outcome(finding.outcome)
     if outcome is None:
         raise ScoringError(
@@ -132,7 +124,7 @@ def _needs_note(item_score: ItemScore) -> bool:
 
 def _score_category(category: Category, item_scores: dict[str, ItemScore]) -> CategoryScore:
     scores = [item_scores[item.id] for item in category.items if item.id in item_scores]
-    given = sum(s.points for s in scores)
+    given = sum(s.score for s in scores)
     lost = sum(s.deduction for s in scores)
     left_out = sum(s.item.points for s in scores if s.left_out)
     if left_out:
@@ -140,25 +132,25 @@ def _score_category(category: Category, item_scores: dict[str, ItemScore]) -> Ca
     return CategoryScore(
         category=category,
         score=given,
-        points=category.points,
+        max_points=category.points,
         scored=len(scores),
         total_items=len(category.items),
-        deductions_points=lost,
+        deduction=lost,
         scaled=bool(left_out),
     )
 
 
-def _scaled(given: int, lost: int, points: int, applicable: int) -> tuple[int, int]:
-    """Scale the points given and lost on the applicable items up to the category's points.
+def _scaled(given: int, lost: int, max_points: int, applicable: int) -> tuple[int, int]:
+    """Scale the points given and lost on the applicable items up to the category's maximum.
 
     Each is rounded half up to a whole point, and points lost is what the scaled points
     given leave of the scaled points assessed, so the two always add up. A category whose
     every item is left out loses nothing.
     """
     if applicable == 0:
-        return points, 0
-    scaled_given = _round_half_up(given * points, applicable)
-    return scaled_given, _round_half_up((given + lost) * points, applicable) - scaled_given
+        return max_points, 0
+    scaled_given = _round_half_up(given * max_points, applicable)
+    return scaled_given, _round_half_up((given + lost) * max_points, applicable) - scaled_given
 
 
 def _round_half_up(numerator: int, denominator: int) -> int:

@@ -9,8 +9,8 @@ from openpyxl import load_workbook
 
 from app.extensions import db
 from app.models import IN_PROGRESS
-from app.reports.layout import COLUMN_WIDTHS, tables
-from app.reports.pdf import NotFetched, StoreFetcher
+from app.services.reports.layout import COLUMN_WIDTHS, tables
+from app.services.reports.pdf import NotFetched, StoreFetcher
 from tests.report_fixtures import demo_data, log_in, pdf_page_count, pdf_text  # noqa: F401
 
 TABLES = ("表1-1", "表1-2", "表1-3", "表1-4", "表1-5", "表1-6")
@@ -129,7 +129,7 @@ def test_pdf_fetcher_reads_only_the_photo_store(tmp_path):
 
 def test_rendering_a_pdf_keeps_truncated_photos_refused(client, auth, demo, app):
     from app import evidence
-    from app.photos.actions import demo_photo
+    from app.services.photos import demo_photo
 
     log_in(auth, "staff1")
     assert client.get(f"/reports/assessments/{demo.finalized}.pdf").status_code == 200
@@ -153,7 +153,7 @@ def test_csv_has_a_bom_and_one_row_per_assessment_and_item(client, auth, demo):
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert rows[0] == [
         "station_code", "station_name", "date", "status", "assessors",
-        "item_id", "item_text", "points", "points_given", "outcome", "note",
+        "item_id", "item_text", "max_points", "score", "outcome", "note",
     ]  # fmt: skip
     assert len(rows) == 1 + 61 * 2
     deduction = next(r for r in rows if r[0] == "BJ001" and r[5] == "5.3.1")
@@ -212,8 +212,8 @@ LONG_NOTE = ("https://example.com/serials/" + "0123456789ABCDEF" * 40)[:500]
 
 def record_in_progress(app, *findings):
     """Record (item_id, outcome, inputs, note) on the demo's in-progress assessment, as its assessor."""
-    from app import assessments
     from app.models import Assessment, User
+    from app.services import assessments
 
     with app.app_context():
         assessment = db.session.scalar(db.select(Assessment).filter_by(status=IN_PROGRESS))
@@ -229,8 +229,8 @@ def record_in_progress(app, *findings):
 def pdf_pages(app, assessment_id):
     """The text on each page of the report's PDF, as WeasyPrint laid it out."""
     from app.models import Assessment
-    from app.reports import document
-    from app.reports.pdf import render_document
+    from app.services.reports import document
+    from app.services.reports.pdf import render_document
 
     with app.test_request_context("/"):
         report = document.build(db.session.get(Assessment, assessment_id))
@@ -252,10 +252,10 @@ def test_report_tables_have_a_fixed_layout_at_the_printed_widths_and_notes_wrap_
 
 
 def test_a_long_note_moves_rows_to_a_continuation_page_that_repeats_category_and_group():
-    from rubric import Finding, default_registry, score
+    from rubric import Result, default_registry, score
 
     form = default_registry().get("station-quality", "1")
-    card = score(form, [Finding("1.5.2", "zero", note=LONG_NOTE), Finding("6.6.1", "zero", note=LONG_NOTE)])
+    card = score(form, [Result("1.5.2", "zero", note=LONG_NOTE), Result("6.6.1", "zero", note=LONG_NOTE)])
     pages = tables(form, card)
     assert [page.name for page in pages if not page.continued] == list(TABLES)
     continued = [page for page in pages if page.continued]
@@ -325,7 +325,7 @@ def test_draft_totals_footer_is_the_sum_of_its_columns(client, auth, app, demo):
 
 def test_sign_off_uses_full_width_colons_and_no_stray_spaces(client, auth, app, demo):
     from app.models import Assessment, User
-    from app.signoff import SignatureInput, record
+    from app.services.signoff import SignatureInput, record
 
     page = report_page(client, auth, demo)
     assert "姓名：张明" in page and "签字时间：" in page

@@ -9,6 +9,7 @@ UNSCORED = "unscored"
 FULL = "full"
 DEDUCTED = "deducted"
 
+
 def neighbours(rubric: Rubric, item: Item) -> tuple[Item | None, Item | None]:
     items = rubric.items
     index = items.index(item)

@@ -9,7 +9,7 @@ from weasyprint.document import Document
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from app import evidence
-from app.reports.layout import CSS_PATH
+from app.services.reports.layout import CSS_PATH
 
 UPLOAD_SCHEME = "upload:"
 SHA256 = re.compile(r"[0-9a-f]{64}")

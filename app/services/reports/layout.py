@@ -26,7 +26,7 @@ METHOD_HEADING = "评估方法和标准"
 # 表1-2 prints 评估内容 over its method column (see the top of the form's TOML file).
 METHOD_HEADINGS = {"表1-2": "评估内容"}
 
-CSS_PATH = Path(__file__).parent.parent / "static" / "css" / "report.css"
+CSS_PATH = Path(__file__).parents[2] / "static" / "css" / "report.css"
 
 
 def _column_widths(css: str) -> dict[str, float]:
