@@ -4,7 +4,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from app import cli, errors, i18n, rubrics, security
+from app import cli, errors, i18n, rubrics, security, template_helpers
 from app.config import INSTANCE_DIR, Config
 from app.extensions import babel, csrf, db, login_manager, migrate
 
@@ -16,6 +16,7 @@ def create_app(config_class: type = Config, **overrides) -> Flask:
     Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
     register_extensions(app)
     register_blueprints(app)
+    template_helpers.register(app)
     errors.register(app)
     security.register(app)
     cli.register(app)
