@@ -85,7 +85,7 @@ def test_report_with_rectification_adds_its_appendix(client, auth, demo):
 
 def test_report_is_printable_on_a4(client, auth, demo):
     page = report_page(client, auth, demo)
-    assert "/static/css/report.css" in page and "data-print" in page
+    assert re.search(r'href="/static/css/report\.[0-9a-f]{12}\.css"', page) and "data-print" in page
     css = client.get("/static/css/report.css").get_data(as_text=True)
     assert "@media print" in css and "size: A4" in css
 
