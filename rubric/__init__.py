@@ -8,10 +8,14 @@ from .derive import derive_outcome, rate_percent_shown, resolve_outcome
 from .errors import RubricError, ScoringError
 from .loader import load_rubric
 from .model import (
+    FULL,
     NA_FULL_POINTS,
     NA_NOT_ALLOWED,
     NA_SCALE_CATEGORY,
     NOT_APPLICABLE,
+    OUTCOME_KINDS,
+    PARTIAL,
+    ZERO,
     Category,
     Derivation,
     Group,
@@ -27,7 +31,11 @@ __all__ = [
     "NA_FULL_POINTS",
     "NA_NOT_ALLOWED",
     "NA_SCALE_CATEGORY",
+    "FULL",
     "NOT_APPLICABLE",
+    "OUTCOME_KINDS",
+    "PARTIAL",
+    "ZERO",
     "Category",
     "CategoryScore",
     "Derivation",

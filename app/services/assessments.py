@@ -12,7 +12,7 @@ from app.models import FINALIZED, IN_PROGRESS, Assessment, Finding, Station, Use
 from app.rubrics import active_rubric, rubric_of
 from app.services import audit
 from app.services.json_shapes import finding_json, totals_json
-from rubric import NOT_APPLICABLE, Result, Scorecard, ScoringError, resolve_outcome, score
+from rubric import Result, Scorecard, ScoringError, resolve_outcome, score
 
 STATUS_LABELS = {IN_PROGRESS: _l("In progress"), FINALIZED: _l("Finalized")}
 NOTE_MAX_LENGTH = 4000
@@ -225,7 +225,7 @@ def items_missing_photos(assessment: Assessment, card: Scorecard) -> list[str]:
     """Deductions with neither a photo nor a written reason why no photo could be taken."""
     missing = []
     for deduction in card.deductions:
-        if deduction.outcome.key == NOT_APPLICABLE:
+        if not deduction.problem_found:
             continue
         finding = assessment.finding_for(deduction.item.id)
         if finding is not None and not finding.photos and not finding.no_photo_reason.strip():
