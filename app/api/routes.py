@@ -69,13 +69,13 @@ def get_assessment(assessment_id: int):
 @assessor_required
 def put_finding(assessment_id: int, item_id: str):
     """Record one item's result; answers the finding and the new totals."""
-    assessment = viewable_assessment(assessment_id)
+    assessment = viewable_assessment(assessment_id, *assessments.SCORING_LOAD)
     body = json_body()
     outcome = optional_field(body, "outcome", str)
     note = optional_field(body, "note", str) or ""
     inputs = optional_field(body, "inputs", dict)
     no_photo_reason = optional_field(body, "no_photo_reason", str)
-    body_out = assessments.record_finding_once(
+    recorded = assessments.record_finding_once(
         assessment,
         item_id,
         mutation_id=parse_mutation_id(body.get("mutation_id")),
@@ -85,7 +85,7 @@ def put_finding(assessment_id: int, item_id: str):
         note=note,
         no_photo_reason=no_photo_reason,
     )
-    return jsonify(body_out), 200
+    return jsonify(recorded.body), 200
 
 
 @bp.post("/assessments/<int:assessment_id>/finalize")
