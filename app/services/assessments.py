@@ -14,7 +14,7 @@ from app.extensions import db
 from app.idempotency import apply_once, finding_fingerprint
 from app.models import FINALIZED, IN_PROGRESS, Assessment, Finding, Station, User, utcnow
 from app.rubrics import active_rubric, rubric_of
-from app.services import audit
+from app.services import audit, dashboard
 from app.services.json_shapes import finding_json, totals_json
 from rubric import NOT_APPLICABLE, Result, Scorecard, ScoringError, resolve_outcome, score
 
@@ -206,6 +206,7 @@ def finalize(assessment: Assessment, user: User) -> Scorecard:
     assessment.status = FINALIZED
     assessment.finalized_at = utcnow()
     assessment.score = card.total
+    dashboard.count_finalized(assessment, card, 1)
     audit.record("assessment.finalize", assessment=assessment, after={"score": card.total}, user=user)
     return card
 
@@ -268,6 +269,7 @@ def reopen(assessment: Assessment, user: User, reason: str) -> None:
     if not reason:
         raise Refused(422, _l("Give a reason for reopening."))
     before = {"status": assessment.status, "score": assessment.score}
+    dashboard.count_finalized(assessment, scorecard(assessment), -1)
     assessment.status = IN_PROGRESS
     assessment.finalized_at = None
     assessment.score = None
