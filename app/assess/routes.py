@@ -148,7 +148,7 @@ def item_context(assessment: Assessment, item_id: str, **extra) -> dict:
         "next_unscored": walk.next_unscored(rubric, card, after=rubric_item),
         "error": None,
         "draft": None,
-        "input_labels": walk.INPUT_LABELS,
+        "input_labels": assessments.INPUT_LABELS,
         **extra,
     }
 
