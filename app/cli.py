@@ -1,15 +1,17 @@
 """Command-line set-up: stations, users and the demo data."""
 
 import os
+from datetime import UTC, datetime
+from pathlib import Path
 
 import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
-from app import assessments, audit
 from app.extensions import db
 from app.models import ROLES, Assessment, Station, User
 from app.rubrics import rubric_of
+from app.services import assessments, audit, backup
 
 station_cli = AppGroup("station", help="Manage stations.")
 user_cli = AppGroup("user", help="Manage users.")
@@ -40,6 +42,36 @@ def register(app: Flask) -> None:
     app.cli.add_command(station_cli)
     app.cli.add_command(user_cli)
     app.cli.add_command(demo)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
+
+
+@click.command("backup")
+@click.argument("archive", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(archive: Path | None) -> None:
+    """Write the database and every photo to one ARCHIVE (.tar.gz); safe while the app runs."""
+    archive = archive or Path(f"backup-{datetime.now(UTC):%Y%m%d-%H%M%S}.tar.gz")
+    try:
+        manifest = backup.write_backup(archive)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"wrote {archive}: {manifest['dialect']} database, {manifest['files']} photo files")
+
+
+@click.command("restore")
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def restore_command(archive: Path) -> None:
+    """Load a backup ARCHIVE into this instance, whose database and upload folder must be empty."""
+    try:
+        manifest = backup.restore_backup(archive)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    rows = sum(backup.row_counts().values())
+    click.echo(
+        f"restored {archive} (written {manifest['created_at']}): {rows} rows, {manifest['files']} photo files"
+    )
 
 
 @station_cli.command("create")
@@ -152,7 +184,7 @@ DEMO_NO_PHOTO = {"6.5.1": "试卷属保密材料，现场不允许拍照。"}
 
 def _demo_evidence(assessment, assessor) -> None:
     """Every demo deduction gets a drawn photo, or a reason why no photo could be taken."""
-    from app.photos.actions import attach_photo, demo_photo
+    from app.services.photos import attach_photo, demo_photo
 
     for item_id, reason in DEMO_NO_PHOTO.items():
         assessments.set_no_photo_reason(assessment, item_id, reason, assessor)
@@ -163,7 +195,7 @@ def _demo_evidence(assessment, assessor) -> None:
 
 def _demo_signoff(assessment, assessor) -> None:
     """The lead assessor and the station's director signed on the phone."""
-    from app.signoff import SignatureInput, record
+    from app.services.signoff import SignatureInput, record
 
     record(
         assessment,
@@ -177,8 +209,8 @@ def _demo_signoff(assessment, assessor) -> None:
 
 def _demo_rectification(assessment, staff) -> None:
     """The station has answered the signage deduction, and it waits for review."""
-    from app.photos.actions import demo_photo
-    from app.rectifications import answer
+    from app.services.photos import demo_photo
+    from app.services.rectifications import answer
 
     db.session.flush()
     answer(assessment, "5.3.1", "三楼考场引导标识已全部更换为新标识牌。", [demo_photo("5.3.1 fixed")], staff)

@@ -7,11 +7,10 @@ from datetime import datetime, timedelta
 import pytest
 from openpyxl import Workbook
 
-from app import assessments
-from app.admin import dashboard
 from app.extensions import db
 from app.models import Assessment, AuditEvent, Finding, Station, User, utcnow
 from app.rubrics import rubric_of
+from app.services import assessments, dashboard
 from tests.conftest import TEST_PASSWORD, csrf_token_from
 
 NEW_PASSWORD = "a brand new secret"
@@ -612,7 +611,7 @@ def test_dashboard_counts_histogram_latest_totals_and_top_items(app, national):
             ("A", 96, [100, 96]),
         ]
         top = dashboard.top_deductions(period, summary["assessments_finalized"])
-        assert [(e.item.id, e.assessments, e.points_lost) for e in top[:3]] == [
+        assert [(e.item.id, e.assessments, e.deduction) for e in top[:3]] == [
             ("1.1.1", 3, 6),
             ("9.1.2", 2, 8),
             ("1.2.1", 2, 4),

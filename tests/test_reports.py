@@ -7,7 +7,7 @@ import re
 import pytest
 from openpyxl import load_workbook
 
-from app.reports.pdf import NotFetched, StoreFetcher
+from app.services.reports.pdf import NotFetched, StoreFetcher
 from tests.report_fixtures import demo_data, log_in, pdf_page_count, pdf_text  # noqa: F401
 
 TABLES = ("表1-1", "表1-2", "表1-3", "表1-4", "表1-5", "表1-6")
@@ -126,7 +126,7 @@ def test_pdf_fetcher_reads_only_the_photo_store(tmp_path):
 
 def test_rendering_a_pdf_keeps_truncated_photos_refused(client, auth, demo, app):
     from app import evidence
-    from app.photos.actions import demo_photo
+    from app.services.photos import demo_photo
 
     log_in(auth, "staff1")
     assert client.get(f"/reports/assessments/{demo.finalized}.pdf").status_code == 200
@@ -150,7 +150,7 @@ def test_csv_has_a_bom_and_one_row_per_assessment_and_item(client, auth, demo):
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert rows[0] == [
         "station_code", "station_name", "date", "status", "assessors",
-        "item_id", "item_text", "points", "points_given", "outcome", "note",
+        "item_id", "item_text", "max_points", "score", "outcome", "note",
     ]  # fmt: skip
     assert len(rows) == 1 + 61 * 2
     deduction = next(r for r in rows if r[0] == "BJ001" and r[5] == "5.3.1")

@@ -2,7 +2,6 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app import assessments, signoff
 from app.access import assessor_required, viewable_assessment
 from app.assess import bp, walk
 from app.assess.forms import ReopenForm
@@ -11,6 +10,7 @@ from app.extensions import db
 from app.idempotency import parse_mutation_id
 from app.models import IN_PROGRESS, Assessment, Station, User
 from app.rubrics import rubric_of
+from app.services import assessments, signoff
 from rubric import derive_outcome
 
 STATION_RESULTS_LIMIT = 20

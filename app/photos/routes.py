@@ -17,15 +17,17 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from app import assessments, evidence
+from app import evidence
 from app.access import ensure_author, viewable_assessment
 from app.errors import Refused
 from app.extensions import db
 from app.idempotency import apply_once, fingerprint, parse_mutation_id
 from app.models import Assessment, Photo
-from app.photos import actions, bp
-from app.photos.serialize import photo_json
+from app.photos import bp
 from app.rubrics import rubric_of
+from app.services import assessments
+from app.services import photos as actions
+from app.services.json_shapes import photo_json
 
 ONE_YEAR = 365 * 24 * 3600
 

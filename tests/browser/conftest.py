@@ -1,14 +1,10 @@
 """Real Chromium at a phone viewport against the app served on 127.0.0.1."""
 
 import os
-import threading
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
-from werkzeug.serving import make_server
-
-from app.extensions import db
-from tests.conftest import make_test_app
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -25,8 +21,11 @@ expect.set_options(timeout=15_000)
 
 
 def pytest_collection_modifyitems(items):
+    """Mark the tests of this folder only: the hook sees every collected test of the session."""
+    here = Path(__file__).parent
     for item in items:
-        item.add_marker(pytest.mark.browser)
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture(scope="session")
@@ -37,21 +36,6 @@ def browser():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
-
-
-@pytest.fixture
-def live_server(tmp_path):
-    """The app on a free port with its own database, served from a thread for one test."""
-    app = make_test_app(tmp_path)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    server.app = app
-    server.url = f"http://127.0.0.1:{server.server_port}"
-    yield server
-    server.shutdown()
-    with app.app_context():
-        db.engine.dispose()
 
 
 @pytest.fixture
@@ -66,13 +50,6 @@ def page(browser, live_server):
     yield page
     context.close()
     assert errors == [], f"JavaScript errors on the page: {errors}"
-
-
-@pytest.fixture
-def demo_data(live_server):
-    result = live_server.app.test_cli_runner().invoke(args=["demo"])
-    assert result.exit_code == 0, result.output
-    return live_server
 
 
 def log_in(page, base_url: str, username: str, password: str = "demo2026") -> None:

@@ -5,16 +5,16 @@ Each function checks, changes the session and writes the audit trail; the caller
 
 from flask_babel import lazy_gettext as _l
 
-from app import audit
 from app.errors import Refused, checked_text
 from app.extensions import db
 from app.idempotency import apply_once, finding_fingerprint
 from app.models import FINALIZED, IN_PROGRESS, Assessment, Finding, Station, User, utcnow
 from app.rubrics import active_rubric, rubric_of
-from app.serialize import finding_json, totals_json
-from rubric import NOT_APPLICABLE, Scorecard, ScoringError, resolve_outcome, score
-from rubric import Finding as RubricFinding
+from app.services import audit
+from app.services.json_shapes import finding_json, totals_json
+from rubric import NOT_APPLICABLE, Result, Scorecard, ScoringError, resolve_outcome, score
 
+STATUS_LABELS = {IN_PROGRESS: _l("In progress"), FINALIZED: _l("Finalized")}
 NOTE_MAX_LENGTH = 4000
 NO_PHOTO_REASON_MAX_LENGTH = 1000
 
@@ -58,12 +58,12 @@ def start_assessment(station: Station, user: User) -> Assessment:
 
 
 def scorecard(assessment: Assessment) -> Scorecard:
-    scored = [_as_rubric_finding(f) for f in assessment.findings if f.outcome]
+    scored = [_as_result(f) for f in assessment.findings if f.outcome]
     return score(rubric_of(assessment), scored)
 
 
-def _as_rubric_finding(finding: Finding) -> RubricFinding:
-    return RubricFinding(finding.item_id, finding.outcome, finding.inputs, finding.note)
+def _as_result(finding: Finding) -> Result:
+    return Result(finding.item_id, finding.outcome, finding.inputs, finding.note)
 
 
 def ensure_writable(assessment: Assessment) -> None:

@@ -9,10 +9,10 @@ from datetime import date, datetime, time, timedelta
 
 from flask_babel import get_timezone, to_utc
 
-from app.admin.paging import Page, paginate
 from app.extensions import db
 from app.models import FINALIZED, IN_PROGRESS, Assessment, Finding, Station
 from app.rubrics import registry
+from app.services.paging import Page, paginate
 from rubric import Item, Rubric
 
 BUCKETS = ((0, 59, "<60"), (60, 69, "60-69"), (70, 79, "70-79"), (80, 89, "80-89"), (90, 100, "90-100"))
@@ -60,7 +60,7 @@ class StationTotals:
 class ItemDeductions:
     item: Item
     assessments: int = 0
-    points_lost: int = 0
+    deduction: int = 0
     share: float = 0.0
 
 
@@ -220,11 +220,11 @@ def top_deductions(period: Period, finalized: int, limit: int = 10) -> list[Item
                 continue
             entry = by_item.setdefault(item_id, ItemDeductions(item))
             entry.assessments += count
-            entry.points_lost += count * (item.points - outcome.points)
+            entry.deduction += count * (item.points - outcome.points)
     for entry in by_item.values():
         entry.share = entry.assessments / finalized if finalized else 0.0
     order = {item.id: index for index, item in enumerate(_all_items())}
-    ranked = sorted(by_item.values(), key=lambda e: (-e.assessments, -e.points_lost, order.get(e.item.id, 0)))
+    ranked = sorted(by_item.values(), key=lambda e: (-e.assessments, -e.deduction, order.get(e.item.id, 0)))
     return ranked[:limit]
 
 

@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from app import audit, evidence
-from app.assessments import scorecard
+from app import evidence
 from app.errors import Refused, checked_text
 from app.extensions import db
 from app.models import (
@@ -29,8 +28,10 @@ from app.models import (
     User,
     utcnow,
 )
-from app.photos import actions as photo_actions
-from rubric import NOT_APPLICABLE, Deduction
+from app.services import audit
+from app.services import photos as photo_actions
+from app.services.assessments import scorecard
+from rubric import NOT_APPLICABLE, ItemScore
 
 TEXT_MAX_LENGTH = 4000
 COMMENT_MAX_LENGTH = 2000
@@ -48,7 +49,7 @@ STATUS_LABELS = {
 class DeductionState:
     """One deduction of a finalized assessment with the station's answers to it."""
 
-    deduction: Deduction
+    deduction: ItemScore
     finding: Finding
 
     @property

@@ -6,9 +6,9 @@ import io
 from flask_babel import format_date
 from openpyxl import Workbook
 
-from app.assessments import scorecard
 from app.models import Assessment
 from app.rubrics import rubric_of
+from app.services.assessments import scorecard
 
 COLUMNS = (
     "station_code",
@@ -18,8 +18,8 @@ COLUMNS = (
     "assessors",
     "item_id",
     "item_text",
-    "points",
-    "points_given",
+    "max_points",
+    "score",
     "outcome",
     "note",
 )
@@ -44,7 +44,7 @@ def rows(assessments: list[Assessment]):
                 item.id,
                 item.text,
                 item.points,
-                result.points if result else None,
+                result.score if result else None,
                 result.outcome.label if result else "",
                 result.note if result else "",
             )

@@ -1,7 +1,8 @@
 """The JSON shapes of the API."""
 
-from app.models import Assessment, Finding
-from app.photos.serialize import photo_json
+from flask import url_for
+
+from app.models import Assessment, Finding, Photo
 from rubric import Item, Rubric, Scorecard
 
 
@@ -10,12 +11,12 @@ def rubric_json(rubric: Rubric) -> dict:
         "id": rubric.id,
         "version": rubric.version,
         "title": rubric.title,
-        "total_points": rubric.total_points,
+        "max_points": rubric.max_points,
         "categories": [
             {
                 "code": category.code,
                 "title": category.title,
-                "points": category.points,
+                "max_points": category.points,
                 "items": [item_json(item) for item in category.items],
             }
             for category in rubric.categories
@@ -29,7 +30,7 @@ def item_json(item: Item) -> dict:
         "code": item.code,
         "group": {"code": item.group.code, "title": item.group.title},
         "text": item.text,
-        "points": item.points,
+        "max_points": item.points,
         "method": item.method,
         "outcomes": [{"key": o.key, "label": o.label, "points": o.points} for o in item.outcomes],
         "inputs": [{"name": i.name, "type": i.type, "minimum": i.minimum} for i in item.inputs],
@@ -41,7 +42,7 @@ def finding_json(finding: Finding, card: Scorecard) -> dict:
     return {
         "item_id": finding.item_id,
         "outcome": finding.outcome,
-        "points": item_score.points,
+        "score": item_score.score,
         "deduction": item_score.deduction,
         "inputs": finding.inputs,
         "note": finding.note,
@@ -52,12 +53,30 @@ def finding_json(finding: Finding, card: Scorecard) -> dict:
     }
 
 
+def photo_json(photo: Photo) -> dict:
+    return {
+        "id": photo.id,
+        "item_id": photo.finding.item_id,
+        "caption": photo.caption,
+        "width": photo.width,
+        "height": photo.height,
+        "size": photo.size,
+        "content_type": photo.content_type,
+        "taken_at": photo.taken_at.isoformat() + "Z" if photo.taken_at else None,
+        "marked_up_from": photo.marked_up_from_id,
+        "uploaded_by": photo.uploaded_by.username,
+        "url": url_for("photos.image", photo_id=photo.id),
+        "thumb_url": url_for("photos.thumb", photo_id=photo.id),
+        "page_url": url_for("photos.view", photo_id=photo.id),
+    }
+
+
 def totals_json(card: Scorecard) -> dict:
     return {
         "score": card.total,
-        "max_score": card.max_total,
+        "max_points": card.max_points,
         "categories": [
-            {"code": c.category.code, "title": c.category.title, "score": c.score, "points": c.points}
+            {"code": c.category.code, "title": c.category.title, "score": c.score, "max_points": c.max_points}
             for c in card.categories
         ],
         "unscored": list(card.unscored),
@@ -78,6 +97,6 @@ def assessment_json(assessment: Assessment, card: Scorecard) -> dict:
         **totals_json(card),
         "findings": [finding_json(by_item[item_id], card) for item_id in card.items],
         "deductions": [
-            {"item_id": d.item.id, "points_lost": d.points_lost, "note": d.note} for d in card.deductions
+            {"item_id": d.item.id, "deduction": d.deduction, "note": d.note} for d in card.deductions
         ],
     }
