@@ -18,7 +18,7 @@ from werkzeug.serving import make_server
 
 from bench._app import demo_app
 from bench._camera import camera_jpeg
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, log_in
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, log_in, wait_until
 from tests.browser.test_offline import COUNT_OUTBOX
 
 ITEMS = 15
@@ -100,7 +100,7 @@ def main() -> None:
         context.set_offline(False)
         started = time.perf_counter()
         page.evaluate("window.dispatchEvent(new Event('online'))")
-        page.wait_for_function(f"async () => (await {COUNT_OUTBOX}) === 0", timeout=600_000, polling=100)
+        wait_until(page, f"{COUNT_OUTBOX}.then((count) => count === 0)", seconds=600)
         seconds = time.perf_counter() - started
         traffic.counting = False
         browser.close()
@@ -108,14 +108,13 @@ def main() -> None:
 
     best = traffic.requests * ROUND_TRIP_MS / 1000 + (traffic.up + traffic.down) / BYTES_PER_SECOND
     print(f"{ITEMS} items and {PHOTOS} photos (12 MP camera JPEGs, shrunk on the phone) scored offline")
-    print(f"  outbox entries waiting         {waiting}")
-    print(f"  link                    {BYTES_PER_SECOND * 8 / 1000:.0f} kbit/s, {ROUND_TRIP_MS} ms RTT")
-    print(f"  reconnect -> all synced        {seconds:8.1f} s")
-    print(f"  requests                       {traffic.requests:8d}")
-    print(f"  bytes up                       {traffic.up:8,d}")
-    print(f"  bytes down                     {traffic.down:8,d}")
-    print(f"  best the link allows, serial   {best:8.1f} s  (sync took {seconds / best:.2f}x that)")
-
+    print(f"  outbox entries waiting   {waiting:8d}")
+    print(f"  link                     {BYTES_PER_SECOND * 8 / 1000:8.0f} kbit/s, {ROUND_TRIP_MS} ms RTT")
+    print(f"  reconnect -> all synced  {seconds:8.1f} s")
+    print(f"  requests                 {traffic.requests:8d}")
+    print(f"  bytes up                 {traffic.up:8,d}")
+    print(f"  bytes down               {traffic.down:8,d}")
+    print(f"  best the link allows     {best:8.1f} s  serially (sync took {seconds / best:.2f}x that)")
 
 if __name__ == "__main__":
     main()

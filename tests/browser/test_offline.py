@@ -12,7 +12,7 @@ from app.models import Assessment, AuditEvent, Finding, Mutation, Photo, User
 from app.pwa import routes as pwa_routes
 from app.rubrics import rubric_of
 from app.services import assessments
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, wait_until
 from tests.browser.test_walk import go_to_next_item
 from tests.conftest import Auth
 
@@ -303,10 +303,9 @@ def test_a_new_service_worker_keeps_every_assessment_available_offline(page, dem
     old_version = page.evaluate("caches.keys()")
     monkeypatch.setattr(pwa_routes, "shell_version", lambda folder: "next-release")
     page.evaluate("navigator.serviceWorker.getRegistration().then((r) => r.update())")
-    page.wait_for_function("async () => (await caches.keys()).includes('shell-next-release')")
-    page.wait_for_function(
-        "async () => (await caches.keys()).filter((key) => key.startsWith('shell-')).length === 1"
-    )
+    wait_until(page, "caches.keys().then((keys) => keys.includes('shell-next-release'))")
+    one_shell = "caches.keys().then((keys) => keys.filter((key) => key.startsWith('shell-')).length === 1)"
+    wait_until(page, one_shell)
     assert [k for k in old_version if k.startswith("assessment-")] == [
         k for k in page.evaluate("caches.keys()") if k.startswith("assessment-")
     ]

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from app.extensions import db
 from app.models import AuditEvent, Finding, Photo, User
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, wait_until
 from tests.browser.test_offline import COUNT_OUTBOX, open_demo_assessment, server_finding, wait_until_synced
 from tests.browser.test_walk import go_to_next_item
 
@@ -68,7 +68,7 @@ def fail_writes(app, times: int) -> list:
 
 
 def wait_until_outbox_empty(page, seconds: int = 60) -> None:
-    page.wait_for_function(f"async () => (await {COUNT_OUTBOX}) === 0", timeout=seconds * 1000, polling=250)
+    wait_until(page, f"{COUNT_OUTBOX}.then((count) => count === 0)", seconds=seconds)
 
 
 def findings_by_item(server, assessment_id: int) -> dict:
@@ -90,9 +90,9 @@ def test_a_note_typed_while_the_outcome_is_saved_slowly_is_kept_whole(page, demo
     text = "二楼消防通道堆放杂物，安全出口标志不亮"
     page.click("label[for=outcome-zero]")
     page.locator("#note").press_sequentially(text, delay=60)
+    expect(page.locator("#item-status .saved")).to_be_visible(timeout=30_000)
     expect(page.locator("#note")).to_have_value(text)
     wait_until_outbox_empty(page)
-    expect(page.locator("#note")).to_have_value(text)
     assert server_finding(demo_data, assessment_id_of(base), item_id) == ("zero", text)
 
 
@@ -130,7 +130,11 @@ def test_a_server_that_accepts_but_never_answers_leaves_the_change_waiting_then_
     expect(page.locator("#sync-indicator .sync-summary")).to_contain_text("在线")
     assert server_finding(demo_data, assessment_id_of(base), item_id) == ("full", "")
     with demo_data.app.app_context():
-        applied = db.session.query(AuditEvent).filter_by(subject=item_id, action="finding.set").count()
+        applied = (
+            db.session.query(AuditEvent)
+            .filter_by(assessment_id=assessment_id_of(base), subject=item_id, action="finding.set")
+            .count()
+        )
     assert applied == 1
 
 
@@ -140,7 +144,6 @@ def test_a_server_error_on_a_tap_keeps_the_change_and_sends_it_again(page, demo_
     failed = fail_writes(demo_data.app, 2)
     page.click("label[for=outcome-zero]")
     page.fill("#note", "数据库故障时记录")
-    expect(page.locator("#item-status .pending")).to_be_visible()
     wait_until_outbox_empty(page)
     assert failed, "the server failed the first writes"
     assert server_finding(demo_data, assessment_id_of(base), item_id) == ("zero", "数据库故障时记录")
@@ -173,11 +176,12 @@ def test_another_user_on_the_same_phone_never_sends_the_first_users_changes(page
 
     log_in(page, demo_data.url, "assessor2")
     page.goto(f"{base}/index")
-    page.locator("#sync-indicator summary").click()
-    expect(page.locator("#sync-indicator .others-waiting")).to_contain_text("王建国")
     expect(page.locator("#sync-indicator .sync-summary")).to_contain_text("在线")
+    wait_until_synced(page)
     assert server_finding(demo_data, assessment_id_of(base), item_id) is None
     assert page.evaluate(COUNT_OUTBOX) == 1
+    page.locator("#sync-indicator summary").click()
+    expect(page.locator("#sync-indicator .others-waiting")).to_contain_text("王建国")
 
     page.get_by_role("button", name="退出").click()
     page.wait_for_url(re.compile("/login"))
@@ -198,13 +202,14 @@ def test_the_home_page_and_an_assessment_open_offline_from_the_phones_fresh_copy
     wait_until_synced(page)
     page.goto(f"{demo_data.url}/assess/")
     expect(page.locator("h1")).to_have_text("进行中的评估")
-    page.wait_for_function(
+    wait_until(
+        page,
         """async ([url, note]) => {
             const home = await caches.match("/assess/");
             const item = await caches.match(url);
             return Boolean(home) && Boolean(item) && (await item.text()).includes(note);
         }""",
-        arg=[f"{base}/items/{item_id}", "在线时记录"],
+        [f"{base}/items/{item_id}", "在线时记录"],
     )
     page.context.set_offline(True)
     page.goto(f"{demo_data.url}/")
@@ -251,10 +256,10 @@ def test_the_outbox_works_when_the_service_worker_cannot_be_installed(page, demo
     page.context.set_offline(True)
     page.click("label[for=outcome-zero]")
     page.fill("#note", "没有离线功能也不丢")
-    expect(page.locator("#sync-indicator .sync-summary")).to_contain_text("1 项待同步")
+    expect(page.locator("#item-status .pending")).to_be_visible()
     page.context.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")
-    wait_until_synced(page)
+    wait_until_outbox_empty(page)
     assert server_finding(demo_data, assessment_id_of(base), item_id) == ("zero", "没有离线功能也不丢")
 
 
@@ -270,12 +275,14 @@ def test_a_caption_and_a_no_photo_reason_entered_offline_reach_the_server(page, 
     expect(job).to_have_attribute("data-state", "queued")
     job.locator(".photo-job-caption").fill("安全出口门被锁")
     job.locator(".photo-job-caption").blur()
+    page.evaluate("document.querySelector('details.no-photo').open = true")
     page.fill("[data-photos] textarea[name=no_photo_reason]", "另一处禁止拍照")
     page.click("[data-no-photo-form] button[type=submit]")
-    expect(page.locator("[data-reason-state]")).to_have_text("已存于本机，尚未同步。")
+    wait_until(page, f"{COUNT_OUTBOX}.then((count) => count === 4)")
     page.context.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")
-    wait_until_synced(page)
+    wait_until_outbox_empty(page)
+    expect(page.locator("[data-reason-state]")).to_have_text("已保存")
     with demo_data.app.app_context():
         finding = db.session.scalar(
             db.select(Finding).filter_by(assessment_id=assessment_id_of(base), item_id=item_id)
