@@ -57,7 +57,8 @@ def open_demo_assessment(page, server) -> str:
     log_in(page, server.url, "assessor1")
     page.get_by_role("link", name=re.compile("上海市机电")).click()
     page.wait_for_url(re.compile(r"/items/"))
-    expect(page.locator(".offline-status.ready")).to_be_visible(timeout=20_000)
+    # Saving about 60 pages on the phone takes a while on a loaded two-core machine.
+    expect(page.locator(".offline-status.ready")).to_be_visible(timeout=90_000)
     return page.url.rsplit("/items/", 1)[0]
 
 

@@ -7,6 +7,8 @@ import * as Outbox from "./outbox.js";
 import * as Sync from "./sync.js";
 
 const WORKER_TIMEOUT_MS = 10000;
+// Saving a whole assessment (about 60 pages) on a slow link takes minutes, not seconds.
+const CACHE_ASSESSMENT_TIMEOUT_MS = 5 * 60 * 1000;
 const user = pageUser();
 const indicator = document.getElementById("sync-indicator");
 let entries = [];
@@ -122,7 +124,7 @@ function guardFinalize() {
 }
 
 /** Ask the service worker something; answers null when there is none or it does not answer in time. */
-async function askWorker(message) {
+async function askWorker(message, ms = WORKER_TIMEOUT_MS) {
   if (!("serviceWorker" in navigator)) return null;
   const registration = await Promise.race([
     navigator.serviceWorker.ready,
@@ -131,7 +133,7 @@ async function askWorker(message) {
   if (!registration || !registration.active) return null;
   return new Promise((resolve) => {
     const channel = new MessageChannel();
-    const timer = setTimeout(() => resolve(null), WORKER_TIMEOUT_MS);
+    const timer = setTimeout(() => resolve(null), ms);
     channel.port1.onmessage = (event) => { clearTimeout(timer); resolve(event.data); };
     registration.active.postMessage(message, [channel.port2]);
   });
@@ -141,7 +143,7 @@ async function makeAvailableOffline(holder, force) {
   const id = holder.dataset.offlineAssessment;
   const label = holder.querySelector(".offline-label");
   const action = holder.querySelector("button");
-  const cached = await askWorker({ type: "cached-assessments" });
+  const cached = await askWorker({ type: "cached-assessments" }, CACHE_ASSESSMENT_TIMEOUT_MS);
   if (!cached) {
     holder.hidden = true;
     return;
@@ -159,7 +161,8 @@ async function makeAvailableOffline(holder, force) {
   action.disabled = true;
   try {
     const list = await (await fetchWithTimeout(holder.dataset.offlineUrls)).json();
-    const result = await askWorker({ type: "cache-assessment", assessmentId: id, urls: list.urls });
+    const message = { type: "cache-assessment", assessmentId: id, urls: list.urls };
+    const result = await askWorker(message, CACHE_ASSESSMENT_TIMEOUT_MS);
     if (!result || !result.ok) throw new Error(result ? result.error : "no worker");
     label.textContent = t("offline_ready");
     holder.classList.add("ready");
@@ -191,7 +194,7 @@ async function refreshPhoneCopies() {
   if (!touchedPages.size || mine().some((e) => e.state === "pending")) return;
   const urls = [...touchedPages];
   touchedPages.clear();
-  await askWorker({ type: "refresh-pages", urls });
+  await askWorker({ type: "refresh-pages", urls }, CACHE_ASSESSMENT_TIMEOUT_MS);
 }
 
 function blobToDataUrl(blob) {
