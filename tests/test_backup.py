@@ -9,6 +9,8 @@ from sqlalchemy import select
 
 from app import create_app
 from app.extensions import db
+from app.services import backup
+from tests import databases
 from tests.conftest import Auth, TestConfig
 
 
@@ -30,10 +32,11 @@ def photo_hashes(app) -> dict[str, str]:
 
 
 def empty_instance(folder: Path):
-    """A new instance as an operator sets one up: an empty database file and upload folder."""
+    """A new instance as an operator sets one up: an empty database (no tables) and upload folder."""
+    folder.mkdir(parents=True, exist_ok=True)
     return create_app(
         TestConfig,
-        SQLALCHEMY_DATABASE_URI=f"sqlite:///{folder}/restored.db",
+        SQLALCHEMY_DATABASE_URI=databases.databases().create_empty(folder),
         UPLOAD_DIR=str(folder / "uploads"),
     )
 
@@ -66,7 +69,7 @@ def test_backup_holds_the_database_and_the_photo_files_but_no_temporary_file(dem
     assert runner.invoke(args=["backup", str(archive)]).exit_code == 0
     with tarfile.open(archive) as tar:
         names = tar.getnames()
-    assert {"backup.json", "database.sqlite"} <= set(names)
+    assert {"backup.json", backup.DUMPS[databases.databases().dialect]} <= set(names)
     photos = [name for name in names if name.startswith("uploads/")]
     assert sorted(photos) == sorted(
         f"uploads/{name}" for name in photo_hashes(demo_app) if ".tmp" not in name
