@@ -28,10 +28,10 @@ from .registry import RubricRegistry, default_registry
 from .scoring import CategoryScore, ItemScore, Result, Scorecard, score
 
 __all__ = [
+    "FULL",
     "NA_FULL_POINTS",
     "NA_NOT_ALLOWED",
     "NA_SCALE_CATEGORY",
-    "FULL",
     "NOT_APPLICABLE",
     "OUTCOME_KINDS",
     "PARTIAL",

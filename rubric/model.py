@@ -6,6 +6,11 @@ from functools import cached_property
 NOT_APPLICABLE = "not_applicable"
 NOT_APPLICABLE_LABEL = "不适用"
 
+# The kind of an outcome, which every page colours by: all the points, some, none, or 不适用.
+FULL = "full"
+PARTIAL = "partial"
+ZERO = "zero"
+OUTCOME_KINDS = (FULL, PARTIAL, ZERO, NOT_APPLICABLE)
 # What 不适用 does on an item, as its rubric entry says (default: full points).
 NA_FULL_POINTS = "full_points"
 """不适用 gives the item's not_applicable_points (its full points unless the rubric says less)."""
@@ -14,12 +19,6 @@ NA_SCALE_CATEGORY = "scale_category"
 NA_NOT_ALLOWED = "not_allowed"
 """The item always applies: 不适用 cannot be chosen."""
 NOT_APPLICABLE_POLICIES = (NA_FULL_POINTS, NA_SCALE_CATEGORY, NA_NOT_ALLOWED)
-
-# The kind of an outcome, which every page colours by: all the points, some, none, or 不适用.
-FULL = "full"
-PARTIAL = "partial"
-ZERO = "zero"
-OUTCOME_KINDS = (FULL, PARTIAL, ZERO, NOT_APPLICABLE)
 
 PROBLEM_COUNT = "problem_count"
 ERROR_RATE = "error_rate"
