@@ -131,7 +131,17 @@ class Assessment(db.Model):
         back_populates="assessment", order_by="Signature.id", cascade="all, delete-orphan"
     )
 
-    __table_args__ = (db.CheckConstraint("status in ('in_progress', 'finalized')", name="status"),)
+    __table_args__ = (
+        db.CheckConstraint("status in ('in_progress', 'finalized')", name="status"),
+        # A station has one assessment in progress at a time; a second start joins it.
+        db.Index(
+            "uq_assessments_one_in_progress",
+            "station_id",
+            unique=True,
+            sqlite_where=db.text("status = 'in_progress'"),
+            postgresql_where=db.text("status = 'in_progress'"),
+        ),
+    )
 
     @property
     def is_finalized(self) -> bool:

@@ -87,12 +87,13 @@ def upload(assessment_id: int, item_id: str):
     }
     mutation_id = parse_mutation_id(request.form.get("mutation_id") or None)
     payload = {**fields, "sha256": hashlib.sha256(data).hexdigest()}
+    stored = actions.store_picture(data)
 
     def apply():
-        attached = actions.attach_photo(
+        attached = actions.attach_stored(
             assessment,
             item_id,
-            data,
+            stored,
             user=current_user,
             caption=fields["caption"],
             taken_at=fields["taken_at"],
@@ -100,7 +101,9 @@ def upload(assessment_id: int, item_id: str):
         )
         return photo_json(attached.photo), 201 if attached.created else 200
 
-    body, status = apply_once(mutation_id, current_user, fingerprint(request.path, payload), apply)
+    body, status = apply_once(
+        mutation_id, current_user, fingerprint(request.path, payload), apply, lock=assessment
+    )
     return jsonify(body), status
 
 

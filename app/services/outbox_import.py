@@ -136,14 +136,15 @@ def _photo(entry: dict, assessment: Assessment, mutation_id: str, author: User) 
     }
     path = f"/api/assessments/{assessment.id}/findings/{item_id}/photos"
     upload_print = fingerprint(path, {**fields, "sha256": hashlib.sha256(data).hexdigest()})
+    stored = photo_actions.store_picture(data)
 
     def apply():
-        attached = photo_actions.attach_photo(
-            assessment, item_id, data, user=author, caption=fields["caption"], taken_at=fields["taken_at"]
+        attached = photo_actions.attach_stored(
+            assessment, item_id, stored, user=author, caption=fields["caption"], taken_at=fields["taken_at"]
         )
         return photo_json(attached.photo), 201
 
-    apply_once(mutation_id, author, upload_print, apply)
+    apply_once(mutation_id, author, upload_print, apply, lock=assessment)
 
 
 def _data_url_bytes(value) -> bytes:
