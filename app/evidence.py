@@ -24,6 +24,9 @@ CONTENT_TYPE = "image/jpeg"
 SUFFIX = ".jpg"
 
 DRAFT_TOLERANCE = 0.9
+# Reports print two photos side by side on A4 (about 85 mm each): 1000 px is about 300 dpi.
+PRINT_EDGE = 1000
+PRINT_QUALITY = 80
 
 EXIF_IFD = 0x8769
 GPS_IFD = 0x8825
@@ -114,6 +117,12 @@ def store_bytes(data: bytes, upload_dir: str | os.PathLike) -> str:
     target = path_for(upload_dir, sha)
     if target.exists():
         return sha
+    write_atomically(target, data)
+    return sha
+
+
+def write_atomically(target: Path, data: bytes) -> None:
+    """Write through a temporary file and a rename, so a reader never sees half a file."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".upload-", suffix=".tmp")
     try:
@@ -125,7 +134,14 @@ def store_bytes(data: bytes, upload_dir: str | os.PathLike) -> str:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    return sha
+
+
+def print_copy(path: Path, edge: int = PRINT_EDGE) -> bytes:
+    """A stored photo scaled for a printed page: half an A4 width at about 300 dpi is enough."""
+    with Image.open(path) as image:
+        image.draft("RGB", (edge, edge))
+        image.load()
+        return _encode(_shrink(image, edge), PRINT_QUALITY, image.info.get("icc_profile"))
 
 
 def _decode(data: bytes, limits: Limits) -> tuple[Image.Image, str, Image.Exif]:

@@ -1,14 +1,26 @@
-"""The report as a PDF, drawn by WeasyPrint with the Noto CJK fonts; files are read from disk only."""
+"""The report as a PDF, drawn by WeasyPrint with the Noto CJK fonts; files are read from disk only.
 
+A finalized assessment's PDF is drawn once per version and kept under UPLOAD_DIR/reports: a
+version changes with every audited change to the assessment (reopen, sign-off, rectification)
+and with the names the report prints, so a kept file is never stale. Photos go in scaled for
+print, not at the stored screen size.
+"""
+
+import hashlib
+import json
 import re
 from pathlib import Path
 
 from flask import current_app, render_template
+from flask_babel import get_locale
 from PIL import ImageFile
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from app import evidence
+from app.extensions import db
+from app.models import Assessment, AuditEvent
+from app.services.reports import document
 
 UPLOAD_SCHEME = "upload:"
 SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -40,7 +52,7 @@ class StoreFetcher(URLFetcher):
             path = evidence.path_for(self.upload_dir, sha)
             if not SHA256.fullmatch(sha) or not path.is_file():
                 raise NotFetched(url)
-            return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": "image/jpeg"})
+            return URLFetcherResponse(url, evidence.print_copy(path), {"Content-Type": "image/jpeg"})
         return super().fetch(url, headers)
 
 
@@ -56,3 +68,39 @@ def render_pdf(report, **context) -> bytes:
         string=html, base_url=UPLOAD_SCHEME, url_fetcher=StoreFetcher(current_app.config["UPLOAD_DIR"])
     )
     return document.write_pdf()
+
+
+def report_pdf(assessment: Assessment, with_rectification: bool) -> bytes:
+    """The PDF of the assessment's current version: kept once drawn while it is finalized."""
+    if not assessment.is_finalized:
+        return _draw(assessment, with_rectification)
+    kept = (
+        Path(current_app.config["UPLOAD_DIR"]) / "reports" / f"{version(assessment, with_rectification)}.pdf"
+    )
+    if kept.is_file():
+        return kept.read_bytes()
+    pdf = _draw(assessment, with_rectification)
+    evidence.write_atomically(kept, pdf)
+    return pdf
+
+
+def _draw(assessment: Assessment, with_rectification: bool) -> bytes:
+    report = document.build(assessment, with_rectification)
+    return render_pdf(report, with_rectification=with_rectification)
+
+
+def version(assessment: Assessment, with_rectification: bool) -> str:
+    """Everything the printed report depends on that can change after finalize, as one hash."""
+    last_change = db.session.scalar(
+        db.select(db.func.max(AuditEvent.id)).where(AuditEvent.assessment_id == assessment.id)
+    )
+    station = assessment.station
+    parts = {
+        "assessment": assessment.id,
+        "last_change": last_change,
+        "rectification": with_rectification,
+        "locale": str(get_locale()),
+        "station": [station.code, station.name, station.address, station.contact],
+        "people": [user.name for user in [assessment.lead_assessor, *assessment.team] if user is not None],
+    }
+    return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()

@@ -1,0 +1,61 @@
+"""A finalized report's PDF is drawn once per version and kept; photos go in scaled for print."""
+
+import io
+
+from PIL import Image
+
+from app import evidence
+from app.extensions import db
+from app.models import Station
+from app.services.reports import pdf
+from tests.report_fixtures import demo_data, log_in  # noqa: F401
+
+
+def count_drawings(monkeypatch) -> list:
+    drawn = []
+    real_render = pdf.render_pdf
+
+    def counting(*args, **kwargs):
+        drawn.append(1)
+        return real_render(*args, **kwargs)
+
+    monkeypatch.setattr(pdf, "render_pdf", counting)
+    return drawn
+
+
+def test_a_finalized_report_is_drawn_once_per_version(app, client, auth, demo, monkeypatch):
+    drawn = count_drawings(monkeypatch)
+    log_in(auth, "staff1")
+    url = f"/reports/assessments/{demo.finalized}.pdf"
+
+    first, second = client.get(url), client.get(url)
+    assert first.status_code == second.status_code == 200
+    assert first.data == second.data and len(drawn) == 1
+
+    with app.app_context():
+        db.session.get(Station, demo.bj001).name = "北京市第一职业技能鉴定所（新址）"
+        db.session.commit()
+    assert client.get(url).status_code == 200 and len(drawn) == 2
+    assert client.get(f"{url}?rectification=1").status_code == 200 and len(drawn) == 3
+    assert client.get(url).status_code == 200 and len(drawn) == 3
+
+
+def test_a_report_in_progress_is_drawn_afresh_every_time(client, auth, demo, monkeypatch):
+    drawn = count_drawings(monkeypatch)
+    log_in(auth, "assessor1")
+    url = f"/reports/assessments/{demo.in_progress}.pdf"
+
+    assert client.get(url).status_code == client.get(url).status_code == 200
+    assert len(drawn) == 2
+
+
+def test_photos_go_into_the_pdf_scaled_for_print(tmp_path):
+    out = io.BytesIO()
+    Image.effect_noise((2048, 1536), 60).convert("RGB").save(out, format="JPEG", quality=90)
+    stored = evidence.process(io.BytesIO(out.getvalue()), tmp_path)
+    path = evidence.path_for(tmp_path, stored.sha256)
+
+    printed = pdf.StoreFetcher(str(tmp_path)).fetch(f"upload:{stored.sha256}").read()
+
+    assert max(Image.open(io.BytesIO(printed)).size) == evidence.PRINT_EDGE
+    assert len(printed) < path.stat().st_size / 2
