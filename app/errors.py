@@ -25,6 +25,7 @@ MESSAGES = {
     507: _l("The server's storage is full, so this was not saved. Please tell an administrator."),
 }
 RETRY_AFTER_SECONDS = 30
+BUSY_RETRY_AFTER_SECONDS = 5
 DISK_FULL_SQLSTATE = "53100"
 
 
@@ -66,7 +67,10 @@ def register(app: Flask) -> None:
     @app.errorhandler(Refused)
     def _refused(error: Refused):
         db.session.rollback()
-        return error_response(error.status, error.message, **error.details)
+        response = make_response(error_response(error.status, error.message, **error.details))
+        if error.status == 503:
+            response.headers["Retry-After"] = str(BUSY_RETRY_AFTER_SECONDS)
+        return response
 
     @app.errorhandler(CSRFError)
     def _csrf_error(error: CSRFError):

@@ -1,6 +1,7 @@
 """A finalized report's PDF is drawn once per version and kept; photos go in scaled for print."""
 
 import io
+from pathlib import Path
 
 from PIL import Image
 
@@ -59,3 +60,17 @@ def test_photos_go_into_the_pdf_scaled_for_print(tmp_path):
 
     assert max(Image.open(io.BytesIO(printed)).size) == evidence.PRINT_EDGE
     assert len(printed) < path.stat().st_size / 2
+
+
+def test_a_download_while_another_pdf_is_drawn_is_asked_to_come_back(app, client, auth, demo, monkeypatch):
+    drawn = count_drawings(monkeypatch)
+    log_in(auth, "staff1")
+    reports = Path(app.config["UPLOAD_DIR"]) / "reports"
+
+    with pdf.drawing_slot(reports):
+        busy = client.get(f"/reports/assessments/{demo.finalized}.pdf")
+
+    assert busy.status_code == 503 and int(busy.headers["Retry-After"]) > 0
+    assert "请几秒钟后重试" in busy.get_data(as_text=True)
+    assert drawn == []
+    assert client.get(f"/reports/assessments/{demo.finalized}.pdf").status_code == 200

@@ -6,22 +6,27 @@ and with the names the report prints, so a kept file is never stale. Photos go i
 print, not at the stored screen size.
 """
 
+import fcntl
 import hashlib
 import json
 import re
+from contextlib import contextmanager
 from pathlib import Path
 
 from flask import current_app, render_template
 from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from PIL import ImageFile
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from app import evidence
+from app.errors import Refused
 from app.extensions import db
 from app.models import Assessment, AuditEvent
 from app.services.reports import document
 
+BUSY_MESSAGE = _l("Another report is being drawn right now. Please try again in a few seconds.")
 UPLOAD_SCHEME = "upload:"
 SHA256 = re.compile(r"[0-9a-f]{64}")
 CSS_PATH = Path(__file__).parents[2] / "static" / "css" / "report.css"
@@ -71,17 +76,38 @@ def render_pdf(report, **context) -> bytes:
 
 
 def report_pdf(assessment: Assessment, with_rectification: bool) -> bytes:
-    """The PDF of the assessment's current version: kept once drawn while it is finalized."""
+    """The PDF of the assessment's current version: kept once drawn while it is finalized.
+
+    One PDF is drawn at a time per server: drawing takes seconds of a worker, and a download
+    that finds another one being drawn is answered 503 with Retry-After instead of waiting, so
+    report downloads never take every worker from the walk.
+    """
+    reports = Path(current_app.config["UPLOAD_DIR"]) / "reports"
     if not assessment.is_finalized:
-        return _draw(assessment, with_rectification)
-    kept = (
-        Path(current_app.config["UPLOAD_DIR"]) / "reports" / f"{version(assessment, with_rectification)}.pdf"
-    )
+        with drawing_slot(reports):
+            return _draw(assessment, with_rectification)
+    kept = reports / f"{version(assessment, with_rectification)}.pdf"
     if kept.is_file():
         return kept.read_bytes()
-    pdf = _draw(assessment, with_rectification)
-    evidence.write_atomically(kept, pdf)
-    return pdf
+    with drawing_slot(reports):
+        if not kept.is_file():
+            evidence.write_atomically(kept, _draw(assessment, with_rectification))
+    return kept.read_bytes()
+
+
+@contextmanager
+def drawing_slot(reports: Path):
+    """The server's one slot for drawing a PDF (a lock on a file, shared by every worker)."""
+    reports.mkdir(parents=True, exist_ok=True)
+    with open(reports / ".drawing.lock", "a") as slot:
+        try:
+            fcntl.flock(slot, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise Refused(503, BUSY_MESSAGE) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(slot, fcntl.LOCK_UN)
 
 
 def _draw(assessment: Assessment, with_rectification: bool) -> bytes:
