@@ -1,4 +1,5 @@
 from flask_babel import Babel
+from flask_compress import Compress
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -13,8 +14,13 @@ naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 
-db = SQLAlchemy(metadata=MetaData(naming_convention=naming_convention))
+# Objects stay loaded after a commit: a request that saves and then renders (the walk's tap) would
+# otherwise load the assessment, its findings and its team a second time.
+db = SQLAlchemy(
+    metadata=MetaData(naming_convention=naming_convention), session_options={"expire_on_commit": False}
+)
 migrate = Migrate(render_as_batch=True)
 csrf = CSRFProtect()
 login_manager = LoginManager()
 babel = Babel()
+compress = Compress()

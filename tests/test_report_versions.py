@@ -1,11 +1,7 @@
-"""A finalized report's PDF is drawn once per version and kept; photos go in scaled for print."""
+"""A finalized report's PDF is drawn once per version and kept, one drawing at a time per server."""
 
-import io
 from pathlib import Path
 
-from PIL import Image
-
-from app import evidence
 from app.extensions import db
 from app.models import Station
 from app.services.reports import pdf
@@ -48,18 +44,6 @@ def test_a_report_in_progress_is_drawn_afresh_every_time(client, auth, demo, mon
 
     assert client.get(url).status_code == client.get(url).status_code == 200
     assert len(drawn) == 2
-
-
-def test_photos_go_into_the_pdf_scaled_for_print(tmp_path):
-    out = io.BytesIO()
-    Image.effect_noise((2048, 1536), 60).convert("RGB").save(out, format="JPEG", quality=90)
-    stored = evidence.process(io.BytesIO(out.getvalue()), tmp_path)
-    path = evidence.path_for(tmp_path, stored.sha256)
-
-    printed = pdf.StoreFetcher(str(tmp_path)).fetch(f"upload:{stored.sha256}").read()
-
-    assert max(Image.open(io.BytesIO(printed)).size) == evidence.PRINT_EDGE
-    assert len(printed) < path.stat().st_size / 2
 
 
 def test_a_download_while_another_pdf_is_drawn_is_asked_to_come_back(app, client, auth, demo, monkeypatch):

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 
-from app.errors import Refused
+from app.errors import ImportFileError, Refused
 from app.extensions import db
 from app.idempotency import apply_once, fingerprint, parse_mutation_id
-from app.models import Assessment, Mutation, User
+from app.models import Assessment, Mutation, Photo, User
 from app.services import assessments, audit
 from app.services import photos as photo_actions
 from app.services.json_shapes import photo_json
@@ -25,14 +25,8 @@ EXPORT_FORMAT = "assessment-outbox"
 MAX_FILE_BYTES = 200 * 1024 * 1024
 
 
-class ImportFileError(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-
 @dataclass
-class Outcome:
+class EntryResult:
     entry: dict
     status: str
     message: str = ""
@@ -40,10 +34,10 @@ class Outcome:
 
 @dataclass
 class ImportReport:
-    outcomes: list[Outcome] = field(default_factory=list)
+    results: list[EntryResult] = field(default_factory=list)
 
     def count(self, status: str) -> int:
-        return sum(1 for outcome in self.outcomes if outcome.status == status)
+        return sum(1 for result in self.results if result.status == status)
 
 
 def read_entries(data: bytes) -> tuple[list[dict], str]:
@@ -66,7 +60,7 @@ def import_entries(entries: list[dict], exported_by: str, admin: User) -> Import
     author = _author(exported_by, admin)
     report = ImportReport()
     for entry in entries:
-        report.outcomes.append(_import_one(entry, author))
+        report.results.append(_import_one(entry, author))
     audit.record(
         "outbox.import",
         subject=exported_by,
@@ -83,23 +77,23 @@ def _author(username: str, admin: User) -> User:
     return user if user is not None and user.can_assess else admin
 
 
-def _import_one(entry: dict, author: User) -> Outcome:
+def _import_one(entry: dict, author: User) -> EntryResult:
     try:
         mutation_id = parse_mutation_id(entry.get("mutation_id"))
         if mutation_id is None:
             raise Refused(422, _("The entry has no mutation_id."))
         if db.session.get(Mutation, mutation_id) is not None:
-            return Outcome(entry, "already")
+            return EntryResult(entry, "already")
         assessment_id = _int(entry.get("assessment_id"))
         assessment = db.session.get(Assessment, assessment_id) if assessment_id else None
         if assessment is None:
             raise Refused(404, _("There is no such assessment."))
-        apply_entry = _photo if entry.get("kind") == "photo" else _finding
+        apply_entry = APPLY.get(entry.get("kind"), _finding)
         apply_entry(entry, assessment, mutation_id, author)
-        return Outcome(entry, "applied")
+        return EntryResult(entry, "applied")
     except Refused as refused:
         db.session.rollback()
-        return Outcome(entry, "refused", str(refused.message))
+        return EntryResult(entry, "refused", str(refused.message))
 
 
 def _int(value) -> int | None:
@@ -132,19 +126,62 @@ def _photo(entry: dict, assessment: Assessment, mutation_id: str, author: User) 
     fields = {
         "caption": payload.get("caption") or "",
         "taken_at": payload.get("taken_at") or None,
-        "marked_up_from": None,
+        "marked_up_from": _int(payload.get("marked_up_from")),
     }
     path = f"/api/assessments/{assessment.id}/findings/{item_id}/photos"
     upload_print = fingerprint(path, {**fields, "sha256": hashlib.sha256(data).hexdigest()})
-    stored = photo_actions.store_picture(data)
+    stored = photo_actions.store(data)
 
     def apply():
         attached = photo_actions.attach_stored(
-            assessment, item_id, stored, user=author, caption=fields["caption"], taken_at=fields["taken_at"]
+            assessment,
+            item_id,
+            stored,
+            user=author,
+            caption=fields["caption"],
+            taken_at=fields["taken_at"],
+            marked_up_from_id=fields["marked_up_from"],
         )
         return photo_json(attached.photo), 201
 
     apply_once(mutation_id, author, upload_print, apply, lock=assessment)
+
+
+def _caption(entry: dict, assessment: Assessment, mutation_id: str, author: User) -> None:
+    payload = entry.get("payload") if isinstance(entry.get("payload"), dict) else {}
+    photo_id = _int(payload.get("photo_id"))
+    photo = db.session.get(Photo, photo_id) if photo_id else None
+    if photo is None or photo.finding.assessment_id != assessment.id:
+        raise Refused(404, _("There is no such photo."))
+    caption = payload.get("caption") if isinstance(payload.get("caption"), str) else ""
+
+    def apply():
+        photo_actions.set_caption(photo, caption, author)
+        return photo_json(photo), 200
+
+    apply_once(
+        mutation_id,
+        author,
+        fingerprint(f"/api/photos/{photo.id}", {"caption": caption}),
+        apply,
+        lock=assessment,
+    )
+
+
+def _no_photo_reason(entry: dict, assessment: Assessment, mutation_id: str, author: User) -> None:
+    payload = entry.get("payload") if isinstance(entry.get("payload"), dict) else {}
+    item_id = str(entry.get("item_id", ""))
+    reason = payload.get("no_photo_reason") if isinstance(payload.get("no_photo_reason"), str) else ""
+    path = f"/photos/assessments/{assessment.id}/items/{item_id}/no-photo-reason"
+
+    def apply():
+        finding = assessments.set_no_photo_reason(assessment, item_id, reason, author)
+        return {"item_id": item_id, "no_photo_reason": finding.no_photo_reason}, 200
+
+    apply_once(mutation_id, author, fingerprint(path, {"no_photo_reason": reason}), apply, lock=assessment)
+
+
+APPLY = {"photo": _photo, "caption": _caption, "no_photo_reason": _no_photo_reason}
 
 
 def _data_url_bytes(value) -> bytes:

@@ -29,7 +29,7 @@ from app.models import (
 from app.services import audit, locks
 from app.services import photos as photo_actions
 from app.services.assessments import scorecard
-from rubric import NOT_APPLICABLE, Deduction
+from rubric import ItemScore
 
 TEXT_MAX_LENGTH = 4000
 COMMENT_MAX_LENGTH = 2000
@@ -47,7 +47,7 @@ STATUS_LABELS = {
 class DeductionState:
     """One deduction of a finalized assessment with the station's answers to it."""
 
-    deduction: Deduction
+    deduction: ItemScore
     finding: Finding
 
     @property
@@ -79,7 +79,7 @@ def deductions(assessment: Assessment) -> list[DeductionState]:
     return [
         DeductionState(d, assessment.finding_for(d.item.id))
         for d in scorecard(assessment).deductions
-        if d.outcome.key != NOT_APPLICABLE and assessment.finding_for(d.item.id) is not None
+        if d.problem_found and assessment.finding_for(d.item.id) is not None
     ]
 
 
@@ -96,7 +96,7 @@ def answer(assessment: Assessment, item_id: str, text: str, photos: list[bytes],
         raise Refused(403, _l("Only the station's own staff answer its deductions."))
     if len(photos) > MAX_PHOTOS:
         raise Refused(422, _l("At most %(n)d photos per answer.", n=MAX_PHOTOS), field="photo")
-    stored_photos = [photo_actions.store_picture(data) for data in photos]
+    stored_photos = [photo_actions.store(data) for data in photos]
     locks.lock(assessment)
     if not assessment.is_finalized:
         raise Refused(409, _l("Deductions can be answered once the assessment is finalized."))
@@ -132,19 +132,15 @@ def answer(assessment: Assessment, item_id: str, text: str, photos: list[bytes],
 
 def _attach(rectification: Rectification, stored: evidence.StoredPhoto, user: User) -> Photo:
     """A picture stored through the evidence pipeline, kept once per answer."""
-    if any(p.sha256 == stored.sha256 for p in rectification.photos):
-        return next(p for p in rectification.photos if p.sha256 == stored.sha256)
-    photo = Photo(
-        **photo_actions.stored_fields(stored),
+    return photo_actions.add_stored(
+        stored,
+        same_as=rectification.photos,
         finding_id=rectification.finding_id,
         purpose=RECTIFICATION,
         rectification=rectification,
         taken_at=photo_actions.as_utc(stored.taken_at),
         uploaded_by=user,
-    )
-    db.session.add(photo)
-    db.session.flush()
-    return photo
+    ).photo
 
 
 def review(rectification: Rectification, decision: str, comment: str, user: User) -> Rectification:
