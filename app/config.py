@@ -30,6 +30,8 @@ def database_url(url: str) -> str:
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY") or _persistent_dev_secret()
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL", ""))
+    # A connection the database dropped while idle (a restart, a failover) is replaced, not used.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(BASE_DIR / "uploads"))
     RUBRIC_DIR = os.environ.get("RUBRIC_DIR", str(BASE_DIR / "rubric" / "forms"))
     ACTIVE_RUBRIC_ID = os.environ.get("ACTIVE_RUBRIC_ID", "station-quality")

@@ -134,6 +134,12 @@ def store_bytes(data: bytes, upload_dir: str | os.PathLike) -> str:
     target = path_for(upload_dir, sha)
     if target.exists():
         return sha
+    write_atomically(target, data)
+    return sha
+
+
+def write_atomically(target: Path, data: bytes) -> None:
+    """Write through a temporary file and a rename, so a reader never sees half a file."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".upload-", suffix=".tmp")
     try:
@@ -145,7 +151,6 @@ def store_bytes(data: bytes, upload_dir: str | os.PathLike) -> str:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    return sha
 
 
 def _decode(data: bytes, limits: Limits) -> tuple[Image.Image, str, Image.Exif]:

@@ -133,6 +133,14 @@ class Assessment(db.Model):
 
     __table_args__ = (
         db.CheckConstraint("status in ('in_progress', 'finalized')", name="status"),
+        # A station has one assessment in progress at a time; a second start joins it.
+        db.Index(
+            "uq_assessments_one_in_progress",
+            "station_id",
+            unique=True,
+            sqlite_where=db.text("status = 'in_progress'"),
+            postgresql_where=db.text("status = 'in_progress'"),
+        ),
         # The dashboard finds each station's latest finalized assessment by one index seek per station.
         db.Index("ix_assessments_station_finalized", "station_id", "finalized_at"),
     )

@@ -40,7 +40,7 @@ def rubric():
 @bp.post("/assessments")
 @assessor_required
 def create_assessment():
-    """Start an assessment of a station."""
+    """Start an assessment of a station (201), or join the one in progress there (200)."""
     body = json_body()
     station_id = body.get("station_id")
     if not isinstance(station_id, int) or isinstance(station_id, bool):
@@ -50,8 +50,8 @@ def create_assessment():
         station = db.session.get(Station, station_id)
         if station is None:
             raise Refused(422, _l("There is no station with this id."), field="station_id")
-        assessment = assessments.start_assessment(station, current_user)
-        return assessment_json(assessment, assessments.scorecard(assessment)), 201
+        assessment, created = assessments.start_or_join(station, current_user)
+        return assessment_json(assessment, assessments.scorecard(assessment)), 201 if created else 200
 
     return answer_once(body.get("mutation_id"), body, apply)
 
@@ -101,4 +101,4 @@ def finalize(assessment_id: int):
         signoff.record(assessment, signatures, current_user)
         return assessment_json(assessment, card), 200
 
-    return answer_once(body.get("mutation_id"), body, apply)
+    return answer_once(body.get("mutation_id"), body, apply, lock=assessment)

@@ -46,9 +46,6 @@ def start():
     station = db.session.get(Station, request.form.get("station_id", type=int) or 0)
     if station is None:
         abort(404)
-    existing = db.session.scalar(db.select(Assessment).filter_by(station_id=station.id, status=IN_PROGRESS))
-    if existing is not None:
-        return redirect(url_for("assess.resume", assessment_id=existing.id))
     assessment = assessments.start_assessment(station, current_user)
     db.session.commit()
     return redirect(url_for("assess.resume", assessment_id=assessment.id))

@@ -80,12 +80,13 @@ def upload(assessment_id: int, item_id: str):
         "marked_up_from": optional_int("marked_up_from"),
     }
     payload = {**fields, "sha256": hashlib.sha256(data).hexdigest()}
+    stored = actions.store(data)
 
     def apply():
-        attached = actions.attach_photo(
+        attached = actions.attach_stored(
             assessment,
             item_id,
-            data,
+            stored,
             user=current_user,
             caption=fields["caption"],
             taken_at=fields["taken_at"],
@@ -93,7 +94,7 @@ def upload(assessment_id: int, item_id: str):
         )
         return photo_json(attached.photo), 201 if attached.created else 200
 
-    return answer_once(request.form.get("mutation_id") or None, payload, apply)
+    return answer_once(request.form.get("mutation_id") or None, payload, apply, lock=assessment)
 
 
 @bp.patch("/api/photos/<int:photo_id>")

@@ -130,12 +130,13 @@ def _photo(entry: dict, assessment: Assessment, mutation_id: str, author: User) 
     }
     path = f"/api/assessments/{assessment.id}/findings/{item_id}/photos"
     upload_print = fingerprint(path, {**fields, "sha256": hashlib.sha256(data).hexdigest()})
+    stored = photo_actions.store(data)
 
     def apply():
-        attached = photo_actions.attach_photo(
+        attached = photo_actions.attach_stored(
             assessment,
             item_id,
-            data,
+            stored,
             user=author,
             caption=fields["caption"],
             taken_at=fields["taken_at"],
@@ -143,7 +144,7 @@ def _photo(entry: dict, assessment: Assessment, mutation_id: str, author: User) 
         )
         return photo_json(attached.photo), 201
 
-    apply_once(mutation_id, author, upload_print, apply)
+    apply_once(mutation_id, author, upload_print, apply, lock=assessment)
 
 
 def _caption(entry: dict, assessment: Assessment, mutation_id: str, author: User) -> None:
@@ -158,7 +159,13 @@ def _caption(entry: dict, assessment: Assessment, mutation_id: str, author: User
         photo_actions.set_caption(photo, caption, author)
         return photo_json(photo), 200
 
-    apply_once(mutation_id, author, fingerprint(f"/api/photos/{photo.id}", {"caption": caption}), apply)
+    apply_once(
+        mutation_id,
+        author,
+        fingerprint(f"/api/photos/{photo.id}", {"caption": caption}),
+        apply,
+        lock=assessment,
+    )
 
 
 def _no_photo_reason(entry: dict, assessment: Assessment, mutation_id: str, author: User) -> None:
@@ -171,7 +178,7 @@ def _no_photo_reason(entry: dict, assessment: Assessment, mutation_id: str, auth
         finding = assessments.set_no_photo_reason(assessment, item_id, reason, author)
         return {"item_id": item_id, "no_photo_reason": finding.no_photo_reason}, 200
 
-    apply_once(mutation_id, author, fingerprint(path, {"no_photo_reason": reason}), apply)
+    apply_once(mutation_id, author, fingerprint(path, {"no_photo_reason": reason}), apply, lock=assessment)
 
 
 APPLY = {"photo": _photo, "caption": _caption, "no_photo_reason": _no_photo_reason}

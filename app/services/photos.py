@@ -70,18 +70,33 @@ def refusal(rejected: evidence.RejectedPhoto) -> Refused:
     )
 
 
-def attach_photo(
+def attach_photo(assessment: Assessment, item_id: str, data: bytes, *, user: User, **fields) -> Attached:
+    """Store one photo for an item; the same picture sent again to the same item is kept once."""
+    return attach_stored(assessment, item_id, store(data), user=user, **fields)
+
+
+def store(data: bytes) -> evidence.StoredPhoto:
+    """The photo through the pipeline into storage; one that cannot be used is refused, saying why.
+
+    The slow part of an upload: callers do it before any lock is taken.
+    """
+    try:
+        return evidence.process(io.BytesIO(data), current_app.config["UPLOAD_DIR"], limits())
+    except evidence.RejectedPhoto as rejected:
+        raise refusal(rejected) from rejected
+
+
+def attach_stored(
     assessment: Assessment,
     item_id: str,
-    data: bytes,
+    stored: evidence.StoredPhoto,
     *,
     user: User,
     caption: str = "",
     taken_at: str | None = None,
     marked_up_from_id: int | None = None,
 ) -> Attached:
-    """Store one photo for an item; the same picture sent again to the same item is kept once."""
-    assessments.ensure_writable(assessment)
+    """Attach a stored picture to an item under the assessment's lock; the same picture is kept once."""
     caption = checked_caption(caption)
     client_taken_at = parse_client_time(taken_at)
     finding = assessments.evidence_finding(assessment, item_id, user)
@@ -90,7 +105,6 @@ def attach_photo(
         original = db.session.get(Photo, marked_up_from_id)
         if original is None or original.finding is not finding:
             raise Refused(422, _l("marked_up_from must be a photo of the same item."), field="marked_up_from")
-    stored = store(data)
     attached = add_stored(
         stored,
         same_as=[p for p in finding.photos if p.marked_up_from_id == marked_up_from_id],
@@ -104,14 +118,6 @@ def attach_photo(
         after = attached.photo.snapshot()
         audit.record("photo.add", assessment=assessment, subject=item_id, after=after, user=user)
     return attached
-
-
-def store(data: bytes) -> evidence.StoredPhoto:
-    """The photo through the pipeline into storage; one that cannot be used is refused, saying why."""
-    try:
-        return evidence.process(io.BytesIO(data), current_app.config["UPLOAD_DIR"], limits())
-    except evidence.RejectedPhoto as rejected:
-        raise refusal(rejected) from rejected
 
 
 def add_stored(stored: evidence.StoredPhoto, *, same_as: list[Photo], **fields) -> Attached:
