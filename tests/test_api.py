@@ -28,6 +28,7 @@ def test_rubric_lists_the_whole_form_in_order(assessor):
     assert first["text"] == "所(站)长岗位职责明确"
     assert first["group"] == {"code": "1.1", "title": "领导岗位情况"}
     assert {"key": "not_applicable", "label": "不适用", "points": 2} in first["outcomes"]
+    assert {item["not_applicable"] for item in items} == {"full_points"}
 
 
 def test_rubric_declares_inputs_for_counted_items(assessor):
@@ -271,3 +272,23 @@ def test_deactivated_station_cannot_be_assessed(app, assessor, station_id):
         db.session.commit()
     response = assessor.post_json("/api/assessments", {"station_id": station_id})
     assert response.status_code == 422
+
+
+def test_me_names_the_sessions_user_so_a_phone_knows_whose_outbox_it_may_send(assessor):
+    me = assessor.client.get("/api/me").get_json()
+    assert me["username"] == "assessor"
+    assert isinstance(me["id"], int)
+
+
+def test_a_change_queued_by_another_user_on_the_phone_is_refused_and_changes_nothing(
+    app, assessor, assessment_id, make_user
+):
+    other_id = make_user("colleague")
+    me = assessor.client.get("/api/me").get_json()
+    refused = put(assessor, assessment_id, "1.1.1", outcome="zero", note="别人的记录", author=other_id)
+    assert refused.status_code == 409
+    assert refused.get_json()["code"] == "author"
+    with app.app_context():
+        assert db.session.scalar(db.select(Finding).filter_by(item_id="1.1.1")) is None
+    own = put(assessor, assessment_id, "1.1.1", outcome="zero", note="自己的记录", author=me["id"])
+    assert own.status_code == 200

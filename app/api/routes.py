@@ -4,7 +4,7 @@ from flask import jsonify
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from app.access import assessor_required, viewable_assessment
+from app.access import assessor_required, ensure_author, viewable_assessment
 from app.api import bp
 from app.errors import Refused
 from app.extensions import db
@@ -21,6 +21,13 @@ def optional_field(body: dict, name: str, kind: type):
     if value is not None and not isinstance(value, kind):
         raise Refused(422, _l("The field %(name)s has the wrong type.", name=name), field=name)
     return value
+
+
+@bp.get("/me")
+@login_required
+def me():
+    """Whom this session belongs to: a phone sends what waits only under its author's session."""
+    return jsonify({"id": current_user.id, "username": current_user.username, "name": current_user.name})
 
 
 @bp.get("/rubric")
@@ -63,6 +70,7 @@ def put_finding(assessment_id: int, item_id: str):
     """Record one item's result; answers the finding and the new totals."""
     assessment = viewable_assessment(assessment_id, *assessments.SCORING_LOAD)
     body = json_body()
+    ensure_author(body.get("author"))
     outcome = optional_field(body, "outcome", str)
     note = optional_field(body, "note", str) or ""
     inputs = optional_field(body, "inputs", dict)
