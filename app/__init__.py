@@ -15,9 +15,9 @@ def create_app(config_class: type = Config, **overrides) -> Flask:
     app.config.update(overrides)
     Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
     register_extensions(app)
+    security.register(app)
     register_blueprints(app)
     errors.register(app)
-    security.register(app)
     cli.register(app)
     return app
 

@@ -5,11 +5,12 @@ import os
 import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
+from flask_babel import force_locale
 
 from app.extensions import db
 from app.models import ROLES, Assessment, Station, User
 from app.rubrics import rubric_of
-from app.services import assessments, audit
+from app.services import assessments, audit, passwords
 
 station_cli = AppGroup("station", help="Manage stations.")
 user_cli = AppGroup("user", help="Manage users.")
@@ -71,8 +72,10 @@ def create_user(username: str, role: str, station_code: str | None, display_name
     password = os.environ.get("PASSWORD") or click.prompt(
         "Password", hide_input=True, confirmation_prompt=True
     )
-    if len(password) < 8:
-        raise click.ClickException("the password must have at least 8 characters")
+    with force_locale("en"):
+        problem = passwords.problem(password, username)
+        if problem:
+            raise click.ClickException(str(problem))
     user = User(username=username, display_name=display_name, role=role, station=station)
     user.set_password(password)
     db.session.add(user)

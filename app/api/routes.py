@@ -9,7 +9,7 @@ from app.api import bp
 from app.errors import Refused
 from app.extensions import db
 from app.idempotency import apply_once, fingerprint, parse_mutation_id
-from app.models import Station
+from app.models import Station, is_row_id
 from app.rubrics import active_rubric
 from app.services import assessments, signoff
 from app.services.json_shapes import assessment_json, rubric_json
@@ -42,7 +42,7 @@ def create_assessment():
     """Start an assessment of a station."""
     body = json_body()
     station_id = body.get("station_id")
-    if not isinstance(station_id, int) or isinstance(station_id, bool):
+    if not is_row_id(station_id):
         raise Refused(422, _l("station_id must be a station's numeric id."), field="station_id")
     mutation_id = parse_mutation_id(body.get("mutation_id"))
 

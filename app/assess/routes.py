@@ -8,7 +8,7 @@ from app.assess.forms import ReopenForm
 from app.errors import Refused
 from app.extensions import db
 from app.idempotency import parse_mutation_id
-from app.models import IN_PROGRESS, Assessment, Station, User
+from app.models import IN_PROGRESS, Assessment, Station, User, is_row_id
 from app.rubrics import rubric_of
 from app.services import assessments, signoff
 from rubric import derive_outcome
@@ -54,7 +54,8 @@ def search_stations(query: str) -> list[Station]:
 @assessor_required
 def start():
     """Start assessing a station, or continue the assessment already open for it."""
-    station = db.session.get(Station, request.form.get("station_id", type=int) or 0)
+    station_id = request.form.get("station_id", type=int)
+    station = db.session.get(Station, station_id) if is_row_id(station_id) else None
     if station is None:
         abort(404)
     existing = db.session.scalar(db.select(Assessment).filter_by(station_id=station.id, status=IN_PROGRESS))

@@ -22,7 +22,7 @@ from app.access import viewable_assessment
 from app.errors import Refused
 from app.extensions import db
 from app.idempotency import apply_once, fingerprint, parse_mutation_id
-from app.models import Assessment, Photo
+from app.models import Assessment, Photo, is_row_id
 from app.photos import bp
 from app.rubrics import rubric_of
 from app.services import assessments
@@ -66,7 +66,7 @@ def optional_int(name: str) -> int | None:
     raw = request.form.get(name, "").strip()
     if not raw:
         return None
-    if not raw.isdigit():
+    if not raw.isdigit() or not is_row_id(int(raw[:12])):
         raise Refused(422, _l("The field %(name)s has the wrong type.", name=name), field=name)
     return int(raw)
 

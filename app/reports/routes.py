@@ -10,6 +10,7 @@ from app.admin.forms import AssessmentFilterForm
 from app.extensions import db
 from app.models import Assessment, Finding
 from app.reports import bp
+from app.security import content_disposition
 from app.services import assessment_list, rectifications, signoff
 from app.services.reports import document, export
 from app.services.reports.pdf import render_pdf
@@ -45,7 +46,7 @@ def report_pdf(assessment_id: int):
         pdf,
         mimetype="application/pdf",
         headers={
-            "Content-Disposition": f'attachment; filename="report-{assessment.station.code}-{day}.pdf"',
+            "Content-Disposition": content_disposition(f"report-{assessment.station.code}-{day}.pdf"),
             "Cache-Control": "private, no-store",
         },
     )

@@ -42,10 +42,11 @@ async function networkFirstPage(event) {
   const request = event.request;
   try {
     const response = await fetch(request);
-    if (response.ok && !response.redirected) event.waitUntil(refreshOfflineCopy(request, response.clone()));
+    const fresh = response.ok && !response.redirected;
+    event.waitUntil(noteOwner(response).then(() => fresh && refreshOfflineCopy(request, response.clone())));
     return response;
   } catch (error) {
-    const cached = await caches.match(request, { ignoreVary: true });
+    const cached = (await ownerStillHere()) && (await caches.match(request, { ignoreVary: true }));
     if (cached) return cached;
     return (await caches.match("/offline", { cacheName: SHELL_CACHE })) || Response.error();
   }
@@ -80,6 +81,35 @@ async function dropAssessmentCaches() {
 async function cachedAssessments() {
   const keys = await caches.keys();
   return keys.filter((key) => key.startsWith(ASSESSMENT_PREFIX)).map((key) => key.slice(ASSESSMENT_PREFIX.length));
+}
+
+// Offline copies belong to one user. Every page the server sends says whose they are
+// (X-Offline-Owner: a keyed hash of the user, or "none"); a page for anyone else, or for nobody,
+// drops them. Offline, they are served only until a session would have ended (OWNER_MAX_AGE
+// seconds after the last page from the server). The outbox in IndexedDB is never touched here.
+const OWNER_CACHE = "offline-owner";
+const OWNER_URL = "/offline-owner";
+
+async function readOwner() {
+  const response = await caches.match(OWNER_URL, { cacheName: OWNER_CACHE });
+  return response ? response.json() : null;
+}
+
+async function noteOwner(response) {
+  const owner = response.headers.get("X-Offline-Owner");
+  if (owner === null) return;
+  const known = await readOwner();
+  if (!known || known.owner !== owner) await dropAssessmentCaches();
+  const record = { owner, until: Date.now() + OWNER_MAX_AGE * 1000 };
+  const cache = await caches.open(OWNER_CACHE);
+  await cache.put(OWNER_URL, new Response(JSON.stringify(record), { headers: { "Content-Type": "application/json" } }));
+}
+
+async function ownerStillHere() {
+  const known = await readOwner();
+  if (known && known.owner !== "none" && Date.now() < known.until) return true;
+  await dropAssessmentCaches();
+  return false;
 }
 
 self.addEventListener("message", (event) => {
