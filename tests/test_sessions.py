@@ -161,3 +161,23 @@ def test_own_password_change_needs_the_current_password(app, client, auth, make_
     assert response.status_code == 422
     assert "当前密码不正确" in response.get_data(as_text=True)
     assert Auth(app.test_client()).login("assessor", TEST_PASSWORD).status_code == 302
+
+
+def test_the_request_log_names_the_user_never_the_session_token(app, client, auth, make_user, caplog):
+    import logging
+
+    make_user("assessor")
+    auth.login("assessor")
+    with app.app_context():
+        stored_digest = db.session.scalar(db.select(UserSession.token_sha256))
+    with caplog.at_level(logging.INFO, logger="app.requests"):
+        client.get("/assess/")
+    import hashlib
+
+    from flask.sessions import SecureCookieSessionInterface
+
+    serializer = SecureCookieSessionInterface().get_signing_serializer(app)
+    token = serializer.loads(client.get_cookie("session").value)["_user_id"]
+    assert hashlib.sha256(token.encode()).hexdigest() == stored_digest
+    lines = [r.getMessage() for r in caplog.records if r.name == "app.requests"]
+    assert lines and not any(token in line for line in lines)

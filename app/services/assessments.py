@@ -12,8 +12,7 @@ from app.models import FINALIZED, IN_PROGRESS, Assessment, Finding, Station, Use
 from app.rubrics import active_rubric, rubric_of
 from app.services import audit
 from app.services.json_shapes import finding_json, totals_json
-from rubric import NOT_APPLICABLE, Scorecard, ScoringError, resolve_outcome, score
-from rubric import Finding as RubricFinding
+from rubric import NOT_APPLICABLE, Result, Scorecard, ScoringError, resolve_outcome, score
 
 STATUS_LABELS = {IN_PROGRESS: _l("In progress"), FINALIZED: _l("Finalized")}
 NOTE_MAX_LENGTH = 4000
@@ -59,12 +58,12 @@ def start_assessment(station: Station, user: User) -> Assessment:
 
 
 def scorecard(assessment: Assessment) -> Scorecard:
-    scored = [_as_rubric_finding(f) for f in assessment.findings if f.outcome]
+    scored = [_as_result(f) for f in assessment.findings if f.outcome]
     return score(rubric_of(assessment), scored)
 
 
-def _as_rubric_finding(finding: Finding) -> RubricFinding:
-    return RubricFinding(finding.item_id, finding.outcome, finding.inputs, finding.note)
+def _as_result(finding: Finding) -> Result:
+    return Result(finding.item_id, finding.outcome, finding.inputs, finding.note)
 
 
 def ensure_writable(assessment: Assessment) -> None:

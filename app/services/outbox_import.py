@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from flask import current_app
 from flask_babel import gettext as _
 
-from app.errors import Refused
+from app.errors import ImportFileError, Refused
 from app.extensions import db
 from app.idempotency import apply_once, fingerprint, parse_mutation_id
 from app.models import Assessment, Mutation, User, is_row_id
@@ -32,14 +32,8 @@ MAX_APPLIED_PER_IMPORT = 200
 STATUSES = ("applied", "already", "refused", "later")
 
 
-class ImportFileError(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-
 @dataclass
-class Outcome:
+class EntryResult:
     entry: dict
     status: str
     message: str = ""
@@ -49,14 +43,14 @@ class Outcome:
 
 @dataclass
 class ImportReport:
-    outcomes: list[Outcome] = field(default_factory=list)
+    results: list[EntryResult] = field(default_factory=list)
 
     def count(self, status: str) -> int:
-        return sum(1 for outcome in self.outcomes if outcome.status == status)
+        return sum(1 for result in self.results if result.status == status)
 
     @property
     def credited_to_importer(self) -> int:
-        return sum(1 for outcome in self.outcomes if outcome.status == "applied" and not outcome.proven)
+        return sum(1 for result in self.results if result.status == "applied" and not result.proven)
 
 
 def read_entries(data: bytes) -> tuple[list[dict], str]:
@@ -98,11 +92,11 @@ def import_entries(entries: list[dict], exported_by: str, admin: User) -> Import
     applied = 0
     for entry in entries:
         if applied >= MAX_APPLIED_PER_IMPORT:
-            report.outcomes.append(Outcome(entry, "later", _later_message()))
+            report.results.append(EntryResult(entry, "later", _later_message()))
             continue
         outcome = _import_one(entry, admin)
         applied += outcome.status == "applied"
-        report.outcomes.append(outcome)
+        report.results.append(outcome)
     counts = {status: report.count(status) for status in STATUSES}
     audit.record(
         "outbox.import",
@@ -141,20 +135,20 @@ def author_of(entry: dict, admin: User) -> tuple[User, bool]:
     return admin, False
 
 
-def _import_one(entry: dict, admin: User) -> Outcome:
+def _import_one(entry: dict, admin: User) -> EntryResult:
     author, proven = author_of(entry, admin)
     try:
         _apply(entry, author)
     except AlreadyApplied:
-        return Outcome(entry, "already")
+        return EntryResult(entry, "already")
     except Refused as refused:
         db.session.rollback()
-        return Outcome(entry, "refused", str(refused.message))
+        return EntryResult(entry, "refused", str(refused.message))
     except Exception:
         db.session.rollback()
         current_app.logger.exception("outbox entry could not be applied")
-        return Outcome(entry, "refused", _("This entry could not be applied; nothing of it was saved."))
-    return Outcome(entry, "applied", credited_to=author, proven=proven)
+        return EntryResult(entry, "refused", _("This entry could not be applied; nothing of it was saved."))
+    return EntryResult(entry, "applied", credited_to=author, proven=proven)
 
 
 class AlreadyApplied(Exception):
