@@ -43,7 +43,8 @@ async function networkFirstPage(event) {
   try {
     const response = await fetch(request);
     const fresh = response.ok && !response.redirected;
-    event.waitUntil(noteOwner(response).then(() => fresh && refreshOfflineCopy(request, response.clone())));
+    const copy = fresh && response.clone();
+    event.waitUntil(noteOwner(response).then(() => copy && refreshOfflineCopy(request, copy)));
     return response;
   } catch (error) {
     const cached = (await ownerStillHere()) && (await caches.match(request, { ignoreVary: true }));
@@ -62,6 +63,7 @@ async function refreshOfflineCopy(request, response) {
 
 /** Save every page of one assessment's walk so it can be walked without a network. */
 async function cacheAssessment(assessmentId, urls) {
+  await ownerUpdate;
   const cache = await caches.open(ASSESSMENT_PREFIX + assessmentId);
   let done = 0;
   for (const url of urls) {
@@ -89,15 +91,23 @@ async function cachedAssessments() {
 // seconds after the last page from the server). The outbox in IndexedDB is never touched here.
 const OWNER_CACHE = "offline-owner";
 const OWNER_URL = "/offline-owner";
+// Owner changes run one after the other, and saving an assessment waits for them, so a drop
+// for the previous user never removes pages just saved for the new one.
+let ownerUpdate = Promise.resolve();
 
 async function readOwner() {
   const response = await caches.match(OWNER_URL, { cacheName: OWNER_CACHE });
   return response ? response.json() : null;
 }
 
-async function noteOwner(response) {
+function noteOwner(response) {
   const owner = response.headers.get("X-Offline-Owner");
-  if (owner === null) return;
+  if (owner === null) return ownerUpdate;
+  ownerUpdate = ownerUpdate.then(() => recordOwner(owner)).catch(() => undefined);
+  return ownerUpdate;
+}
+
+async function recordOwner(owner) {
   const known = await readOwner();
   if (!known || known.owner !== owner) await dropAssessmentCaches();
   const record = { owner, until: Date.now() + OWNER_MAX_AGE * 1000 };
@@ -106,6 +116,7 @@ async function noteOwner(response) {
 }
 
 async function ownerStillHere() {
+  await ownerUpdate;
   const known = await readOwner();
   if (known && known.owner !== "none" && Date.now() < known.until) return true;
   await dropAssessmentCaches();
