@@ -4,7 +4,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from app import assets, cli, errors, i18n, operations, rubrics, security
+from app import assets, cli, errors, i18n, operations, rubrics, security, template_helpers
 from app.config import INSTANCE_DIR, Config
 from app.extensions import babel, compress, csrf, db, login_manager, migrate
 
@@ -18,6 +18,7 @@ def create_app(config_class: type = Config, **overrides) -> Flask:
     register_extensions(app)
     security.register_request_parsing(app)
     register_blueprints(app)
+    template_helpers.register(app)
     errors.register(app)
     assets.register(app)
     security.register(app)

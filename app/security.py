@@ -9,17 +9,13 @@ from urllib.parse import quote
 from flask import Flask, current_app, request
 from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSessionInterface
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.routing import IntegerConverter
 
-from app.errors import Refused
 from app.models import MAX_ID
 from app.services import authorship
-
-OUTBOX_AUTHOR_HEADER = "X-Outbox-Author"
 
 
 def content_security_policy(inline_script_hashes=()) -> str:
@@ -97,22 +93,6 @@ def add_offline_owner(response):
     return response
 
 
-def refuse_another_authors_entry():
-    """An outbox entry names its author (X-Outbox-Author, the token of the page it was made on);
-    sent under someone else's session it is refused, so it waits on the phone for its author."""
-    token = request.headers.get(OUTBOX_AUTHOR_HEADER)
-    if not token or not current_user.is_authenticated:
-        return None
-    author_id = authorship.user_id_from(token)
-    if author_id is not None and author_id != current_user.id:
-        raise Refused(
-            409,
-            _l("This change was made by another user on this phone; it waits for their next login."),
-            code="other_author",
-        )
-    return None
-
-
 def add_security_headers(response):
     response.headers.setdefault("Content-Security-Policy", current_app.extensions["content_security_policy"])
     for name, value in SECURITY_HEADERS.items():
@@ -135,7 +115,6 @@ def register(app: Flask) -> None:
     )
     app.after_request(add_security_headers)
     app.after_request(add_offline_owner)
-    app.before_request(refuse_another_authors_entry)
     app.add_template_global(current_author_token, "outbox_author_token")
 
 

@@ -6,6 +6,20 @@ from functools import cached_property
 NOT_APPLICABLE = "not_applicable"
 NOT_APPLICABLE_LABEL = "不适用"
 
+# The kind of an outcome, which every page colours by: all the points, some, none, or 不适用.
+FULL = "full"
+PARTIAL = "partial"
+ZERO = "zero"
+OUTCOME_KINDS = (FULL, PARTIAL, ZERO, NOT_APPLICABLE)
+# What 不适用 does on an item, as its rubric entry says (default: full points).
+NA_FULL_POINTS = "full_points"
+"""不适用 gives the item's not_applicable_points (its full points unless the rubric says less)."""
+NA_SCALE_CATEGORY = "scale_category"
+"""不适用 leaves the item out; its category's score is scaled up to the category's points."""
+NA_NOT_ALLOWED = "not_allowed"
+"""The item always applies: 不适用 cannot be chosen."""
+NOT_APPLICABLE_POLICIES = (NA_FULL_POINTS, NA_SCALE_CATEGORY, NA_NOT_ALLOWED)
+
 PROBLEM_COUNT = "problem_count"
 ERROR_RATE = "error_rate"
 DERIVATION_KINDS = (PROBLEM_COUNT, ERROR_RATE)
@@ -99,6 +113,16 @@ class Item:
     group: Group
     method_continued: bool = False
     """The printed form leaves this method cell empty: the cell above, merged, covers it."""
+    not_applicable: str = NA_FULL_POINTS
+    """The item's 不适用 policy, one of NOT_APPLICABLE_POLICIES."""
+
+    @property
+    def allows_not_applicable(self) -> bool:
+        return self.not_applicable != NA_NOT_ALLOWED
+
+    @property
+    def not_applicable_scales_category(self) -> bool:
+        return self.not_applicable == NA_SCALE_CATEGORY
 
     @property
     def full_points(self) -> int:
@@ -110,6 +134,22 @@ class Item:
 
     def outcome(self, key: str) -> Outcome | None:
         return next((outcome for outcome in self.outcomes if outcome.key == key), None)
+
+    def kind_of(self, outcome: Outcome) -> str:
+        """Full, partial, zero or not applicable: how the outcome stands against the item's points."""
+        if outcome.key == NOT_APPLICABLE:
+            return NOT_APPLICABLE
+        if outcome.points >= self.points:
+            return FULL
+        return ZERO if outcome.points == 0 else PARTIAL
+
+    def finds_a_problem(self, outcome: Outcome) -> bool:
+        """Points lost for a problem found, not for 不适用: the ones photographed and rectified."""
+        return self.kind_of(outcome) in (PARTIAL, ZERO)
+
+    def needs_note(self, outcome: Outcome) -> bool:
+        """Every deduction, and every item marked not applicable, should say why."""
+        return outcome.points < self.points or outcome.key == NOT_APPLICABLE
 
 
 @dataclass(frozen=True)

@@ -4,23 +4,17 @@ from flask_login import current_user
 
 from app.access import assessor_required, viewable_assessment
 from app.assess import bp, walk
-from app.assess.forms import ReopenForm
 from app.errors import Refused
 from app.extensions import db
+from app.forms import ReopenForm
 from app.idempotency import parse_mutation_id
 from app.models import IN_PROGRESS, Assessment, Station, User, is_row_id
 from app.rubrics import rubric_of
-from app.services import assessments, signoff
+from app.services import assessments, signoff, stations
+from app.web import VARY_ON_HTMX, is_htmx
 from rubric import derive_outcome
 
 STATION_RESULTS_LIMIT = 20
-
-
-def is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
-VARY_ON_HTMX = {"Vary": "HX-Request"}
 
 
 @bp.get("/")
@@ -28,26 +22,21 @@ VARY_ON_HTMX = {"Vary": "HX-Request"}
 def home():
     """This assessor's assessments in progress, and a station search to start or join one."""
     query = request.args.get("q", "").strip()
-    stations = search_stations(query) if query else []
+    found = search_stations(query) if query else []
     if is_htmx():
-        return render_template("assess/_stations.html", stations=stations, query=query), VARY_ON_HTMX
+        return render_template("assess/_stations.html", stations=found, query=query), VARY_ON_HTMX
     own = db.session.scalars(
         db.select(Assessment)
         .filter(Assessment.status == IN_PROGRESS, Assessment.team.any(User.id == current_user.id))
         .order_by(Assessment.started_at.desc())
     ).all()
     cards = [(a, assessments.scorecard(a)) for a in own]
-    return render_template("assess/home.html", cards=cards, stations=stations, query=query), VARY_ON_HTMX
+    return render_template("assess/home.html", cards=cards, stations=found, query=query), VARY_ON_HTMX
 
 
 def search_stations(query: str) -> list[Station]:
-    pattern = f"%{query}%"
-    return db.session.scalars(
-        db.select(Station)
-        .filter(Station.active, Station.code.ilike(pattern) | Station.name.ilike(pattern))
-        .order_by(Station.code)
-        .limit(STATION_RESULTS_LIMIT)
-    ).all()
+    statement = stations.search(query, active_only=True).limit(STATION_RESULTS_LIMIT)
+    return db.session.scalars(statement).all()
 
 
 @bp.post("/start")
@@ -108,13 +97,13 @@ def offline_urls(assessment_id: int):
 @assessor_required
 def save_item(assessment_id: int, item_id: str):
     """Save one item's outcome, counts and note; htmx gets the fragment back, a plain form a redirect."""
-    assessment = viewable_assessment(assessment_id)
+    assessment = viewable_assessment(assessment_id, *assessments.SCORING_LOAD)
     rubric_item = rubric_of(assessment).item(item_id) or abort(404)
     outcome, inputs, note = walk.parse_item_form(
         request.form, rubric_item, request.headers.get("HX-Trigger-Name")
     )
     try:
-        assessments.record_finding_once(
+        recorded = assessments.record_finding_once(
             assessment,
             item_id,
             mutation_id=parse_mutation_id(request.form.get("mutation_id") or None),
@@ -130,7 +119,9 @@ def save_item(assessment_id: int, item_id: str):
         return render_item_response(context), refused.status
     if not is_htmx():
         return redirect(url_for("assess.item", assessment_id=assessment.id, item_id=item_id))
-    return render_item_response(item_context(assessment, item_id))
+    return render_item_response(
+        item_context(assessment, item_id, finding=recorded.finding, card=recorded.card)
+    )
 
 
 def render_item_response(context: dict) -> str:
@@ -141,11 +132,12 @@ def render_item_response(context: dict) -> str:
     return render_template("assess/_item.html", oob=True, **context)
 
 
-def item_context(assessment: Assessment, item_id: str, **extra) -> dict:
+def item_context(assessment: Assessment, item_id: str, *, finding=None, card=None, **extra) -> dict:
+    """What the item page and fragment show; a caller that has just scored hands its finding and card."""
     rubric = rubric_of(assessment)
     rubric_item = rubric.item(item_id) or abort(404)
-    card = assessments.scorecard(assessment)
-    finding = assessment.finding_for(item_id)
+    card = card or assessments.scorecard(assessment)
+    finding = finding or assessments.finding_of(assessment, item_id)
     previous, following = walk.neighbours(rubric, rubric_item)
     return {
         "assessment": assessment,
@@ -160,7 +152,7 @@ def item_context(assessment: Assessment, item_id: str, **extra) -> dict:
         "next_unscored": walk.next_unscored(rubric, card, after=rubric_item),
         "error": None,
         "draft": None,
-        "input_labels": walk.INPUT_LABELS,
+        "input_labels": assessments.INPUT_LABELS,
         **extra,
     }
 
@@ -227,22 +219,4 @@ def finalize(assessment_id: int):
             "assess/summary.html", **summary_context(assessment, error=refused.message)
         ), refused.status
     flash(_("The assessment is finalized."))
-    return redirect(url_for("assess.summary", assessment_id=assessment.id))
-
-
-@bp.post("/<int:assessment_id>/reopen")
-@assessor_required
-def reopen(assessment_id: int):
-    """An administrator reopens a finalized assessment, giving a reason."""
-    assessment = viewable_assessment(assessment_id)
-    form = ReopenForm()
-    try:
-        assessments.reopen(assessment, current_user, form.reason.data or "")
-        db.session.commit()
-    except Refused as refused:
-        db.session.rollback()
-        context = summary_context(assessment, error=refused.message)
-        context["reopen_form"] = form
-        return render_template("assess/summary.html", **context), refused.status
-    flash(_("The assessment is open again."))
     return redirect(url_for("assess.summary", assessment_id=assessment.id))

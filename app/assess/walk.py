@@ -1,23 +1,14 @@
 """Finding one's way through the form: neighbours, the next unscored item, where to resume."""
 
-from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
 from app.models import Assessment, User
-from rubric import NOT_APPLICABLE, Item, Rubric, Scorecard
+from rubric import FULL, NOT_APPLICABLE, Item, Rubric, Scorecard
 
 UNSCORED = "unscored"
-FULL = "full"
 DEDUCTED = "deducted"
 # A count typed into the walk: longer than this is no count of problems or papers, and kept as text.
 MAX_DIGITS = 9
-
-INPUT_LABELS = {
-    "problems": _l("Problems found"),
-    "serious": _l("At least one problem is serious"),
-    "papers_checked": _l("Papers checked"),
-    "papers_with_errors": _l("Papers with scoring errors"),
-}
 
 
 def neighbours(rubric: Rubric, item: Item) -> tuple[Item | None, Item | None]:
@@ -53,9 +44,7 @@ def item_state(card: Scorecard, item: Item) -> str:
     scored = card.items.get(item.id)
     if scored is None:
         return UNSCORED
-    if scored.outcome.key == NOT_APPLICABLE:
-        return NOT_APPLICABLE
-    return DEDUCTED if scored.deduction else FULL
+    return scored.kind if scored.kind in (FULL, NOT_APPLICABLE) else DEDUCTED
 
 
 def parse_item_form(form: MultiDict, item: Item, trigger: str | None) -> tuple[str | None, dict | None, str]:

@@ -18,16 +18,16 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from app import evidence
-from app.access import viewable_assessment
+from app.access import ensure_author, viewable_assessment
 from app.errors import Refused
 from app.extensions import db
-from app.idempotency import apply_once, fingerprint, parse_mutation_id
 from app.models import Assessment, Photo, is_row_id
 from app.photos import bp
 from app.rubrics import rubric_of
 from app.services import assessments
 from app.services import photos as actions
 from app.services.json_shapes import photo_json
+from app.web import answer_once, json_body, safe_next
 
 ONE_YEAR = 365 * 24 * 3600
 
@@ -47,13 +47,6 @@ def assessable(assessment_id: int) -> Assessment:
     if not current_user.can_assess:
         abort(403)
     return assessment
-
-
-def safe_next(default: str) -> str:
-    target = request.values.get("next", "")
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
 
 
 def item_url(assessment: Assessment, item_id: str) -> str:
@@ -76,6 +69,7 @@ def optional_int(name: str) -> int | None:
 def upload(assessment_id: int, item_id: str):
     """Attach one photo (multipart field `photo`) to an item: 201 with its id and URLs."""
     assessment = assessable(assessment_id)
+    ensure_author(request.form.get("author"))
     upload = request.files.get("photo")
     if upload is None:
         raise Refused(422, _l("Send the photo in the multipart field “photo”."), field="photo")
@@ -85,7 +79,6 @@ def upload(assessment_id: int, item_id: str):
         "taken_at": request.form.get("taken_at") or None,
         "marked_up_from": optional_int("marked_up_from"),
     }
-    mutation_id = parse_mutation_id(request.form.get("mutation_id") or None)
     payload = {**fields, "sha256": hashlib.sha256(data).hexdigest()}
 
     def apply():
@@ -100,8 +93,7 @@ def upload(assessment_id: int, item_id: str):
         )
         return photo_json(attached.photo), 201 if attached.created else 200
 
-    body, status = apply_once(mutation_id, current_user, fingerprint(request.path, payload), apply)
-    return jsonify(body), status
+    return answer_once(request.form.get("mutation_id") or None, payload, apply)
 
 
 @bp.patch("/api/photos/<int:photo_id>")
@@ -111,9 +103,10 @@ def update(photo_id: int):
     photo = viewable_photo(photo_id)
     if not current_user.can_assess:
         abort(403)
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("caption"), str):
+    body = json_body()
+    if not isinstance(body.get("caption"), str):
         raise Refused(422, _l("Send a JSON object with a caption."), field="caption")
+    ensure_author(body.get("author"))
     actions.set_caption(photo, body["caption"], current_user)
     db.session.commit()
     return jsonify(photo_json(photo))
@@ -230,6 +223,7 @@ def delete_form(photo_id: int):
 def no_photo_reason(assessment_id: int, item_id: str):
     """Record why a deduction has no photo (JSON for scripts, a redirect for the plain form)."""
     assessment = assessable(assessment_id)
+    ensure_author(request.form.get("author"))
     finding = assessments.set_no_photo_reason(
         assessment, item_id, request.form.get("no_photo_reason", ""), current_user
     )
@@ -253,9 +247,3 @@ def panel(assessment_id: int, item_id: str):
         finding=assessment.finding_for(item_id),
         photos_back=safe_next(item_url(assessment, item_id)),
     )
-
-
-@bp.app_template_global()
-def missing_photos(assessment: Assessment, card) -> list[str]:
-    """Deductions without a photo or a reason, for pages that list what finalize still needs."""
-    return assessments.items_missing_photos(assessment, card)

@@ -1,7 +1,7 @@
 """server-side sessions, and login attempts per username and per client
 
 Revision ID: 5e0c1a7d2b41
-Revises: 283b83a080c5
+Revises: 562030f083cc
 Create Date: 2026-11-25 01:10:00.000000
 
 Every cookie signed before this revision names a user id, not a session, so it stops working:
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5e0c1a7d2b41'
-down_revision = '283b83a080c5'
+down_revision = '562030f083cc'
 branch_labels = None
 depends_on = None
 
