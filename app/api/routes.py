@@ -9,7 +9,7 @@ from app.api import bp
 from app.errors import Refused
 from app.extensions import db
 from app.idempotency import parse_mutation_id
-from app.models import Station
+from app.models import Station, is_row_id
 from app.rubrics import active_rubric
 from app.services import assessments, signoff
 from app.services.json_shapes import assessment_json, rubric_json
@@ -43,7 +43,7 @@ def create_assessment():
     """Start an assessment of a station (201), or join the one in progress there (200)."""
     body = json_body()
     station_id = body.get("station_id")
-    if not isinstance(station_id, int) or isinstance(station_id, bool):
+    if not is_row_id(station_id):
         raise Refused(422, _l("station_id must be a station's numeric id."), field="station_id")
 
     def apply():

@@ -21,7 +21,7 @@ from app import evidence
 from app.access import ensure_author, viewable_assessment
 from app.errors import Refused
 from app.extensions import db
-from app.models import Assessment, Photo
+from app.models import Assessment, Photo, is_row_id
 from app.photos import bp
 from app.rubrics import rubric_of
 from app.services import assessments
@@ -59,7 +59,7 @@ def optional_int(name: str) -> int | None:
     raw = request.form.get(name, "").strip()
     if not raw:
         return None
-    if not raw.isdigit():
+    if not raw.isdigit() or not is_row_id(int(raw[:12])):
         raise Refused(422, _l("The field %(name)s has the wrong type.", name=name), field=name)
     return int(raw)
 

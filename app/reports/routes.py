@@ -10,6 +10,7 @@ from app.extensions import db
 from app.forms import AssessmentFilterForm
 from app.models import Assessment, Finding
 from app.reports import bp
+from app.security import content_disposition
 from app.services import assessment_list
 from app.services.reports import document, export, pdf
 
@@ -42,7 +43,7 @@ def report_pdf(assessment_id: int):
         drawn,
         mimetype="application/pdf",
         headers={
-            "Content-Disposition": f'attachment; filename="report-{assessment.station.code}-{day}.pdf"',
+            "Content-Disposition": content_disposition(f"report-{assessment.station.code}-{day}.pdf"),
             "Cache-Control": "private, no-store",
         },
     )

@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from app import evidence
 from app.errors import Refused, checked_text
 from app.extensions import db
-from app.models import Assessment, Photo, User
+from app.models import EVIDENCE, Assessment, Photo, User
 from app.services import assessments, audit
 
 CAPTION_MAX_LENGTH = 300
@@ -147,6 +147,7 @@ def stored_fields(stored: evidence.StoredPhoto) -> dict:
 
 
 def set_caption(photo: Photo, caption: str, user: User) -> Photo:
+    ensure_evidence(photo)
     assessment = photo.finding.assessment
     assessments.ensure_writable(assessment)
     before = photo.snapshot()
@@ -164,6 +165,7 @@ def set_caption(photo: Photo, caption: str, user: User) -> Photo:
 
 def delete_photo(photo: Photo, user: User) -> None:
     """Remove a photo, and the marked-up copies drawn on it, while the assessment is in progress."""
+    ensure_evidence(photo)
     assessment = photo.finding.assessment
     assessments.ensure_writable(assessment)
     for copy in list(photo.markups):
@@ -180,6 +182,14 @@ def delete_photo(photo: Photo, user: User) -> None:
     db.session.flush()
 
 
+def ensure_evidence(photo: Photo) -> None:
+    """A rectification photo is the station's answer: assessors review it, never change it."""
+    if photo.purpose != EVIDENCE:
+        raise Refused(
+            403, _l("This photo is part of the station's rectification; it cannot be changed here.")
+        )
+
+
 def checked_caption(caption) -> str:
     message = _l("The caption is too long (at most %(n)d characters).", n=CAPTION_MAX_LENGTH)
     return checked_text(caption, CAPTION_MAX_LENGTH, message, "caption")
@@ -190,10 +200,9 @@ def parse_client_time(value: str | None) -> datetime | None:
     if not value:
         return None
     try:
-        taken = datetime.fromisoformat(value.strip())
-    except ValueError:
+        return as_utc(datetime.fromisoformat(value.strip()))
+    except (ValueError, OverflowError):
         raise Refused(422, _l("taken_at must be an ISO 8601 date and time."), field="taken_at") from None
-    return as_utc(taken)
 
 
 def as_utc(moment: datetime | None) -> datetime | None:
