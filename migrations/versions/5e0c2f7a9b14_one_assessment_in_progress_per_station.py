@@ -1,7 +1,7 @@
 """one assessment in progress per station
 
 Revision ID: 5e0c2f7a9b14
-Revises: 562030f083cc
+Revises: 5e0c1a7d2b41
 Create Date: 2026-11-25 01:30:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5e0c2f7a9b14'
-down_revision = '562030f083cc'
+down_revision = '5e0c1a7d2b41'
 branch_labels = None
 depends_on = None
 
