@@ -3,7 +3,7 @@
 // The body sent is exactly the API's: {outcome, inputs, note}. Tapping an outcome chooses it and
 // clears the counts; filling every count lets the counts decide; a count alone waits for its partner.
 
-import { element, failureText, newMutationId, pageUser, t } from "./common.js";
+import { element, failureText, newMutationId, pageUser, showLines, t } from "./common.js";
 import * as Outbox from "./outbox.js";
 import * as Sync from "./sync.js";
 
@@ -140,7 +140,7 @@ function setUp() {
     }
     const needed = prompt();
     if (needed && !(entry && entry.state === "rejected")) lines.push(needed);
-    status.replaceChildren(...lines);
+    showLines(status, lines);
     document.dispatchEvent(new CustomEvent("walk:result", { detail: { deducted: deductionChosen() === "deducted" } }));
   }
 
