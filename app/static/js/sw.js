@@ -43,6 +43,8 @@ async function cacheFirst(request) {
 
 // A page that does not answer within this time is taken from the phone's copy.
 const PAGE_TIMEOUT_MS = 8000;
+// Saving a page for offline use may take longer on a slow link, but never forever.
+const SAVE_PAGE_TIMEOUT_MS = 30000;
 
 /** Pages come fresh from the network when it answers in time, and keep offline copies up to date. */
 async function networkFirstPage(event) {
@@ -104,7 +106,7 @@ async function cacheAssessment(assessmentId, urls) {
   const cache = await caches.open(ASSESSMENT_PREFIX + assessmentId);
   let done = 0;
   for (const url of urls) {
-    const response = await fetch(url, { credentials: "same-origin" });
+    const response = await fetchWithTimeout(new Request(url, { credentials: "same-origin" }), SAVE_PAGE_TIMEOUT_MS);
     if (!response.ok || response.redirected) throw new Error(`${url}: ${response.status}`);
     await cache.put(url, response);
     done += 1;
