@@ -249,6 +249,7 @@ async function logOut(form, dialog) {
   const message = dialog.querySelector(".logout-failed");
   message.hidden = true;
   let response = null;
+  await askWorker({ type: "stop-saving" });
   try {
     response = await fetchWithTimeout(form.action, { method: "POST", body: new FormData(form) });
   } catch (error) {
