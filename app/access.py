@@ -11,8 +11,9 @@ from app.extensions import db
 from app.models import Assessment
 
 
-def viewable_assessment(assessment_id: int) -> Assessment:
-    assessment = db.session.get(Assessment, assessment_id)
+def viewable_assessment(assessment_id: int, *load_options) -> Assessment:
+    """The assessment if the user may see it; load_options load what the caller needs in the same query."""
+    assessment = db.session.get(Assessment, assessment_id, options=load_options)
     if assessment is None or not current_user.can_view(assessment):
         abort(404)
     return assessment

@@ -3,14 +3,18 @@
 Each function checks, changes the session and writes the audit trail; the caller commits.
 """
 
+from dataclasses import dataclass
+
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import joinedload
 
 from app.errors import Refused, checked_text
 from app.extensions import db
 from app.idempotency import apply_once, finding_fingerprint
 from app.models import FINALIZED, IN_PROGRESS, Assessment, Finding, Station, User, utcnow
 from app.rubrics import active_rubric, rubric_of
-from app.services import audit
+from app.services import audit, dashboard, locks
 from app.services.json_shapes import finding_json, totals_json
 from rubric import Result, Scorecard, ScoringError, resolve_outcome, score
 
@@ -47,6 +51,21 @@ INPUT_LABELS = {
 }
 
 
+# Scoring an item loads the assessment with its station and team in one query; the scorecard then
+# reads the findings' results as plain rows and only the scored item's finding becomes an object.
+SCORING_LOAD = (joinedload(Assessment.station), joinedload(Assessment.team))
+
+
+@dataclass(frozen=True)
+class RecordedFinding:
+    """What recording a finding answers: the JSON body, and (unless it was a replay) the objects
+    it was computed from, so that the walk renders its fragment without scoring a second time."""
+
+    body: dict
+    finding: Finding | None = None
+    card: Scorecard | None = None
+
+
 def scoring_message(error: ScoringError) -> str:
     """The user's words for a scoring error; a counted-input error names its field."""
     code = error.code
@@ -62,6 +81,20 @@ def scoring_message(error: ScoringError) -> str:
 
 
 def start_assessment(station: Station, user: User) -> Assessment:
+    return start_or_join(station, user)[0]
+
+
+def start_or_join(station: Station, user: User) -> tuple[Assessment, bool]:
+    """The station's assessment in progress, which the user joins, or a new one (True when new).
+
+    A station has one assessment in progress at a time: the station's row is locked while
+    looking, and the database refuses a second one (a partial unique index) regardless.
+    """
+    locks.lock(station)
+    current = db.session.scalar(db.select(Assessment).filter_by(station_id=station.id, status=IN_PROGRESS))
+    if current is not None:
+        current.join_team(user)
+        return current, False
     if not station.active:
         raise Refused(422, _l("This station is deactivated."))
     rubric = active_rubric()
@@ -75,12 +108,36 @@ def start_assessment(station: Station, user: User) -> Assessment:
     db.session.add(assessment)
     db.session.flush()
     audit.record("assessment.start", assessment=assessment, subject=station.code, user=user)
-    return assessment
+    return assessment, True
 
 
 def scorecard(assessment: Assessment) -> Scorecard:
-    scored = [_as_result(f) for f in assessment.findings if f.outcome]
+    """Score the assessment from its loaded findings, or else from one query of their results."""
+    if _findings_loaded(assessment):
+        scored = [_as_result(f) for f in assessment.findings if f.outcome]
+    else:
+        rows = db.session.execute(
+            select(Finding.item_id, Finding.outcome, Finding.inputs, Finding.note).where(
+                Finding.assessment_id == assessment.id, Finding.outcome.is_not(None)
+            )
+        )
+        scored = [Result(*row) for row in rows]
     return score(rubric_of(assessment), scored)
+
+
+def _findings_loaded(assessment: Assessment) -> bool:
+    return "findings" not in inspect(assessment).unloaded
+
+
+def finding_of(assessment: Assessment, item_id: str) -> Finding | None:
+    """One item's finding with its photos, without loading the other 60 when they are not loaded."""
+    if _findings_loaded(assessment):
+        return assessment.finding_for(item_id)
+    return db.session.scalar(
+        select(Finding)
+        .where(Finding.assessment_id == assessment.id, Finding.item_id == item_id)
+        .options(joinedload(Finding.photos))
+    )
 
 
 def _as_result(finding: Finding) -> Result:
@@ -88,6 +145,8 @@ def _as_result(finding: Finding) -> Result:
 
 
 def ensure_writable(assessment: Assessment) -> None:
+    """Lock the assessment for this transaction, then refuse if it is finalized."""
+    locks.lock(assessment)
     if assessment.is_finalized:
         raise Refused(409, _l("This assessment is finalized and can no longer be changed."))
 
@@ -110,7 +169,7 @@ def record_finding(
         outcome_key = resolve_outcome(item, outcome or None, inputs or None, note)
     except ScoringError as error:
         raise Refused(422, scoring_message(error), code=error.code) from error
-    finding = assessment.finding_for(item_id)
+    finding = finding_of(assessment, item_id)
     before = finding.snapshot() if finding else None
     if finding is None:
         finding = Finding(assessment=assessment, item_id=item_id, outcome=outcome_key, updated_by=user)
@@ -136,20 +195,25 @@ def record_finding(
 
 def record_finding_once(
     assessment: Assessment, item_id: str, *, mutation_id: str | None, user: User, **changes
-) -> dict:
+) -> RecordedFinding:
     """Record a finding once per mutation_id, whether it comes from the walk, the API or a phone's file.
 
-    Answers the finding and the new totals; a retry of the same mutation gets the stored answer.
+    Answers the finding and the new totals, scored once; a retry of the same mutation gets the
+    stored answer.
     """
+    computed = {}
 
     def apply():
         finding = record_finding(assessment, item_id, user=user, **changes)
         db.session.flush()
         card = scorecard(assessment)
+        computed.update(finding=finding, card=card)
         return {"finding": finding_json(finding, card), **totals_json(card)}, 200
 
-    body, _status = apply_once(mutation_id, user, finding_fingerprint(assessment.id, item_id), apply)
-    return body
+    body, _status = apply_once(
+        mutation_id, user, finding_fingerprint(assessment.id, item_id), apply, lock=assessment
+    )
+    return RecordedFinding(body, **computed)
 
 
 def finalize(assessment: Assessment, user: User) -> Scorecard:
@@ -181,6 +245,7 @@ def finalize(assessment: Assessment, user: User) -> Scorecard:
     assessment.status = FINALIZED
     assessment.finalized_at = utcnow()
     assessment.score = card.total
+    dashboard.count_finalized(assessment, card, 1)
     audit.record("assessment.finalize", assessment=assessment, after={"score": card.total}, user=user)
     return card
 
@@ -190,7 +255,7 @@ def evidence_finding(assessment: Assessment, item_id: str, user: User) -> Findin
     ensure_writable(assessment)
     if rubric_of(assessment).item(item_id) is None:
         raise Refused(404, SCORING_MESSAGES["unknown_item"])
-    finding = assessment.finding_for(item_id)
+    finding = finding_of(assessment, item_id)
     if finding is None:
         finding = Finding(assessment=assessment, item_id=item_id, outcome=None, updated_by=user)
         db.session.add(finding)
@@ -237,12 +302,22 @@ def reopen(assessment: Assessment, user: User, reason: str) -> None:
     """An admin unlocks a finalized assessment; the reason goes into the audit trail."""
     if not user.is_admin:
         raise Refused(403, _l("Only an administrator can reopen an assessment."))
+    locks.lock(assessment)
     if not assessment.is_finalized:
         raise Refused(409, _l("This assessment is not finalized."))
+    locks.lock(assessment.station)
+    if db.session.scalar(
+        db.select(Assessment.id).filter_by(station_id=assessment.station_id, status=IN_PROGRESS)
+    ):
+        raise Refused(
+            409,
+            _l("Another assessment of this station is in progress: finalize it before reopening this one."),
+        )
     reason = (reason or "").strip()
     if not reason:
         raise Refused(422, _l("Give a reason for reopening."))
     before = {"status": assessment.status, "score": assessment.score}
+    dashboard.count_finalized(assessment, scorecard(assessment), -1)
     assessment.status = IN_PROGRESS
     assessment.finalized_at = None
     assessment.score = None
