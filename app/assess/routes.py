@@ -2,18 +2,20 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app import assessments, signoff
+from app import assessments, shares, signoff
 from app.access import assessor_required, viewable_assessment
+from app.admin.paging import paginate
 from app.assess import bp, walk
 from app.assess.forms import ReopenForm
 from app.errors import Refused
 from app.extensions import db
 from app.idempotency import parse_mutation_id
-from app.models import IN_PROGRESS, Assessment, Station, User
+from app.models import IN_PROGRESS, Assessment, Station, User, utcnow
 from app.rubrics import rubric_of
 from rubric import derive_outcome
 
 STATION_RESULTS_LIMIT = 20
+FINISHED_PER_PAGE = 10
 
 
 def is_htmx() -> bool:
@@ -26,9 +28,18 @@ VARY_ON_HTMX = {"Vary": "HX-Request"}
 @bp.get("/")
 @assessor_required
 def home():
-    """This assessor's assessments in progress, and a station search to start or join one."""
+    """This assessor's assessments in progress, a station search to start or join one, and their
+    finished assessments (newest first, paged, searchable by station)."""
     query = request.args.get("q", "").strip()
     stations = search_stations(query) if query else []
+    finished_query = request.args.get("finished", "").strip()
+    finished = paginate(
+        assessments.finished_by(current_user, finished_query), request.args.get("page"), FINISHED_PER_PAGE
+    )
+    if is_htmx() and request.headers.get("HX-Target") == "finished":
+        return render_template(
+            "assess/_finished.html", finished=finished, finished_query=finished_query
+        ), VARY_ON_HTMX
     if is_htmx():
         return render_template("assess/_stations.html", stations=stations, query=query), VARY_ON_HTMX
     own = db.session.scalars(
@@ -37,7 +48,14 @@ def home():
         .order_by(Assessment.started_at.desc())
     ).all()
     cards = [(a, assessments.scorecard(a)) for a in own]
-    return render_template("assess/home.html", cards=cards, stations=stations, query=query), VARY_ON_HTMX
+    return render_template(
+        "assess/home.html",
+        cards=cards,
+        stations=stations,
+        query=query,
+        finished=finished,
+        finished_query=finished_query,
+    ), VARY_ON_HTMX
 
 
 def search_stations(query: str) -> list[Station]:
@@ -190,30 +208,65 @@ def index(assessment_id: int):
     )
 
 
-@bp.get("/<int:assessment_id>/summary")
+@bp.route("/<int:assessment_id>/summary", methods=["GET", "POST"])
 @assessor_required
 def summary(assessment_id: int):
-    """Total, subtotals, deductions and what is still missing before finalizing."""
+    """Total, subtotals, deductions, 不适用 items and the 定稿 checklist; a POST brings back the
+    sign-off typed so far (from the review step's "back")."""
     assessment = viewable_assessment(assessment_id)
-    return render_template("assess/summary.html", **summary_context(assessment))
+    draft = signoff.draft_from_form(request.form) if request.method == "POST" else None
+    return render_template("assess/summary.html", **summary_context(assessment, draft=draft))
 
 
 def summary_context(assessment: Assessment, **extra) -> dict:
     rubric = rubric_of(assessment)
+    checklist = assessments.finalize_checklist(assessment)
     return {
         "assessment": assessment,
         "rubric": rubric,
-        "card": assessments.scorecard(assessment),
+        "card": checklist.card,
+        "checklist": checklist,
         "reopen_form": ReopenForm(),
         "error": None,
+        "draft": None,
         **extra,
     }
+
+
+def refused_summary(assessment: Assessment, refused: Refused):
+    """The summary again with the refusal's reason, every signature and name as they were sent."""
+    db.session.rollback()
+    context = summary_context(assessment, error=refused.message, draft=signoff.draft_from_form(request.form))
+    return render_template("assess/summary.html", **context), refused.status
+
+
+@bp.post("/<int:assessment_id>/review")
+@assessor_required
+def review(assessment_id: int):
+    """The last look before 定稿: what will be locked, the total, the deductions and who signed."""
+    assessment = viewable_assessment(assessment_id)
+    try:
+        assessments.ensure_writable(assessment)
+        signatures = signoff.from_form(request.form, current_user)
+        checklist = assessments.finalize_checklist(assessment)
+        if checklist.refusal() is not None:
+            raise checklist.refusal()
+    except Refused as refused:
+        return refused_summary(assessment, refused)
+    return render_template(
+        "assess/review.html",
+        assessment=assessment,
+        card=checklist.card,
+        signatures=signatures,
+        draft=signoff.draft_from_form(request.form),
+        photo_count=sum(len(finding.photos) for finding in assessment.findings),
+    )
 
 
 @bp.post("/<int:assessment_id>/finalize")
 @assessor_required
 def finalize(assessment_id: int):
-    """Lock the assessment once everything is scored and explained."""
+    """Lock the assessment once its checklist is clear, then show the result."""
     assessment = viewable_assessment(assessment_id)
     try:
         signatures = signoff.from_form(request.form, current_user)
@@ -221,12 +274,47 @@ def finalize(assessment_id: int):
         signoff.record(assessment, signatures, current_user)
         db.session.commit()
     except Refused as refused:
-        db.session.rollback()
-        return render_template(
-            "assess/summary.html", **summary_context(assessment, error=refused.message)
-        ), refused.status
+        return refused_summary(assessment, refused)
     flash(_("The assessment is finalized."))
-    return redirect(url_for("assess.summary", assessment_id=assessment.id))
+    return redirect(url_for("assess.result", assessment_id=assessment.id))
+
+
+@bp.get("/<int:assessment_id>/result")
+@assessor_required
+def result(assessment_id: int):
+    """After 定稿: the total, the report, its PDF and sharing."""
+    assessment = viewable_assessment(assessment_id)
+    if not assessment.is_finalized:
+        return redirect(url_for("assess.summary", assessment_id=assessment.id))
+    return render_template(
+        "assess/result.html",
+        assessment=assessment,
+        card=assessments.scorecard(assessment),
+        share_links=shares.links_of(assessment),
+        now=utcnow(),
+    )
+
+
+@bp.post("/<int:assessment_id>/shares")
+@assessor_required
+def share(assessment_id: int):
+    """Create a read-only link to this finalized assessment's report."""
+    assessment = viewable_assessment(assessment_id)
+    shares.create(assessment, current_user, request.form.get("days", shares.DEFAULT_DAYS))
+    db.session.commit()
+    flash(_("The share link is ready: copy it below."))
+    return redirect(url_for("assess.result", assessment_id=assessment.id, _anchor="share"))
+
+
+@bp.post("/<int:assessment_id>/shares/<int:link_id>/revoke")
+@assessor_required
+def revoke_share(assessment_id: int, link_id: int):
+    """Withdraw a share link; it answers 404 from now on."""
+    assessment = viewable_assessment(assessment_id)
+    shares.revoke(assessment, link_id, current_user)
+    db.session.commit()
+    flash(_("The share link is withdrawn."))
+    return redirect(url_for("assess.result", assessment_id=assessment.id, _anchor="share"))
 
 
 @bp.post("/<int:assessment_id>/reopen")
@@ -245,3 +333,8 @@ def reopen(assessment_id: int):
         return render_template("assess/summary.html", **context), refused.status
     flash(_("The assessment is open again."))
     return redirect(url_for("assess.summary", assessment_id=assessment.id))
+
+
+@bp.app_template_global()
+def signature_shown_image(draft_image: str) -> str:
+    return signoff.shown_image(draft_image)

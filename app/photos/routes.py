@@ -10,24 +10,22 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from app import assessments, evidence
+from app import assessments
 from app.access import viewable_assessment
 from app.errors import Refused
 from app.extensions import db
 from app.idempotency import apply_once, fingerprint, parse_mutation_id
 from app.models import Assessment, Photo
+from app.photo_files import send_photo_file
 from app.photos import actions, bp
 from app.photos.serialize import photo_json
 from app.rubrics import rubric_of
-
-ONE_YEAR = 365 * 24 * 3600
 
 
 def viewable_photo(photo_id: int) -> Photo:
@@ -145,17 +143,6 @@ def thumb(photo_id: int):
     return send_photo_file(photo, photo.thumb_sha256 or photo.sha256)
 
 
-def send_photo_file(photo: Photo, sha256: str):
-    path = evidence.path_for(current_app.config["UPLOAD_DIR"], sha256)
-    if not path.is_file():
-        abort(404)
-    response = send_file(path, mimetype=photo.content_type, etag=sha256, conditional=True, max_age=ONE_YEAR)
-    response.headers["Cache-Control"] = f"private, max-age={ONE_YEAR}, immutable"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Disposition"] = f'inline; filename="photo-{photo.id}.jpg"'
-    return response
-
-
 @bp.get("/photos/<int:photo_id>")
 @login_required
 def view(photo_id: int):
@@ -251,9 +238,3 @@ def panel(assessment_id: int, item_id: str):
         finding=assessment.finding_for(item_id),
         photos_back=safe_next(item_url(assessment, item_id)),
     )
-
-
-@bp.app_template_global()
-def missing_photos(assessment: Assessment, card) -> list[str]:
-    """Deductions without a photo or a reason, for pages that list what finalize still needs."""
-    return assessments.items_missing_photos(assessment, card)

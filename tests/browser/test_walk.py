@@ -90,7 +90,10 @@ def test_assessor_walks_the_whole_form_and_finalizes_with_the_right_total(page, 
     page.goto(f"{base}/summary")
     expect(page.locator(".score-big")).to_contain_text("97")
     expect(page.locator("#deductions-title")).to_contain_text("2")
-    page.get_by_role("button", name="定稿").click()
+    page.get_by_role("button", name="核对并定稿").click()
+    expect(page.locator("h1")).to_have_text("定稿前核对")
+    expect(page.locator(".score-big")).to_contain_text("97")
+    page.get_by_role("button", name="定稿", exact=True).click()
     expect(page.locator(".flash")).to_have_text("评估已定稿。")
     expect(page.locator(".locked")).to_be_visible()
 
