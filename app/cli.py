@@ -6,10 +6,10 @@ import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
-from app import assessments, audit
 from app.extensions import db
 from app.models import ROLES, Assessment, Station, User
 from app.rubrics import rubric_of
+from app.services import assessments, audit
 
 station_cli = AppGroup("station", help="Manage stations.")
 user_cli = AppGroup("user", help="Manage users.")
@@ -152,7 +152,7 @@ DEMO_NO_PHOTO = {"6.5.1": "试卷属保密材料，现场不允许拍照。"}
 
 def _demo_evidence(assessment, assessor) -> None:
     """Every demo deduction gets a drawn photo, or a reason why no photo could be taken."""
-    from app.photos.actions import attach_photo, demo_photo
+    from app.services.photos import attach_photo, demo_photo
 
     for item_id, reason in DEMO_NO_PHOTO.items():
         assessments.set_no_photo_reason(assessment, item_id, reason, assessor)
@@ -163,7 +163,7 @@ def _demo_evidence(assessment, assessor) -> None:
 
 def _demo_signoff(assessment, assessor) -> None:
     """The lead assessor and the station's director signed on the phone."""
-    from app.signoff import SignatureInput, record
+    from app.services.signoff import SignatureInput, record
 
     record(
         assessment,
@@ -177,8 +177,8 @@ def _demo_signoff(assessment, assessor) -> None:
 
 def _demo_rectification(assessment, staff) -> None:
     """The station has answered the signage deduction, and it waits for review."""
-    from app.photos.actions import demo_photo
-    from app.rectifications import answer
+    from app.services.photos import demo_photo
+    from app.services.rectifications import answer
 
     db.session.flush()
     answer(assessment, "5.3.1", "三楼考场引导标识已全部更换为新标识牌。", [demo_photo("5.3.1 fixed")], staff)

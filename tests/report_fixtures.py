@@ -10,11 +10,11 @@ from types import SimpleNamespace
 import pytest
 from PIL import Image, ImageDraw
 
-from app import assessments
 from app.extensions import db
 from app.models import FINALIZED, IN_PROGRESS, Assessment, Station, User
-from app.photos.actions import demo_photo
 from app.rubrics import rubric_of
+from app.services import assessments
+from app.services.photos import demo_photo
 
 DEMO_PASSWORD = "demo2026"
 
@@ -48,7 +48,7 @@ def log_in(auth, username):
 
 def complete_assessment(app, station_code="CD004", username="assessor1", zero_item="5.3.1"):
     """An in-progress assessment with every item scored and one explained deduction with a photo."""
-    from app.photos.actions import attach_photo
+    from app.services.photos import attach_photo
 
     with app.app_context():
         station = db.session.scalar(db.select(Station).filter_by(code=station_code))

@@ -7,11 +7,10 @@ from datetime import datetime, timedelta
 import pytest
 from openpyxl import Workbook
 
-from app import assessments
-from app.admin import dashboard
 from app.extensions import db
 from app.models import Assessment, AuditEvent, Finding, Station, User, utcnow
 from app.rubrics import rubric_of
+from app.services import assessments, dashboard
 from tests.conftest import TEST_PASSWORD, csrf_token_from
 
 NEW_PASSWORD = "a brand new secret"

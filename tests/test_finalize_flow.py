@@ -1,8 +1,8 @@
 """定稿 as one checklist, a review step, a result screen, and a sign-off that survives a refusal."""
 
-from app import assessments
 from app.extensions import db
 from app.models import Assessment, User
+from app.services import assessments
 from tests.report_fixtures import (  # noqa: F401
     complete_assessment,
     deduction_without_photo,
@@ -185,8 +185,8 @@ def test_report_and_pdf_show_why_a_deduction_has_no_photo(client, auth, demo, ap
     with app.test_request_context(), app.app_context():
         from flask import render_template
 
-        from app.reports import document
-        from app.reports.pdf import photo_src
+        from app.services.reports import document
+        from app.services.reports.pdf import photo_src
 
         pdf_html = render_template(
             "reports/pdf.html",

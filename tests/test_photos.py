@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from app import assessments
 from app.extensions import db
 from app.models import Assessment, AuditEvent, Finding, Photo, User
-from app.photos.actions import demo_photo
 from app.rubrics import rubric_of
+from app.services import assessments
+from app.services.photos import demo_photo
 from tests.conftest import Auth
 
 

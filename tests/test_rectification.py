@@ -6,8 +6,8 @@ import pytest
 
 from app.extensions import db
 from app.models import EVIDENCE, RECTIFICATION, Assessment, AuditEvent, Photo, Rectification
-from app.photos.actions import demo_photo
-from app.rectifications import status_of
+from app.services.photos import demo_photo
+from app.services.rectifications import status_of
 from tests.report_fixtures import demo_data, log_in  # noqa: F401
 
 

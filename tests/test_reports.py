@@ -7,7 +7,7 @@ import re
 import pytest
 from openpyxl import load_workbook
 
-from app.reports.pdf import NotFetched, StoreFetcher
+from app.services.reports.pdf import NotFetched, StoreFetcher
 from tests.report_fixtures import demo_data, log_in, pdf_page_count, pdf_text  # noqa: F401
 
 TABLES = ("表1-1", "表1-2", "表1-3", "表1-4", "表1-5", "表1-6")
@@ -93,7 +93,7 @@ def test_report_is_printable_on_a4(client, auth, demo):
 def test_assessor_sees_an_in_progress_report_as_a_draft(client, auth, demo):
     log_in(auth, "assessor1")
     page = client.get(f"/reports/assessments/{demo.in_progress}").get_data(as_text=True)
-    assert "草稿：本次评估尚未确认完成。" in page
+    assert "草稿：本次评估尚未定稿。" in page
     assert "未评分" in page
 
 
@@ -126,7 +126,7 @@ def test_pdf_fetcher_reads_only_the_photo_store(tmp_path):
 
 def test_rendering_a_pdf_keeps_truncated_photos_refused(client, auth, demo, app):
     from app import evidence
-    from app.photos.actions import demo_photo
+    from app.services.photos import demo_photo
 
     log_in(auth, "staff1")
     assert client.get(f"/reports/assessments/{demo.finalized}.pdf").status_code == 200

@@ -5,11 +5,11 @@ from wtforms import DateField, HiddenField, PasswordField, SelectField, StringFi
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
-from app.admin.people import PASSWORD_MIN_LENGTH, ROLE_LABELS
 from app.extensions import db
-from app.models import FINALIZED, IN_PROGRESS, Station, User
+from app.models import Station, User
+from app.services.assessments import STATUS_LABELS
+from app.services.people import PASSWORD_MIN_LENGTH, ROLE_LABELS
 
-STATUS_LABELS = {IN_PROGRESS: _l("In progress"), FINALIZED: _l("Finalized")}
 TOO_LONG = _l("At most %(max)d characters.")
 
 

@@ -2,10 +2,8 @@ from flask import flash, make_response, redirect, render_template, request, url_
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app import assessments
-from app import outbox_import as outbox_import_service
 from app.access import admin_required
-from app.admin import assessment_list, bp, charts, dashboard, people, stations, timeline
+from app.admin import bp
 from app.admin.forms import (
     STATUS_LABELS,
     AssessmentFilterForm,
@@ -19,10 +17,12 @@ from app.admin.forms import (
     UserCreateForm,
     UserEditForm,
 )
-from app.admin.paging import paginate
-from app.admin.station_import import ImportFileError, check, read_rows
 from app.extensions import db
 from app.models import Assessment, Station, User
+from app.services import assessment_list, assessments, charts, dashboard, people, stations, timeline
+from app.services import outbox_import as outbox_import_service
+from app.services.paging import paginate
+from app.services.station_import import ImportFileError, check, read_rows
 
 
 def render_page(page_template: str, partial_template: str, **context):

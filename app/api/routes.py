@@ -4,7 +4,6 @@ from flask import jsonify, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from app import assessments, signoff
 from app.access import assessor_required, viewable_assessment
 from app.api import bp
 from app.errors import Refused
@@ -12,7 +11,8 @@ from app.extensions import db
 from app.idempotency import apply_once, fingerprint, parse_mutation_id
 from app.models import Station
 from app.rubrics import active_rubric
-from app.serialize import assessment_json, rubric_json
+from app.services import assessments, signoff
+from app.services.json_shapes import assessment_json, rubric_json
 
 
 def json_body() -> dict:

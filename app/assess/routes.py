@@ -2,9 +2,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app import assessments, shares, signoff
 from app.access import assessor_required, viewable_assessment
-from app.admin.paging import paginate
 from app.assess import bp, walk
 from app.assess.forms import ReopenForm
 from app.errors import Refused
@@ -12,6 +10,8 @@ from app.extensions import db
 from app.idempotency import parse_mutation_id
 from app.models import IN_PROGRESS, Assessment, Station, User, utcnow
 from app.rubrics import rubric_of
+from app.services import assessments, shares, signoff
+from app.services.paging import paginate
 from rubric import derive_outcome
 
 STATION_RESULTS_LIMIT = 20

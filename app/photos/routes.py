@@ -16,16 +16,17 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from app import assessments
 from app.access import viewable_assessment
 from app.errors import Refused
 from app.extensions import db
 from app.idempotency import apply_once, fingerprint, parse_mutation_id
 from app.models import Assessment, Photo
 from app.photo_files import send_photo_file
-from app.photos import actions, bp
-from app.photos.serialize import photo_json
+from app.photos import bp
 from app.rubrics import rubric_of
+from app.services import assessments
+from app.services import photos as actions
+from app.services.json_shapes import photo_json
 
 
 def viewable_photo(photo_id: int) -> Photo:

@@ -5,14 +5,14 @@ from flask_babel import format_date
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
-from app import rectifications, signoff
 from app.access import admin_required, viewable_assessment
-from app.admin import assessment_list
 from app.admin.forms import AssessmentFilterForm
 from app.extensions import db
 from app.models import Assessment, Finding
-from app.reports import bp, document, export
-from app.reports.pdf import render_pdf
+from app.reports import bp
+from app.services import assessment_list, rectifications, signoff
+from app.services.reports import document, export
+from app.services.reports.pdf import render_pdf
 
 
 def with_rectification() -> bool:

@@ -3,10 +3,10 @@
 from flask import Response, render_template, url_for
 from flask_babel import format_date
 
-from app import shares
 from app.photo_files import send_photo_file
-from app.reports import document
-from app.reports.pdf import render_pdf
+from app.services import shares
+from app.services.reports import document
+from app.services.reports.pdf import render_pdf
 from app.share import bp
 
 PRIVATE = {

@@ -4,13 +4,13 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app import assessments, rectifications
 from app.access import assessor_required, staff_required, viewable_assessment
 from app.errors import Refused
 from app.extensions import db
 from app.models import FINALIZED, Assessment, Rectification
-from app.photos import actions as photo_actions
 from app.rubrics import rubric_of
+from app.services import assessments, rectifications
+from app.services import photos as photo_actions
 from app.station import bp
 
 

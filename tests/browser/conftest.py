@@ -2,6 +2,7 @@
 
 import os
 import threading
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
@@ -25,8 +26,11 @@ expect.set_options(timeout=15_000)
 
 
 def pytest_collection_modifyitems(items):
+    """Mark the tests of this folder only: the hook sees every collected test of the session."""
+    here = Path(__file__).parent
     for item in items:
-        item.add_marker(pytest.mark.browser)
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture(scope="session")

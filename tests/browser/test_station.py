@@ -7,9 +7,9 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
-from app import assessments
 from app.extensions import db
 from app.models import Assessment, Signature, User
+from app.services import assessments
 from tests.browser.conftest import log_in
 from tests.report_fixtures import complete_assessment
 

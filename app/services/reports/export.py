@@ -6,9 +6,9 @@ import io
 from flask_babel import format_date
 from openpyxl import Workbook
 
-from app.assessments import scorecard
 from app.models import Assessment
 from app.rubrics import rubric_of
+from app.services.assessments import scorecard
 
 COLUMNS = (
     "station_code",

@@ -7,17 +7,18 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
-from app import audit
-from app.admin.search import contains
 from app.errors import Refused, checked_text
 from app.extensions import db
 from app.idempotency import apply_once, finding_fingerprint
 from app.models import FINALIZED, IN_PROGRESS, Assessment, Finding, Station, User, utcnow
 from app.rubrics import active_rubric, rubric_of
-from app.serialize import finding_json, totals_json
+from app.services import audit
+from app.services.json_shapes import finding_json, totals_json
+from app.services.search import contains
 from rubric import NOT_APPLICABLE, ItemScore, Scorecard, ScoringError, resolve_outcome, score
 from rubric import Finding as RubricFinding
 
+STATUS_LABELS = {IN_PROGRESS: _l("In progress"), FINALIZED: _l("Finalized")}
 NOTE_MAX_LENGTH = 4000
 NO_PHOTO_REASON_MAX_LENGTH = 1000
 

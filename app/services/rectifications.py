@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from app import audit, evidence
-from app.assessments import scorecard
+from app import evidence
 from app.errors import Refused, checked_text
 from app.extensions import db
 from app.models import (
@@ -29,7 +28,9 @@ from app.models import (
     User,
     utcnow,
 )
-from app.photos import actions as photo_actions
+from app.services import audit
+from app.services import photos as photo_actions
+from app.services.assessments import scorecard
 from rubric import NOT_APPLICABLE, Deduction
 
 TEXT_MAX_LENGTH = 4000

@@ -13,10 +13,11 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from app import assessments, audit, evidence
+from app import evidence
 from app.errors import Refused, checked_text
 from app.extensions import db
 from app.models import Assessment, Photo, User
+from app.services import assessments, audit
 
 CAPTION_MAX_LENGTH = 300
 

@@ -4,12 +4,12 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from app import audit
-from app.admin.search import contains
-from app.admin.station_import import FIELDS, ImportReport, Row, check
 from app.errors import Refused
 from app.extensions import db
 from app.models import Station
+from app.services import audit
+from app.services.search import contains
+from app.services.station_import import FIELDS, ImportReport, Row, check
 
 IMPORT_MAX_AGE = 3600
 

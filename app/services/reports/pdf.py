@@ -12,7 +12,7 @@ from app import evidence
 
 UPLOAD_SCHEME = "upload:"
 SHA256 = re.compile(r"[0-9a-f]{64}")
-CSS_PATH = Path(__file__).parent.parent / "static" / "css" / "report.css"
+CSS_PATH = Path(__file__).parents[2] / "static" / "css" / "report.css"
 
 # Importing WeasyPrint makes Pillow accept truncated images in the whole process; the photo
 # pipeline must go on refusing them (a half-uploaded photo is not evidence).

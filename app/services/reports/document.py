@@ -2,11 +2,11 @@
 
 from dataclasses import dataclass
 
-from app import rectifications, signoff
-from app.assessments import scorecard
 from app.models import LEAD_ASSESSOR, STATION_REPRESENTATIVE, Assessment, Photo, Signature
-from app.reports.layout import Table, tables
 from app.rubrics import rubric_of
+from app.services import rectifications, signoff
+from app.services.assessments import scorecard
+from app.services.reports.layout import Table, tables
 from rubric import Item, Rubric, Scorecard
 
 

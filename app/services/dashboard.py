@@ -9,10 +9,10 @@ from datetime import date, datetime, time, timedelta
 
 from flask_babel import get_timezone, to_utc
 
-from app.admin.paging import Page, paginate
 from app.extensions import db
 from app.models import FINALIZED, IN_PROGRESS, Assessment, Finding, Station
 from app.rubrics import registry
+from app.services.paging import Page, paginate
 from rubric import Item, Rubric
 
 BUCKETS = ((0, 59, "<60"), (60, 69, "60-69"), (70, 79, "70-79"), (80, 89, "80-89"), (90, 100, "90-100"))

@@ -1,7 +1,8 @@
 """The JSON shapes of the API."""
 
-from app.models import Assessment, Finding
-from app.photos.serialize import photo_json
+from flask import url_for
+
+from app.models import Assessment, Finding, Photo
 from rubric import Item, Rubric, Scorecard
 
 
@@ -49,6 +50,24 @@ def finding_json(finding: Finding, card: Scorecard) -> dict:
         "photos": [photo_json(photo) for photo in finding.photos],
         "updated_by": finding.updated_by.username,
         "updated_at": finding.updated_at.isoformat() + "Z",
+    }
+
+
+def photo_json(photo: Photo) -> dict:
+    return {
+        "id": photo.id,
+        "item_id": photo.finding.item_id,
+        "caption": photo.caption,
+        "width": photo.width,
+        "height": photo.height,
+        "size": photo.size,
+        "content_type": photo.content_type,
+        "taken_at": photo.taken_at.isoformat() + "Z" if photo.taken_at else None,
+        "marked_up_from": photo.marked_up_from_id,
+        "uploaded_by": photo.uploaded_by.username,
+        "url": url_for("photos.image", photo_id=photo.id),
+        "thumb_url": url_for("photos.thumb", photo_id=photo.id),
+        "page_url": url_for("photos.view", photo_id=photo.id),
     }
 
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from PIL import Image, UnidentifiedImageError
 
-from app import audit
 from app.errors import Refused, checked_text
 from app.extensions import db
 from app.models import (
@@ -27,6 +26,7 @@ from app.models import (
     User,
     utcnow,
 )
+from app.services import audit
 
 DATA_URL_PREFIX = "data:image/png;base64,"
 MAX_IMAGE_BYTES = 300 * 1024

@@ -5,9 +5,9 @@ from datetime import date, datetime, time, timedelta
 from flask_babel import to_utc
 from sqlalchemy.orm import contains_eager, selectinload
 
-from app.admin.search import contains
 from app.extensions import db
 from app.models import STATUSES, Assessment, Station, User, assessment_team
+from app.services.search import contains
 
 
 def assessors() -> list[User]:

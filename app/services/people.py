@@ -2,11 +2,11 @@
 
 from flask_babel import lazy_gettext as _l
 
-from app import audit
-from app.admin.search import contains
 from app.errors import Refused
 from app.extensions import db
 from app.models import Station, User
+from app.services import audit
+from app.services.search import contains
 
 PASSWORD_MIN_LENGTH = 8
 ROLE_LABELS = {"admin": _l("Administrator"), "assessor": _l("Assessor"), "staff": _l("Station staff")}

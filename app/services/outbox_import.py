@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 
-from app import assessments, audit
 from app.errors import Refused
 from app.extensions import db
 from app.idempotency import apply_once, fingerprint, parse_mutation_id
 from app.models import Assessment, Mutation, User
-from app.photos import actions as photo_actions
-from app.photos.serialize import photo_json
+from app.services import assessments, audit
+from app.services import photos as photo_actions
+from app.services.json_shapes import photo_json
 
 EXPORT_FORMAT = "assessment-outbox"
 MAX_FILE_BYTES = 200 * 1024 * 1024

@@ -9,10 +9,10 @@ from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 
-from app import audit
 from app.errors import Refused
 from app.extensions import db
 from app.models import Assessment, Photo, ShareLink, User, utcnow
+from app.services import audit
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 365

@@ -5,11 +5,11 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 
-from app.admin.forms import STATUS_LABELS
-from app.admin.paging import Page, paginate
 from app.extensions import db
 from app.models import Assessment, AuditEvent, User
 from app.rubrics import rubric_of
+from app.services.assessments import STATUS_LABELS
+from app.services.paging import Page, paginate
 from rubric import Item
 
 ACTION_LABELS = {

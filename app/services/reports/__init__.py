@@ -1,0 +1,1 @@
+"""Building an assessment's report: its document, its tables, the PDF and the spreadsheet export."""
