@@ -19,7 +19,16 @@ from app.admin.forms import (
 )
 from app.extensions import db
 from app.models import Assessment, Station, User
-from app.services import assessment_list, assessments, charts, dashboard, people, stations, timeline
+from app.services import (
+    assessment_list,
+    assessments,
+    charts,
+    dashboard,
+    deadlines,
+    people,
+    stations,
+    timeline,
+)
 from app.services import outbox_import as outbox_import_service
 from app.services.paging import paginate
 from app.services.station_import import ImportFileError, check, read_rows
@@ -76,6 +85,7 @@ def dashboard_page():
         histogram=charts.columns([(b.label, b.count) for b in spread.buckets]),
         top=top,
         top_chart=charts.rows([(entry.item.code, entry.assessments) for entry in top]),
+        overdue=deadlines.overdue_by_station(deadlines.today()),
         **context,
     )
 

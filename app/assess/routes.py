@@ -10,7 +10,7 @@ from app.extensions import db
 from app.idempotency import parse_mutation_id
 from app.models import IN_PROGRESS, Assessment, Station, User, utcnow
 from app.rubrics import rubric_of
-from app.services import assessments, shares, signoff
+from app.services import assessments, deadlines, rectifications, shares, signoff
 from app.services.paging import paginate
 from rubric import derive_outcome
 
@@ -214,8 +214,9 @@ def summary(assessment_id: int):
     """Total, subtotals, deductions, 不适用 items and the 定稿 checklist; a POST brings back the
     sign-off typed so far (from the review step's "back")."""
     assessment = viewable_assessment(assessment_id)
-    draft = signoff.draft_from_form(request.form) if request.method == "POST" else None
-    return render_template("assess/summary.html", **summary_context(assessment, draft=draft))
+    if request.method == "POST":
+        return render_template("assess/summary.html", **summary_context(assessment, **finalize_drafts()))
+    return render_template("assess/summary.html", **summary_context(assessment))
 
 
 def summary_context(assessment: Assessment, **extra) -> dict:
@@ -229,14 +230,24 @@ def summary_context(assessment: Assessment, **extra) -> dict:
         "reopen_form": ReopenForm(),
         "error": None,
         "draft": None,
+        "deadline_draft": None,
+        "today": deadlines.today(),
         **extra,
+    }
+
+
+def finalize_drafts() -> dict:
+    """The sign-off and deadline fields as sent, for a page that shows them again."""
+    return {
+        "draft": signoff.draft_from_form(request.form),
+        "deadline_draft": deadlines.draft_from_form(request.form),
     }
 
 
 def refused_summary(assessment: Assessment, refused: Refused):
     """The summary again with the refusal's reason, every signature and name as they were sent."""
     db.session.rollback()
-    context = summary_context(assessment, error=refused.message, draft=signoff.draft_from_form(request.form))
+    context = summary_context(assessment, error=refused.message, **finalize_drafts())
     return render_template("assess/summary.html", **context), refused.status
 
 
@@ -248,6 +259,7 @@ def review(assessment_id: int):
     try:
         assessments.ensure_writable(assessment)
         signatures = signoff.from_form(request.form, current_user)
+        due = deadlines.from_form(request.form, rectifiable_item_ids(assessment))
         checklist = assessments.finalize_checklist(assessment)
         if checklist.refusal() is not None:
             raise checklist.refusal()
@@ -258,9 +270,14 @@ def review(assessment_id: int):
         assessment=assessment,
         card=checklist.card,
         signatures=signatures,
-        draft=signoff.draft_from_form(request.form),
+        deadlines=due,
         photo_count=sum(len(finding.photos) for finding in assessment.findings),
+        **finalize_drafts(),
     )
+
+
+def rectifiable_item_ids(assessment: Assessment) -> list[str]:
+    return [state.deduction.item.id for state in rectifications.deductions(assessment)]
 
 
 @bp.post("/<int:assessment_id>/finalize")
@@ -270,8 +287,10 @@ def finalize(assessment_id: int):
     assessment = viewable_assessment(assessment_id)
     try:
         signatures = signoff.from_form(request.form, current_user)
+        due = deadlines.from_form(request.form, rectifiable_item_ids(assessment))
         assessments.finalize(assessment, current_user)
         signoff.record(assessment, signatures, current_user)
+        deadlines.record(assessment, due, current_user)
         db.session.commit()
     except Refused as refused:
         return refused_summary(assessment, refused)

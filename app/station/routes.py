@@ -9,7 +9,7 @@ from app.errors import Refused
 from app.extensions import db
 from app.models import FINALIZED, Assessment, Rectification
 from app.rubrics import rubric_of
-from app.services import assessments, rectifications
+from app.services import assessments, deadlines, rectifications
 from app.services import photos as photo_actions
 from app.station import bp
 
@@ -17,14 +17,15 @@ from app.station import bp
 @bp.get("/")
 @staff_required
 def home():
-    """The finalized assessments of the staff member's own station."""
+    """What the staff member's station must still answer, by deadline, and its finalized assessments."""
     finalized = db.session.scalars(
         db.select(Assessment)
         .filter_by(station_id=current_user.station_id, status=FINALIZED)
         .order_by(Assessment.finalized_at.desc())
     ).all()
     cards = [(a, assessments.scorecard(a), rectifications.deductions(a)) for a in finalized]
-    return render_template("station/home.html", station=current_user.station, cards=cards)
+    due = deadlines.due_for_station(current_user.station_id, deadlines.today())
+    return render_template("station/home.html", station=current_user.station, cards=cards, due=due)
 
 
 @bp.get("/assessments/<int:assessment_id>")
@@ -122,3 +123,9 @@ def answers_waiting() -> int:
 @bp.app_template_global()
 def rectifications_waiting(assessment: Assessment) -> list:
     return rectifications.waiting_for_review(assessment) if assessment.is_finalized else []
+
+
+@bp.app_template_global()
+def rectification_countdown(state):
+    """Days left to answer a deduction (negative once overdue), or None."""
+    return deadlines.countdown(state, deadlines.today())
