@@ -9,10 +9,11 @@ from flask.cli import AppGroup, with_appcontext
 from app.extensions import db
 from app.models import ROLES, Assessment, Station, User
 from app.rubrics import rubric_of
-from app.services import assessments, audit
+from app.services import assessments, audit, deadlines, mail, notices
 
 station_cli = AppGroup("station", help="Manage stations.")
 user_cli = AppGroup("user", help="Manage users.")
+rectification_cli = AppGroup("rectification", help="Rectification deadlines.")
 
 DEMO_PASSWORD = "demo2026"
 DEMO_STATIONS = [
@@ -39,7 +40,19 @@ DEMO_FINDINGS = {
 def register(app: Flask) -> None:
     app.cli.add_command(station_cli)
     app.cli.add_command(user_cli)
+    app.cli.add_command(rectification_cli)
     app.cli.add_command(demo)
+
+
+@rectification_cli.command("remind")
+@click.option("--within", "within_days", default=3, show_default=True, help="Days before the deadline.")
+def remind(within_days: int) -> None:
+    """E-mail the station and the assessors about deductions due soon or overdue (run it daily)."""
+    if not mail.enabled():
+        raise click.ClickException("no SMTP_HOST and SMTP_FROM configured: nothing can be sent")
+    sent = notices.remind_due(deadlines.today(), within_days)
+    db.session.commit()
+    click.echo(f"sent {sent} reminders")
 
 
 @station_cli.command("create")

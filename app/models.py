@@ -55,6 +55,7 @@ class User(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(db.String(64), unique=True)
     display_name: Mapped[str] = mapped_column(db.String(100), default="")
+    email: Mapped[str] = mapped_column(db.String(200), default="", server_default="")
     password_hash: Mapped[str] = mapped_column(db.String(256))
     role: Mapped[str] = mapped_column(db.String(16))
     station_id: Mapped[int | None] = mapped_column(db.ForeignKey("stations.id"), index=True)

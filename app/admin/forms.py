@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import DateField, EmailField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
@@ -77,6 +77,15 @@ def _password_field(label):
 class _ProfileFields(FlaskForm):
     display_name = StringField(
         _l("Full name"), validators=[Length(max=100, message=TOO_LONG)], filters=[_strip]
+    )
+    email = EmailField(
+        _l("E-mail (for rectification notices; optional)"),
+        validators=[
+            Optional(),
+            Length(max=200, message=TOO_LONG),
+            Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Enter an e-mail address.")),
+        ],
+        filters=[_strip],
     )
     role = SelectField(_l("Role"), choices=[SelectChoice(key, label) for key, label in ROLE_LABELS.items()])
     station_code = StringField(

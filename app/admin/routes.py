@@ -202,7 +202,12 @@ def user_new():
     form = UserCreateForm()
     if form.validate_on_submit():
         user = people.create(
-            form.username.data, form.display_name.data, form.role.data, form.station, form.password.data
+            form.username.data,
+            form.display_name.data,
+            form.role.data,
+            form.station,
+            form.password.data,
+            email=form.email.data,
         )
         db.session.commit()
         flash(_("User %(name)s created.", name=user.username))
@@ -217,7 +222,9 @@ def user_edit(user_id: int):
     user = db.get_or_404(User, user_id)
     form = UserEditForm(obj=user, station_code=user.station.code if user.station else "")
     if form.validate_on_submit():
-        people.update(user, form.display_name.data, form.role.data, form.station, current_user)
+        people.update(
+            user, form.display_name.data, form.role.data, form.station, current_user, email=form.email.data
+        )
         db.session.commit()
         flash(_("User %(name)s saved.", name=user.username))
         return redirect(url_for("admin.user_edit", user_id=user.id))

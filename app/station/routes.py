@@ -9,7 +9,7 @@ from app.errors import Refused
 from app.extensions import db
 from app.models import FINALIZED, Assessment, Rectification
 from app.rubrics import rubric_of
-from app.services import assessments, deadlines, rectifications
+from app.services import assessments, deadlines, notices, rectifications
 from app.services import photos as photo_actions
 from app.station import bp
 
@@ -55,13 +55,16 @@ def answer(assessment_id: int, item_id: str):
     try:
         uploads = [f for f in request.files.getlist("photo") if f and f.filename]
         photos = [photo_actions.read_upload(upload.stream) for upload in uploads]
-        rectifications.answer(assessment, item_id, request.form.get("text", ""), photos, current_user)
+        rectification = rectifications.answer(
+            assessment, item_id, request.form.get("text", ""), photos, current_user
+        )
         db.session.commit()
     except Refused as refused:
         db.session.rollback()
         if refused.status in (403, 404):
             raise
         return render_assessment(assessment, {item_id: refused.message}, refused.status)
+    notices.answered(rectification)
     flash(_("Your answer was sent for review."))
     return redirect(
         url_for("station.assessment", assessment_id=assessment.id, _anchor=f"item-{item_id}"), 303
@@ -84,6 +87,7 @@ def review(rectification_id: int):
         db.session.rollback()
         flash(f"{rectification.item_id}: {refused.message}")
         return redirect(back, 303)
+    notices.reviewed(rectification)
     flash(_("Review saved."))
     return redirect(back, 303)
 
