@@ -6,7 +6,7 @@ FLASK := $(VENV)/bin/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install translations pdf-deps browser lint messages
+.PHONY: run test install translations pdf-deps browser webkit postgresql lint messages
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -43,8 +43,23 @@ pdf-deps:
 browser: pdf-deps
 	@if [ ! -x /usr/bin/chromium ]; then $(call apt_install,chromium); fi
 
-test: install translations browser
-	$(PY) -m pytest
+# WebKit tests drive WebKitGTK's MiniBrowser through WebKitWebDriver on a private Xvfb display.
+webkit:
+	@if [ ! -x /usr/bin/WebKitWebDriver ] || ! command -v Xvfb >/dev/null; then \
+	  $(call apt_install,webkit2gtk-driver xvfb); \
+	fi
+
+# The second run needs PostgreSQL's server binaries (it starts a throwaway cluster), unless
+# TEST_DATABASE_URL names a server to use.
+postgresql:
+	@if [ -z "$$TEST_DATABASE_URL" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  $(call apt_install,postgresql); \
+	fi
+
+# Every test runs twice: on SQLite, then on PostgreSQL.
+test: install translations browser webkit postgresql
+	TEST_DATABASE=sqlite $(PY) -m pytest
+	TEST_DATABASE=postgresql $(PY) -m pytest
 
 lint: install
 	$(VENV)/bin/ruff check app rubric tests bench wsgi.py

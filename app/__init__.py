@@ -4,9 +4,9 @@ from pathlib import Path
 
 from flask import Flask
 
-from app import cli, errors, i18n, rubrics, security
+from app import assets, cli, errors, i18n, operations, rubrics, security
 from app.config import INSTANCE_DIR, Config
-from app.extensions import babel, csrf, db, login_manager, migrate
+from app.extensions import babel, compress, csrf, db, login_manager, migrate
 
 
 def create_app(config_class: type = Config, **overrides) -> Flask:
@@ -14,9 +14,11 @@ def create_app(config_class: type = Config, **overrides) -> Flask:
     app.config.from_object(config_class)
     app.config.update(overrides)
     Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
+    operations.register(app)  # first, so its timing and request id wrap every other hook
     register_extensions(app)
     register_blueprints(app)
     errors.register(app)
+    assets.register(app)
     security.register(app)
     cli.register(app)
     return app
@@ -28,6 +30,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
+    compress.init_app(app)
     i18n.register(app)
     rubrics.register(app)
     with app.app_context():
@@ -39,6 +42,7 @@ def register_blueprints(app: Flask) -> None:
     from app.api import bp as api_bp
     from app.assess import bp as assess_bp
     from app.auth import bp as auth_bp
+    from app.ops import bp as ops_bp
     from app.photos import bp as photos_bp
     from app.pwa import bp as pwa_bp
     from app.reports import bp as reports_bp
@@ -52,5 +56,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(reports_bp)
     app.register_blueprint(pwa_bp)
     app.register_blueprint(share_bp)
+    app.register_blueprint(ops_bp)
     app.register_blueprint(api_bp, url_prefix="/api")
     app.register_blueprint(admin_bp, url_prefix="/admin")

@@ -1,6 +1,8 @@
 """Command-line set-up: stations, users and the demo data."""
 
 import os
+from datetime import UTC, datetime
+from pathlib import Path
 
 import click
 from flask import Flask
@@ -9,7 +11,7 @@ from flask.cli import AppGroup, with_appcontext
 from app.extensions import db
 from app.models import ROLES, Assessment, Station, User
 from app.rubrics import rubric_of
-from app.services import assessments, audit, deadlines, mail, notices
+from app.services import assessments, audit, backup, deadlines, mail, notices
 
 station_cli = AppGroup("station", help="Manage stations.")
 user_cli = AppGroup("user", help="Manage users.")
@@ -42,6 +44,36 @@ def register(app: Flask) -> None:
     app.cli.add_command(user_cli)
     app.cli.add_command(rectification_cli)
     app.cli.add_command(demo)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
+
+
+@click.command("backup")
+@click.argument("archive", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(archive: Path | None) -> None:
+    """Write the database and every photo to one ARCHIVE (.tar.gz); safe while the app runs."""
+    archive = archive or Path(f"backup-{datetime.now(UTC):%Y%m%d-%H%M%S}.tar.gz")
+    try:
+        manifest = backup.write_backup(archive)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"wrote {archive}: {manifest['dialect']} database, {manifest['files']} photo files")
+
+
+@click.command("restore")
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def restore_command(archive: Path) -> None:
+    """Load a backup ARCHIVE into this instance, whose database and upload folder must be empty."""
+    try:
+        manifest = backup.restore_backup(archive)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    rows = sum(backup.row_counts().values())
+    click.echo(
+        f"restored {archive} (written {manifest['created_at']}): {rows} rows, {manifest['files']} photo files"
+    )
 
 
 @rectification_cli.command("remind")

@@ -37,6 +37,7 @@ class Config:
     MAX_PHOTO_MB = int(os.environ.get("MAX_PHOTO_MB", "20"))
     PHOTO_MAX_PIXELS = int(os.environ.get("PHOTO_MAX_PIXELS", "64000000"))
     PHOTO_MAX_EDGE = int(os.environ.get("PHOTO_MAX_EDGE", "2048"))
+    STATIC_BUILD_DIR = os.environ.get("STATIC_BUILD_DIR", str(INSTANCE_DIR / "static-build"))
     KEEP_PHOTO_GPS = os.environ.get("KEEP_PHOTO_GPS", "").lower() in ("1", "true", "yes", "on")
 
     SESSION_COOKIE_HTTPONLY = True
@@ -44,6 +45,10 @@ class Config:
     PERMANENT_SESSION_LIFETIME = timedelta(days=14)
     WTF_CSRF_TIME_LIMIT = None
     WTF_CSRF_SSL_STRICT = False
+
+    # Pages, fragments and JSON go out compressed; static files are compressed ahead of time (assets.py).
+    COMPRESS_ALGORITHM = ["br", "gzip"]
+    COMPRESS_BR_LEVEL = 5
 
     BABEL_DEFAULT_LOCALE = "zh_CN"
     BABEL_DEFAULT_TIMEZONE = os.environ.get("TIMEZONE", "Asia/Shanghai")

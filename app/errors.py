@@ -24,6 +24,14 @@ MESSAGES = {
 CSRF_MESSAGE = _l("The form expired or was not sent from this site. Please reload the page and try again.")
 
 
+class ImportFileError(Exception):
+    """An uploaded file as a whole cannot be read; the message says why, for the person who chose it."""
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
 class Refused(Exception):
     """An error with a message meant for the client, answered as JSON or a page."""
 

@@ -1,28 +1,32 @@
 """Headers, cookies and database settings every response and connection gets."""
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' blob: data:",
-        "connect-src 'self'",
-        "worker-src 'self'",
-        "manifest-src 'self'",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
+
+def content_security_policy(inline_script_hashes=()) -> str:
+    """The policy; the one inline script allowed (the import map) is named by its hash."""
+    script_sources = " ".join(["'self'", *(f"'sha256-{digest}'" for digest in inline_script_hashes)])
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src {script_sources}",
+            "style-src 'self'",
+            "img-src 'self' blob: data:",
+            "connect-src 'self'",
+            "worker-src 'self'",
+            "manifest-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
 
 SECURITY_HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
@@ -39,6 +43,7 @@ class HttpsAwareSessionInterface(SecureCookieSessionInterface):
 
 
 def add_security_headers(response):
+    response.headers.setdefault("Content-Security-Policy", current_app.extensions["content_security_policy"])
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     if request.is_secure:
@@ -48,6 +53,9 @@ def add_security_headers(response):
 
 def register(app: Flask) -> None:
     app.session_interface = HttpsAwareSessionInterface()
+    app.extensions["content_security_policy"] = content_security_policy(
+        app.extensions.get("inline_script_hashes", ())
+    )
     app.after_request(add_security_headers)
 
 

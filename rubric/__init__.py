@@ -18,20 +18,19 @@ from .model import (
     Rubric,
 )
 from .registry import RubricRegistry, default_registry
-from .scoring import CategoryScore, Deduction, Finding, ItemScore, Scorecard, score
+from .scoring import CategoryScore, ItemScore, Result, Scorecard, score
 
 __all__ = [
     "NOT_APPLICABLE",
     "Category",
     "CategoryScore",
-    "Deduction",
     "Derivation",
-    "Finding",
     "Group",
     "InputSpec",
     "Item",
     "ItemScore",
     "Outcome",
+    "Result",
     "Rubric",
     "RubricError",
     "RubricRegistry",

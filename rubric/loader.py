@@ -26,9 +26,9 @@ from .model import (
     Rubric,
 )
 
-FORM_TOTAL_POINTS = 100
+FORM_MAX_POINTS = 100
 
-_RUBRIC_KEYS = {"id", "version", "title", "total_points", "categories"}
+_RUBRIC_KEYS = {"id", "version", "title", "max_points", "categories"}
 _CATEGORY_KEYS = {"code", "title", "points", "groups"}
 _GROUP_KEYS = {"code", "title", "table", "items"}
 _ITEM_KEYS = {
@@ -136,26 +136,26 @@ def _read_rubric(data: dict, problems: list[str]) -> Rubric | None:
     rubric_id = reader.text("id")
     version = reader.text("version")
     title = reader.text("title")
-    total_points = reader.integer("total_points", minimum=1)
+    max_points = reader.integer("max_points", minimum=1)
     categories = [
         _read_category(table, position, problems)
         for position, table in enumerate(reader.tables("categories"), start=1)
     ]
-    if total_points is not None:
-        _check_total(reader, total_points, categories)
+    if max_points is not None:
+        _check_total(reader, max_points, categories)
     _check_unique_codes(categories, problems)
     if problems:
         return None
-    return Rubric(rubric_id, version, title, total_points, tuple(categories))
+    return Rubric(rubric_id, version, title, max_points, tuple(categories))
 
 
-def _check_total(reader: _Reader, total_points: int, categories: list[Category | None]) -> None:
-    if total_points != FORM_TOTAL_POINTS:
-        reader.problem(f"total_points is {total_points}, the form totals {FORM_TOTAL_POINTS}")
+def _check_total(reader: _Reader, max_points: int, categories: list[Category | None]) -> None:
+    if max_points != FORM_MAX_POINTS:
+        reader.problem(f"max_points is {max_points}, the form totals {FORM_MAX_POINTS}")
     if categories and None not in categories:
         category_sum = sum(category.points for category in categories)
-        if category_sum != total_points:
-            reader.problem(f"categories sum to {category_sum}, total_points says {total_points}")
+        if category_sum != max_points:
+            reader.problem(f"categories sum to {category_sum}, max_points says {max_points}")
 
 
 def _check_unique_codes(categories: list[Category | None], problems: list[str]) -> None:

@@ -126,7 +126,7 @@ class Rubric:
     id: str
     version: str
     title: str
-    total_points: int
+    max_points: int
     categories: tuple[Category, ...]
 
     @cached_property

@@ -8,8 +8,8 @@ from .model import NOT_APPLICABLE, Category, Item, Outcome, Rubric
 
 
 @dataclass(frozen=True)
-class Finding:
-    """An assessor's result for one item, its outcome already resolved."""
+class Result:
+    """What an assessor records for one item, its outcome already resolved."""
 
     item_id: str
     outcome: str
@@ -19,18 +19,12 @@ class Finding:
 
 @dataclass(frozen=True)
 class ItemScore:
+    """One scored item: the points given (`score`) and lost (`deduction`) against `item.points`."""
+
     item: Item
     outcome: Outcome
-    points: int
+    score: int
     deduction: int
-    note: str
-
-
-@dataclass(frozen=True)
-class Deduction:
-    item: Item
-    outcome: Outcome
-    points_lost: int
     note: str
 
 
@@ -38,10 +32,10 @@ class Deduction:
 class CategoryScore:
     category: Category
     score: int
-    points: int
+    max_points: int
     scored: int
     total_items: int
-    deductions_points: int
+    deduction: int
 
 
 @dataclass(frozen=True)
@@ -49,8 +43,8 @@ class Scorecard:
     items: dict[str, ItemScore]
     categories: tuple[CategoryScore, ...]
     total: int
-    max_total: int
-    deductions: tuple[Deduction, ...]
+    max_points: int
+    deductions: tuple[ItemScore, ...]
     unscored: tuple[str, ...]
     missing_notes: tuple[str, ...]
 
@@ -59,7 +53,7 @@ class Scorecard:
         return not self.unscored
 
 
-def score(rubric: Rubric, findings: Iterable[Finding]) -> Scorecard:
+def score(rubric: Rubric, findings: Iterable[Result]) -> Scorecard:
     by_item = _findings_by_item(rubric, findings)
     item_scores = {
         item.id: _score_item(item, by_item[item.id]) for item in rubric.items if item.id in by_item
@@ -68,18 +62,16 @@ def score(rubric: Rubric, findings: Iterable[Finding]) -> Scorecard:
     return Scorecard(
         items=item_scores,
         categories=tuple(_score_category(category, item_scores) for category in rubric.categories),
-        total=sum(item_score.points for item_score in scored_in_order),
-        max_total=rubric.total_points,
-        deductions=tuple(
-            Deduction(s.item, s.outcome, s.deduction, s.note) for s in scored_in_order if s.deduction
-        ),
+        total=sum(item_score.score for item_score in scored_in_order),
+        max_points=rubric.max_points,
+        deductions=tuple(s for s in scored_in_order if s.deduction),
         unscored=tuple(item.id for item in rubric.items if item.id not in item_scores),
         missing_notes=tuple(s.item.id for s in scored_in_order if _needs_note(s) and not s.note.strip()),
     )
 
 
-def _findings_by_item(rubric: Rubric, findings: Iterable[Finding]) -> dict[str, Finding]:
-    by_item: dict[str, Finding] = {}
+def _findings_by_item(rubric: Rubric, findings: Iterable[Result]) -> dict[str, Result]:
+    by_item: dict[str, Result] = {}
     for finding in findings:
         if rubric.item(finding.item_id) is None:
             raise ScoringError(
@@ -97,7 +89,7 @@ def _findings_by_item(rubric: Rubric, findings: Iterable[Finding]) -> dict[str, 
     return by_item
 
 
-def _score_item(item: Item, finding: Finding) -> ItemScore:
+def _score_item(item: Item, finding: Result) -> ItemScore:
     outcome = item.outcome(finding.outcome)
     if outcome is None:
         raise ScoringError(
@@ -119,9 +111,9 @@ def _score_category(category: Category, item_scores: dict[str, ItemScore]) -> Ca
     scores = [item_scores[item.id] for item in category.items if item.id in item_scores]
     return CategoryScore(
         category=category,
-        score=sum(s.points for s in scores),
-        points=category.points,
+        score=sum(s.score for s in scores),
+        max_points=category.points,
         scored=len(scores),
         total_items=len(category.items),
-        deductions_points=sum(s.deduction for s in scores),
+        deduction=sum(s.deduction for s in scores),
     )

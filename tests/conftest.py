@@ -8,6 +8,9 @@ from app import create_app
 from app.config import Config
 from app.extensions import db
 from app.models import Station, User
+from tests import databases
+
+pytest_plugins = ["tests.servers"]
 
 TEST_PASSWORD = "correct horse battery"
 User.password_method = "pbkdf2:sha256:1000"
@@ -19,16 +22,26 @@ class TestConfig(Config):
 
 
 def make_test_app(folder, **overrides):
-    """An app with its own SQLite database and upload folder inside `folder`, tables created."""
-    settings = {
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/test.db",
-        "UPLOAD_DIR": f"{folder}/uploads",
-        **overrides,
-    }
-    app = create_app(TestConfig, **settings)
-    with app.app_context():
-        db.create_all()
-    return app
+    """An app with a fresh database (tables created) and its own upload folder inside `folder`."""
+    settings = {"UPLOAD_DIR": f"{folder}/uploads", **overrides}
+    if "SQLALCHEMY_DATABASE_URI" not in settings:
+        settings["SQLALCHEMY_DATABASE_URI"] = databases.databases().create(folder)
+    return create_app(TestConfig, **settings)
+
+
+def pytest_report_header(config):
+    return f"database: {databases.wanted()}"
+
+
+def pytest_sessionfinish(session):
+    databases.close()
+
+
+@pytest.fixture(autouse=True)
+def _drop_test_databases():
+    """Drop every database the test created, after its apps and servers have stopped."""
+    yield
+    databases.databases().drop_created()
 
 
 @pytest.fixture

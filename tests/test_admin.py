@@ -611,7 +611,7 @@ def test_dashboard_counts_histogram_latest_totals_and_top_items(app, national):
             ("A", 96, [100, 96]),
         ]
         top = dashboard.top_deductions(period, summary["assessments_finalized"])
-        assert [(e.item.id, e.assessments, e.points_lost) for e in top[:3]] == [
+        assert [(e.item.id, e.assessments, e.deduction) for e in top[:3]] == [
             ("1.1.1", 3, 6),
             ("9.1.2", 2, 8),
             ("1.2.1", 2, 4),

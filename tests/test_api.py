@@ -20,8 +20,8 @@ def score_everything_full(auth, assessment_id):
 def test_rubric_lists_the_whole_form_in_order(assessor):
     rubric = assessor.client.get("/api/rubric").get_json()
     assert rubric["id"] == "station-quality"
-    assert rubric["total_points"] == 100
-    assert [c["points"] for c in rubric["categories"]] == [11, 14, 14, 5, 5, 32, 2, 7, 10]
+    assert rubric["max_points"] == 100
+    assert [c["max_points"] for c in rubric["categories"]] == [11, 14, 14, 5, 5, 32, 2, 7, 10]
     items = [i for c in rubric["categories"] for i in c["items"]]
     assert len(items) == 61
     first = items[0]
@@ -49,7 +49,7 @@ def test_create_assessment_records_rubric_version_and_team(assessor, station_id)
     body = response.get_json()
     assert body["status"] == "in_progress"
     assert body["rubric"] == {"id": "station-quality", "version": "1"}
-    assert body["score"] == 0 and body["max_score"] == 100
+    assert body["score"] == 0 and body["max_points"] == 100
     assert len(body["unscored"]) == 61
     assert [m["username"] for m in body["team"]] == ["assessor"]
 
@@ -81,16 +81,16 @@ def test_put_finding_answers_the_finding_and_new_totals(assessor, assessment_id)
     assert response.status_code == 200
     body = response.get_json()
     assert body["finding"]["outcome"] == "full"
-    assert body["finding"]["points"] == 2
+    assert body["finding"]["score"] == 2
     assert body["score"] == 2
-    assert body["categories"][0] == {"code": "1", "title": "岗位设置情况", "score": 2, "points": 11}
+    assert body["categories"][0] == {"code": "1", "title": "岗位设置情况", "score": 2, "max_points": 11}
     assert "1.1.1" not in body["unscored"]
 
 
 def test_put_finding_derives_outcome_from_problem_count(assessor, assessment_id):
     body = put(assessor, assessment_id, "4.1.1", inputs={"problems": 2}, note="两台设备故障").get_json()
     assert body["finding"]["outcome"] == "minus_2"
-    assert body["finding"]["points"] == 1
+    assert body["finding"]["score"] == 1
 
 
 def test_put_finding_derives_outcome_from_error_rate(assessor, assessment_id):
@@ -98,13 +98,13 @@ def test_put_finding_derives_outcome_from_error_rate(assessor, assessment_id):
         assessor, assessment_id, "6.5.1", inputs={"papers_checked": 100, "papers_with_errors": 3}, note="3%"
     ).get_json()
     assert body["finding"]["outcome"] == "zero"
-    assert body["finding"]["points"] == 0
+    assert body["finding"]["score"] == 0
 
 
 def test_later_write_to_same_item_wins_and_audit_keeps_both(app, assessor, assessment_id):
     put(assessor, assessment_id, "1.1.1", outcome="full")
     body = put(assessor, assessment_id, "1.1.1", outcome="zero", note="无任命文件").get_json()
-    assert body["finding"]["points"] == 0
+    assert body["finding"]["score"] == 0
     with app.app_context():
         assert db.session.query(Finding).filter_by(assessment_id=assessment_id).count() == 1
         events = db.session.query(AuditEvent).filter_by(action="finding.set", subject="1.1.1").all()
@@ -150,7 +150,7 @@ def test_scoring_errors_are_explained_in_chinese(assessor, assessment_id):
 
 def test_not_applicable_with_reason_counts_full_points(assessor, assessment_id):
     body = put(assessor, assessment_id, "6.3.2", outcome="not_applicable", note="均有国家题库").get_json()
-    assert body["finding"]["points"] == 3
+    assert body["finding"]["score"] == 3
     assert body["score"] == 3
 
 
@@ -185,13 +185,13 @@ def test_get_assessment_reports_totals_findings_and_unscored(assessor, assessmen
     body = assessor.client.get(f"/api/assessments/{assessment_id}").get_json()
     assert body["score"] == 2
     assert body["findings"][0]["item_id"] == "4.1.1"
-    assert body["deductions"] == [{"item_id": "4.1.1", "points_lost": 1, "note": "防护罩缺失"}]
+    assert body["deductions"] == [{"item_id": "4.1.1", "deduction": 1, "note": "防护罩缺失"}]
     assert len(body["unscored"]) == 60
     assert next(c for c in body["categories"] if c["code"] == "4") == {
         "code": "4",
         "title": "设备设施",
         "score": 2,
-        "points": 5,
+        "max_points": 5,
     }
 
 

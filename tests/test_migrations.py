@@ -2,16 +2,21 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade
+from sqlalchemy.exc import IntegrityError
 
 from app import create_app
 from app.config import database_url
 from app.extensions import db
-from tests.conftest import TestConfig
+from app.models import Assessment
+from tests import databases
+from tests.conftest import TestConfig, make_test_app
 
 
 def test_migrations_build_the_same_schema_as_the_models(tmp_path):
     app = create_app(
-        TestConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'migrated.db'}", UPLOAD_DIR=str(tmp_path)
+        TestConfig,
+        SQLALCHEMY_DATABASE_URI=databases.databases().create_empty(tmp_path),
+        UPLOAD_DIR=str(tmp_path),
     )
     with app.app_context():
         upgrade()
@@ -21,10 +26,21 @@ def test_migrations_build_the_same_schema_as_the_models(tmp_path):
     assert differences == []
 
 
-def test_database_runs_in_wal_mode(app):
-    with app.app_context(), db.engine.connect() as connection:
-        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path):
+    app = make_test_app(tmp_path, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'wal.db'}")
+    with app.app_context():
+        with db.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        db.engine.dispose()
+
+
+def test_the_database_refuses_a_row_pointing_at_nothing(app):
+    with app.app_context():
+        db.session.add(Assessment(station_id=999, rubric_id="station-quality", rubric_version="1"))
+        with pytest.raises(IntegrityError):
+            db.session.commit()
+        db.session.rollback()
 
 
 @pytest.mark.parametrize(

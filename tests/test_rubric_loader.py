@@ -19,7 +19,7 @@ VALID_TOML = """
 id = "test-form"
 version = "1"
 title = "测试表"
-total_points = 100
+max_points = 100
 
 [[categories]]
 code = "1"
@@ -109,7 +109,7 @@ def form():
 
 
 def test_shipped_form_loads_with_its_identity(form):
-    assert (form.id, form.version, form.total_points) == ("station-quality", "1", 100)
+    assert (form.id, form.version, form.max_points) == ("station-quality", "1", 100)
     assert form.title == "职业技能鉴定所（站）质量管理评估表（试行）"
 
 
@@ -388,12 +388,12 @@ def test_not_applicable_points_can_be_set_below_full(tmp_path):
         ),
         pytest.param(
             [("points = 60\n\n[[categories.groups]]", "points = 70\n\n[[categories.groups]]")],
-            "rubric: categories sum to 110, total_points says 100",
+            "rubric: categories sum to 110, max_points says 100",
             id="categories-sum",
         ),
         pytest.param(
-            [("total_points = 100", "total_points = 90")],
-            "rubric: total_points is 90, the form totals 100",
+            [("max_points = 100", "max_points = 90")],
+            "rubric: max_points is 90, the form totals 100",
             id="total-not-100",
         ),
         pytest.param(
@@ -527,7 +527,7 @@ def test_broken_form_is_rejected_naming_the_place(tmp_path, replacements, messag
 
 def test_every_problem_in_a_file_is_reported_together(tmp_path):
     text = edited(
-        ("total_points = 100", "total_points = 90"),
+        ("max_points = 100", "max_points = 90"),
         ('id = "2.1.2"', 'id = "2.1.1"'),
         ('text = "小项一"\n', ""),
     )
@@ -536,7 +536,7 @@ def test_every_problem_in_a_file_is_reported_together(tmp_path):
     assert len(raised.value.problems) == 3
     message = str(raised.value)
     assert "form.toml" in message
-    assert "rubric: total_points is 90" in message
+    assert "rubric: max_points is 90" in message
     assert "item 2.1.1: id used 2 times" in message
     assert "item 1.1.1: 'text' is missing" in message
 

@@ -4,7 +4,7 @@ import pytest
 
 from rubric import (
     NOT_APPLICABLE,
-    Finding,
+    Result,
     ScoringError,
     default_registry,
     derive_outcome,
@@ -32,7 +32,7 @@ def points_for(item_id, inputs):
 
 
 def all_full():
-    return [Finding(i.id, "full") for i in FORM.items]
+    return [Result(i.id, "full") for i in FORM.items]
 
 
 def replaced(findings, *changes):
@@ -52,8 +52,8 @@ def test_most_items_are_binary():
 
 @pytest.mark.parametrize("item_id", BINARY_ITEM_IDS)
 def test_binary_item_gives_all_or_nothing(item_id):
-    assert score(FORM, [Finding(item_id, "full")]).items[item_id].points == item(item_id).points
-    assert score(FORM, [Finding(item_id, "zero")]).items[item_id].points == 0
+    assert score(FORM, [Result(item_id, "full")]).items[item_id].score == item(item_id).points
+    assert score(FORM, [Result(item_id, "zero")]).items[item_id].score == 0
 
 
 @pytest.mark.parametrize("item_id", BINARY_ITEM_IDS)
@@ -153,7 +153,7 @@ def test_invalid_input_error_names_the_input():
 @pytest.mark.parametrize(("key", "points"), [("full", 3), ("minus_1", 2), ("minus_2", 1), ("zero", 0)])
 def test_notice_tiers_leave_one_or_two_points_off_to_the_assessor(key, points):
     assert resolve_outcome(item("6.1.1"), key, None, "") == key
-    assert score(FORM, [Finding("6.1.1", key)]).items["6.1.1"].points == points
+    assert score(FORM, [Result("6.1.1", key)]).items["6.1.1"].score == points
 
 
 @pytest.mark.parametrize(
@@ -168,7 +168,7 @@ def test_notice_tiers_leave_one_or_two_points_off_to_the_assessor(key, points):
     ],
 )
 def test_judged_tiers_give_their_printed_points(item_id, key, points):
-    assert score(FORM, [Finding(item_id, key)]).items[item_id].points == points
+    assert score(FORM, [Result(item_id, key)]).items[item_id].score == points
 
 
 def test_counted_inputs_decide_the_outcome():
@@ -213,9 +213,9 @@ def test_not_applicable_with_a_reason_is_accepted():
 
 
 def test_not_applicable_keeps_full_points_and_is_no_deduction():
-    findings = replaced(all_full(), Finding("6.3.2", NOT_APPLICABLE, note="均有国家题库"))
+    findings = replaced(all_full(), Result("6.3.2", NOT_APPLICABLE, note="均有国家题库"))
     scorecard = score(FORM, findings)
-    assert scorecard.items["6.3.2"].points == 3
+    assert scorecard.items["6.3.2"].score == 3
     assert scorecard.items["6.3.2"].deduction == 0
     assert scorecard.total == 100
     assert scorecard.deductions == ()
@@ -224,37 +224,37 @@ def test_not_applicable_keeps_full_points_and_is_no_deduction():
 
 def test_all_full_scores_100_with_every_category_full():
     scorecard = score(FORM, all_full())
-    assert (scorecard.total, scorecard.max_total) == (100, 100)
+    assert (scorecard.total, scorecard.max_points) == (100, 100)
     assert [c.score for c in scorecard.categories] == [11, 14, 14, 5, 5, 32, 2, 7, 10]
-    assert all(c.score == c.points and c.deductions_points == 0 for c in scorecard.categories)
+    assert all(c.score == c.max_points and c.deduction == 0 for c in scorecard.categories)
     assert scorecard.deductions == ()
     assert scorecard.unscored == ()
     assert scorecard.is_complete
 
 
 def test_category_subtotal_counts_scored_items_and_deductions():
-    findings = [Finding("4.1.1", "minus_1", {"problems": 1}), Finding("4.2.1", "zero", note="台帐不清")]
+    findings = [Result("4.1.1", "minus_1", {"problems": 1}), Result("4.2.1", "zero", note="台帐不清")]
     equipment = score(FORM, findings).categories[3]
     assert equipment.category.code == "4"
-    assert (equipment.score, equipment.points) == (2, 5)
+    assert (equipment.score, equipment.max_points) == (2, 5)
     assert (equipment.scored, equipment.total_items) == (2, 2)
-    assert equipment.deductions_points == 3
+    assert equipment.deduction == 3
 
 
 def test_category_subtotal_of_a_partly_scored_category():
-    posts = score(FORM, [Finding("1.1.1", "full"), Finding("1.5.2", "zero", note="无证书")]).categories[0]
-    assert (posts.score, posts.scored, posts.total_items, posts.deductions_points) == (2, 2, 7, 1)
+    posts = score(FORM, [Result("1.1.1", "full"), Result("1.5.2", "zero", note="无证书")]).categories[0]
+    assert (posts.score, posts.scored, posts.total_items, posts.deduction) == (2, 2, 7, 1)
 
 
-def test_deductions_list_points_lost_in_form_order():
+def test_deductions_are_listed_in_form_order():
     findings = replaced(
         all_full(),
-        Finding("9.1.2", "partial", note="落实不力"),
-        Finding("4.1.1", "minus_2", {"problems": 2}, note="两台设备故障"),
-        Finding("1.1.1", "zero", note="职责不清"),
+        Result("9.1.2", "partial", note="落实不力"),
+        Result("4.1.1", "minus_2", {"problems": 2}, note="两台设备故障"),
+        Result("1.1.1", "zero", note="职责不清"),
     )
     scorecard = score(FORM, reversed(findings))
-    assert [(d.item.id, d.outcome.key, d.points_lost, d.note) for d in scorecard.deductions] == [
+    assert [(d.item.id, d.outcome.key, d.deduction, d.note) for d in scorecard.deductions] == [
         ("1.1.1", "zero", 2, "职责不清"),
         ("4.1.1", "minus_2", 2, "两台设备故障"),
         ("9.1.2", "partial", 3, "落实不力"),
@@ -270,8 +270,8 @@ def test_not_applicable_below_full_points_is_a_deduction(tmp_path):
     form_text = form_text.replace(method_line, method_line + "\nnot_applicable_points = 1")
     path.write_text(form_text, encoding="utf-8")
 
-    scorecard = score(load_rubric(path), [Finding("6.3.2", NOT_APPLICABLE, note="")])
-    assert [(d.item.id, d.points_lost) for d in scorecard.deductions] == [("6.3.2", 2)]
+    scorecard = score(load_rubric(path), [Result("6.3.2", NOT_APPLICABLE, note="")])
+    assert [(d.item.id, d.deduction) for d in scorecard.deductions] == [("6.3.2", 2)]
 
 
 def test_items_without_a_finding_are_unscored_in_form_order():
@@ -292,25 +292,25 @@ def test_no_findings_leaves_everything_unscored():
 def test_deductions_and_not_applicable_without_notes_are_listed():
     findings = replaced(
         all_full(),
-        Finding("3.3.1", "zero", note="  "),
-        Finding("1.2.1", "zero"),
-        Finding("6.3.2", NOT_APPLICABLE),
-        Finding("7.1.1", "zero", note="上报延迟"),
+        Result("3.3.1", "zero", note="  "),
+        Result("1.2.1", "zero"),
+        Result("6.3.2", NOT_APPLICABLE),
+        Result("7.1.1", "zero", note="上报延迟"),
     )
     assert score(FORM, findings).missing_notes == ("1.2.1", "3.3.1", "6.3.2")
 
 
 def test_findings_for_unknown_items_are_refused():
-    assert error_code(lambda: score(FORM, [Finding("10.1.1", "full")])) == "unknown_item"
+    assert error_code(lambda: score(FORM, [Result("10.1.1", "full")])) == "unknown_item"
 
 
 def test_findings_with_unknown_outcomes_are_refused():
     with pytest.raises(ScoringError) as raised:
-        score(FORM, [Finding("1.1.1", "minus_1")])
+        score(FORM, [Result("1.1.1", "minus_1")])
     assert raised.value.code == "unknown_outcome"
     assert raised.value.params == {"item": "1.1.1", "outcome": "minus_1"}
 
 
 def test_two_findings_for_one_item_are_refused():
-    findings = [Finding("1.1.1", "full"), Finding("1.1.1", "zero")]
+    findings = [Result("1.1.1", "full"), Result("1.1.1", "zero")]
     assert error_code(lambda: score(FORM, findings)) == "duplicate_finding"

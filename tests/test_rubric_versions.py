@@ -9,6 +9,7 @@ from app import create_app
 from app.extensions import db
 from app.models import Station, User
 from rubric import RubricError
+from tests import databases
 from tests.conftest import TEST_PASSWORD, Auth, TestConfig
 
 FORMS = Path(__file__).parent.parent / "rubric" / "forms"
@@ -29,10 +30,10 @@ def write_version_2(directory: Path) -> None:
     (directory / "station-quality-2.toml").write_text(text, encoding="utf-8")
 
 
-def app_with_forms(tmp_path, forms_dir):
+def app_with_forms(tmp_path, forms_dir, database):
     return create_app(
         TestConfig,
-        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'v.db'}",
+        SQLALCHEMY_DATABASE_URI=database,
         UPLOAD_DIR=str(tmp_path / "u"),
         RUBRIC_DIR=str(forms_dir),
     )
@@ -42,9 +43,9 @@ def test_old_assessment_keeps_its_version_after_a_new_one_is_added(tmp_path):
     forms = tmp_path / "forms"
     forms.mkdir()
     shutil.copy(FORMS / "station-quality-1.toml", forms)
-    old_app = app_with_forms(tmp_path, forms)
+    database = databases.databases().create(tmp_path)
+    old_app = app_with_forms(tmp_path, forms, database)
     with old_app.app_context():
-        db.create_all()
         station = Station(code="S1", name="一站")
         user = User(username="assessor", role="assessor")
         user.set_password(TEST_PASSWORD)
@@ -56,7 +57,7 @@ def test_old_assessment_keeps_its_version_after_a_new_one_is_added(tmp_path):
     auth.put_json(f"/api/assessments/{old_id}/findings/4.1.1", {"inputs": {"problems": 1}, "note": "一处"})
 
     write_version_2(forms)
-    new_app = app_with_forms(tmp_path, forms)
+    new_app = app_with_forms(tmp_path, forms, database)
     auth = Auth(new_app.test_client())
     auth.login("assessor")
     assert auth.client.get("/api/rubric").get_json()["version"] == "2"
@@ -87,4 +88,4 @@ def test_app_refuses_to_start_with_a_broken_form(tmp_path):
     )
     (forms / "station-quality-1.toml").write_text(text, encoding="utf-8")
     with pytest.raises(RubricError, match="category 1"):
-        app_with_forms(tmp_path, forms)
+        app_with_forms(tmp_path, forms, f"sqlite:///{tmp_path / 'never-opened.db'}")

@@ -17,6 +17,7 @@ from app.admin.forms import (
     UserCreateForm,
     UserEditForm,
 )
+from app.errors import ImportFileError
 from app.extensions import db
 from app.models import Assessment, Station, User
 from app.services import (
@@ -31,7 +32,7 @@ from app.services import (
 )
 from app.services import outbox_import as outbox_import_service
 from app.services.paging import paginate
-from app.services.station_import import ImportFileError, check, read_rows
+from app.services.station_import import check, read_rows
 
 
 def render_page(page_template: str, partial_template: str, **context):
@@ -335,7 +336,7 @@ def outbox_import():
         return render_template("admin/outbox_import.html", form=form), form_status()
     try:
         entries, exported_by = outbox_import_service.read_entries(form.file.data.read())
-    except outbox_import_service.ImportFileError as error:
+    except ImportFileError as error:
         form.file.errors.append(error.message)
         return render_template("admin/outbox_import.html", form=form), 422
     report = outbox_import_service.import_entries(entries, exported_by, current_user)

@@ -15,8 +15,7 @@ from app.rubrics import active_rubric, rubric_of
 from app.services import audit
 from app.services.json_shapes import finding_json, totals_json
 from app.services.search import contains
-from rubric import NOT_APPLICABLE, ItemScore, Scorecard, ScoringError, resolve_outcome, score
-from rubric import Finding as RubricFinding
+from rubric import NOT_APPLICABLE, ItemScore, Result, Scorecard, ScoringError, resolve_outcome, score
 
 STATUS_LABELS = {IN_PROGRESS: _l("In progress"), FINALIZED: _l("Finalized")}
 NOTE_MAX_LENGTH = 4000
@@ -75,12 +74,12 @@ def finished_by(user: User, station_text: str = ""):
 
 
 def scorecard(assessment: Assessment) -> Scorecard:
-    scored = [_as_rubric_finding(f) for f in assessment.findings if f.outcome]
+    scored = [_as_result(f) for f in assessment.findings if f.outcome]
     return score(rubric_of(assessment), scored)
 
 
-def _as_rubric_finding(finding: Finding) -> RubricFinding:
-    return RubricFinding(finding.item_id, finding.outcome, finding.inputs, finding.note)
+def _as_result(finding: Finding) -> Result:
+    return Result(finding.item_id, finding.outcome, finding.inputs, finding.note)
 
 
 def ensure_writable(assessment: Assessment) -> None:

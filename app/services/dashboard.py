@@ -60,7 +60,7 @@ class StationTotals:
 class ItemDeductions:
     item: Item
     assessments: int = 0
-    points_lost: int = 0
+    deduction: int = 0
     share: float = 0.0
 
 
@@ -220,11 +220,11 @@ def top_deductions(period: Period, finalized: int, limit: int = 10) -> list[Item
                 continue
             entry = by_item.setdefault(item_id, ItemDeductions(item))
             entry.assessments += count
-            entry.points_lost += count * (item.points - outcome.points)
+            entry.deduction += count * (item.points - outcome.points)
     for entry in by_item.values():
         entry.share = entry.assessments / finalized if finalized else 0.0
     order = {item.id: index for index, item in enumerate(_all_items())}
-    ranked = sorted(by_item.values(), key=lambda e: (-e.assessments, -e.points_lost, order.get(e.item.id, 0)))
+    ranked = sorted(by_item.values(), key=lambda e: (-e.assessments, -e.deduction, order.get(e.item.id, 0)))
     return ranked[:limit]
 
 

@@ -11,12 +11,12 @@ def rubric_json(rubric: Rubric) -> dict:
         "id": rubric.id,
         "version": rubric.version,
         "title": rubric.title,
-        "total_points": rubric.total_points,
+        "max_points": rubric.max_points,
         "categories": [
             {
                 "code": category.code,
                 "title": category.title,
-                "points": category.points,
+                "max_points": category.points,
                 "items": [item_json(item) for item in category.items],
             }
             for category in rubric.categories
@@ -30,7 +30,7 @@ def item_json(item: Item) -> dict:
         "code": item.code,
         "group": {"code": item.group.code, "title": item.group.title},
         "text": item.text,
-        "points": item.points,
+        "max_points": item.points,
         "method": item.method,
         "outcomes": [{"key": o.key, "label": o.label, "points": o.points} for o in item.outcomes],
         "inputs": [{"name": i.name, "type": i.type, "minimum": i.minimum} for i in item.inputs],
@@ -42,7 +42,7 @@ def finding_json(finding: Finding, card: Scorecard) -> dict:
     return {
         "item_id": finding.item_id,
         "outcome": finding.outcome,
-        "points": item_score.points,
+        "score": item_score.score,
         "deduction": item_score.deduction,
         "inputs": finding.inputs,
         "note": finding.note,
@@ -74,9 +74,9 @@ def photo_json(photo: Photo) -> dict:
 def totals_json(card: Scorecard) -> dict:
     return {
         "score": card.total,
-        "max_score": card.max_total,
+        "max_points": card.max_points,
         "categories": [
-            {"code": c.category.code, "title": c.category.title, "score": c.score, "points": c.points}
+            {"code": c.category.code, "title": c.category.title, "score": c.score, "max_points": c.max_points}
             for c in card.categories
         ],
         "unscored": list(card.unscored),
@@ -97,6 +97,6 @@ def assessment_json(assessment: Assessment, card: Scorecard) -> dict:
         **totals_json(card),
         "findings": [finding_json(by_item[item_id], card) for item_id in card.items],
         "deductions": [
-            {"item_id": d.item.id, "points_lost": d.points_lost, "note": d.note} for d in card.deductions
+            {"item_id": d.item.id, "deduction": d.deduction, "note": d.note} for d in card.deductions
         ],
     }

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 
-from app.errors import Refused
+from app.errors import ImportFileError, Refused
 from app.extensions import db
 from app.idempotency import apply_once, fingerprint, parse_mutation_id
 from app.models import Assessment, Mutation, User
@@ -25,14 +25,8 @@ EXPORT_FORMAT = "assessment-outbox"
 MAX_FILE_BYTES = 200 * 1024 * 1024
 
 
-class ImportFileError(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-
 @dataclass
-class Outcome:
+class EntryResult:
     entry: dict
     status: str
     message: str = ""
@@ -40,10 +34,10 @@ class Outcome:
 
 @dataclass
 class ImportReport:
-    outcomes: list[Outcome] = field(default_factory=list)
+    results: list[EntryResult] = field(default_factory=list)
 
     def count(self, status: str) -> int:
-        return sum(1 for outcome in self.outcomes if outcome.status == status)
+        return sum(1 for result in self.results if result.status == status)
 
 
 def read_entries(data: bytes) -> tuple[list[dict], str]:
@@ -66,7 +60,7 @@ def import_entries(entries: list[dict], exported_by: str, admin: User) -> Import
     author = _author(exported_by, admin)
     report = ImportReport()
     for entry in entries:
-        report.outcomes.append(_import_one(entry, author))
+        report.results.append(_import_one(entry, author))
     audit.record(
         "outbox.import",
         subject=exported_by,
@@ -83,23 +77,23 @@ def _author(username: str, admin: User) -> User:
     return user if user is not None and user.can_assess else admin
 
 
-def _import_one(entry: dict, author: User) -> Outcome:
+def _import_one(entry: dict, author: User) -> EntryResult:
     try:
         mutation_id = parse_mutation_id(entry.get("mutation_id"))
         if mutation_id is None:
             raise Refused(422, _("The entry has no mutation_id."))
         if db.session.get(Mutation, mutation_id) is not None:
-            return Outcome(entry, "already")
+            return EntryResult(entry, "already")
         assessment_id = _int(entry.get("assessment_id"))
         assessment = db.session.get(Assessment, assessment_id) if assessment_id else None
         if assessment is None:
             raise Refused(404, _("There is no such assessment."))
         apply_entry = _photo if entry.get("kind") == "photo" else _finding
         apply_entry(entry, assessment, mutation_id, author)
-        return Outcome(entry, "applied")
+        return EntryResult(entry, "applied")
     except Refused as refused:
         db.session.rollback()
-        return Outcome(entry, "refused", str(refused.message))
+        return EntryResult(entry, "refused", str(refused.message))
 
 
 def _int(value) -> int | None:

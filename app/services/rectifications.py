@@ -31,7 +31,7 @@ from app.models import (
 from app.services import audit
 from app.services import photos as photo_actions
 from app.services.assessments import scorecard
-from rubric import NOT_APPLICABLE, Deduction
+from rubric import NOT_APPLICABLE, ItemScore
 
 TEXT_MAX_LENGTH = 4000
 COMMENT_MAX_LENGTH = 2000
@@ -49,7 +49,7 @@ STATUS_LABELS = {
 class DeductionState:
     """One deduction of a finalized assessment with the station's answers to it."""
 
-    deduction: Deduction
+    deduction: ItemScore
     finding: Finding
 
     @property

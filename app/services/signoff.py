@@ -34,8 +34,8 @@ MAX_EDGE = 2400
 MIN_EDGE = 40
 NAME_MAX_LENGTH = 100
 NOTE_MAX_LENGTH = 1000
-ROLES = (LEAD_ASSESSOR, STATION_REPRESENTATIVE)
-STATUSES = (SIGNED, ABSENT, REFUSED)
+SIGNER_ROLES = (LEAD_ASSESSOR, STATION_REPRESENTATIVE)
+SIGNATURE_STATUSES = (SIGNED, ABSENT, REFUSED)
 
 
 @dataclass(frozen=True)
@@ -53,13 +53,13 @@ def from_json(payload, user: User) -> list[SignatureInput]:
         return []
     if not isinstance(payload, dict):
         raise Refused(422, _l("signatures must be an object."), field="signatures")
-    unknown = sorted(set(payload) - set(ROLES))
+    unknown = sorted(set(payload) - set(SIGNER_ROLES))
     if unknown:
         raise Refused(
             422, _l("Unknown signature role: %(role)s.", role=unknown[0]), field=f"signatures.{unknown[0]}"
         )
     checked = []
-    for role in ROLES:
+    for role in SIGNER_ROLES:
         entry = payload.get(role)
         if entry is None:
             continue
@@ -83,7 +83,7 @@ def from_json(payload, user: User) -> list[SignatureInput]:
 def from_form(form, user: User) -> list[SignatureInput]:
     """The finalize form's sign-off fields; without JavaScript they carry names and a status only."""
     checked = []
-    for role in ROLES:
+    for role in SIGNER_ROLES:
         signature = checked_signature(
             role,
             name=form.get(f"{role}-name", ""),
@@ -100,7 +100,7 @@ def from_form(form, user: User) -> list[SignatureInput]:
 def draft_from_form(form) -> dict[str, dict[str, str]]:
     """The sign-off fields exactly as sent, so a page that refuses 定稿 can show them again."""
     fields = ("name", "image", "status", "note")
-    return {role: {field: form.get(f"{role}-{field}", "") for field in fields} for role in ROLES}
+    return {role: {field: form.get(f"{role}-{field}", "") for field in fields} for role in SIGNER_ROLES}
 
 
 def shown_image(draft_image: str) -> str:
@@ -112,7 +112,7 @@ def checked_signature(role, *, name, image, status, note, user: User) -> Signatu
     """One role's sign-off, or None when nothing was given for it."""
     name, image, status, note = (value.strip() for value in (name, image, status, note))
     field = f"signatures.{role}"
-    if status and status not in STATUSES:
+    if status and status not in SIGNATURE_STATUSES:
         raise Refused(422, _l("The status must be signed, absent or refused."), field=f"{field}.status")
     name = checked_text(
         name,

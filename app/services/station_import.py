@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
+from app.errors import ImportFileError
 from app.extensions import db
 from app.models import Station
 
@@ -34,14 +35,6 @@ MAX_ROWS = 5000
 XLS_MAGIC = b"\xd0\xcf\x11\xe0"
 
 
-class ImportFileError(Exception):
-    """The file as a whole cannot be read; the message says why, for the person who chose it."""
-
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
-
-
 @dataclass
 class Row:
     number: int
@@ -56,7 +49,7 @@ class Row:
 
 
 @dataclass
-class ImportReport:
+class CheckedRows:
     good: list[Row]
     rejected: list[Row]
 
@@ -76,7 +69,7 @@ def read_rows(filename: str, data: bytes) -> list[Row]:
     return _rows_from_table(table)
 
 
-def check(rows: list[Row]) -> ImportReport:
+def check(rows: list[Row]) -> CheckedRows:
     """Reject rows with a missing or too long value, a code used twice in the file, or a code in use."""
     for row in rows:
         row.problems = []
@@ -91,7 +84,7 @@ def check(rows: list[Row]) -> ImportReport:
                 )
     _reject_codes_repeated_in_file(rows)
     _reject_codes_in_use(rows)
-    return ImportReport(good=[r for r in rows if not r.problems], rejected=[r for r in rows if r.problems])
+    return CheckedRows(good=[r for r in rows if not r.problems], rejected=[r for r in rows if r.problems])
 
 
 def _reject_codes_repeated_in_file(rows: list[Row]) -> None:

@@ -9,7 +9,7 @@ from app.extensions import db
 from app.models import Station
 from app.services import audit
 from app.services.search import contains
-from app.services.station_import import FIELDS, ImportReport, Row, check
+from app.services.station_import import FIELDS, CheckedRows, Row, check
 
 IMPORT_MAX_AGE = 3600
 
@@ -52,7 +52,7 @@ def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="station-import")
 
 
-def sign_good_rows(report: ImportReport, filename: str) -> str:
+def sign_good_rows(report: CheckedRows, filename: str) -> str:
     """The good rows, signed, for the confirm step to import without uploading the file again."""
     rows = [[row.number, *row.values().values()] for row in report.good]
     return _serializer().dumps({"file": filename, "rows": rows})
@@ -66,7 +66,7 @@ def unsign_rows(token: str) -> tuple[str, list[Row]]:
     return data["file"], [Row(number, *values) for number, *values in data["rows"]]
 
 
-def import_rows(rows: list[Row], filename: str) -> ImportReport:
+def import_rows(rows: list[Row], filename: str) -> CheckedRows:
     """Check the rows again and add them all, or none when one has become bad since the preview."""
     report = check(rows)
     if report.rejected or not report.good:

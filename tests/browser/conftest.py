@@ -1,15 +1,10 @@
 """Real Chromium at a phone viewport against the app served on 127.0.0.1."""
 
 import os
-import threading
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
-from werkzeug.serving import make_server
-
-from app.extensions import db
-from tests.conftest import make_test_app
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -44,21 +39,6 @@ def browser():
 
 
 @pytest.fixture
-def live_server(tmp_path):
-    """The app on a free port with its own database, served from a thread for one test."""
-    app = make_test_app(tmp_path)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    server.app = app
-    server.url = f"http://127.0.0.1:{server.server_port}"
-    yield server
-    server.shutdown()
-    with app.app_context():
-        db.engine.dispose()
-
-
-@pytest.fixture
 def page(browser, live_server):
     context = browser.new_context(
         viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, locale="zh-CN"
@@ -70,13 +50,6 @@ def page(browser, live_server):
     yield page
     context.close()
     assert errors == [], f"JavaScript errors on the page: {errors}"
-
-
-@pytest.fixture
-def demo_data(live_server):
-    result = live_server.app.test_cli_runner().invoke(args=["demo"])
-    assert result.exit_code == 0, result.output
-    return live_server
 
 
 def log_in(page, base_url: str, username: str, password: str = "demo2026") -> None:

@@ -18,8 +18,8 @@ COLUMNS = (
     "assessors",
     "item_id",
     "item_text",
-    "points",
-    "points_given",
+    "max_points",
+    "score",
     "outcome",
     "note",
 )
@@ -44,7 +44,7 @@ def rows(assessments: list[Assessment]):
                 item.id,
                 item.text,
                 item.points,
-                result.points if result else None,
+                result.score if result else None,
                 result.outcome.label if result else "",
                 result.note if result else "",
             )

@@ -1,0 +1,83 @@
+"""Running the app: health checks for the load balancer and one log line per request."""
+
+import logging
+import re
+import sys
+import tempfile
+import time
+import uuid
+
+from flask import Flask, current_app, g, request, session
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.extensions import db
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# A request id handed on by the proxy is kept when it looks like one; anything else is replaced.
+FORWARDED_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
+
+request_log = logging.getLogger("app.requests")
+
+
+def database_answers() -> bool:
+    try:
+        db.session.execute(text("SELECT 1"))
+        return True
+    except SQLAlchemyError:
+        db.session.rollback()
+        return False
+
+
+def upload_folder_writable() -> bool:
+    try:
+        with tempfile.NamedTemporaryFile(dir=current_app.config["UPLOAD_DIR"], prefix=".health-"):
+            return True
+    except OSError:
+        return False
+
+
+HEALTH_CHECKS = {"database": database_answers, "uploads": upload_folder_writable}
+
+
+def failed_health_checks() -> list[str]:
+    return [name for name, check in HEALTH_CHECKS.items() if not check()]
+
+
+def start_request() -> None:
+    g.request_started = time.perf_counter()
+    forwarded = request.headers.get(REQUEST_ID_HEADER, "")
+    g.request_id = forwarded if FORWARDED_REQUEST_ID.fullmatch(forwarded) else uuid.uuid4().hex
+
+
+def log_request(response):
+    """One line per request: id, method, path, status, user id (from the session, no query), duration."""
+    response.headers[REQUEST_ID_HEADER] = g.request_id
+    if request.endpoint == "ops.healthz" and response.status_code == 200:
+        return response
+    request_log.info(
+        "request_id=%s method=%s path=%s status=%s user=%s ms=%.1f",
+        g.request_id,
+        request.method,
+        request.path,
+        response.status_code,
+        session.get("_user_id", "-"),
+        (time.perf_counter() - g.request_started) * 1000,
+    )
+    return response
+
+
+def configure_request_log() -> None:
+    """Request lines go to stderr (gunicorn's error log, journald, docker logs) unless set up already."""
+    if not request_log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        request_log.addHandler(handler)
+    if request_log.level == logging.NOTSET:
+        request_log.setLevel(logging.INFO)
+
+
+def register(app: Flask) -> None:
+    configure_request_log()
+    app.before_request(start_request)
+    app.after_request(log_request)

@@ -1,0 +1,28 @@
+"""Gunicorn settings for production and for the multi-server tests: `gunicorn -c gunicorn.conf.py wsgi:app`.
+
+Every value can be changed from the environment, so one file serves a laptop, a test and a server.
+Threaded workers (gthread) keep the walk answering while a worker thread draws a PDF report or
+builds an export: the slow request holds one thread, the other threads and workers go on.
+"""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("GUNICORN_WORKERS", min(2 * multiprocessing.cpu_count() + 1, 9)))
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# A 90-photo PDF takes seconds; a phone on a bad link may take long to send a photo.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
+graceful_timeout = 30
+keepalive = 5
+# Recycle workers now and then so that a slow leak in a library never builds up.
+max_requests = 2000
+max_requests_jitter = 200
+# The app writes one log line per request itself (with its request id and user); gunicorn's
+# access log would say the same thing twice.
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+# Trust X-Forwarded-* only from the reverse proxy in front.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
