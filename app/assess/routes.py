@@ -41,7 +41,9 @@ def home():
             "assess/_finished.html", finished=finished, finished_query=finished_query
         ), VARY_ON_HTMX
     if is_htmx():
-        return render_template("assess/_stations.html", stations=stations, query=query), VARY_ON_HTMX
+        return render_template(
+            "assess/_stations.html", stations=stations, query=query, busy=busy_at(stations)
+        ), VARY_ON_HTMX
     own = db.session.scalars(
         db.select(Assessment)
         .filter(Assessment.status == IN_PROGRESS, Assessment.team.any(User.id == current_user.id))
@@ -53,9 +55,15 @@ def home():
         cards=cards,
         stations=stations,
         query=query,
+        busy=busy_at(stations),
         finished=finished,
         finished_query=finished_query,
     ), VARY_ON_HTMX
+
+
+def busy_at(stations: list[Station]) -> dict[int, Assessment]:
+    """The assessment in progress at each of these stations, to say who is on it."""
+    return {a.station_id: a for a in (assessments.in_progress_at(station) for station in stations) if a}
 
 
 def search_stations(query: str) -> list[Station]:
@@ -75,7 +83,11 @@ def start():
     station = db.session.get(Station, request.form.get("station_id", type=int) or 0)
     if station is None:
         abort(404)
-    existing = db.session.scalar(db.select(Assessment).filter_by(station_id=station.id, status=IN_PROGRESS))
+    existing = assessments.in_progress_at(station)
+    on_team = existing is not None and any(user.id == current_user.id for user in existing.team)
+    if existing is not None and not on_team and request.form.get("join") != "1":
+        card = assessments.scorecard(existing)
+        return render_template("assess/join.html", assessment=existing, card=card)
     if existing is not None:
         return redirect(url_for("assess.resume", assessment_id=existing.id))
     assessment = assessments.start_assessment(station, current_user)
@@ -143,7 +155,14 @@ def save_item(assessment_id: int, item_id: str):
     except Refused as refused:
         db.session.rollback()
         draft = {"outcome": outcome, "inputs": inputs or {}, "note": note}
-        context = item_context(assessment, item_id, error=refused.message, draft=draft)
+        asks_reason = refused.details.get("code") == "reason_required"
+        context = item_context(
+            assessment,
+            item_id,
+            error=None if asks_reason else refused.message,
+            ask_reason=asks_reason,
+            draft=draft,
+        )
         return render_item_response(context), refused.status
     if not is_htmx():
         return redirect(url_for("assess.item", assessment_id=assessment.id, item_id=item_id))
@@ -164,6 +183,7 @@ def item_context(assessment: Assessment, item_id: str, **extra) -> dict:
     card = assessments.scorecard(assessment)
     finding = assessment.finding_for(item_id)
     previous, following = walk.neighbours(rubric, rubric_item)
+    last_visit = assessments.previous_assessment(assessment)
     return {
         "assessment": assessment,
         "rubric": rubric,
@@ -176,8 +196,12 @@ def item_context(assessment: Assessment, item_id: str, **extra) -> dict:
         "following": following,
         "next_unscored": walk.next_unscored(rubric, card, after=rubric_item),
         "error": None,
+        "ask_reason": False,
         "draft": None,
         "input_labels": walk.INPUT_LABELS,
+        "last_visit": last_visit,
+        "last_result": assessments.scorecard(last_visit).items.get(item_id) if last_visit else None,
+        "last_finding": last_visit.finding_for(item_id) if last_visit else None,
         **extra,
     }
 

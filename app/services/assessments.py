@@ -73,6 +73,26 @@ def finished_by(user: User, station_text: str = ""):
     return statement
 
 
+def in_progress_at(station: Station) -> Assessment | None:
+    """The one assessment open at a station, which a second assessor joins rather than doubles."""
+    return db.session.scalar(db.select(Assessment).filter_by(station_id=station.id, status=IN_PROGRESS))
+
+
+def previous_assessment(assessment: Assessment) -> Assessment | None:
+    """The station's last finalized assessment before this one (上次评估), for the next visit."""
+    return db.session.scalar(
+        db.select(Assessment)
+        .filter(
+            Assessment.station_id == assessment.station_id,
+            Assessment.status == FINALIZED,
+            Assessment.id != assessment.id,
+            Assessment.finalized_at <= (assessment.finalized_at or utcnow()),
+        )
+        .order_by(Assessment.finalized_at.desc(), Assessment.id.desc())
+        .limit(1)
+    )
+
+
 def scorecard(assessment: Assessment) -> Scorecard:
     scored = [_as_result(f) for f in assessment.findings if f.outcome]
     return score(rubric_of(assessment), scored)

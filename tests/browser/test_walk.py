@@ -64,14 +64,17 @@ def test_assessor_walks_the_whole_form_and_finalizes_with_the_right_total(page, 
         if item_id == "4.1.1":
             page.fill("#input-problems", "1")
             page.locator("#input-problems").blur()
-            expect(page.locator(".derived")).to_contain_text("发现 1 个问题")
+            expect(page.locator(".derived")).to_have_text("判定为：发现1个问题。")
             write_note(page, "二楼实操室一台车床防护罩缺失")
             explain_no_photo(page, "实操室正在考试，禁止拍照")
         elif item_id == "6.3.2":
             page.click("label[for=outcome-not_applicable]")
-            expect(page.locator("#item-status .error")).to_contain_text("写明理由")
+            expect(page.locator("#item-status .prompt")).to_contain_text("为什么本项不适用")
+            expect(page.locator("#item-status .error")).to_have_count(0)
+            expect(page.locator("#note")).to_be_focused()
             page.fill("#note", "本所鉴定职业均有国家题库")
             expect(page.locator("#item-status .saved")).to_be_visible()
+            expect(page.locator("#note[aria-invalid]")).to_have_count(0)
         elif item_id == "6.5.1":
             page.fill("#input-papers_checked", "40")
             page.fill("#input-papers_with_errors", "1")
