@@ -1,9 +1,13 @@
 """定稿 on a phone: the checklist, signing, the review step, a refusal that keeps the sign-off, the result."""
 
 import os
+from datetime import timedelta
 
 from playwright.sync_api import expect
 
+from app.extensions import db
+from app.models import Assessment
+from app.services import deadlines
 from tests.browser.conftest import log_in
 from tests.report_fixtures import complete_assessment, deduction_without_photo
 
@@ -52,6 +56,9 @@ def test_sign_review_go_back_and_finalize_to_the_result(page, demo_data):
     assessment_id = complete_assessment(demo_data.app)
     log_in(page, demo_data.url, "assessor1")
     page.goto(f"{demo_data.url}/assess/{assessment_id}/summary")
+    with demo_data.app.app_context():
+        due = deadlines.today() + timedelta(days=30)
+    page.fill("#rectification_due", due.isoformat())
     sign(page, "[data-signature-pad]:not([data-signature-for])")
     page.fill("#station_representative-name", "刘主任")
     sign(page, "[data-signature-for=station_representative]")
@@ -61,10 +68,12 @@ def test_sign_review_go_back_and_finalize_to_the_result(page, demo_data):
     expect(page.locator("h1")).to_have_text("定稿前核对")
     expect(page.locator("#signed .signature-image")).to_have_count(2)
     expect(page.locator("#signed")).to_contain_text("刘主任")
+    expect(page.locator("#review-deadlines")).to_contain_text(f"{due.year}年{due.month}月{due.day}日")
     shot(page, "review")
 
     page.get_by_role("button", name="返回汇总").click()
     expect(page.locator("#station_representative-name")).to_have_value("刘主任")
+    expect(page.locator("#rectification_due")).to_have_value(due.isoformat())
     expect(page.locator(".signature-kept")).to_have_count(2)
     for kept in page.locator(".signature-kept").all():
         expect(kept).to_be_visible()
@@ -74,5 +83,7 @@ def test_sign_review_go_back_and_finalize_to_the_result(page, demo_data):
     expect(page.locator(".flash")).to_have_text("评估已定稿。")
     expect(page.get_by_role("link", name="正式评估报告")).to_be_visible()
     expect(page.get_by_role("link", name="下载 PDF")).to_be_visible()
+    with demo_data.app.app_context():
+        assert db.session.get(Assessment, assessment_id).rectification_due == due
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     shot(page, "result")
