@@ -4,7 +4,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from app import assets, cli, errors, i18n, operations, rubrics, security
+from app import assets, cli, errors, i18n, operations, rubrics, security, template_helpers
 from app.config import INSTANCE_DIR, Config
 from app.extensions import babel, compress, csrf, db, login_manager, migrate
 
@@ -17,6 +17,7 @@ def create_app(config_class: type = Config, **overrides) -> Flask:
     operations.register(app)  # first, so its timing and request id wrap every other hook
     register_extensions(app)
     register_blueprints(app)
+    template_helpers.register(app)
     errors.register(app)
     assets.register(app)
     security.register(app)

@@ -11,7 +11,7 @@ from flask.cli import AppGroup, with_appcontext
 from app.extensions import db
 from app.models import ROLES, Assessment, Station, User
 from app.rubrics import rubric_of
-from app.services import assessments, audit, backup, deadlines, mail, notices
+from app.services import assessments, backup, deadlines, mail, notices, people, stations
 
 station_cli = AppGroup("station", help="Manage stations.")
 user_cli = AppGroup("user", help="Manage users.")
@@ -96,9 +96,7 @@ def create_station(code: str, name: str, address: str, contact: str) -> None:
     """Create a station with its CODE and NAME."""
     if db.session.scalar(db.select(Station).filter_by(code=code)):
         raise click.ClickException(f"a station with code {code} exists already")
-    station = Station(code=code, name=name, address=address, contact=contact)
-    db.session.add(station)
-    audit.record("station.create", subject=code, after=station.as_dict())
+    stations.create({"code": code, "name": name, "address": address, "contact": contact})
     db.session.commit()
     click.echo(f"created station {code} {name}")
 
@@ -116,12 +114,9 @@ def create_user(username: str, role: str, station_code: str | None, display_name
     password = os.environ.get("PASSWORD") or click.prompt(
         "Password", hide_input=True, confirmation_prompt=True
     )
-    if len(password) < 8:
-        raise click.ClickException("the password must have at least 8 characters")
-    user = User(username=username, display_name=display_name, role=role, station=station)
-    user.set_password(password)
-    db.session.add(user)
-    audit.record("user.create", subject=username, after={"role": role, "station": station_code})
+    if len(password) < people.PASSWORD_MIN_LENGTH:
+        raise click.ClickException(f"the password must have at least {people.PASSWORD_MIN_LENGTH} characters")
+    people.create(username, display_name, role, station, password)
     db.session.commit()
     click.echo(f"created {role} {username}")
 
@@ -143,13 +138,13 @@ def _station_for_role(role: str, station_code: str | None) -> Station | None:
 @with_appcontext
 def demo() -> None:
     """Fill the database with demo stations, users and assessments, and print the logins."""
-    stations = {
+    demo_stations = {
         code: _demo_station(code, name, address, contact) for code, name, address, contact in DEMO_STATIONS
     }
-    users = {u[0]: _demo_user(*u, stations) for u in DEMO_USERS}
+    users = {u[0]: _demo_user(*u, demo_stations) for u in DEMO_USERS}
     db.session.flush()
     if not db.session.scalar(db.select(db.func.count()).select_from(Assessment)):
-        _demo_assessments(stations, users)
+        _demo_assessments(demo_stations, users)
     db.session.commit()
     click.echo(f"Demo logins (password {DEMO_PASSWORD} for all):")
     for username, display_name, role, station_code in DEMO_USERS:
@@ -160,25 +155,22 @@ def demo() -> None:
 def _demo_station(code, name, address, contact) -> Station:
     station = db.session.scalar(db.select(Station).filter_by(code=code))
     if station is None:
-        station = Station(code=code, name=name, address=address, contact=contact)
-        db.session.add(station)
+        station = stations.create({"code": code, "name": name, "address": address, "contact": contact})
     return station
 
 
-def _demo_user(username, display_name, role, station_code, stations) -> User:
+def _demo_user(username, display_name, role, station_code, demo_stations) -> User:
     user = db.session.scalar(db.select(User).filter_by(username=username))
     if user is None:
-        user = User(username=username, display_name=display_name, role=role)
-        user.station = stations[station_code] if station_code else None
-        user.set_password(DEMO_PASSWORD)
-        db.session.add(user)
+        station = demo_stations[station_code] if station_code else None
+        user = people.create(username, display_name, role, station, DEMO_PASSWORD)
     return user
 
 
-def _demo_assessments(stations, users) -> None:
+def _demo_assessments(demo_stations, users) -> None:
     """One finalized assessment with deductions, and one walked about half way."""
     assessor = users["assessor1"]
-    done = assessments.start_assessment(stations["BJ001"], assessor)
+    done = assessments.start_assessment(demo_stations["BJ001"], assessor)
     for item in rubric_of(done).items:
         outcome, inputs, note = DEMO_FINDINGS.get(item.id, ("full", None, ""))
         assessments.record_finding(done, item.id, outcome=outcome, inputs=inputs, note=note, user=assessor)
@@ -187,7 +179,7 @@ def _demo_assessments(stations, users) -> None:
     assessments.finalize(done, assessor)
     _demo_signoff(done, assessor)
     _demo_rectification(done, users["staff1"])
-    in_progress = assessments.start_assessment(stations["SH002"], assessor)
+    in_progress = assessments.start_assessment(demo_stations["SH002"], assessor)
     for item in rubric_of(in_progress).items[:25]:
         assessments.record_finding(in_progress, item.id, outcome="full", inputs=None, note="", user=assessor)
 

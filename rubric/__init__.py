@@ -8,7 +8,11 @@ from .derive import derive_outcome, resolve_outcome
 from .errors import RubricError, ScoringError
 from .loader import load_rubric
 from .model import (
+    FULL,
     NOT_APPLICABLE,
+    OUTCOME_KINDS,
+    PARTIAL,
+    ZERO,
     Category,
     Derivation,
     Group,
@@ -21,7 +25,11 @@ from .registry import RubricRegistry, default_registry
 from .scoring import CategoryScore, ItemScore, Result, Scorecard, score
 
 __all__ = [
+    "FULL",
     "NOT_APPLICABLE",
+    "OUTCOME_KINDS",
+    "PARTIAL",
+    "ZERO",
     "Category",
     "CategoryScore",
     "Derivation",

@@ -6,6 +6,12 @@ from functools import cached_property
 NOT_APPLICABLE = "not_applicable"
 NOT_APPLICABLE_LABEL = "不适用"
 
+# The kind of an outcome, which every page colours by: all the points, some, none, or 不适用.
+FULL = "full"
+PARTIAL = "partial"
+ZERO = "zero"
+OUTCOME_KINDS = (FULL, PARTIAL, ZERO, NOT_APPLICABLE)
+
 PROBLEM_COUNT = "problem_count"
 ERROR_RATE = "error_rate"
 DERIVATION_KINDS = (PROBLEM_COUNT, ERROR_RATE)
@@ -110,6 +116,22 @@ class Item:
 
     def outcome(self, key: str) -> Outcome | None:
         return next((outcome for outcome in self.outcomes if outcome.key == key), None)
+
+    def kind_of(self, outcome: Outcome) -> str:
+        """Full, partial, zero or not applicable: how the outcome stands against the item's points."""
+        if outcome.key == NOT_APPLICABLE:
+            return NOT_APPLICABLE
+        if outcome.points >= self.points:
+            return FULL
+        return ZERO if outcome.points == 0 else PARTIAL
+
+    def finds_a_problem(self, outcome: Outcome) -> bool:
+        """Points lost for a problem found, not for 不适用: the ones photographed and rectified."""
+        return self.kind_of(outcome) in (PARTIAL, ZERO)
+
+    def needs_note(self, outcome: Outcome) -> bool:
+        """Every deduction, and every item marked not applicable, should say why."""
+        return outcome.points < self.points or outcome.key == NOT_APPLICABLE
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from .errors import ScoringError
-from .model import NOT_APPLICABLE, Category, Item, Outcome, Rubric
+from .model import Category, Item, Outcome, Rubric
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,18 @@ class ItemScore:
     score: int
     deduction: int
     note: str
+
+    @property
+    def kind(self) -> str:
+        return self.item.kind_of(self.outcome)
+
+    @property
+    def problem_found(self) -> bool:
+        return self.item.finds_a_problem(self.outcome)
+
+    @property
+    def needs_note(self) -> bool:
+        return self.item.needs_note(self.outcome)
 
 
 @dataclass(frozen=True)
@@ -66,7 +78,7 @@ def score(rubric: Rubric, findings: Iterable[Result]) -> Scorecard:
         max_points=rubric.max_points,
         deductions=tuple(s for s in scored_in_order if s.deduction),
         unscored=tuple(item.id for item in rubric.items if item.id not in item_scores),
-        missing_notes=tuple(s.item.id for s in scored_in_order if _needs_note(s) and not s.note.strip()),
+        missing_notes=tuple(s.item.id for s in scored_in_order if s.needs_note and not s.note.strip()),
     )
 
 
@@ -100,11 +112,6 @@ def _score_item(item: Item, finding: Result) -> ItemScore:
         )
     note = finding.note or ""
     return ItemScore(item, outcome, outcome.points, item.points - outcome.points, note)
-
-
-def _needs_note(item_score: ItemScore) -> bool:
-    """Every deduction, and every item marked not applicable, should say why."""
-    return item_score.deduction > 0 or item_score.outcome.key == NOT_APPLICABLE
 
 
 def _score_category(category: Category, item_scores: dict[str, ItemScore]) -> CategoryScore:

@@ -53,6 +53,18 @@ def test_station_search_finds_by_name_or_code(assessor, station_id, make_station
     assert "上海鉴定站" in assessor.client.get("/assess/?q=上海").get_data(as_text=True)
 
 
+@pytest.mark.parametrize("query", ["%", "_"])
+def test_station_search_takes_percent_and_underscore_literally(assessor, station_id, query):
+    """The assessor's search is the admin's: % and _ are characters to find, not wildcards."""
+    assert "广州市第一鉴定所" not in assessor.client.get(f"/assess/?q={query}").get_data(as_text=True)
+
+
+def test_station_search_leaves_out_deactivated_stations(assessor, station_id, make_station):
+    make_station("GZ02", "广州市第二鉴定所", active=False)
+    page = assessor.client.get("/assess/?q=广州").get_data(as_text=True)
+    assert "广州市第一鉴定所" in page and "广州市第二鉴定所" not in page
+
+
 def test_station_search_answers_htmx_with_the_results_fragment_only(assessor, station_id):
     response = assessor.client.get("/assess/?q=广州", headers=HTMX)
     body = response.get_data(as_text=True)
@@ -276,7 +288,7 @@ def test_admin_reopens_from_the_summary_with_a_reason(app, client, assessor, ass
         as_text=True
     )
     refused = assessor.client.post(
-        f"/assess/{assessment_id}/reopen", data={"csrf_token": assessor.token, "reason": "x"}
+        f"/admin/assessments/{assessment_id}/reopen", data={"csrf_token": assessor.token, "reason": "x"}
     )
     assert refused.status_code == 403
     make_user("boss", role="admin")
@@ -284,14 +296,17 @@ def test_admin_reopens_from_the_summary_with_a_reason(app, client, assessor, ass
     admin.login("boss")
     assert "重新开启评估" in admin.client.get(f"/assess/{assessment_id}/summary").get_data(as_text=True)
     empty = admin.client.post(
-        f"/assess/{assessment_id}/reopen", data={"csrf_token": admin.token, "reason": " "}
+        f"/admin/assessments/{assessment_id}/reopen", data={"csrf_token": admin.token, "reason": " "}
     )
     assert empty.status_code == 422
     assert "请填写重新开启的理由" in empty.get_data(as_text=True)
+    summary_url = f"/assess/{assessment_id}/summary"
     done = admin.client.post(
-        f"/assess/{assessment_id}/reopen", data={"csrf_token": admin.token, "reason": "漏评"}
+        f"/admin/assessments/{assessment_id}/reopen",
+        data={"csrf_token": admin.token, "reason": "漏评", "next": summary_url},
     )
     assert done.status_code == 302
+    assert done.headers["Location"] == summary_url
     with app.app_context():
         assert db.session.get(Assessment, assessment_id).status == "in_progress"
         assert db.session.scalar(db.select(AuditEvent).filter_by(action="assessment.reopen")).reason == "漏评"

@@ -3,7 +3,10 @@ from pathlib import Path
 import pytest
 
 from rubric import (
+    FULL,
     NOT_APPLICABLE,
+    PARTIAL,
+    ZERO,
     Result,
     ScoringError,
     default_registry,
@@ -314,3 +317,26 @@ def test_findings_with_unknown_outcomes_are_refused():
 def test_two_findings_for_one_item_are_refused():
     findings = [Result("1.1.1", "full"), Result("1.1.1", "zero")]
     assert error_code(lambda: score(FORM, findings)) == "duplicate_finding"
+
+
+def test_outcome_kind_is_full_partial_zero_or_not_applicable():
+    notice = item("6.1.1")
+    kinds = {o.key: notice.kind_of(o) for o in notice.outcomes}
+    assert kinds == {
+        "full": FULL,
+        "minus_1": PARTIAL,
+        "minus_2": PARTIAL,
+        "zero": ZERO,
+        NOT_APPLICABLE: NOT_APPLICABLE,
+    }
+
+
+def test_a_problem_found_loses_points_and_every_deduction_or_not_applicable_needs_a_note():
+    card = score(FORM, [Result("4.1.1", "minus_1", {"problems": 1}), Result("6.3.2", NOT_APPLICABLE)])
+    counted, not_applicable = card.items["4.1.1"], card.items["6.3.2"]
+    assert (counted.kind, counted.problem_found, counted.needs_note) == (PARTIAL, True, True)
+    assert (not_applicable.kind, not_applicable.problem_found, not_applicable.needs_note) == (
+        NOT_APPLICABLE,
+        False,
+        True,
+    )

@@ -202,7 +202,9 @@ def test_refinalizing_after_reopen_replaces_the_signatures(app, client, auth, de
     log_in(auth, "assessor1")
     finalize(auth, assessment_id, {"lead_assessor": {"name": "王建国", "image": png_data_url()}})
     log_in(auth, "admin")
-    client.post(f"/assess/{assessment_id}/reopen", data={"csrf_token": auth.token, "reason": "复核"})
+    client.post(
+        f"/admin/assessments/{assessment_id}/reopen", data={"csrf_token": auth.token, "reason": "复核"}
+    )
     assert stored(app, assessment_id)[0] == "in_progress"
     finalize(auth, assessment_id, {"station_representative": {"status": "absent"}})
     assert stored(app, assessment_id) == ("finalized", {"station_representative": ("absent", "", "", False)})

@@ -1,24 +1,22 @@
-from flask import flash, make_response, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.access import admin_required
 from app.admin import bp
 from app.admin.forms import (
-    STATUS_LABELS,
-    AssessmentFilterForm,
     ImportConfirmForm,
     ImportForm,
     OutboxImportForm,
     PasswordResetForm,
     PeriodForm,
-    ReopenForm,
     StationForm,
     UserCreateForm,
     UserEditForm,
 )
 from app.errors import ImportFileError
 from app.extensions import db
+from app.forms import AssessmentFilterForm, ReopenForm
 from app.models import Assessment, Station, User
 from app.services import (
     assessment_list,
@@ -31,16 +29,10 @@ from app.services import (
     timeline,
 )
 from app.services import outbox_import as outbox_import_service
+from app.services.assessments import STATUS_LABELS
 from app.services.paging import paginate
 from app.services.station_import import check, read_rows
-
-
-def render_page(page_template: str, partial_template: str, **context):
-    """The whole page, or for an htmx swap only the part the page includes."""
-    swapping = request.headers.get("HX-Request") and not request.headers.get("HX-History-Restore-Request")
-    response = make_response(render_template(partial_template if swapping else page_template, **context))
-    response.vary.add("HX-Request")
-    return response
+from app.web import is_htmx, render_swap, safe_next
 
 
 def query_args(*names: str) -> dict:
@@ -74,11 +66,11 @@ def dashboard_page():
         "totals": totals,
         "sparkline": charts.sparkline,
     }
-    if request.headers.get("HX-Request") and not request.headers.get("HX-History-Restore-Request"):
-        return render_page("admin/dashboard.html", "admin/_station_totals.html", **context)
+    if is_htmx():
+        return render_swap("admin/dashboard.html", "admin/_station_totals.html", **context)
     summary = dashboard.summary(period)
     top = dashboard.top_deductions(period, summary["assessments_finalized"])
-    return render_page(
+    return render_swap(
         "admin/dashboard.html",
         "admin/_station_totals.html",
         summary=summary,
@@ -97,7 +89,7 @@ def station_list():
     """Stations by code, searchable by code or name."""
     query = request.args.get("q", "").strip()
     page = paginate(stations.search(query), request.args.get("page"))
-    return render_page("admin/stations.html", "admin/_stations.html", page=page, q=query)
+    return render_swap("admin/stations.html", "admin/_stations.html", page=page, q=query)
 
 
 @bp.route("/stations/new", methods=["GET", "POST"])
@@ -191,7 +183,7 @@ def user_list():
     """Everyone with an account, searchable by username or name, filtered by role."""
     query, role = request.args.get("q", "").strip(), request.args.get("role", "")
     page = paginate(people.search(query, role), request.args.get("page"))
-    return render_page(
+    return render_swap(
         "admin/users.html", "admin/_users.html", page=page, q=query, role=role, roles=people.ROLE_LABELS
     )
 
@@ -283,7 +275,7 @@ def assessment_index():
     form = AssessmentFilterForm(request.args).offer_assessors(assessment_list.assessors())
     filters = form.filters()
     page = paginate(assessment_list.search(**filters), request.args.get("page"))
-    return render_page(
+    return render_swap(
         "admin/assessments.html",
         "admin/_assessments.html",
         form=form,
@@ -303,7 +295,7 @@ def assessment_detail(assessment_id: int):
 
 def render_assessment(assessment: Assessment, reopen_form: ReopenForm, status: int = 200):
     entries = timeline.events(assessment, request.args.get("page"))
-    return render_page(
+    return render_swap(
         "admin/assessment.html",
         "admin/_timeline.html",
         assessment=assessment,
@@ -324,7 +316,7 @@ def assessment_reopen(assessment_id: int):
     assessments.reopen(assessment, current_user, form.reason.data)
     db.session.commit()
     flash(_("The assessment was reopened."))
-    return redirect(url_for("admin.assessment_detail", assessment_id=assessment.id))
+    return redirect(safe_next(url_for("admin.assessment_detail", assessment_id=assessment.id)))
 
 
 @bp.route("/outbox-import", methods=["GET", "POST"])

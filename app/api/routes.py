@@ -1,6 +1,6 @@
 """The JSON API: what the offline outbox and other clients use."""
 
-from flask import jsonify, request
+from flask import jsonify
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
@@ -8,18 +8,12 @@ from app.access import assessor_required, viewable_assessment
 from app.api import bp
 from app.errors import Refused
 from app.extensions import db
-from app.idempotency import apply_once, fingerprint, parse_mutation_id
+from app.idempotency import parse_mutation_id
 from app.models import Station
 from app.rubrics import active_rubric
 from app.services import assessments, signoff
 from app.services.json_shapes import assessment_json, rubric_json
-
-
-def json_body() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise Refused(400, _l("Send a JSON object with Content-Type: application/json."))
-    return body
+from app.web import answer_once, json_body
 
 
 def optional_field(body: dict, name: str, kind: type):
@@ -44,7 +38,6 @@ def create_assessment():
     station_id = body.get("station_id")
     if not isinstance(station_id, int) or isinstance(station_id, bool):
         raise Refused(422, _l("station_id must be a station's numeric id."), field="station_id")
-    mutation_id = parse_mutation_id(body.get("mutation_id"))
 
     def apply():
         station = db.session.get(Station, station_id)
@@ -53,8 +46,7 @@ def create_assessment():
         assessment = assessments.start_assessment(station, current_user)
         return assessment_json(assessment, assessments.scorecard(assessment)), 201
 
-    body_out, status = apply_once(mutation_id, current_user, fingerprint(request.path, body), apply)
-    return jsonify(body_out), status
+    return answer_once(body.get("mutation_id"), body, apply)
 
 
 @bp.get("/assessments/<int:assessment_id>")
@@ -93,14 +85,12 @@ def put_finding(assessment_id: int, item_id: str):
 def finalize(assessment_id: int):
     """Lock a fully scored assessment; afterwards every write to it answers 409."""
     assessment = viewable_assessment(assessment_id)
-    body = request.get_json(silent=True) or {}
-    mutation_id = parse_mutation_id(body.get("mutation_id") if isinstance(body, dict) else None)
-    signatures = signoff.from_json(body.get("signatures") if isinstance(body, dict) else None, current_user)
+    body = json_body(optional=True)
+    signatures = signoff.from_json(body.get("signatures"), current_user)
 
     def apply():
         card = assessments.finalize(assessment, current_user)
         signoff.record(assessment, signatures, current_user)
         return assessment_json(assessment, card), 200
 
-    body_out, status = apply_once(mutation_id, current_user, fingerprint(request.path, body), apply)
-    return jsonify(body_out), status
+    return answer_once(body.get("mutation_id"), body, apply)

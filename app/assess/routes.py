@@ -4,25 +4,19 @@ from flask_login import current_user
 
 from app.access import assessor_required, viewable_assessment
 from app.assess import bp, walk
-from app.assess.forms import ReopenForm
 from app.errors import Refused
 from app.extensions import db
+from app.forms import ReopenForm
 from app.idempotency import parse_mutation_id
 from app.models import IN_PROGRESS, Assessment, Station, User, utcnow
 from app.rubrics import rubric_of
-from app.services import assessments, deadlines, rectifications, shares, signoff
+from app.services import assessments, deadlines, rectifications, shares, signoff, stations
 from app.services.paging import paginate
+from app.web import VARY_ON_HTMX, is_htmx
 from rubric import derive_outcome
 
 STATION_RESULTS_LIMIT = 20
 FINISHED_PER_PAGE = 10
-
-
-def is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
-VARY_ON_HTMX = {"Vary": "HX-Request"}
 
 
 @bp.get("/")
@@ -31,7 +25,7 @@ def home():
     """This assessor's assessments in progress, a station search to start or join one, and their
     finished assessments (newest first, paged, searchable by station)."""
     query = request.args.get("q", "").strip()
-    stations = search_stations(query) if query else []
+    found = search_stations(query) if query else []
     finished_query = request.args.get("finished", "").strip()
     finished = paginate(
         assessments.finished_by(current_user, finished_query), request.args.get("page"), FINISHED_PER_PAGE
@@ -42,7 +36,7 @@ def home():
         ), VARY_ON_HTMX
     if is_htmx():
         return render_template(
-            "assess/_stations.html", stations=stations, query=query, busy=busy_at(stations)
+            "assess/_stations.html", stations=found, query=query, busy=busy_at(found)
         ), VARY_ON_HTMX
     own = db.session.scalars(
         db.select(Assessment)
@@ -53,27 +47,22 @@ def home():
     return render_template(
         "assess/home.html",
         cards=cards,
-        stations=stations,
+        stations=found,
         query=query,
-        busy=busy_at(stations),
+        busy=busy_at(found),
         finished=finished,
         finished_query=finished_query,
     ), VARY_ON_HTMX
 
 
-def busy_at(stations: list[Station]) -> dict[int, Assessment]:
+def busy_at(found: list[Station]) -> dict[int, Assessment]:
     """The assessment in progress at each of these stations, to say who is on it."""
-    return {a.station_id: a for a in (assessments.in_progress_at(station) for station in stations) if a}
+    return {a.station_id: a for a in (assessments.in_progress_at(station) for station in found) if a}
 
 
 def search_stations(query: str) -> list[Station]:
-    pattern = f"%{query}%"
-    return db.session.scalars(
-        db.select(Station)
-        .filter(Station.active, Station.code.ilike(pattern) | Station.name.ilike(pattern))
-        .order_by(Station.code)
-        .limit(STATION_RESULTS_LIMIT)
-    ).all()
+    statement = stations.search(query, active_only=True).limit(STATION_RESULTS_LIMIT)
+    return db.session.scalars(statement).all()
 
 
 @bp.post("/start")
@@ -358,26 +347,3 @@ def revoke_share(assessment_id: int, link_id: int):
     db.session.commit()
     flash(_("The share link is withdrawn."))
     return redirect(url_for("assess.result", assessment_id=assessment.id, _anchor="share"))
-
-
-@bp.post("/<int:assessment_id>/reopen")
-@assessor_required
-def reopen(assessment_id: int):
-    """An administrator reopens a finalized assessment, giving a reason."""
-    assessment = viewable_assessment(assessment_id)
-    form = ReopenForm()
-    try:
-        assessments.reopen(assessment, current_user, form.reason.data or "")
-        db.session.commit()
-    except Refused as refused:
-        db.session.rollback()
-        context = summary_context(assessment, error=refused.message)
-        context["reopen_form"] = form
-        return render_template("assess/summary.html", **context), refused.status
-    flash(_("The assessment is open again."))
-    return redirect(url_for("assess.summary", assessment_id=assessment.id))
-
-
-@bp.app_template_global()
-def signature_shown_image(draft_image: str) -> str:
-    return signoff.shown_image(draft_image)

@@ -4,10 +4,9 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
 from app.models import Assessment, User
-from rubric import NOT_APPLICABLE, Item, Rubric, Scorecard
+from rubric import FULL, NOT_APPLICABLE, Item, Rubric, Scorecard
 
 UNSCORED = "unscored"
-FULL = "full"
 DEDUCTED = "deducted"
 
 INPUT_LABELS = {
@@ -51,9 +50,7 @@ def item_state(card: Scorecard, item: Item) -> str:
     scored = card.items.get(item.id)
     if scored is None:
         return UNSCORED
-    if scored.outcome.key == NOT_APPLICABLE:
-        return NOT_APPLICABLE
-    return DEDUCTED if scored.deduction else FULL
+    return scored.kind if scored.kind in (FULL, NOT_APPLICABLE) else DEDUCTED
 
 
 def parse_item_form(form: MultiDict, item: Item, trigger: str | None) -> tuple[str | None, dict | None, str]:

@@ -1,5 +1,3 @@
-from urllib.parse import urlsplit
-
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -10,6 +8,7 @@ from app.errors import error_response, wants_json
 from app.extensions import db, login_manager
 from app.i18n import LANGUAGE_COOKIE
 from app.models import User
+from app.web import safe_next
 
 
 @login_manager.user_loader
@@ -57,14 +56,7 @@ def login():
     db.session.commit()
     session.permanent = True
     login_user(user)
-    return redirect(_safe_next(request.args.get("next")))
-
-
-def _safe_next(target: str | None) -> str:
-    """Only follow a ?next= that stays on this site."""
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
-        return target
-    return url_for("auth.index")
+    return redirect(safe_next(url_for("auth.index")))
 
 
 @bp.post("/logout")
@@ -80,7 +72,7 @@ def logout():
 def set_language():
     """Remember the chosen UI language in a cookie and go back where the user was."""
     language = request.form.get("language", "")
-    response = redirect(_safe_next(request.form.get("next")))
+    response = redirect(safe_next(url_for("auth.index")))
     if language in current_app.config["LANGUAGES"]:
         response.set_cookie(LANGUAGE_COOKIE, language, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
     return response

@@ -19,7 +19,6 @@ from flask_login import current_user, login_required
 from app.access import viewable_assessment
 from app.errors import Refused
 from app.extensions import db
-from app.idempotency import apply_once, fingerprint, parse_mutation_id
 from app.models import Assessment, Photo
 from app.photo_files import send_photo_file
 from app.photos import bp
@@ -27,6 +26,7 @@ from app.rubrics import rubric_of
 from app.services import assessments
 from app.services import photos as actions
 from app.services.json_shapes import photo_json
+from app.web import answer_once, json_body, safe_next
 
 
 def viewable_photo(photo_id: int) -> Photo:
@@ -44,13 +44,6 @@ def assessable(assessment_id: int) -> Assessment:
     if not current_user.can_assess:
         abort(403)
     return assessment
-
-
-def safe_next(default: str) -> str:
-    target = request.values.get("next", "")
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
 
 
 def item_url(assessment: Assessment, item_id: str) -> str:
@@ -82,7 +75,6 @@ def upload(assessment_id: int, item_id: str):
         "taken_at": request.form.get("taken_at") or None,
         "marked_up_from": optional_int("marked_up_from"),
     }
-    mutation_id = parse_mutation_id(request.form.get("mutation_id") or None)
     payload = {**fields, "sha256": hashlib.sha256(data).hexdigest()}
 
     def apply():
@@ -97,8 +89,7 @@ def upload(assessment_id: int, item_id: str):
         )
         return photo_json(attached.photo), 201 if attached.created else 200
 
-    body, status = apply_once(mutation_id, current_user, fingerprint(request.path, payload), apply)
-    return jsonify(body), status
+    return answer_once(request.form.get("mutation_id") or None, payload, apply)
 
 
 @bp.patch("/api/photos/<int:photo_id>")
@@ -108,8 +99,8 @@ def update(photo_id: int):
     photo = viewable_photo(photo_id)
     if not current_user.can_assess:
         abort(403)
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("caption"), str):
+    body = json_body()
+    if not isinstance(body.get("caption"), str):
         raise Refused(422, _l("Send a JSON object with a caption."), field="caption")
     actions.set_caption(photo, body["caption"], current_user)
     db.session.commit()

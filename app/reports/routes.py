@@ -2,15 +2,15 @@
 
 from flask import Response, render_template, request, url_for
 from flask_babel import format_date
-from flask_login import current_user, login_required
+from flask_login import login_required
 from sqlalchemy.orm import selectinload
 
 from app.access import admin_required, viewable_assessment
-from app.admin.forms import AssessmentFilterForm
 from app.extensions import db
+from app.forms import AssessmentFilterForm
 from app.models import Assessment, Finding
 from app.reports import bp
-from app.services import assessment_list, rectifications, signoff
+from app.services import assessment_list
 from app.services.reports import document, export
 from app.services.reports.pdf import render_pdf
 
@@ -87,21 +87,3 @@ def results_xlsx():
             "Cache-Control": "private, no-store",
         },
     )
-
-
-@bp.app_template_global()
-def signature_data_url(signature) -> str:
-    return signoff.data_url(signature)
-
-
-@bp.app_template_global()
-def rectification_label(status: str) -> str:
-    return str(rectifications.STATUS_LABELS[status])
-
-
-@bp.app_template_global()
-def back_url(assessment: Assessment) -> str:
-    """Where a report's reader came from: the station's findings page or the assessor's summary."""
-    if current_user.can_assess:
-        return url_for("assess.summary", assessment_id=assessment.id)
-    return url_for("station.assessment", assessment_id=assessment.id)

@@ -269,7 +269,7 @@ def items_missing_photos(assessment: Assessment, card: Scorecard) -> list[str]:
     """Deductions with neither a photo nor a written reason why no photo could be taken."""
     missing = []
     for deduction in card.deductions:
-        if deduction.outcome.key == NOT_APPLICABLE:
+        if not deduction.problem_found:
             continue
         finding = assessment.finding_for(deduction.item.id)
         if finding is not None and not finding.photos and not finding.no_photo_reason.strip():

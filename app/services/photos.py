@@ -90,27 +90,38 @@ def attach_photo(
         original = db.session.get(Photo, marked_up_from_id)
         if original is None or original.finding is not finding:
             raise Refused(422, _l("marked_up_from must be a photo of the same item."), field="marked_up_from")
-    try:
-        stored = evidence.process(io.BytesIO(data), current_app.config["UPLOAD_DIR"], limits())
-    except evidence.RejectedPhoto as rejected:
-        raise refusal(rejected) from rejected
-    existing = next(
-        (p for p in finding.photos if p.sha256 == stored.sha256 and p.marked_up_from_id == marked_up_from_id),
-        None,
-    )
-    if existing is not None:
-        return Attached(existing, created=False)
-    photo = Photo(
-        **stored_fields(stored),
+    stored = store(data)
+    attached = add_stored(
+        stored,
+        same_as=[p for p in finding.photos if p.marked_up_from_id == marked_up_from_id],
         finding=finding,
         caption=caption or (original.caption if original is not None else ""),
         taken_at=as_utc(stored.taken_at) or client_taken_at or (original.taken_at if original else None),
         marked_up_from=original,
         uploaded_by=user,
     )
+    if attached.created:
+        after = attached.photo.snapshot()
+        audit.record("photo.add", assessment=assessment, subject=item_id, after=after, user=user)
+    return attached
+
+
+def store(data: bytes) -> evidence.StoredPhoto:
+    """The photo through the pipeline into storage; one that cannot be used is refused, saying why."""
+    try:
+        return evidence.process(io.BytesIO(data), current_app.config["UPLOAD_DIR"], limits())
+    except evidence.RejectedPhoto as rejected:
+        raise refusal(rejected) from rejected
+
+
+def add_stored(stored: evidence.StoredPhoto, *, same_as: list[Photo], **fields) -> Attached:
+    """A Photo row for stored files; the same picture already among `same_as` is kept once."""
+    existing = next((p for p in same_as if p.sha256 == stored.sha256), None)
+    if existing is not None:
+        return Attached(existing, created=False)
+    photo = Photo(**stored_fields(stored), **fields)
     db.session.add(photo)
     db.session.flush()
-    audit.record("photo.add", assessment=assessment, subject=item_id, after=photo.snapshot(), user=user)
     return Attached(photo, created=True)
 
 

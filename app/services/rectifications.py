@@ -5,13 +5,10 @@ accepts it or not; a not-accepted one can be answered again, as a new answer. Ea
 checks, changes the session and writes the audit trail; the caller commits.
 """
 
-import io
 from dataclasses import dataclass
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from app import evidence
 from app.errors import Refused, checked_text
 from app.extensions import db
 from app.models import (
@@ -31,7 +28,7 @@ from app.models import (
 from app.services import audit
 from app.services import photos as photo_actions
 from app.services.assessments import scorecard
-from rubric import NOT_APPLICABLE, ItemScore
+from rubric import ItemScore
 
 TEXT_MAX_LENGTH = 4000
 COMMENT_MAX_LENGTH = 2000
@@ -81,7 +78,7 @@ def deductions(assessment: Assessment) -> list[DeductionState]:
     return [
         DeductionState(d, assessment.finding_for(d.item.id))
         for d in scorecard(assessment).deductions
-        if d.outcome.key != NOT_APPLICABLE and assessment.finding_for(d.item.id) is not None
+        if d.problem_found and assessment.finding_for(d.item.id) is not None
     ]
 
 
@@ -132,23 +129,16 @@ def answer(assessment: Assessment, item_id: str, text: str, photos: list[bytes],
 
 def _attach(rectification: Rectification, data: bytes, user: User) -> Photo:
     """Through the evidence pipeline and storage, with the evidence photos' rules."""
-    try:
-        stored = evidence.process(io.BytesIO(data), current_app.config["UPLOAD_DIR"], photo_actions.limits())
-    except evidence.RejectedPhoto as rejected:
-        raise photo_actions.refusal(rejected) from rejected
-    if any(p.sha256 == stored.sha256 for p in rectification.photos):
-        return next(p for p in rectification.photos if p.sha256 == stored.sha256)
-    photo = Photo(
-        **photo_actions.stored_fields(stored),
+    stored = photo_actions.store(data)
+    return photo_actions.add_stored(
+        stored,
+        same_as=rectification.photos,
         finding_id=rectification.finding_id,
         purpose=RECTIFICATION,
         rectification=rectification,
         taken_at=photo_actions.as_utc(stored.taken_at),
         uploaded_by=user,
-    )
-    db.session.add(photo)
-    db.session.flush()
-    return photo
+    ).photo
 
 
 def review(rectification: Rectification, decision: str, comment: str, user: User) -> Rectification:

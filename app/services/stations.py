@@ -14,9 +14,11 @@ from app.services.station_import import FIELDS, CheckedRows, Row, check
 IMPORT_MAX_AGE = 3600
 
 
-def search(query: str):
-    """Stations whose code or name contains the query, by code."""
+def search(query: str, *, active_only: bool = False):
+    """Stations whose code or name contains the query, by code; `active_only` leaves out deactivated ones."""
     statement = db.select(Station).order_by(Station.code)
+    if active_only:
+        statement = statement.where(Station.active)
     query = (query or "").strip()
     if query:
         statement = statement.where(contains(query, Station.code, Station.name))

@@ -12,6 +12,7 @@ from app.rubrics import rubric_of
 from app.services import assessments, deadlines, notices, rectifications
 from app.services import photos as photo_actions
 from app.station import bp
+from app.web import safe_next
 
 
 @bp.get("/")
@@ -77,7 +78,7 @@ def review(rectification_id: int):
     """An assessor or admin accepts a station's answer, or not, with a comment."""
     rectification = db.session.get(Rectification, rectification_id) or abort(404)
     assessment = viewable_assessment(rectification.assessment_id)
-    back = safe_back(url_for("station.assessment", assessment_id=assessment.id))
+    back = safe_next(url_for("station.assessment", assessment_id=assessment.id))
     try:
         rectifications.review(
             rectification, request.form.get("decision", ""), request.form.get("comment", ""), current_user
@@ -104,32 +105,3 @@ def reviews():
     ).all()
     waiting = [(a, rectifications.waiting_for_review(a)) for a in answered]
     return render_template("station/reviews.html", waiting=[(a, w) for a, w in waiting if w])
-
-
-def safe_back(default: str) -> str:
-    target = request.form.get("next", "")
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
-
-
-@bp.app_template_global()
-def answers_waiting() -> int:
-    """How many station answers wait for review, for the assessor's home."""
-    return db.session.scalar(
-        db.select(db.func.count())
-        .select_from(Rectification)
-        .join(Assessment, Assessment.id == Rectification.assessment_id)
-        .where(Rectification.review.is_(None), Assessment.status == FINALIZED)
-    )
-
-
-@bp.app_template_global()
-def rectifications_waiting(assessment: Assessment) -> list:
-    return rectifications.waiting_for_review(assessment) if assessment.is_finalized else []
-
-
-@bp.app_template_global()
-def rectification_countdown(state):
-    """Days left to answer a deduction (negative once overdue), or None."""
-    return deadlines.countdown(state, deadlines.today())

@@ -9,7 +9,7 @@ of each table.
 from dataclasses import dataclass
 from itertools import takewhile
 
-from rubric import NOT_APPLICABLE, Category, Group, Item, ItemScore, Rubric, Scorecard
+from rubric import Category, Group, Item, ItemScore, Rubric, Scorecard
 
 METHOD_HEADING = "评估方法和标准"
 # 表1-2 prints 评估内容 over its method column (see the top of the form's TOML file).
@@ -29,9 +29,7 @@ class Row:
     @property
     def explained(self) -> bool:
         """A deduction or 不适用: the result column carries the outcome and the note."""
-        return self.result is not None and (
-            self.result.deduction > 0 or self.result.outcome.key == NOT_APPLICABLE
-        )
+        return self.result is not None and self.result.needs_note
 
 
 @dataclass(frozen=True)

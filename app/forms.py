@@ -1,0 +1,73 @@
+"""Forms more than one blueprint shows, and the pieces every form uses."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
+
+from app.services.assessments import STATUS_LABELS
+
+TOO_LONG = _l("At most %(max)d characters.")
+
+
+def strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class ReopenForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Reason for reopening"),
+        validators=[InputRequired(_l("Give a reason for reopening.")), Length(max=2000, message=TOO_LONG)],
+        filters=[strip],
+    )
+
+
+class QueryForm(FlaskForm):
+    """A GET form read from the query string: nothing changes, so no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    def __init__(self, args):
+        super().__init__(formdata=args)
+
+
+class DateRangeForm(QueryForm):
+    """A filter with `start` and `end` dates, where the end may not come before the start."""
+
+    def validate_end(self, field):
+        if self.start.data and field.data and field.data < self.start.data:
+            raise ValidationError(_l("The end of the period comes before its start."))
+
+
+class AssessmentFilterForm(DateRangeForm):
+    """Filters for the list of assessments."""
+
+    station = StringField(_l("Station code or name"), filters=[strip])
+    status = SelectField(
+        _l("Status"),
+        choices=[SelectChoice("", _l("Any status"))] + [SelectChoice(k, v) for k, v in STATUS_LABELS.items()],
+        default="",
+    )
+    assessor = SelectField(_l("Assessor"), choices=[SelectChoice("", _l("Any assessor"))], default="")
+    start = DateField(_l("Started from"), validators=[Optional()])
+    end = DateField(_l("Started until"), validators=[Optional()])
+
+    def offer_assessors(self, assessors) -> "AssessmentFilterForm":
+        self.assessor.choices = [SelectChoice("", _l("Any assessor"))] + [
+            SelectChoice(str(u.id), u.name) for u in assessors
+        ]
+        return self
+
+    def filters(self) -> dict:
+        """The keyword arguments for assessment_list.search; none when the filters don't validate."""
+        if not self.validate():
+            return {}
+        return {
+            "station": self.station.data or "",
+            "status": self.status.data or "",
+            "assessor_id": int(self.assessor.data) if self.assessor.data else None,
+            "start": self.start.data,
+            "end": self.end.data,
+        }

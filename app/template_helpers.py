@@ -1,0 +1,61 @@
+"""The helpers every template may call, registered once by create_app."""
+
+from flask import Flask, url_for
+from flask_login import current_user
+
+from app.extensions import db
+from app.models import FINALIZED, Assessment, Rectification
+from app.services import deadlines, rectifications, signoff
+
+
+def signature_data_url(signature) -> str:
+    return signoff.data_url(signature)
+
+
+def rectification_label(status: str) -> str:
+    return str(rectifications.STATUS_LABELS[status])
+
+
+def back_url(assessment: Assessment) -> str:
+    """Where a report's reader came from: the station's findings page or the assessor's summary."""
+    if current_user.can_assess:
+        return url_for("assess.summary", assessment_id=assessment.id)
+    return url_for("station.assessment", assessment_id=assessment.id)
+
+
+def signature_shown_image(draft_image: str) -> str:
+    return signoff.shown_image(draft_image)
+
+
+def rectification_countdown(state):
+    """Days left to answer a deduction (negative once overdue), or None."""
+    return deadlines.countdown(state, deadlines.today())
+
+
+def answers_waiting() -> int:
+    """How many station answers wait for review, for the assessor's home."""
+    return db.session.scalar(
+        db.select(db.func.count())
+        .select_from(Rectification)
+        .join(Assessment, Assessment.id == Rectification.assessment_id)
+        .where(Rectification.review.is_(None), Assessment.status == FINALIZED)
+    )
+
+
+def rectifications_waiting(assessment: Assessment) -> list:
+    return rectifications.waiting_for_review(assessment) if assessment.is_finalized else []
+
+
+GLOBALS = (
+    signature_data_url,
+    rectification_label,
+    back_url,
+    signature_shown_image,
+    rectification_countdown,
+    answers_waiting,
+    rectifications_waiting,
+)
+
+
+def register(app: Flask) -> None:
+    app.jinja_env.globals.update({helper.__name__: helper for helper in GLOBALS})
