@@ -160,3 +160,10 @@ def test_a_link_is_revoked_only_through_its_own_assessment(app, client, auth, sh
     )
     assert response.status_code == 404
     assert only_link(app).revoked_at is None
+
+
+def test_the_timeline_names_share_events(app, client, auth, shared, demo):
+    client.get(f"/shared/{shared.token}")
+    log_in(auth, "admin")
+    page = client.get(f"/admin/assessments/{demo.finalized}").get_data(as_text=True)
+    assert "创建了分享链接" in page and "有人打开了分享链接" in page

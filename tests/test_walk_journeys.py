@@ -136,3 +136,10 @@ def test_outcome_buttons_and_fields_draw_their_edge_in_the_control_colour(rule):
     css = CSS.read_text(encoding="utf-8")
     block = css[css.index(rule) :].split("}")[0]
     assert "var(--control-line)" in block, block
+
+
+def test_a_hidden_offline_status_line_stays_hidden():
+    css = CSS.read_text(encoding="utf-8")
+    shown = css.index(".offline-status { display: flex;")
+    hidden = css.index(".offline-status[hidden] { display: none; }")
+    assert hidden > shown, "the [hidden] rule must come after the one that shows the line"
