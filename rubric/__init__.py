@@ -4,11 +4,14 @@ Pure Python: imports neither flask nor sqlalchemy, so the web app, scripts and t
 can all use it.
 """
 
-from .derive import derive_outcome, resolve_outcome
+from .derive import derive_outcome, rate_percent_shown, resolve_outcome
 from .errors import RubricError, ScoringError
 from .loader import load_rubric
 from .model import (
     FULL,
+    NA_FULL_POINTS,
+    NA_NOT_ALLOWED,
+    NA_SCALE_CATEGORY,
     NOT_APPLICABLE,
     OUTCOME_KINDS,
     PARTIAL,
@@ -26,6 +29,9 @@ from .scoring import CategoryScore, ItemScore, Result, Scorecard, score
 
 __all__ = [
     "FULL",
+    "NA_FULL_POINTS",
+    "NA_NOT_ALLOWED",
+    "NA_SCALE_CATEGORY",
     "NOT_APPLICABLE",
     "OUTCOME_KINDS",
     "PARTIAL",
@@ -47,6 +53,7 @@ __all__ = [
     "default_registry",
     "derive_outcome",
     "load_rubric",
+    "rate_percent_shown",
     "resolve_outcome",
     "score",
 ]

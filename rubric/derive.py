@@ -1,6 +1,7 @@
 """From what an assessor enters to the outcome the form's standard gives."""
 
 from collections.abc import Mapping
+from decimal import Decimal
 
 from .errors import ScoringError
 from .model import ERROR_RATE, NOT_APPLICABLE, PROBLEM_COUNT, InputSpec, Item
@@ -24,6 +25,12 @@ def resolve_outcome(item: Item, outcome: str | None, inputs: Mapping | None, not
     Counted inputs decide the outcome. An assessor who disagrees with them chooses
     the outcome directly, without inputs, and says why in the note.
     """
+    if outcome == NOT_APPLICABLE and not item.allows_not_applicable:
+        raise ScoringError(
+            "not_applicable_not_allowed",
+            f"Item {item.id} always applies; it cannot be marked not applicable.",
+            item=item.id,
+        )
     if outcome and item.outcome(outcome) is None:
         raise ScoringError(
             "unknown_outcome",
@@ -71,7 +78,12 @@ def _read_inputs(item: Item, inputs: Mapping) -> dict:
 def _read_input(item: Item, spec: InputSpec, value: object) -> object:
     if value is None:
         if spec.required:
-            raise _invalid_input(item, spec, value, "is required")
+            raise ScoringError(
+                "input_required",
+                f"Input {spec.name!r} for item {item.id} is required.",
+                item=item.id,
+                input=spec.name,
+            )
         return spec.default
     if spec.type == "bool":
         if not isinstance(value, bool):
@@ -87,9 +99,10 @@ def _read_input(item: Item, spec: InputSpec, value: object) -> object:
 def _invalid_input(item: Item, spec: InputSpec, value: object, problem: str) -> ScoringError:
     return ScoringError(
         "invalid_input",
-        f"Input {spec.name!r} for item {item.id} {problem}" + ("." if value is None else f"; got {value!r}."),
+        f"Input {spec.name!r} for item {item.id} {problem}; got {value!r}.",
         item=item.id,
         input=spec.name,
+        type=spec.type,
         value=value,
         minimum=spec.minimum,
     )
@@ -129,10 +142,21 @@ def _derive_from_error_rate(item: Item, values: dict) -> tuple[str, dict]:
     reason = {
         "papers_checked": checked,
         "papers_with_errors": with_errors,
-        "error_rate_percent": round(with_errors * 100 / checked, 2),
+        "error_rate_percent": rate_percent_shown(with_errors, checked),
         "threshold_percent": derive.threshold_percent,
     }
     return (derive.below if below_threshold else derive.otherwise), reason
+
+
+def rate_percent_shown(part: int, whole: int, decimals: int = 2) -> Decimal:
+    """part/whole as a percentage, cut (never rounded up) to `decimals` places.
+
+    Rounding could carry a rate across its threshold (29 of 967 is 2.9989%, which rounds to
+    3.00% while it is below 3%); cutting keeps the shown rate on the same side of any
+    threshold with no more decimals than shown, so it always agrees with the outcome.
+    """
+    scale = 10**decimals
+    return Decimal(part * 100 * scale // whole) / scale
 
 
 _DERIVERS = {PROBLEM_COUNT: _derive_from_problems, ERROR_RATE: _derive_from_error_rate}

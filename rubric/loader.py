@@ -14,8 +14,12 @@ from .errors import RubricError
 from .model import (
     DERIVATION_KINDS,
     ERROR_RATE,
+    NA_FULL_POINTS,
+    NA_NOT_ALLOWED,
+    NA_SCALE_CATEGORY,
     NOT_APPLICABLE,
     NOT_APPLICABLE_LABEL,
+    NOT_APPLICABLE_POLICIES,
     PROBLEM_COUNT,
     Band,
     Category,
@@ -40,6 +44,7 @@ _ITEM_KEYS = {
     "method_continued",
     "outcomes",
     "derive",
+    "not_applicable",
     "not_applicable_points",
 }
 _OUTCOME_KEYS = {"key", "label", "points"}
@@ -233,13 +238,15 @@ def _read_item(
     points = reader.integer("points", minimum=1)
     outcomes = _read_outcomes(reader, points)
     derive = _read_derivation(reader, outcomes) if "derive" in table else None
-    not_applicable_points = _read_not_applicable_points(reader, points)
+    policy = _read_not_applicable_policy(reader)
+    not_applicable_points = _read_not_applicable_points(reader, points, policy)
     method_continued = table.get("method_continued", False)
     if not isinstance(method_continued, bool):
         reader.problem(f"'method_continued' must be true or false, got {method_continued!r}")
-    if None in (item_id, code, text, method, points, outcomes, not_applicable_points, group):
+    if None in (item_id, code, text, method, points, outcomes, not_applicable_points, group, policy):
         return None
-    outcomes += (Outcome(NOT_APPLICABLE, NOT_APPLICABLE_LABEL, not_applicable_points),)
+    if policy != NA_NOT_ALLOWED:
+        outcomes += (Outcome(NOT_APPLICABLE, NOT_APPLICABLE_LABEL, not_applicable_points),)
     return Item(
         item_id,
         code,
@@ -252,12 +259,26 @@ def _read_item(
         group.category_code,
         group,
         method_continued is True,
+        policy,
     )
 
 
-def _read_not_applicable_points(reader: _Reader, points: int | None) -> int | None:
+def _read_not_applicable_policy(reader: _Reader) -> str | None:
+    if "not_applicable" not in reader.table:
+        return NA_FULL_POINTS
+    policy = reader.text("not_applicable")
+    if policy is not None and policy not in NOT_APPLICABLE_POLICIES:
+        reader.problem(f"not_applicable '{policy}' is unknown (known: {', '.join(NOT_APPLICABLE_POLICIES)})")
+        return None
+    return policy
+
+
+def _read_not_applicable_points(reader: _Reader, points: int | None, policy: str | None) -> int | None:
+    """Points 不适用 gives: set only under the full-points policy; left out or refused items give none."""
     if "not_applicable_points" not in reader.table:
-        return points
+        return 0 if policy in (NA_SCALE_CATEGORY, NA_NOT_ALLOWED) else points
+    if policy != NA_FULL_POINTS:
+        reader.problem(f"not_applicable_points applies only with not_applicable = '{NA_FULL_POINTS}'")
     value = reader.integer("not_applicable_points", minimum=0)
     if value is not None and points is not None and value > points:
         reader.problem(f"not_applicable_points is {value}, more than the item's {points}")

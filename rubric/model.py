@@ -11,6 +11,14 @@ FULL = "full"
 PARTIAL = "partial"
 ZERO = "zero"
 OUTCOME_KINDS = (FULL, PARTIAL, ZERO, NOT_APPLICABLE)
+# What 不适用 does on an item, as its rubric entry says (default: full points).
+NA_FULL_POINTS = "full_points"
+"""不适用 gives the item's not_applicable_points (its full points unless the rubric says less)."""
+NA_SCALE_CATEGORY = "scale_category"
+"""不适用 leaves the item out; its category's score is scaled up to the category's points."""
+NA_NOT_ALLOWED = "not_allowed"
+"""The item always applies: 不适用 cannot be chosen."""
+NOT_APPLICABLE_POLICIES = (NA_FULL_POINTS, NA_SCALE_CATEGORY, NA_NOT_ALLOWED)
 
 PROBLEM_COUNT = "problem_count"
 ERROR_RATE = "error_rate"
@@ -105,6 +113,16 @@ class Item:
     group: Group
     method_continued: bool = False
     """The printed form leaves this method cell empty: the cell above, merged, covers it."""
+    not_applicable: str = NA_FULL_POINTS
+    """The item's 不适用 policy, one of NOT_APPLICABLE_POLICIES."""
+
+    @property
+    def allows_not_applicable(self) -> bool:
+        return self.not_applicable != NA_NOT_ALLOWED
+
+    @property
+    def not_applicable_scales_category(self) -> bool:
+        return self.not_applicable == NA_SCALE_CATEGORY
 
     @property
     def full_points(self) -> int:

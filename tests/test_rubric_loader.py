@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 
 from rubric import (
+    NA_FULL_POINTS,
+    NA_SCALE_CATEGORY,
     NOT_APPLICABLE,
     RubricError,
     RubricRegistry,
@@ -326,12 +328,13 @@ def test_tiered_items_offer_the_printed_tiers(form, item_id, outcomes):
         ("3.2.1", "zero", "发现（不完整等）问题"),
         ("4.1.1", "zero", "发现3个问题以上"),
         ("5.1.1", "partial", "发现2个以内一般性问题"),
-        ("5.1.1", "zero", "问题超过3个或问题严重"),
+        ("5.1.1", "zero", "问题3个及以上或问题严重"),
         ("5.2.1", "partial", "有部分相关场地"),
         ("6.1.1", "minus_2", "发布不及时或表述不清晰（扣2分）"),
         ("6.1.1", "zero", "发现未被批准"),
         ("6.4.4", "zero", "没有"),
         ("6.5.1", "full", "差错率低于3%"),
+        ("6.5.1", "zero", "差错率不低于3%"),
         ("8.2.1", "zero", "办公自动化条件较差"),
         ("9.1.2", "partial", "有方案但落实不力"),
         ("9.1.2", "zero", "无方案"),
@@ -375,9 +378,52 @@ def test_not_applicable_points_can_be_set_below_full(tmp_path):
     assert item.outcome(NOT_APPLICABLE).points == 0
 
 
+def test_every_item_of_the_shipped_form_allows_not_applicable_with_full_points(form):
+    assert {item.not_applicable for item in form.items} == {NA_FULL_POINTS}
+    assert all(item.allows_not_applicable for item in form.items)
+
+
+def test_boundary_labels_are_explained_beside_their_items():
+    text = SHIPPED_FORM.read_text(encoding="utf-8")
+    for label in ("差错率不低于3%", "问题3个及以上或问题严重"):
+        comment = text.split(f'label = "{label}"')[0].rsplit("[[categories.groups.items]]", 1)[0]
+        assert f'labelled "{label}"' in comment.rsplit("\n\n", 1)[-1], label
+
+
+def test_not_applicable_can_leave_an_item_out(tmp_path):
+    text = edited((ITEM_1_POINTS, ITEM_1_POINTS + '\nnot_applicable = "scale_category"'))
+    item = load_rubric(write_form(tmp_path, text)).item("1.1.1")
+    assert item.not_applicable == NA_SCALE_CATEGORY and item.not_applicable_scales_category
+    assert item.outcome(NOT_APPLICABLE) is not None
+
+
+def test_an_item_can_refuse_not_applicable(tmp_path):
+    text = edited((ITEM_1_POINTS, ITEM_1_POINTS + '\nnot_applicable = "not_allowed"'))
+    item = load_rubric(write_form(tmp_path, text)).item("1.1.1")
+    assert not item.allows_not_applicable
+    assert item.outcome(NOT_APPLICABLE) is None
+    assert [outcome.key for outcome in item.outcomes] == ["full", "zero"]
+
+
 @pytest.mark.parametrize(
     ("replacements", "message"),
     [
+        pytest.param(
+            [(ITEM_1_POINTS, ITEM_1_POINTS + '\nnot_applicable = "sometimes"')],
+            "item 1.1.1: not_applicable 'sometimes' is unknown "
+            "(known: full_points, scale_category, not_allowed)",
+            id="not-applicable-policy-unknown",
+        ),
+        pytest.param(
+            [(ITEM_1_POINTS, ITEM_1_POINTS + "\nnot_applicable = true")],
+            "item 1.1.1: 'not_applicable' must be a non-empty string, got True",
+            id="not-applicable-policy-not-text",
+        ),
+        pytest.param(
+            [(ITEM_1_POINTS, ITEM_1_POINTS + '\nnot_applicable = "not_allowed"\nnot_applicable_points = 10')],
+            "item 1.1.1: not_applicable_points applies only with not_applicable = 'full_points'",
+            id="not-applicable-points-without-full-points",
+        ),
         pytest.param(
             [
                 (ITEM_1_POINTS, ITEM_1_POINTS.replace("60", "50")),

@@ -131,12 +131,12 @@ def test_error_rate_refuses_more_errors_than_papers():
         ("4.1.1", {"problems": "2"}, "invalid_input"),
         ("4.1.1", {"problems": 1.0}, "invalid_input"),
         ("4.1.1", {"problems": -1}, "invalid_input"),
-        ("4.1.1", {}, "invalid_input"),
+        ("4.1.1", {}, "input_required"),
         ("5.1.1", {"problems": 1, "serious": 1}, "invalid_input"),
-        ("5.1.1", {"serious": False}, "invalid_input"),
+        ("5.1.1", {"serious": False}, "input_required"),
         ("6.5.1", {"papers_checked": True, "papers_with_errors": 0}, "invalid_input"),
         ("6.5.1", {"papers_checked": 10, "papers_with_errors": -1}, "invalid_input"),
-        ("6.5.1", {"papers_checked": 10}, "invalid_input"),
+        ("6.5.1", {"papers_checked": 10}, "input_required"),
         ("4.1.1", {"problem": 1}, "unknown_input"),
         ("4.1.1", {"problems": 1, "serious": True}, "unknown_input"),
         ("1.1.1", {"problems": 0}, "inputs_not_accepted"),
@@ -144,6 +144,35 @@ def test_error_rate_refuses_more_errors_than_papers():
 )
 def test_derive_refuses_inputs_the_item_does_not_accept(item_id, inputs, code):
     assert error_code(lambda: derive_outcome(item(item_id), inputs)) == code
+
+
+@pytest.mark.parametrize(
+    ("inputs", "code", "name"),
+    [
+        ({"papers_with_errors": 1}, "input_required", "papers_checked"),
+        ({"papers_checked": 10}, "input_required", "papers_with_errors"),
+        ({"papers_checked": 10, "papers_with_errors": -1}, "invalid_input", "papers_with_errors"),
+        ({"papers_checked": "ten", "papers_with_errors": 1}, "invalid_input", "papers_checked"),
+    ],
+)
+def test_a_missing_count_and_a_bad_count_are_told_apart_and_named(inputs, code, name):
+    with pytest.raises(ScoringError) as raised:
+        derive_outcome(item("6.5.1"), inputs)
+    assert (raised.value.code, raised.value.params["input"]) == (code, name)
+    assert name in raised.value.message
+
+
+@pytest.mark.parametrize(
+    ("checked", "with_errors", "shown", "points"),
+    [(967, 29, "2.99", 1), (1000, 30, "3", 0), (3001, 90, "2.99", 1), (997, 30, "3", 0), (40, 1, "2.5", 1)],
+)
+def test_the_shown_error_rate_is_never_rounded_across_the_threshold(checked, with_errors, shown, points):
+    key, reason = derive_outcome(
+        item("6.5.1"), {"papers_checked": checked, "papers_with_errors": with_errors}
+    )
+    assert str(reason["error_rate_percent"]) == shown
+    assert (reason["error_rate_percent"] < 3) == (points == 1)
+    assert item("6.5.1").outcome(key).points == points
 
 
 def test_invalid_input_error_names_the_input():
@@ -275,6 +304,55 @@ def test_not_applicable_below_full_points_is_a_deduction(tmp_path):
 
     scorecard = score(load_rubric(path), [Result("6.3.2", NOT_APPLICABLE, note="")])
     assert [(d.item.id, d.deduction) for d in scorecard.deductions] == [("6.3.2", 2)]
+
+
+def form_with(tmp_path, item_id, setting):
+    """The shipped form with one line added to an item, loaded from a copy."""
+    form_text = FORM_PATH.read_text(encoding="utf-8")
+    anchor = f'id = "{item_id}"\n'
+    assert form_text.count(anchor) == 1
+    path = tmp_path / "form.toml"
+    path.write_text(form_text.replace(anchor, anchor + setting + "\n"), encoding="utf-8")
+    return load_rubric(path)
+
+
+def test_not_applicable_that_leaves_the_item_out_scales_its_category(tmp_path):
+    form = form_with(tmp_path, "6.3.2", 'not_applicable = "scale_category"')
+    findings = replaced(
+        [Result(i.id, "full") for i in form.items],
+        Result("6.3.2", NOT_APPLICABLE, note="均有国家题库"),
+        Result("6.4.4", "zero", note="没有反馈单表"),
+    )
+    scorecard = score(form, findings)
+    assert (scorecard.items["6.3.2"].score, scorecard.items["6.3.2"].deduction) == (0, 0)
+    assert scorecard.items["6.3.2"].left_out
+    category = scorecard.categories[5]
+    # 28 of the 29 applicable points, scaled to 32: 30.9 gives 31, and 1 point lost.
+    assert (category.score, category.deduction, category.scaled) == (31, 1, True)
+    assert scorecard.total == 99
+    assert [(d.item.id, d.deduction) for d in scorecard.deductions] == [("6.4.4", 1)]
+
+
+def test_a_category_scaled_from_nothing_loses_nothing(tmp_path):
+    form = form_with(tmp_path, "7.1.1", 'not_applicable = "scale_category"')
+    category = score(form, [Result("7.1.1", NOT_APPLICABLE, note="无合格考生")]).categories[6]
+    assert (category.score, category.deduction) == (2, 0)
+
+
+def test_not_applicable_refused_where_the_item_always_applies(tmp_path):
+    form = form_with(tmp_path, "1.1.1", 'not_applicable = "not_allowed"')
+    with pytest.raises(ScoringError) as raised:
+        resolve_outcome(form.item("1.1.1"), NOT_APPLICABLE, None, "没有所长")
+    assert raised.value.code == "not_applicable_not_allowed"
+    assert error_code(lambda: score(form, [Result("1.1.1", NOT_APPLICABLE, note="x")])) == "unknown_outcome"
+
+
+def test_points_lost_so_far_add_up_the_categories_of_a_draft():
+    scorecard = score(
+        FORM, [Result("1.1.1", "zero", note="x"), Result("4.1.1", "minus_1"), Result("9.1.1", "full")]
+    )
+    assert scorecard.deduction_total == 3 == sum(c.deduction for c in scorecard.categories)
+    assert scorecard.max_points - scorecard.total != scorecard.deduction_total
 
 
 def test_items_without_a_finding_are_unscored_in_form_order():

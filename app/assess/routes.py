@@ -187,7 +187,7 @@ def item_context(assessment: Assessment, item_id: str, **extra) -> dict:
         "error": None,
         "ask_reason": False,
         "draft": None,
-        "input_labels": walk.INPUT_LABELS,
+        "input_labels": assessments.INPUT_LABELS,
         "last_visit": last_visit,
         "last_result": assessments.scorecard(last_visit).items.get(item_id) if last_visit else None,
         "last_finding": last_visit.finding_for(item_id) if last_visit else None,

@@ -1,6 +1,5 @@
 """Finding one's way through the form: neighbours, the next unscored item, where to resume."""
 
-from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
 from app.models import Assessment, User
@@ -8,13 +7,6 @@ from rubric import FULL, NOT_APPLICABLE, Item, Rubric, Scorecard
 
 UNSCORED = "unscored"
 DEDUCTED = "deducted"
-
-INPUT_LABELS = {
-    "problems": _l("Problems found"),
-    "serious": _l("At least one problem is serious"),
-    "papers_checked": _l("Papers checked"),
-    "papers_with_errors": _l("Papers with scoring errors"),
-}
 
 
 def neighbours(rubric: Rubric, item: Item) -> tuple[Item | None, Item | None]:

@@ -27,7 +27,10 @@ SCORING_MESSAGES = {
     "outcome_required": _l("Choose an outcome or enter the counts."),
     "inputs_not_accepted": _l("This item takes no counts; choose an outcome."),
     "unknown_input": _l("This item does not take that count."),
-    "invalid_input": _l("Counts must be whole numbers, not negative."),
+    "input_required": _l("Enter %(input)s."),
+    "invalid_input": _l("%(input)s must be a whole number, 0 or more."),
+    "invalid_input_bool": _l("%(input)s must be ticked or not."),
+    "not_applicable_not_allowed": _l("This item always applies: it cannot be marked not applicable."),
     "papers_checked_zero": _l("At least one paper must have been checked."),
     "errors_exceed_checked": _l("Papers with errors cannot be more than papers checked."),
     "outcome_mismatch": _l(
@@ -39,8 +42,26 @@ SCORING_MESSAGES = {
 }
 
 
+INPUT_LABELS = {
+    "problems": _l("Problems found"),
+    "serious": _l("At least one problem is serious"),
+    "papers_checked": _l("Papers checked"),
+    "papers_with_errors": _l("Papers with scoring errors"),
+}
+
+
 def scoring_message(error: ScoringError) -> str:
-    return str(SCORING_MESSAGES.get(error.code, error.message))
+    """The user's words for a scoring error; a counted-input error names its field."""
+    code = error.code
+    if code == "invalid_input" and error.params.get("type") == "bool":
+        code = "invalid_input_bool"
+    message = SCORING_MESSAGES.get(code)
+    if message is None:
+        return error.message
+    name = error.params.get("input")
+    if code in ("input_required", "invalid_input", "invalid_input_bool"):
+        return str(message) % {"input": f"“{INPUT_LABELS.get(name, name)}”"}
+    return str(message)
 
 
 def start_assessment(station: Station, user: User) -> Assessment:

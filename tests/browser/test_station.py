@@ -137,7 +137,7 @@ def test_station_staff_read_answer_and_assessor_reviews_and_signs(page, demo_dat
         ]
 
     page.goto(f"{server.url}/reports/assessments/{fresh}")
-    expect(page.locator(".report-title")).to_have_text("职业技能鉴定所（站）质量管理评估表（试行）")
+    expect(page.locator("h1.report-title")).to_have_text("职业技能鉴定所（站）质量管理评估表（试行）")
     expect(page.locator(".official >> nth=0")).to_be_visible()
     page.screenshot(path=str(shots / "08-report.png"))
     signoff = page.locator(".report-signoff")

@@ -25,6 +25,13 @@ class Report:
     def is_draft(self) -> bool:
         return not self.assessment.is_finalized
 
+    @property
+    def assessors(self) -> list[tuple[str, bool]]:
+        """Each assessor once, in team order, the lead assessor first and marked."""
+        lead = self.assessment.lead_assessor
+        team = [user for user in self.assessment.team if user != lead]
+        return ([(lead.name, True)] if lead else []) + [(user.name, False) for user in team]
+
     def photo_count(self, item_id: str) -> int:
         return next((len(photos) for item, photos in self.photos if item.id == item_id), 0)
 
@@ -38,16 +45,17 @@ def build(assessment: Assessment, with_rectification: bool = False) -> Report:
     rubric = rubric_of(assessment)
     card = scorecard(assessment)
     signed = assessment.is_finalized
+    photos = evidence_by_item(assessment, rubric)
     return Report(
         assessment=assessment,
         rubric=rubric,
         card=card,
-        tables=tables(rubric, card),
+        tables=tables(rubric, card, frozenset(item.id for item, _ in photos)),
         lead_signature=signoff.signature_for(assessment, LEAD_ASSESSOR) if signed else None,
         representative_signature=signoff.signature_for(assessment, STATION_REPRESENTATIVE)
         if signed
         else None,
-        photos=evidence_by_item(assessment, rubric),
+        photos=photos,
         rectification=rectifications.deductions(assessment) if with_rectification and signed else None,
     )
 

@@ -1,19 +1,58 @@
-"""The official form's tables 表1-1 to 表1-6, row by row, with each item's result beside it.
+"""The official form's tables 表1-1 to 表1-6, row by row, with each item's result beside it, cut into pages.
 
 The printed form merges the 大项 cell over all rows of a category within a table, the 中项
 cell over the rows of a group, and some method cells over the rows that print them empty; a
 category that runs on into the next table (6 over 表1-4 to 表1-6) is printed again at the top
 of each table.
+
+The printed form gives each table its own page under the form's title. A long note can make
+a table longer than a page; the rows are then cut into pages here, not by the browser or the
+PDF engine, so that each continuation page repeats the title, the table's name, the header and
+the 大项 and 中项 cells of the rows it holds. Where to cut comes from an estimate of each row's
+height on A4, from its text and the printed column widths (report.css prints at the sizes
+below); the estimate leans high, so a page may end early but does not overflow.
 """
 
+import math
+import re
+import unicodedata
 from dataclasses import dataclass
 from itertools import takewhile
+from pathlib import Path
 
-from rubric import Category, Group, Item, ItemScore, Rubric, Scorecard
+from rubric import NOT_APPLICABLE, Category, Group, Item, ItemScore, Rubric, Scorecard, derive_outcome
 
 METHOD_HEADING = "评估方法和标准"
 # 表1-2 prints 评估内容 over its method column (see the top of the form's TOML file).
 METHOD_HEADINGS = {"表1-2": "评估内容"}
+
+CSS_PATH = Path(__file__).parents[2] / "static" / "css" / "report.css"
+
+
+def _column_widths(css: str) -> dict[str, float]:
+    """The form's column widths in percent of the table's width, as report.css sets them (`.c-item`)."""
+    return {name: float(width) for name, width in re.findall(r"\.c-(\w+)\s*\{\s*width:\s*([\d.]+)%", css)}
+
+
+# 大项, 中项, 小项, 评估分值, 评估方法和标准, 评估结果 as printed; set in report.css only.
+COLUMN_WIDTHS = _column_widths(CSS_PATH.read_text(encoding="utf-8"))
+
+# A4 in millimetres at the sizes report.css prints with (@page margins 14/12/16 mm, table text
+# 8.5pt at line-height 1.4, cell padding .25rem/.3rem at a 10pt root).
+TABLE_WIDTH_MM = 210 - 2 * 12
+PAGE_HEIGHT_MM = 297 - 14 - 16
+TEXT_MM = 8.5 * 0.3528
+LINE_MM = 1.4 * TEXT_MM
+CELL_PADDING_MM = 2 * 0.3 * 10 * 0.3528
+CELL_HEIGHT_PADDING_MM = 2 * 0.25 * 10 * 0.3528 + 0.3
+POINTS_LINE_MM = 1.4 * 10 * 0.3528
+SMALL_TEXT_MM = 7.5 * 0.3528
+# Above each table: the form's title and the table's name; the two header rows.
+TABLE_HEAD_MM = 22
+HEADER_ROWS_MM = 18
+# Above the first table only: 附件2, the station, date, assessors and total, a draft's warning.
+REPORT_HEAD_MM = 42
+SAFETY = 1.1
 
 
 @dataclass(frozen=True)
@@ -28,26 +67,61 @@ class Row:
 
     @property
     def explained(self) -> bool:
-        """A deduction or 不适用: the result column carries the outcome and the note."""
-        return self.result is not None and self.result.needs_note
+        """A deduction, 不适用 or counted inputs: the result column carries the outcome."""
+        return self.result is not None and (self.result.needs_note or self.result.inputs is not None)
+
+    @property
+    def counts(self) -> dict | None:
+        """What the assessor counted and the rate or count it gives, for the result column."""
+        if self.result is None or self.result.inputs is None or self.item.derive is None:
+            return None
+        return derive_outcome(self.item, self.result.inputs)[1]
 
 
 @dataclass(frozen=True)
 class Table:
+    """One page of one printed table; `continued` pages follow the table's first page."""
+
     name: str
     method_heading: str
     rows: tuple[Row, ...]
+    continued: bool = False
+    tall: bool = False
+    """One row taller than a page: the row itself has to break across pages."""
 
 
-def tables(rubric: Rubric, card: Scorecard) -> list[Table]:
-    """The form's tables in order, each row knowing which merged cells start on it."""
+def tables(rubric: Rubric, card: Scorecard, items_with_photos=frozenset()) -> list[Table]:
+    """The form's tables in order, cut into pages, each row knowing which merged cells start on it."""
     by_table: dict[str, list[Item]] = {}
     for item in rubric.items:
         by_table.setdefault(item.group.table, []).append(item)
-    return [
-        Table(name, METHOD_HEADINGS.get(name, METHOD_HEADING), tuple(_rows(rubric, items, card)))
-        for name, items in by_table.items()
-    ]
+    pages = []
+    for index, (name, items) in enumerate(by_table.items()):
+        heights = [_row_height(item, card.items.get(item.id), item.id in items_with_photos) for item in items]
+        first_page = PAGE_HEIGHT_MM - TABLE_HEAD_MM - HEADER_ROWS_MM - (REPORT_HEAD_MM if index == 0 else 0)
+        cuts = _cut(heights, first_page, PAGE_HEIGHT_MM - TABLE_HEAD_MM - HEADER_ROWS_MM)
+        for number, (start, end) in enumerate(cuts):
+            rows = tuple(_rows(rubric, items[start:end], card))
+            tall = end - start == 1 and heights[start] * SAFETY > first_page
+            heading = METHOD_HEADINGS.get(name, METHOD_HEADING)
+            pages.append(Table(name, heading, rows, continued=number > 0, tall=tall))
+    return pages
+
+
+def _cut(heights: list[float], first_page: float, later_pages: float) -> list[tuple[int, int]]:
+    """Fill pages greedily: (start, end) of the rows each page holds; a row never leaves a page empty."""
+    cuts = []
+    start = 0
+    used = 0.0
+    room = first_page
+    for index, height in enumerate(heights):
+        height *= SAFETY
+        if index > start and used + height > room:
+            cuts.append((start, index))
+            start, used, room = index, 0.0, later_pages
+        used += height
+    cuts.append((start, len(heights)))
+    return cuts
 
 
 def _rows(rubric: Rubric, items: list[Item], card: Scorecard) -> list[Row]:
@@ -64,7 +138,7 @@ def _rows(rubric: Rubric, items: list[Item], card: Scorecard) -> list[Row]:
                 category_rows=_run(items, index, lambda i: i.category_code) if new_category else 0,
                 group=item.group if new_group else None,
                 group_rows=_run(items, index, lambda i: (i.category_code, i.group)) if new_group else 0,
-                method_rows=0 if item.method_continued else _method_rowspan(items, index),
+                method_rows=0 if item.method_continued and index else _method_rowspan(items, index),
             )
         )
     return rows
@@ -84,3 +158,38 @@ def _run(items: list[Item], start: int, key) -> int:
             break
         count += 1
     return count
+
+
+def _row_height(item: Item, result: ItemScore | None, has_photos: bool) -> float:
+    """The row's height in mm, led by its tallest cell; merged cells are counted on their first row."""
+    cells = [
+        _lines(item.text, "item") * LINE_MM,
+        _lines(item.group.code + item.group.title, "group") * LINE_MM,
+        0 if item.method_continued else _lines(item.method, "method") * LINE_MM,
+        _result_height(item, result, has_photos),
+    ]
+    return max(cells) + CELL_HEIGHT_PADDING_MM
+
+
+def _result_height(item: Item, result: ItemScore | None, has_photos: bool) -> float:
+    height = POINTS_LINE_MM
+    if result is not None and (result.deduction or result.outcome.key == NOT_APPLICABLE or result.inputs):
+        height += _lines(result.outcome.label, "result") * LINE_MM
+        # The counts sentence, the 不适用 policy: two lines at most in the result column.
+        height += 2 * LINE_MM if (result.inputs or result.outcome.key == NOT_APPLICABLE) else 0
+        height += sum(_lines(line, "result") for line in result.note.split("\n")) * LINE_MM
+    if has_photos:
+        height += 2 * 1.4 * SMALL_TEXT_MM
+    return height
+
+
+def _lines(text: str, column: str) -> int:
+    """How many lines text takes in a column when it may wrap anywhere."""
+    width_mm = TABLE_WIDTH_MM * COLUMN_WIDTHS[column] / 100 - CELL_PADDING_MM
+    per_line = width_mm / TEXT_MM
+    return max(1, math.ceil(sum(_width_em(char) for char in text) / per_line))
+
+
+def _width_em(char: str) -> float:
+    """Chinese and full-width characters take a full em; Latin letters, digits and ASCII less."""
+    return 1.0 if unicodedata.east_asian_width(char) in ("W", "F") else 0.62

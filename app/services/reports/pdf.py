@@ -1,18 +1,18 @@
 """The report as a PDF, drawn by WeasyPrint with the Noto CJK fonts; files are read from disk only."""
 
 import re
-from pathlib import Path
 
 from flask import current_app, render_template
 from PIL import ImageFile
 from weasyprint import HTML
+from weasyprint.document import Document
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from app import evidence
+from app.services.reports.layout import CSS_PATH
 
 UPLOAD_SCHEME = "upload:"
 SHA256 = re.compile(r"[0-9a-f]{64}")
-CSS_PATH = Path(__file__).parents[2] / "static" / "css" / "report.css"
 
 # Importing WeasyPrint makes Pillow accept truncated images in the whole process; the photo
 # pipeline must go on refusing them (a half-uploaded photo is not evidence).
@@ -45,6 +45,11 @@ class StoreFetcher(URLFetcher):
 
 
 def render_pdf(report, **context) -> bytes:
+    return render_document(report, **context).write_pdf()
+
+
+def render_document(report, **context) -> Document:
+    """The report laid out on A4 pages by WeasyPrint, before it is written as a PDF."""
     html = render_template(
         "reports/pdf.html",
         report=report,
@@ -52,7 +57,6 @@ def render_pdf(report, **context) -> bytes:
         photo_src=photo_src,
         **context,
     )
-    document = HTML(
+    return HTML(
         string=html, base_url=UPLOAD_SCHEME, url_fetcher=StoreFetcher(current_app.config["UPLOAD_DIR"])
-    )
-    return document.write_pdf()
+    ).render()
