@@ -167,7 +167,7 @@ def test_a_share_link_opens_the_report_read_only_without_an_account(page, demo_d
     try:
         shared = stranger.new_page()
         shared.goto(link)
-        expect(shared.locator(".report-title")).to_be_visible()
+        expect(shared.locator("h1.report-title")).to_be_visible()
         expect(shared.locator(".report-tools")).to_contain_text("只读")
         shared.wait_for_function(
             "[...document.querySelectorAll('.appendix-photo img')].every((img) => img.naturalWidth > 0)"
