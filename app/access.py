@@ -3,14 +3,17 @@
 from functools import wraps
 
 from flask import abort
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from app.errors import Refused
 from app.extensions import db
 from app.models import Assessment
 
 
-def viewable_assessment(assessment_id: int) -> Assessment:
-    assessment = db.session.get(Assessment, assessment_id)
+def viewable_assessment(assessment_id: int, *load_options) -> Assessment:
+    """The assessment if the user may see it; load_options load what the caller needs in the same query."""
+    assessment = db.session.get(Assessment, assessment_id, options=load_options)
     if assessment is None or not current_user.can_view(assessment):
         abort(404)
     return assessment
@@ -53,3 +56,15 @@ def admin_required(view):
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def ensure_author(claimed) -> None:
+    """A change kept on a shared phone is applied only under the session of the user who made it."""
+    if claimed in (None, ""):
+        return
+    if str(claimed) != str(current_user.id):
+        raise Refused(
+            409,
+            _l("This change was made by another user on this phone: it waits for them to log in."),
+            code="author",
+        )

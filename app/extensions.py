@@ -14,7 +14,11 @@ naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 
-db = SQLAlchemy(metadata=MetaData(naming_convention=naming_convention))
+# Objects stay loaded after a commit: a request that saves and then renders (the walk's tap) would
+# otherwise load the assessment, its findings and its team a second time.
+db = SQLAlchemy(
+    metadata=MetaData(naming_convention=naming_convention), session_options={"expire_on_commit": False}
+)
 migrate = Migrate(render_as_batch=True)
 csrf = CSRFProtect()
 login_manager = LoginManager()

@@ -25,13 +25,31 @@ def js_strings() -> dict:
     """The words the page scripts show, in the page's language ("%(n)s" takes a number)."""
     return {
         "online": _("Online"),
-        "offline": _("Offline"),
-        "online_long": _("Online: changes are sent to the server at once."),
-        "offline_long": _("Offline: changes are kept on this phone and sent when the network is back."),
+        "offline": _("Server unreachable"),
+        "checking": _("Checking the connection…"),
+        "server_failing": _("Server error"),
+        "online_long": _("Online: the server answers, changes are sent at once."),
+        "offline_long": _(
+            "The server cannot be reached: changes are kept on this phone and sent as soon as it answers."
+        ),
+        "checking_long": _("Asking the server whether it answers…"),
+        "server_failing_long": _(
+            "The server answers with errors: changes are kept on this phone and sent again shortly."
+        ),
         "all_synced": _("Everything is on the server."),
-        "changes_waiting": _("%(n)s changes on this phone, not yet synced."),
-        "photos_waiting": _("%(n)s photos on this phone, not yet uploaded."),
+        "waiting_items_photos": _("%(items)s items and %(photos)s photos waiting to sync"),
+        "waiting_items": _("%(n)s items waiting to sync"),
+        "waiting_photos": _("%(n)s photos waiting to sync"),
         "saved_on_phone": _("On this phone, not yet synced."),
+        "sending": _("Sending to the server…"),
+        "synced": _("Saved"),
+        "saved_at": _("Saved %(time)s"),
+        "failure_timeout": _("The server did not answer in time: trying again shortly."),
+        "failure_network": _("No connection: sent when the server can be reached."),
+        "failure_server": _("The server could not save it (%(reason)s): trying again shortly."),
+        "note_needed_deduction": _("Write down the problem you found: a deduction needs a note."),
+        "note_needed_na": _("Write down why this item does not apply."),
+        "points_total": _("%(score)s points"),
         "refused_entry": _("%(item)s · %(kind)s · refused by the server: %(reason)s"),
         "refused_reason": _("Refused by the server: %(reason)s"),
         "photo_entry": _("photo"),
@@ -42,23 +60,57 @@ def js_strings() -> dict:
         "sync_now": _("Sync now"),
         "export": _("Export to a file"),
         "login_needed": _("Your login has expired: log in again to sync. The changes stay on this phone."),
+        "login_other": _(
+            "This browser is now logged in as someone else: log in again as %(name)s to send your changes."
+        ),
+        "others_waiting": _(
+            "Also on this phone: %(count)s by %(name)s. They are sent when %(name)s logs in here."
+        ),
         "offline_ready": _("Available offline"),
         "offline_not_ready": _("Not yet available offline: open it once while online."),
         "offline_not_saved": _("Not on this phone yet."),
         "downloading": _("Saving for offline use…"),
-        "download_failed": _("Could not save for offline use. Try again."),
         "waiting_badge": _("Not synced"),
-        "finalize_waiting": _("%(n)s changes are still on this phone: sync them before finalizing."),
+        "finalize_waiting": _("Sync before finalizing: %(count)s."),
         "storage_low": _("This phone is short of storage: sync soon."),
         "storage_unavailable": _(
             "This browser cannot keep data on the phone (private mode?). "
             "What you enter offline would be lost."
         ),
+        "worker_failed": _(
+            "This browser did not install the offline part of the app: pages cannot be opened offline. "
+            "Changes are still kept on the phone."
+        ),
         "ios_hint": _(
             "On an iPhone, tap Share, then Add to Home Screen: otherwise Safari deletes data kept on the "
             "phone after 7 days without use."
         ),
-        "logout_warning": _("%(n)s changes are still on this phone and not on the server."),
+        "logout_warning": _("Not yet on the server: %(count)s."),
+        "logout_failed": _(
+            "Not logged out: the server cannot be reached. Everything stays on this phone as it was; "
+            "log out again once the server answers."
+        ),
+        "start_offline": _(
+            "Starting or finding an assessment needs the server, which cannot be reached now. "
+            "Assessments kept on this phone can still be walked."
+        ),
+        "photo_preparing": _("Preparing…"),
+        "photo_saved": _("Saved"),
+        "photo_failed": _("Failed"),
+        "photo_remove": _("Remove"),
+        "photo_caption": _("Caption (optional)"),
+        "photo_marked": _("Marked up"),
+        "photo_queued": _("On this phone, uploads when the network is back."),
+        "photo_in_memory": _("Only in this page's memory: keep the page open until it is saved."),
+        "photo_memory_only": _(
+            "This browser cannot keep photos on the phone (private mode?): a photo taken now waits only "
+            "in this page's memory until it is uploaded. Keep the page open until it shows Saved."
+        ),
+        "photo_lost": _("the photo was only in a page's memory and is lost: take it again"),
+        "photo_pending": _("A photo is not yet kept on this phone. Leave anyway?"),
+        "photo_needed": _("A deduction needs a photo, or a reason why none could be taken."),
+        "markup_saving": _("Saving…"),
+        "markup_failed": _("Saving failed. Try again."),
     }
 
 

@@ -134,7 +134,11 @@ class Assessment(db.Model):
         back_populates="assessment", order_by="Signature.id", cascade="all, delete-orphan"
     )
 
-    __table_args__ = (db.CheckConstraint("status in ('in_progress', 'finalized')", name="status"),)
+    __table_args__ = (
+        db.CheckConstraint("status in ('in_progress', 'finalized')", name="status"),
+        # The dashboard finds each station's latest finalized assessment by one index seek per station.
+        db.Index("ix_assessments_station_finalized", "station_id", "finalized_at"),
+    )
 
     @property
     def is_finalized(self) -> bool:
@@ -389,3 +393,26 @@ class LoginFailure(db.Model):
     username: Mapped[str] = mapped_column(db.String(64), primary_key=True)
     count: Mapped[int] = mapped_column(default=0)
     last_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DailyFinalized(db.Model):
+    """How many assessments were finalized on a day (local date); kept at finalize and reopen,
+    so the dashboard adds up days instead of counting assessments."""
+
+    __tablename__ = "daily_finalized"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    assessments: Mapped[int] = mapped_column(default=0)
+
+
+class DailyDeduction(db.Model):
+    """How many of a day's finalized assessments lost points on an item with an outcome."""
+
+    __tablename__ = "daily_deductions"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    rubric_id: Mapped[str] = mapped_column(db.String(64), primary_key=True)
+    rubric_version: Mapped[str] = mapped_column(db.String(32), primary_key=True)
+    item_id: Mapped[str] = mapped_column(db.String(32), primary_key=True)
+    outcome: Mapped[str] = mapped_column(db.String(32), primary_key=True)
+    assessments: Mapped[int] = mapped_column(default=0)

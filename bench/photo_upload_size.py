@@ -1,8 +1,8 @@
 """Bytes a phone sends for one 12-megapixel photo, with and without the shrink in photos.js.
 
-Runs the real item page in headless Chromium: the photo goes through `Photos.downscale` (the
-function the camera button uses) and both versions are posted to the upload API; the request
-bodies are counted as they leave the browser.
+Runs the real item page in headless Chromium: the photo goes through `downscale` from shrink.js
+(the function the camera button uses) and both versions are posted to the upload API; the request
+bodies are counted as they reach the server.
 
     .venv/bin/python -m bench.photo_upload_size
 """
@@ -22,16 +22,25 @@ from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, log_in
 WEAK_UPLINK_BITS_PER_SECOND = 1_000_000
 
 SEND_BOTH = """async ([encoded, url]) => {
+    const { downscale } = await import("/static/js/shrink.js");
+    const { csrfToken } = await import("/static/js/common.js");
+    const send = async (photo, caption) => {
+        const form = new FormData();
+        form.append("photo", photo, "photo.jpg");
+        form.append("caption", caption);
+        const headers = {"X-CSRFToken": csrfToken()};
+        return (await fetch(url, {method: "POST", body: form, headers})).status;
+    };
     const bytes = Uint8Array.from(atob(encoded), (c) => c.charCodeAt(0));
     const file = new File([bytes], "camera.jpg", {type: "image/jpeg"});
     const started = performance.now();
-    const shrunk = await window.Photos.downscale(file, 2048);
+    const shrunk = await downscale(file, 2048);
     const shrinkMs = performance.now() - started;
     const bitmap = await createImageBitmap(shrunk);
-    const whole = await window.Photos.sendPhoto(url, {photo: file, caption: "whole"});
-    const small = await window.Photos.sendPhoto(url, {photo: shrunk, caption: "shrunk"});
+    const whole = await send(file, "whole");
+    const small = await send(shrunk, "shrunk");
     return {fileBytes: file.size, shrunkBytes: shrunk.size, shrinkMs, width: bitmap.width,
-            height: bitmap.height, statuses: [whole.status, small.status]};
+            height: bitmap.height, statuses: [whole, small]};
 }"""
 
 
@@ -61,7 +70,7 @@ def main() -> None:
         page = browser.new_context(viewport=PHONE).new_page()
         log_in(page, base, "assessor1")
         page.goto(f"{base}/assess/{assessment_id}/items/5.3.1")
-        page.wait_for_function("window.Photos !== undefined")
+        page.wait_for_load_state("load")
         upload_url = f"/api/assessments/{assessment_id}/findings/5.3.1/photos"
         result = page.evaluate(SEND_BOTH, [base64.b64encode(photo).decode(), upload_url])
         browser.close()
@@ -71,7 +80,7 @@ def main() -> None:
     print("photo: 4000x3000 JPEG (12 megapixels), camera-like, quality 92")
     print(f"  file on the phone           {result['fileBytes']:>10,} bytes")
     size = f"{result['width']}x{result['height']}"
-    print(f"  after Photos.downscale      {result['shrunkBytes']:>10,} bytes  ({size})")
+    print(f"  after downscale (shrink.js) {result['shrunkBytes']:>10,} bytes  ({size})")
     print(f"  shrink time in Chromium     {result['shrinkMs']:>10.0f} ms")
     print(f"  request body, no shrink     {whole:>10,} bytes")
     print(f"  request body, shrunk        {shrunk:>10,} bytes")

@@ -1,9 +1,12 @@
 """What a phone downloads to open one item of the walk, measured in headless Chromium.
 
+First visit: every response with its body as sent (compressed where the server compressed it)
+and as the page reads it. Repeat visit, with the service worker blocked: how many requests for
+static files still reach the server (hashed names are cached as immutable, so none should).
+
 .venv/bin/python -m bench.walk_page_size
 """
 
-import gzip
 import threading
 
 from playwright.sync_api import sync_playwright
@@ -20,32 +23,46 @@ def assessment_in_progress(app) -> int:
         return db.session.scalar(db.select(Assessment.id).filter_by(status=IN_PROGRESS))
 
 
+def counting_requests(wsgi_app, paths: list):
+    def app(environ, start_response):
+        paths.append(environ["PATH_INFO"])
+        return wsgi_app(environ, start_response)
+
+    return app
+
+
 def main() -> None:
     app = demo_app()
+    served = []
+    app.wsgi_app = counting_requests(app.wsgi_app, served)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_port}"
+    walk_url = f"{base}/assess/{assessment_in_progress(app)}/items/4.1.1"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_context(viewport=PHONE).new_page()
+        page = browser.new_context(viewport=PHONE, service_workers="block").new_page()
         log_in(page, base, "assessor1")
-        page.goto(f"{base}/assess/{assessment_in_progress(app)}/", wait_until="networkidle")
-        walk_url = page.url
+        page.context.new_cdp_session(page).send("Network.clearBrowserCache")
         responses = []
         page.on("response", lambda response: responses.append(response))
         page.goto(walk_url, wait_until="networkidle")
-        rows = [(r.url.replace(base, ""), r.body()) for r in responses if r.status == 200]
+        rows = [
+            (r.url.replace(base, ""), r.request.sizes()["responseBodySize"], len(r.body()))
+            for r in responses
+            if r.status == 200
+        ]
+        served.clear()
+        page.goto(walk_url, wait_until="networkidle")
+        repeat = [path for path in served if path.startswith("/static/")]
         browser.close()
     server.shutdown()
-    print(f"walk page {walk_url.replace(base, '')}")
-    print(f"{'resource':<44} {'bytes':>8} {'gzip':>8}")
-    total = total_gzip = 0
-    for url, body in rows:
-        packed = len(gzip.compress(body, 6))
-        total += len(body)
-        total_gzip += packed
-        print(f"{url[:44]:<44} {len(body):>8} {packed:>8}")
-    print(f"{'total':<44} {total:>8} {total_gzip:>8}")
+    print(f"walk page {walk_url.replace(base, '')}, first visit with an empty cache")
+    print(f"{'resource':<52} {'on the wire':>11} {'decoded':>8}")
+    for url, wire, decoded in rows:
+        print(f"{url[:52]:<52} {wire:>11} {decoded:>8}")
+    print(f"{'total':<52} {sum(r[1] for r in rows):>11} {sum(r[2] for r in rows):>8}")
+    print(f"repeat visit without a service worker: {len(repeat)} requests for static files {repeat}")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,12 @@
-"""Gunicorn settings for tests: bind a free port on 127.0.0.1 and tell the test which one."""
+"""Gunicorn settings for tests: the production settings of gunicorn.conf.py (threaded workers),
+bound to a free port on 127.0.0.1, which is written to PORT_FILE for the test."""
 
 import os
+import runpy
+from pathlib import Path
+
+_production = runpy.run_path(str(Path(__file__).resolve().parent.parent / "gunicorn.conf.py"))
+globals().update({name: value for name, value in _production.items() if not name.startswith("_")})
 
 bind = ["127.0.0.1:0"]
 

@@ -60,7 +60,10 @@ def finish_assessment(
         db.session.flush()
         assessments.finalize(assessment, user)
         if finalized_at is not None:
+            # Back-dated history: the dashboard's daily tallies are recounted for it.
             assessment.finalized_at = finalized_at
+            db.session.flush()
+            dashboard.rebuild_tallies(db.session.connection())
         db.session.commit()
         return assessment.id, assessment.score
 

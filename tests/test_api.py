@@ -271,3 +271,23 @@ def test_deactivated_station_cannot_be_assessed(app, assessor, station_id):
         db.session.commit()
     response = assessor.post_json("/api/assessments", {"station_id": station_id})
     assert response.status_code == 422
+
+
+def test_me_names_the_sessions_user_so_a_phone_knows_whose_outbox_it_may_send(assessor):
+    me = assessor.client.get("/api/me").get_json()
+    assert me["username"] == "assessor"
+    assert isinstance(me["id"], int)
+
+
+def test_a_change_queued_by_another_user_on_the_phone_is_refused_and_changes_nothing(
+    app, assessor, assessment_id, make_user
+):
+    other_id = make_user("colleague")
+    me = assessor.client.get("/api/me").get_json()
+    refused = put(assessor, assessment_id, "1.1.1", outcome="zero", note="别人的记录", author=other_id)
+    assert refused.status_code == 409
+    assert refused.get_json()["code"] == "author"
+    with app.app_context():
+        assert db.session.scalar(db.select(Finding).filter_by(item_id="1.1.1")) is None
+    own = put(assessor, assessment_id, "1.1.1", outcome="zero", note="自己的记录", author=me["id"])
+    assert own.status_code == 200

@@ -131,3 +131,29 @@ def test_only_admins_import(app, client, auth, make_user):
     make_user("wang2")
     auth.login("wang2")
     assert upload(auth, export_file([])).status_code == 403
+
+
+def test_no_photo_reasons_and_captions_kept_on_a_phone_are_imported_once(app, admin, assessment_id):
+    photo = {**finding_entry(assessment_id, seq=2), "kind": "photo", "blob": jpeg_data_url(), "payload": {}}
+    reason = {
+        **finding_entry(assessment_id, seq=3),
+        "kind": "no_photo_reason",
+        "payload": {"no_photo_reason": "考场禁止拍照"},
+    }
+    upload(admin, export_file([finding_entry(assessment_id), photo, reason]))
+    with app.app_context():
+        photo_id = db.session.scalar(db.select(Photo.id))
+    caption = {
+        **finding_entry(assessment_id, seq=4),
+        "kind": "caption",
+        "payload": {"caption": "消防通道", "photo_id": photo_id},
+    }
+    data = export_file([caption])
+    upload(admin, data)
+    page = upload(admin, data).get_data(as_text=True)
+    assert "1 条已在服务器上" in page
+    with app.app_context():
+        finding = db.session.scalar(db.select(Finding).filter_by(item_id="1.1.1"))
+        assert finding.no_photo_reason == "考场禁止拍照"
+        assert [p.caption for p in finding.photos] == ["消防通道"]
+        assert db.session.query(AuditEvent).filter_by(action="photo.caption").count() == 1

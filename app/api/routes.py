@@ -4,7 +4,7 @@ from flask import jsonify
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from app.access import assessor_required, viewable_assessment
+from app.access import assessor_required, ensure_author, viewable_assessment
 from app.api import bp
 from app.errors import Refused
 from app.extensions import db
@@ -21,6 +21,13 @@ def optional_field(body: dict, name: str, kind: type):
     if value is not None and not isinstance(value, kind):
         raise Refused(422, _l("The field %(name)s has the wrong type.", name=name), field=name)
     return value
+
+
+@bp.get("/me")
+@login_required
+def me():
+    """Whom this session belongs to: a phone sends what waits only under its author's session."""
+    return jsonify({"id": current_user.id, "username": current_user.username, "name": current_user.name})
 
 
 @bp.get("/rubric")
@@ -61,13 +68,14 @@ def get_assessment(assessment_id: int):
 @assessor_required
 def put_finding(assessment_id: int, item_id: str):
     """Record one item's result; answers the finding and the new totals."""
-    assessment = viewable_assessment(assessment_id)
+    assessment = viewable_assessment(assessment_id, *assessments.SCORING_LOAD)
     body = json_body()
+    ensure_author(body.get("author"))
     outcome = optional_field(body, "outcome", str)
     note = optional_field(body, "note", str) or ""
     inputs = optional_field(body, "inputs", dict)
     no_photo_reason = optional_field(body, "no_photo_reason", str)
-    body_out = assessments.record_finding_once(
+    recorded = assessments.record_finding_once(
         assessment,
         item_id,
         mutation_id=parse_mutation_id(body.get("mutation_id")),
@@ -77,7 +85,7 @@ def put_finding(assessment_id: int, item_id: str):
         note=note,
         no_photo_reason=no_photo_reason,
     )
-    return jsonify(body_out), 200
+    return jsonify(recorded.body), 200
 
 
 @bp.post("/assessments/<int:assessment_id>/finalize")

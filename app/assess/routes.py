@@ -126,13 +126,13 @@ def offline_urls(assessment_id: int):
 @assessor_required
 def save_item(assessment_id: int, item_id: str):
     """Save one item's outcome, counts and note; htmx gets the fragment back, a plain form a redirect."""
-    assessment = viewable_assessment(assessment_id)
+    assessment = viewable_assessment(assessment_id, *assessments.SCORING_LOAD)
     rubric_item = rubric_of(assessment).item(item_id) or abort(404)
     outcome, inputs, note = walk.parse_item_form(
         request.form, rubric_item, request.headers.get("HX-Trigger-Name")
     )
     try:
-        assessments.record_finding_once(
+        recorded = assessments.record_finding_once(
             assessment,
             item_id,
             mutation_id=parse_mutation_id(request.form.get("mutation_id") or None),
@@ -155,7 +155,9 @@ def save_item(assessment_id: int, item_id: str):
         return render_item_response(context), refused.status
     if not is_htmx():
         return redirect(url_for("assess.item", assessment_id=assessment.id, item_id=item_id))
-    return render_item_response(item_context(assessment, item_id))
+    return render_item_response(
+        item_context(assessment, item_id, finding=recorded.finding, card=recorded.card)
+    )
 
 
 def render_item_response(context: dict) -> str:
@@ -166,11 +168,12 @@ def render_item_response(context: dict) -> str:
     return render_template("assess/_item.html", oob=True, **context)
 
 
-def item_context(assessment: Assessment, item_id: str, **extra) -> dict:
+def item_context(assessment: Assessment, item_id: str, *, finding=None, card=None, **extra) -> dict:
+    """What the item page and fragment show; a caller that has just scored hands its finding and card."""
     rubric = rubric_of(assessment)
     rubric_item = rubric.item(item_id) or abort(404)
-    card = assessments.scorecard(assessment)
-    finding = assessment.finding_for(item_id)
+    card = card or assessments.scorecard(assessment)
+    finding = finding or assessments.finding_of(assessment, item_id)
     previous, following = walk.neighbours(rubric, rubric_item)
     last_visit = assessments.previous_assessment(assessment)
     return {

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from app.access import viewable_assessment
+from app.access import ensure_author, viewable_assessment
 from app.errors import Refused
 from app.extensions import db
 from app.models import Assessment, Photo
@@ -66,6 +66,7 @@ def optional_int(name: str) -> int | None:
 def upload(assessment_id: int, item_id: str):
     """Attach one photo (multipart field `photo`) to an item: 201 with its id and URLs."""
     assessment = assessable(assessment_id)
+    ensure_author(request.form.get("author"))
     upload = request.files.get("photo")
     if upload is None:
         raise Refused(422, _l("Send the photo in the multipart field “photo”."), field="photo")
@@ -102,6 +103,7 @@ def update(photo_id: int):
     body = json_body()
     if not isinstance(body.get("caption"), str):
         raise Refused(422, _l("Send a JSON object with a caption."), field="caption")
+    ensure_author(body.get("author"))
     actions.set_caption(photo, body["caption"], current_user)
     db.session.commit()
     return jsonify(photo_json(photo))
@@ -207,6 +209,7 @@ def delete_form(photo_id: int):
 def no_photo_reason(assessment_id: int, item_id: str):
     """Record why a deduction has no photo (JSON for scripts, a redirect for the plain form)."""
     assessment = assessable(assessment_id)
+    ensure_author(request.form.get("author"))
     finding = assessments.set_no_photo_reason(
         assessment, item_id, request.form.get("no_photo_reason", ""), current_user
     )

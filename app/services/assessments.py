@@ -6,13 +6,15 @@ Each function checks, changes the session and writes the audit trail; the caller
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import joinedload
 
 from app.errors import Refused, checked_text
 from app.extensions import db
 from app.idempotency import apply_once, finding_fingerprint
 from app.models import FINALIZED, IN_PROGRESS, Assessment, Finding, Station, User, utcnow
 from app.rubrics import active_rubric, rubric_of
-from app.services import audit
+from app.services import audit, dashboard
 from app.services.json_shapes import finding_json, totals_json
 from app.services.search import contains
 from rubric import NOT_APPLICABLE, ItemScore, Result, Scorecard, ScoringError, resolve_outcome, score
@@ -48,6 +50,21 @@ INPUT_LABELS = {
     "papers_checked": _l("Papers checked"),
     "papers_with_errors": _l("Papers with scoring errors"),
 }
+
+
+# Scoring an item loads the assessment with its station and team in one query; the scorecard then
+# reads the findings' results as plain rows and only the scored item's finding becomes an object.
+SCORING_LOAD = (joinedload(Assessment.station), joinedload(Assessment.team))
+
+
+@dataclass(frozen=True)
+class RecordedFinding:
+    """What recording a finding answers: the JSON body, and (unless it was a replay) the objects
+    it was computed from, so that the walk renders its fragment without scoring a second time."""
+
+    body: dict
+    finding: Finding | None = None
+    card: Scorecard | None = None
 
 
 def scoring_message(error: ScoringError) -> str:
@@ -115,8 +132,32 @@ def previous_assessment(assessment: Assessment) -> Assessment | None:
 
 
 def scorecard(assessment: Assessment) -> Scorecard:
-    scored = [_as_result(f) for f in assessment.findings if f.outcome]
+    """Score the assessment from its loaded findings, or else from one query of their results."""
+    if _findings_loaded(assessment):
+        scored = [_as_result(f) for f in assessment.findings if f.outcome]
+    else:
+        rows = db.session.execute(
+            select(Finding.item_id, Finding.outcome, Finding.inputs, Finding.note).where(
+                Finding.assessment_id == assessment.id, Finding.outcome.is_not(None)
+            )
+        )
+        scored = [Result(*row) for row in rows]
     return score(rubric_of(assessment), scored)
+
+
+def _findings_loaded(assessment: Assessment) -> bool:
+    return "findings" not in inspect(assessment).unloaded
+
+
+def finding_of(assessment: Assessment, item_id: str) -> Finding | None:
+    """One item's finding with its photos, without loading the other 60 when they are not loaded."""
+    if _findings_loaded(assessment):
+        return assessment.finding_for(item_id)
+    return db.session.scalar(
+        select(Finding)
+        .where(Finding.assessment_id == assessment.id, Finding.item_id == item_id)
+        .options(joinedload(Finding.photos))
+    )
 
 
 def _as_result(finding: Finding) -> Result:
@@ -146,7 +187,7 @@ def record_finding(
         outcome_key = resolve_outcome(item, outcome or None, inputs or None, note)
     except ScoringError as error:
         raise Refused(422, scoring_message(error), code=error.code) from error
-    finding = assessment.finding_for(item_id)
+    finding = finding_of(assessment, item_id)
     before = finding.snapshot() if finding else None
     if finding is None:
         finding = Finding(assessment=assessment, item_id=item_id, outcome=outcome_key, updated_by=user)
@@ -172,20 +213,23 @@ def record_finding(
 
 def record_finding_once(
     assessment: Assessment, item_id: str, *, mutation_id: str | None, user: User, **changes
-) -> dict:
+) -> RecordedFinding:
     """Record a finding once per mutation_id, whether it comes from the walk, the API or a phone's file.
 
-    Answers the finding and the new totals; a retry of the same mutation gets the stored answer.
+    Answers the finding and the new totals, scored once; a retry of the same mutation gets the
+    stored answer.
     """
+    computed = {}
 
     def apply():
         finding = record_finding(assessment, item_id, user=user, **changes)
         db.session.flush()
         card = scorecard(assessment)
+        computed.update(finding=finding, card=card)
         return {"finding": finding_json(finding, card), **totals_json(card)}, 200
 
     body, _status = apply_once(mutation_id, user, finding_fingerprint(assessment.id, item_id), apply)
-    return body
+    return RecordedFinding(body, **computed)
 
 
 @dataclass(frozen=True)
@@ -246,6 +290,7 @@ def finalize(assessment: Assessment, user: User) -> Scorecard:
     assessment.status = FINALIZED
     assessment.finalized_at = utcnow()
     assessment.score = card.total
+    dashboard.count_finalized(assessment, card, 1)
     audit.record("assessment.finalize", assessment=assessment, after={"score": card.total}, user=user)
     return card
 
@@ -255,7 +300,7 @@ def evidence_finding(assessment: Assessment, item_id: str, user: User) -> Findin
     ensure_writable(assessment)
     if rubric_of(assessment).item(item_id) is None:
         raise Refused(404, SCORING_MESSAGES["unknown_item"])
-    finding = assessment.finding_for(item_id)
+    finding = finding_of(assessment, item_id)
     if finding is None:
         finding = Finding(assessment=assessment, item_id=item_id, outcome=None, updated_by=user)
         db.session.add(finding)
@@ -308,6 +353,7 @@ def reopen(assessment: Assessment, user: User, reason: str) -> None:
     if not reason:
         raise Refused(422, _l("Give a reason for reopening."))
     before = {"status": assessment.status, "score": assessment.score}
+    dashboard.count_finalized(assessment, scorecard(assessment), -1)
     assessment.status = IN_PROGRESS
     assessment.finalized_at = None
     assessment.score = None

@@ -1,19 +1,24 @@
-"""The picture across stations for a period, from totals stored at finalize and SQL aggregates.
+"""The picture across stations for a period, from totals stored at finalize and daily tallies.
 
-Nothing here rescores an assessment: totals come from `Assessment.score`, and deductions are
-counted per (item, outcome) in SQL, then turned into points with the form each assessment used.
+Nothing here rescores an assessment, and nothing reads every assessment of the period: totals come
+from `Assessment.score`, found by one index seek per station; how many assessments were finalized
+and which items lost points come from daily tallies (`DailyFinalized`, `DailyDeduction`) that
+finalize adds to and reopen takes back, so the cost follows the days in the period and the number
+of stations, not the number of assessments.
 """
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from flask_babel import get_timezone, to_utc
+from flask_babel import get_timezone, to_user_timezone, to_utc
+from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
-from app.models import FINALIZED, IN_PROGRESS, Assessment, Finding, Station
+from app.models import FINALIZED, IN_PROGRESS, Assessment, DailyDeduction, DailyFinalized, Finding, Station
 from app.rubrics import registry
 from app.services.paging import Page, paginate
-from rubric import Item, Rubric
+from rubric import Item, Outcome, Scorecard
 
 BUCKETS = ((0, 59, "<60"), (60, 69, "60-69"), (70, 79, "70-79"), (80, 89, "80-89"), (90, 100, "90-100"))
 ORDERS = ("lowest", "highest", "code")
@@ -64,35 +69,26 @@ class ItemDeductions:
     share: float = 0.0
 
 
-def _finalized_in(period: Period):
-    start, end = period.utc_bounds()
-    return (
-        Assessment.status == FINALIZED,
-        Assessment.finalized_at >= start,
-        Assessment.finalized_at < end,
-    )
-
-
 def _latest_in(period: Period):
-    """Each assessed station's last finalized assessment in the period."""
-    ranked = (
-        db.select(
-            Assessment.station_id,
-            Assessment.score,
-            Assessment.finalized_at,
-            db.func.row_number()
-            .over(
-                partition_by=Assessment.station_id,
-                order_by=(Assessment.finalized_at.desc(), Assessment.id.desc()),
-            )
-            .label("rank"),
+    """Each assessed station's last finalized assessment in the period: per station, one seek in
+    the (station_id, finalized_at) index for its newest assessment finalized in the period."""
+    start, end = period.utc_bounds()
+    newest = (
+        db.select(Assessment.id)
+        .where(
+            Assessment.station_id == Station.id,
+            Assessment.finalized_at >= start,
+            Assessment.finalized_at < end,
+            Assessment.status == FINALIZED,
         )
-        .where(*_finalized_in(period))
-        .subquery()
+        .order_by(Assessment.finalized_at.desc(), Assessment.id.desc())
+        .limit(1)
+        .correlate(Station)
+        .scalar_subquery()
     )
     return (
-        db.select(ranked.c.station_id, ranked.c.score, ranked.c.finalized_at)
-        .where(ranked.c.rank == 1)
+        db.select(Assessment.station_id, Assessment.score, Assessment.finalized_at)
+        .where(Assessment.id.in_(db.select(newest).select_from(Station)))
         .subquery("latest")
     )
 
@@ -100,7 +96,9 @@ def _latest_in(period: Period):
 def summary(period: Period) -> dict:
     return {
         "assessments_finalized": db.session.scalar(
-            db.select(db.func.count()).select_from(Assessment).where(*_finalized_in(period))
+            db.select(db.func.coalesce(db.func.sum(DailyFinalized.assessments), 0)).where(
+                DailyFinalized.day.between(period.start, period.end)
+            )
         ),
         "in_progress": db.session.scalar(
             db.select(db.func.count()).select_from(Assessment).filter_by(status=IN_PROGRESS)
@@ -180,52 +178,123 @@ def _trends(station_ids: list[int], until: datetime) -> dict[int, list[int]]:
     return trends
 
 
-def deduction_outcomes() -> set[str]:
-    """Every outcome key that gives less than its item's points on some form."""
-    return {
-        outcome.key
-        for rubric in registry().all()
-        for item in rubric.items
-        for outcome in item.outcomes
-        if outcome.points < item.points
-    }
-
-
-def _deduction_counts(period: Period, rubric: Rubric) -> list[tuple[str, str, int]]:
-    """(item id, outcome, findings) in the period's finalized assessments that used this form.
-
-    Driven from the findings' (outcome, assessment_id) index: only findings that may lose points
-    are read, never the full-marks majority.
-    """
-    scored_with_rubric = db.select(Assessment.id).where(
-        *_finalized_in(period), Assessment.rubric_id == rubric.id, Assessment.rubric_version == rubric.version
-    )
-    return db.session.execute(
-        db.select(Finding.item_id, Finding.outcome, db.func.count())
-        .where(
-            Finding.outcome.in_(sorted(deduction_outcomes())), Finding.assessment_id.in_(scored_with_rubric)
-        )
-        .group_by(Finding.item_id, Finding.outcome)
-    ).all()
+def loses_points(item: Item, outcome: Outcome) -> bool:
+    return outcome.points < item.points
 
 
 def top_deductions(period: Period, finalized: int, limit: int = 10) -> list[ItemDeductions]:
     """Items most often losing points in the period's `finalized` assessments, most often first."""
+    rows = db.session.execute(
+        db.select(
+            DailyDeduction.rubric_id,
+            DailyDeduction.rubric_version,
+            DailyDeduction.item_id,
+            DailyDeduction.outcome,
+            db.func.sum(DailyDeduction.assessments),
+        )
+        .where(DailyDeduction.day.between(period.start, period.end))
+        .group_by(
+            DailyDeduction.rubric_id,
+            DailyDeduction.rubric_version,
+            DailyDeduction.item_id,
+            DailyDeduction.outcome,
+        )
+    )
     by_item: dict[str, ItemDeductions] = {}
-    for rubric in registry().all():
-        for item_id, outcome_key, count in _deduction_counts(period, rubric):
-            item = rubric.item(item_id)
-            outcome = item.outcome(outcome_key) if item else None
-            if outcome is None or outcome.points >= item.points:
-                continue
-            entry = by_item.setdefault(item_id, ItemDeductions(item))
-            entry.assessments += count
-            entry.deduction += count * (item.points - outcome.points)
+    for rubric_id, version, item_id, outcome_key, count in rows:
+        item = registry().get(rubric_id, version).item(item_id)
+        outcome = item.outcome(outcome_key) if item else None
+        if outcome is None or not count:
+            continue
+        entry = by_item.setdefault(item_id, ItemDeductions(item))
+        entry.assessments += count
+        entry.deduction += count * (item.points - outcome.points)
     for entry in by_item.values():
         entry.share = entry.assessments / finalized if finalized else 0.0
     order = {item.id: index for index, item in enumerate(_all_items())}
     ranked = sorted(by_item.values(), key=lambda e: (-e.assessments, -e.deduction, order.get(e.item.id, 0)))
     return ranked[:limit]
+
+
+def count_finalized(assessment: Assessment, card: Scorecard, change: int) -> None:
+    """Add a finalized assessment to the daily tallies (change=1), or take it back at reopen (-1).
+
+    Runs in the finalize or reopen transaction; an upsert, so two finalizes on one day both count.
+    """
+    day = to_user_timezone(assessment.finalized_at).date()
+    _add(DailyFinalized, [{"day": day, "assessments": change}], ["day"])
+    deductions = [
+        {
+            "day": day,
+            "rubric_id": assessment.rubric_id,
+            "rubric_version": assessment.rubric_version,
+            "item_id": item_score.item.id,
+            "outcome": item_score.outcome.key,
+            "assessments": change,
+        }
+        for item_score in card.items.values()
+        if loses_points(item_score.item, item_score.outcome)
+    ]
+    _add(DailyDeduction, deductions, ["day", "rubric_id", "rubric_version", "item_id", "outcome"])
+
+
+def _add(model, rows: list[dict], key: list[str]) -> None:
+    """INSERT … ON CONFLICT DO UPDATE assessments = assessments + excluded (SQLite and PostgreSQL)."""
+    if not rows:
+        return
+    dialect = {"sqlite": sqlite, "postgresql": postgresql}[db.session.get_bind().dialect.name]
+    statement = dialect.insert(model).values(rows)
+    db.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=key, set_={"assessments": model.assessments + statement.excluded.assessments}
+        )
+    )
+
+
+def rebuild_tallies(connection) -> None:
+    """Recount the daily tallies from the finalized assessments (after a bulk load or the migration)."""
+    connection.execute(db.delete(DailyDeduction))
+    connection.execute(db.delete(DailyFinalized))
+    finalized = {
+        assessment_id: (to_user_timezone(at).date(), rubric_id, version)
+        for assessment_id, at, rubric_id, version in connection.execute(
+            db.select(
+                Assessment.id, Assessment.finalized_at, Assessment.rubric_id, Assessment.rubric_version
+            ).where(Assessment.status == FINALIZED)
+        )
+    }
+    days = Counter(day for day, _, _ in finalized.values())
+    losing = {
+        (rubric.id, rubric.version, item.id, outcome.key)
+        for rubric in registry().all()
+        for item in rubric.items
+        for outcome in item.outcomes
+        if loses_points(item, outcome)
+    }
+    deductions = Counter()
+    findings = connection.execute(
+        db.select(Finding.assessment_id, Finding.item_id, Finding.outcome).where(
+            Finding.assessment_id.in_(db.select(Assessment.id).where(Assessment.status == FINALIZED)),
+            Finding.outcome.in_({key for *_, key in losing}),
+        )
+    )
+    for assessment_id, item_id, outcome in findings:
+        day, rubric_id, version = finalized[assessment_id]
+        if (rubric_id, version, item_id, outcome) in losing:
+            deductions[day, rubric_id, version, item_id, outcome] += 1
+    if days:
+        connection.execute(
+            db.insert(DailyFinalized), [{"day": day, "assessments": count} for day, count in days.items()]
+        )
+    if deductions:
+        columns = ("day", "rubric_id", "rubric_version", "item_id", "outcome")
+        connection.execute(
+            db.insert(DailyDeduction),
+            [
+                {**dict(zip(columns, key, strict=True)), "assessments": count}
+                for key, count in deductions.items()
+            ],
+        )
 
 
 def _all_items():

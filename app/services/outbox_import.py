@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from app.errors import ImportFileError, Refused
 from app.extensions import db
 from app.idempotency import apply_once, fingerprint, parse_mutation_id
-from app.models import Assessment, Mutation, User
+from app.models import Assessment, Mutation, Photo, User
 from app.services import assessments, audit
 from app.services import photos as photo_actions
 from app.services.json_shapes import photo_json
@@ -88,7 +88,7 @@ def _import_one(entry: dict, author: User) -> EntryResult:
         assessment = db.session.get(Assessment, assessment_id) if assessment_id else None
         if assessment is None:
             raise Refused(404, _("There is no such assessment."))
-        apply_entry = _photo if entry.get("kind") == "photo" else _finding
+        apply_entry = APPLY.get(entry.get("kind"), _finding)
         apply_entry(entry, assessment, mutation_id, author)
         return EntryResult(entry, "applied")
     except Refused as refused:
@@ -126,18 +126,55 @@ def _photo(entry: dict, assessment: Assessment, mutation_id: str, author: User) 
     fields = {
         "caption": payload.get("caption") or "",
         "taken_at": payload.get("taken_at") or None,
-        "marked_up_from": None,
+        "marked_up_from": _int(payload.get("marked_up_from")),
     }
     path = f"/api/assessments/{assessment.id}/findings/{item_id}/photos"
     upload_print = fingerprint(path, {**fields, "sha256": hashlib.sha256(data).hexdigest()})
 
     def apply():
         attached = photo_actions.attach_photo(
-            assessment, item_id, data, user=author, caption=fields["caption"], taken_at=fields["taken_at"]
+            assessment,
+            item_id,
+            data,
+            user=author,
+            caption=fields["caption"],
+            taken_at=fields["taken_at"],
+            marked_up_from_id=fields["marked_up_from"],
         )
         return photo_json(attached.photo), 201
 
     apply_once(mutation_id, author, upload_print, apply)
+
+
+def _caption(entry: dict, assessment: Assessment, mutation_id: str, author: User) -> None:
+    payload = entry.get("payload") if isinstance(entry.get("payload"), dict) else {}
+    photo_id = _int(payload.get("photo_id"))
+    photo = db.session.get(Photo, photo_id) if photo_id else None
+    if photo is None or photo.finding.assessment_id != assessment.id:
+        raise Refused(404, _("There is no such photo."))
+    caption = payload.get("caption") if isinstance(payload.get("caption"), str) else ""
+
+    def apply():
+        photo_actions.set_caption(photo, caption, author)
+        return photo_json(photo), 200
+
+    apply_once(mutation_id, author, fingerprint(f"/api/photos/{photo.id}", {"caption": caption}), apply)
+
+
+def _no_photo_reason(entry: dict, assessment: Assessment, mutation_id: str, author: User) -> None:
+    payload = entry.get("payload") if isinstance(entry.get("payload"), dict) else {}
+    item_id = str(entry.get("item_id", ""))
+    reason = payload.get("no_photo_reason") if isinstance(payload.get("no_photo_reason"), str) else ""
+    path = f"/photos/assessments/{assessment.id}/items/{item_id}/no-photo-reason"
+
+    def apply():
+        finding = assessments.set_no_photo_reason(assessment, item_id, reason, author)
+        return {"item_id": item_id, "no_photo_reason": finding.no_photo_reason}, 200
+
+    apply_once(mutation_id, author, fingerprint(path, {"no_photo_reason": reason}), apply)
+
+
+APPLY = {"photo": _photo, "caption": _caption, "no_photo_reason": _no_photo_reason}
 
 
 def _data_url_bytes(value) -> bytes:

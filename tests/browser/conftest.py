@@ -1,6 +1,7 @@
 """Real Chromium at a phone viewport against the app served on 127.0.0.1."""
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -58,3 +59,13 @@ def log_in(page, base_url: str, username: str, password: str = "demo2026") -> No
     page.fill("#password", password)
     page.click(".login-form button[type=submit]")
     page.wait_for_load_state("networkidle")
+
+
+def wait_until(page, expression: str, arg=None, seconds: float = 30) -> None:
+    """Poll `expression` in the page until it is truthy. Unlike page.wait_for_function, which takes a
+    returned Promise for a truthy answer, this awaits it: IndexedDB and the Cache API answer that way."""
+    deadline = time.monotonic() + seconds
+    while not page.evaluate(expression, arg):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {seconds} s: {expression}")
+        page.wait_for_timeout(200)

@@ -28,7 +28,8 @@ def photo_src(photo) -> str:
 
 
 class StoreFetcher(URLFetcher):
-    """Photos come from the content-addressed store, data: URLs are decoded; nothing goes to the network."""
+    """Photos come from the content-addressed store, scaled for print, data: URLs are decoded;
+    nothing goes to the network."""
 
     def __init__(self, upload_dir: str):
         super().__init__(allowed_protocols=("data",))
@@ -40,7 +41,9 @@ class StoreFetcher(URLFetcher):
             path = evidence.path_for(self.upload_dir, sha)
             if not SHA256.fullmatch(sha) or not path.is_file():
                 raise NotFetched(url)
-            return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": "image/jpeg"})
+            return URLFetcherResponse(
+                url, evidence.print_copy(path.read_bytes()), {"Content-Type": "image/jpeg"}
+            )
         return super().fetch(url, headers)
 
 

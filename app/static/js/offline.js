@@ -1,445 +1,381 @@
-"use strict";
-// Offline behaviour of the pages: registers the service worker, routes walk changes through the
-// outbox when the network is gone, shows what is on the phone and what is on the server, keeps
-// assessments available offline, and guards logging out while changes wait.
-(function () {
-  const strings = JSON.parse(document.getElementById("ui-strings").textContent);
-  const t = (key, values) => {
-    const named = typeof values === "object" && values !== null ? values : { n: values };
-    return (strings[key] || key).replace(/%\((\w+)\)s/g, (match, name) => (name in named ? named[name] : match));
-  };
-  const indicator = document.getElementById("sync-indicator");
-  const itemForm = () => document.getElementById("item-form");
-  let waiting = [];
-  let storageWorks = true;
-  let storageWarnings = [];
-  let backoff = 5000;
-  let timer = null;
+// The page side of working offline: the status bar (is the server answering, what waits, what
+// waits for someone else), keeping assessments on the phone through the service worker, and the
+// guards that keep a change from being dropped: leaving a page, logging out, starting offline.
 
-  function csrfToken() {
-    const meta = document.querySelector('meta[name="csrf-token"]');
-    return meta ? meta.content : "";
+import { button, csrfToken, element, fetchWithTimeout, pageUser, t } from "./common.js";
+import * as Outbox from "./outbox.js";
+import * as Sync from "./sync.js";
+
+const WORKER_TIMEOUT_MS = 10000;
+// Saving a whole assessment (about 60 pages) on a slow link takes minutes, not seconds.
+const CACHE_ASSESSMENT_TIMEOUT_MS = 5 * 60 * 1000;
+const user = pageUser();
+const indicator = document.getElementById("sync-indicator");
+let entries = [];
+let storageWarnings = [];
+const touchedPages = new Set();
+
+const mine = () => entries.filter((e) => String(e.author) === String(user.id));
+const othersWaiting = () => entries.filter((e) => String(e.author) !== String(user.id));
+
+async function reread() {
+  try {
+    entries = (await Outbox.all()).filter((e) => e.kind !== "probe");
+  } catch (error) {
+    entries = [];
   }
+  render();
+}
 
-  function newMutationId() {
-    if (crypto.randomUUID) return crypto.randomUUID();
-    const bytes = crypto.getRandomValues(new Uint8Array(16));
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+function render() {
+  renderIndicator();
+  markIndexItems();
+  guardFinalize();
+}
+
+/** "3 项、2 张照片待同步": items (whatever waits for one item counts once) and photos. */
+export function waitingText(list) {
+  const items = new Set(list.filter((e) => e.kind !== "photo").map((e) => `${e.assessment_id}:${e.item_id}`)).size;
+  const photos = list.filter((e) => e.kind === "photo").length;
+  if (items && photos) return t("waiting_items_photos", { items, photos });
+  if (items) return t("waiting_items", items);
+  return photos ? t("waiting_photos", photos) : "";
+}
+
+function serverWords() {
+  const state = Sync.status();
+  if (Sync.serverAnswering()) return ["online", t("online"), t("online_long")];
+  if (state.server === "failing") return ["failing", t("server_failing"), t("server_failing_long")];
+  if (state.server === "unknown") return ["unknown", t("checking"), t("checking_long")];
+  return ["offline", t("offline"), t("offline_long")];
+}
+
+function renderIndicator() {
+  if (!indicator) return;
+  const waiting = mine();
+  const rejected = waiting.filter((e) => e.state === "rejected");
+  const [kind, short, long] = serverWords();
+  const summary = indicator.querySelector(".sync-summary");
+  const dot = element("span", `dot ${kind}`);
+  const count = waitingText(waiting);
+  summary.replaceChildren(dot, short, ...(count ? [" · ", count] : []));
+  indicator.classList.toggle("has-waiting", waiting.length > 0);
+  indicator.classList.toggle("is-offline", kind !== "online");
+  indicator.dataset.server = kind;
+
+  const panel = indicator.querySelector(".sync-panel-body");
+  const lines = [element("p", null, long)];
+  if (!Outbox.isDurable()) lines.push(element("p", "error", t("storage_unavailable")));
+  if (!waiting.length && Outbox.isDurable()) lines.push(element("p", "saved", t("all_synced")));
+  if (waiting.length) lines.push(element("p", null, count));
+  const login = Sync.status().login;
+  if (login === "needed") lines.push(element("p", "error", t("login_needed")));
+  if (login === "other") lines.push(element("p", "error", t("login_other", { name: user.name })));
+  lines.push(...rejected.map(rejectedEntry));
+  const others = othersWaiting();
+  if (others.length) {
+    const names = [...new Set(others.map((e) => e.author_name || "?"))].join("、");
+    lines.push(element("p", "prompt others-waiting", t("others_waiting", { count: waitingText(others), name: names })));
   }
-
-
-  /** Re-read the outbox. Entries may leave it from this page, another tab or the worker. */
-  async function refresh() {
-    const before = new Set(waiting.map((e) => e.seq));
-    try {
-      waiting = await Outbox.all();
-      storageWorks = true;
-    } catch (error) {
-      storageWorks = false;
-      waiting = [];
-    }
-    const now = new Set(waiting.map((e) => e.seq));
-    if ([...before].some((seq) => !now.has(seq))) {
-      refreshCurrentItem();
-      document.dispatchEvent(new CustomEvent("outbox:synced"));
-    }
-    renderIndicator();
-    markIndexItems();
-    guardFinalize();
+  if (waiting.length) {
+    const actions = element("div", "actions");
+    actions.append(button(t("sync_now"), () => Sync.probe()), button(t("export"), exportWaiting));
+    lines.push(actions);
   }
+  lines.push(...storageWarnings.map((warning) => element("p", "prompt", warning)));
+  panel.replaceChildren(...lines);
+}
 
-  function pendingFor(assessmentId, itemId) {
-    return waiting.filter((e) => String(e.assessment_id) === String(assessmentId) && (!itemId || e.item_id === itemId));
-  }
+function rejectedEntry(entry) {
+  const box = element("div", "rejected");
+  const kind = entry.kind === "photo" ? t("photo_entry") : t("result_entry");
+  const reason = entry.error === "lost" ? t("photo_lost") : entry.error;
+  box.append(element("p", null, t("refused_entry", { item: entry.item_id, kind, reason })));
+  const actions = element("div", "actions");
+  if (entry.error !== "lost") actions.append(button(t("retry"), () => Outbox.retry(entry.seq)));
+  actions.append(button(t("discard"), async () => { if (confirm(t("confirm_discard"))) await Outbox.remove(entry.seq); }));
+  box.append(actions);
+  return box;
+}
 
-
-  function renderIndicator() {
-    if (!indicator) return;
-    const online = navigator.onLine;
-    const changes = waiting.filter((e) => e.kind !== "photo" && e.state === "pending").length;
-    const photos = waiting.filter((e) => e.kind === "photo" && e.state === "pending").length;
-    const rejected = waiting.filter((e) => e.state === "rejected");
-    const summary = indicator.querySelector(".sync-summary");
-    summary.textContent = "";
-    const dot = document.createElement("span");
-    dot.className = online ? "dot online" : "dot offline";
-    summary.append(dot, online ? t("online") : t("offline"));
-    if (changes || photos || rejected.length) {
-      summary.append(" · ", String(changes + photos + rejected.length));
-    }
-    indicator.classList.toggle("has-waiting", Boolean(changes || photos || rejected.length));
-    indicator.classList.toggle("is-offline", !online);
-
-    const panel = indicator.querySelector(".sync-panel-body");
-    panel.textContent = "";
-    const line = (text, cls) => {
-      const p = document.createElement("p");
-      p.textContent = text;
-      if (cls) p.className = cls;
-      panel.append(p);
-      return p;
-    };
-    line(online ? t("online_long") : t("offline_long"));
-    if (!storageWorks) line(t("storage_unavailable"), "error");
-    if (!changes && !photos && !rejected.length && storageWorks) line(t("all_synced"), "saved");
-    if (changes) line(t("changes_waiting", changes));
-    if (photos) line(t("photos_waiting", photos));
-    if (indicator.dataset.login === "needed") line(t("login_needed"), "error");
-    for (const entry of rejected) panel.append(rejectedEntry(entry));
-    if (changes || photos || rejected.length) {
-      const actions = document.createElement("div");
-      actions.className = "actions";
-      actions.append(button(t("sync_now"), () => flushNow()), button(t("export"), exportWaiting));
-      panel.append(actions);
-    }
-    for (const warning of storageWarnings) line(warning, "prompt");
-  }
-
-  function rejectedEntry(entry) {
-    const box = document.createElement("div");
-    box.className = "rejected";
-    const title = document.createElement("p");
-    const kind = entry.kind === "photo" ? t("photo_entry") : t("result_entry");
-    title.textContent = t("refused_entry", { item: entry.item_id, kind, reason: entry.error });
-    const actions = document.createElement("div");
-    actions.className = "actions";
-    actions.append(
-      button(t("retry"), async () => { await Outbox.retry(entry.seq); flushNow(); }),
-      button(t("discard"), async () => { if (confirm(t("confirm_discard"))) await Outbox.remove(entry.seq); refresh(); })
-    );
-    box.append(title, actions);
-    return box;
-  }
-
-  function button(label, onClick) {
-    const b = document.createElement("button");
-    b.type = "button";
-    b.textContent = label;
-    b.addEventListener("click", onClick);
-    return b;
-  }
-
-
-  async function flushNow() {
-    clearTimeout(timer);
-    if (!storageWorks) return;
-    let result = "done";
-    if (navigator.onLine) {
-      await Outbox.renewToken(csrfToken());
-      result = await Outbox.flush();
-    } else {
-      result = "offline";
-    }
-    if (indicator) indicator.dataset.login = result === "login" ? "needed" : "";
-    await refresh();
-    if (result === "done") {
-      backoff = 5000;
-    } else {
-      backoff = Math.min(backoff * 2, 5 * 60 * 1000);
-    }
-    if (waiting.some((e) => e.state === "pending")) timer = setTimeout(flushNow, backoff);
-  }
-
-  function askForBackgroundSync() {
-    if (!("serviceWorker" in navigator)) return;
-    navigator.serviceWorker.ready
-      .then((registration) => registration.sync && registration.sync.register("outbox"))
-      .catch(() => {});
-  }
-
-
-  function entryFromForm(form, triggerName) {
-    const inputs = {};
-    let counted = false;
-    for (const field of form.querySelectorAll('[name^="input-"]')) {
-      const name = field.name.slice("input-".length);
-      if (field.type === "checkbox") {
-        inputs[name] = field.checked;
-      } else if (field.value.trim() !== "") {
-        const raw = field.value.trim();
-        inputs[name] = /^-?\d+$/.test(raw) ? parseInt(raw, 10) : raw;
-        counted = true;
+function markIndexItems() {
+  document.querySelectorAll("[data-index-assessment]").forEach((list) => {
+    const ids = new Set(mine().filter((e) => String(e.assessment_id) === list.dataset.indexAssessment).map((e) => e.item_id));
+    list.querySelectorAll("li[data-item-id]").forEach((li) => {
+      let badge = li.querySelector(".badge.pending");
+      if (ids.has(li.dataset.itemId) && !badge) {
+        badge = element("span", "badge pending", t("waiting_badge"));
+        li.querySelector(".row-link").append(badge);
+      } else if (!ids.has(li.dataset.itemId) && badge) {
+        badge.remove();
       }
-    }
-    const chosen = form.querySelector('input[name="outcome"]:checked');
-    const note = form.querySelector('textarea[name="note"]').value;
-    if (triggerName === "outcome" || !counted) return { outcome: chosen ? chosen.value : null, inputs: null, note };
-    return { outcome: null, inputs, note };
-  }
+    });
+  });
+}
 
-  async function keepOnPhone(form, mutationId, payload) {
-    try {
-      await Outbox.add({
-        kind: "finding",
-        mutation_id: mutationId,
-        assessment_id: form.dataset.assessmentId,
-        item_id: form.dataset.itemId,
-        payload,
-        csrf: csrfToken(),
-      });
-    } catch (error) {
-      storageWorks = false;
-      showItemStatus(t("storage_unavailable"), "error");
-      renderIndicator();
+function guardFinalize() {
+  const finalize = document.querySelector("[data-finalize-assessment]");
+  if (!finalize) return;
+  const waiting = mine().filter((e) => String(e.assessment_id) === finalize.dataset.finalizeAssessment);
+  const note = document.getElementById("finalize-waiting");
+  note.hidden = waiting.length === 0;
+  note.textContent = t("finalize_waiting", { count: waitingText(waiting) });
+  finalize.querySelector("button").disabled = waiting.length > 0 || finalize.dataset.complete !== "true";
+}
+
+/** Ask the service worker something; answers null when there is none or it does not answer in time. */
+async function askWorker(message, ms = WORKER_TIMEOUT_MS) {
+  if (!("serviceWorker" in navigator)) return null;
+  const registration = await Promise.race([
+    navigator.serviceWorker.ready,
+    new Promise((resolve) => setTimeout(() => resolve(null), WORKER_TIMEOUT_MS)),
+  ]);
+  if (!registration || !registration.active) return null;
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    const timer = setTimeout(() => resolve(null), ms);
+    channel.port1.onmessage = (event) => { clearTimeout(timer); resolve(event.data); };
+    registration.active.postMessage(message, [channel.port2]);
+  });
+}
+
+async function makeAvailableOffline(holder, force) {
+  const id = holder.dataset.offlineAssessment;
+  const label = holder.querySelector(".offline-label");
+  const action = holder.querySelector("button");
+  const cached = await askWorker({ type: "cached-assessments" }, CACHE_ASSESSMENT_TIMEOUT_MS);
+  if (!cached) {
+    holder.hidden = true;
+    return;
+  }
+  if (!force && cached.ids.includes(String(id))) {
+    label.textContent = t("offline_ready");
+    holder.classList.add("ready");
+    return;
+  }
+  if (!force && holder.dataset.offlineAuto === "false") {
+    label.textContent = t("offline_not_saved");
+    return;
+  }
+  label.textContent = t("downloading");
+  action.disabled = true;
+  try {
+    const list = await (await fetchWithTimeout(holder.dataset.offlineUrls)).json();
+    const message = { type: "cache-assessment", assessmentId: id, urls: list.urls };
+    const result = await askWorker(message, CACHE_ASSESSMENT_TIMEOUT_MS);
+    if (!result || !result.ok) throw new Error(result ? result.error : "no worker");
+    label.textContent = t("offline_ready");
+    holder.classList.add("ready");
+  } catch (error) {
+    label.textContent = t("offline_not_ready");
+  } finally {
+    action.disabled = false;
+  }
+}
+
+function setUpOfflineButtons() {
+  document.querySelectorAll("[data-offline-assessment]").forEach((holder) => {
+    holder.hidden = false;
+    holder.querySelector("button").addEventListener("click", () => makeAvailableOffline(holder, true));
+    makeAvailableOffline(holder, false);
+  });
+}
+
+/** After changes are confirmed, the phone's copies of the pages they show are fetched again. */
+function rememberTouchedPages(entry) {
+  const base = `/assess/${entry.assessment_id}`;
+  touchedPages.add(`${base}/items/${entry.item_id}`);
+  touchedPages.add(`${base}/index`);
+  touchedPages.add(`${base}/summary`);
+  touchedPages.add("/assess/");
+}
+
+async function refreshPhoneCopies() {
+  if (!touchedPages.size || mine().some((e) => e.state === "pending")) return;
+  const urls = [...touchedPages];
+  touchedPages.clear();
+  await askWorker({ type: "refresh-pages", urls }, CACHE_ASSESSMENT_TIMEOUT_MS);
+}
+
+function blobToDataUrl(blob) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(reader.result);
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(blob);
+  });
+}
+
+/**
+ * This user's waiting entries as a file an admin can import. A caption typed on a photo that is
+ * itself still waiting goes into the photo's entry, since the photo has no id on the server yet.
+ */
+async function exportWaiting() {
+  const own = (await Sync.waitingFor(user)).map((entry) => ({ ...entry, payload: { ...entry.payload } }));
+  const photos = new Map(own.filter((e) => e.kind === "photo").map((e) => [e.mutation_id, e]));
+  const exported = [];
+  for (const entry of own) {
+    const photo = entry.kind === "caption" && photos.get(entry.payload.photo_mutation_id);
+    if (photo) {
+      photo.payload.caption = entry.payload.caption;
+      continue;
+    }
+    if (entry.blob) entry.blob = await blobToDataUrl(entry.blob);
+    exported.push(entry);
+  }
+  const body = {
+    format: "assessment-outbox",
+    version: 1,
+    exported_at: new Date().toISOString(),
+    exported_by: user.username,
+    entries: exported,
+  };
+  const file = new Blob([JSON.stringify(body, null, 1)], { type: "application/json" });
+  const link = element("a");
+  link.href = URL.createObjectURL(file);
+  link.download = `outbox-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, "-")}.json`;
+  document.body.append(link);
+  link.click();
+  link.remove();
+}
+
+/**
+ * Logging out happens on the server first; only once it answered are this user's pages removed
+ * from the phone. With the server unreachable nothing is done and the assessor is told so.
+ * What waits in the outbox stays: it belongs to its author and is sent at their next login.
+ */
+async function logOut(form, dialog) {
+  const message = dialog.querySelector(".logout-failed");
+  message.hidden = true;
+  let response = null;
+  try {
+    response = await fetchWithTimeout(form.action, { method: "POST", body: new FormData(form) });
+  } catch (error) {
+    response = null;
+  }
+  if (!response || !response.ok || !new URL(response.url).pathname.startsWith("/login")) {
+    message.textContent = t("logout_failed");
+    message.hidden = false;
+    if (!dialog.open) dialog.showModal();
+    return;
+  }
+  await askWorker({ type: "drop-assessment-caches" });
+  location.assign(response.url);
+}
+
+function guardLogout() {
+  const dialog = document.getElementById("logout-dialog");
+  const form = document.querySelector("form.logout-form");
+  if (!dialog || !form) return;
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    await Outbox.written();
+    await reread();
+    const waiting = mine();
+    dialog.querySelector(".logout-waiting").hidden = waiting.length === 0;
+    dialog.querySelector(".logout-count").textContent = waiting.length ? t("logout_warning", { count: waitingText(waiting) }) : "";
+    if (waiting.length) {
+      dialog.querySelector(".logout-failed").hidden = true;
+      dialog.showModal();
       return;
     }
-    if (payload.inputs === null) form.querySelectorAll('input[type="number"][name^="input-"]').forEach((f) => { f.value = ""; });
-    showItemStatus(t("saved_on_phone"), "pending");
-    askForBackgroundSync();
-    await refresh();
-    if (navigator.onLine) flushNow();
-  }
+    await logOut(form, dialog);
+  });
+  dialog.querySelector("[data-action=sync]").addEventListener("click", () => Sync.probe());
+  dialog.querySelector("[data-action=export]").addEventListener("click", exportWaiting);
+  dialog.querySelector("[data-action=leave]").addEventListener("click", () => logOut(form, dialog));
+}
 
-  function showItemStatus(text, cls) {
-    const status = document.getElementById("item-status");
-    if (!status) return;
-    status.textContent = "";
-    const p = document.createElement("p");
-    p.className = cls;
-    p.textContent = text;
-    status.append(p);
-  }
-
-  document.addEventListener("htmx:configRequest", (event) => {
-    const form = event.detail.elt.closest && event.detail.elt.closest("#item-form");
-    if (!form || event.defaultPrevented) return;
-    const mutationId = newMutationId();
-    const payload = entryFromForm(form, event.detail.elt.name);
-    event.detail.parameters.mutation_id = mutationId;
-    event.detail.elt.pendingChange = { mutationId, payload };
-    if (!navigator.onLine || pendingFor(form.dataset.assessmentId).some((e) => e.state === "pending")) {
-      event.preventDefault();
-      keepOnPhone(form, mutationId, payload);
+/** Starting an assessment needs the server: offline it is refused with words, not a browser error. */
+function guardStart() {
+  const message = document.getElementById("start-offline");
+  if (!message) return;
+  const refuse = () => {
+    message.textContent = t("start_offline");
+    message.hidden = false;
+  };
+  document.addEventListener("submit", async (event) => {
+    const form = event.target;
+    if (!form.matches("#station-results form")) return;
+    event.preventDefault();
+    message.hidden = true;
+    try {
+      const response = await fetchWithTimeout(form.action, { method: "POST", body: new FormData(form) });
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      location.assign(response.url);
+    } catch (error) {
+      refuse();
     }
   });
-
-  function keepFailedRequest(event) {
-    const change = event.detail.elt.pendingChange;
-    const form = event.detail.elt.closest && event.detail.elt.closest("#item-form");
-    if (change && form) keepOnPhone(form, change.mutationId, change.payload);
+  for (const name of ["htmx:sendError", "htmx:timeout"]) {
+    document.addEventListener(name, (event) => { if (event.detail.elt.id === "station-search") refuse(); });
   }
-  document.addEventListener("htmx:sendError", keepFailedRequest);
-  document.addEventListener("htmx:timeout", keepFailedRequest);
+  document.addEventListener("htmx:afterRequest", (event) => {
+    if (event.detail.elt.id === "station-search" && event.detail.successful) message.hidden = true;
+  });
+}
 
-  /** A page opened from the phone's copy shows the changes still waiting, as entered. */
-  function showWaitingOnItem() {
-    const form = itemForm();
-    if (!form) return;
-    const entries = pendingFor(form.dataset.assessmentId, form.dataset.itemId).filter((e) => e.kind === "finding");
-    if (!entries.length) return;
-    const last = entries[entries.length - 1];
-    const { outcome, inputs, note } = last.payload;
-    form.querySelectorAll('input[name="outcome"]').forEach((radio) => { radio.checked = radio.value === outcome; });
-    for (const field of form.querySelectorAll('[name^="input-"]')) {
-      const value = inputs ? inputs[field.name.slice("input-".length)] : undefined;
-      if (field.type === "checkbox") field.checked = Boolean(value);
-      else field.value = value === undefined || value === null ? "" : value;
-    }
-    form.querySelector('textarea[name="note"]').value = note;
-    if (last.state === "rejected") showItemStatus(t("refused_reason", { reason: last.error }), "error");
-    else showItemStatus(t("saved_on_phone"), "pending");
+/** A link followed while a change is still being written to the phone waits for that write. */
+function guardLinks() {
+  document.addEventListener("click", async (event) => {
+    if (!Outbox.writing() || event.defaultPrevented || event.button !== 0 || event.ctrlKey || event.metaKey) return;
+    const link = event.target.closest && event.target.closest("a[href]");
+    if (!link || link.target || link.hasAttribute("download")) return;
+    event.preventDefault();
+    await Outbox.written();
+    location.assign(link.href);
+  });
+}
+
+async function checkStorage() {
+  storageWarnings = [];
+  if (navigator.storage && navigator.storage.persist) {
+    const persisted = await navigator.storage.persisted();
+    if (!persisted) await navigator.storage.persist();
   }
-
-  function refreshCurrentItem() {
-    const form = itemForm();
-    if (!form || !window.htmx) return;
-    if (pendingFor(form.dataset.assessmentId, form.dataset.itemId).length) return;
-    if (!document.querySelector("#item-status .pending")) return;
-    window.htmx.ajax("GET", window.location.pathname, { target: "#item", swap: "outerHTML" });
+  if (navigator.storage && navigator.storage.estimate) {
+    const { usage, quota } = await navigator.storage.estimate();
+    if (quota && quota - usage < 50 * 1024 * 1024) storageWarnings.push(t("storage_low"));
   }
-
-  function markIndexItems() {
-    document.querySelectorAll("[data-index-assessment]").forEach((list) => {
-      const ids = new Set(pendingFor(list.dataset.indexAssessment).map((e) => e.item_id));
-      list.querySelectorAll("li[data-item-id]").forEach((li) => {
-        let badge = li.querySelector(".badge.pending");
-        if (ids.has(li.dataset.itemId) && !badge) {
-          badge = document.createElement("span");
-          badge.className = "badge pending";
-          badge.textContent = t("waiting_badge");
-          li.querySelector(".row-link").append(badge);
-        } else if (!ids.has(li.dataset.itemId) && badge) {
-          badge.remove();
-        }
-      });
-    });
-  }
-
-  function guardFinalize() {
-    const finalize = document.querySelector("[data-finalize-assessment]");
-    if (!finalize) return;
-    const count = pendingFor(finalize.dataset.finalizeAssessment).length;
-    const note = document.getElementById("finalize-waiting");
-    note.hidden = count === 0;
-    note.textContent = t("finalize_waiting", count);
-    finalize.querySelector("button").disabled = count > 0 || finalize.dataset.complete !== "true";
-  }
-
-
-  function askWorker(message) {
-    return navigator.serviceWorker.ready.then(
-      (registration) =>
-        new Promise((resolve) => {
-          const channel = new MessageChannel();
-          channel.port1.onmessage = (event) => resolve(event.data);
-          registration.active.postMessage(message, [channel.port2]);
-        })
-    );
-  }
-
-  async function makeAvailableOffline(element, force) {
-    const id = element.dataset.offlineAssessment;
-    const label = element.querySelector(".offline-label");
-    const action = element.querySelector("button");
-    const cached = await askWorker({ type: "cached-assessments" });
-    if (!force && cached.ids && cached.ids.includes(String(id))) {
-      label.textContent = t("offline_ready");
-      element.classList.add("ready");
-      return;
-    }
-    if (!navigator.onLine) {
-      label.textContent = t("offline_not_ready");
-      return;
-    }
-    if (!force && element.dataset.offlineAuto === "false") {
-      label.textContent = t("offline_not_saved");
-      return;
-    }
-    label.textContent = t("downloading");
-    action.disabled = true;
-    try {
-      const list = await (await fetch(element.dataset.offlineUrls, { credentials: "same-origin" })).json();
-      const result = await askWorker({ type: "cache-assessment", assessmentId: id, urls: list.urls });
-      if (!result.ok) throw new Error(result.error);
-      label.textContent = t("offline_ready");
-      element.classList.add("ready");
-    } catch (error) {
-      label.textContent = t("download_failed");
-    } finally {
-      action.disabled = false;
-    }
-  }
-
-  function setUpOfflineButtons() {
-    document.querySelectorAll("[data-offline-assessment]").forEach((element) => {
-      element.hidden = false;
-      element.querySelector("button").addEventListener("click", () => makeAvailableOffline(element, true));
-      makeAvailableOffline(element, false);
-    });
-  }
-
-
-  function blobToDataUrl(blob) {
-    return new Promise((resolve, reject) => {
-      const reader = new FileReader();
-      reader.onload = () => resolve(reader.result);
-      reader.onerror = () => reject(reader.error);
-      reader.readAsDataURL(blob);
-    });
-  }
-
-  async function exportWaiting() {
-    const entries = [];
-    for (const entry of await Outbox.all()) {
-      const copy = { ...entry };
-      delete copy.csrf;
-      if (entry.blob) copy.blob = await blobToDataUrl(entry.blob);
-      entries.push(copy);
-    }
-    const document_ = {
-      format: "assessment-outbox",
-      version: 1,
-      exported_at: new Date().toISOString(),
-      exported_by: indicator ? indicator.dataset.user : "",
-      entries,
-    };
-    const file = new Blob([JSON.stringify(document_, null, 1)], { type: "application/json" });
-    const link = document.createElement("a");
-    link.href = URL.createObjectURL(file);
-    link.download = `outbox-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, "-")}.json`;
-    document.body.append(link);
-    link.click();
-    link.remove();
-  }
-
-  function guardLogout() {
-    document.querySelectorAll("form.logout-form").forEach((form) => {
-      form.addEventListener("submit", async (event) => {
-        if (form.dataset.confirmed === "true") return;
-        event.preventDefault();
-        await refresh();
-        const dialog = document.getElementById("logout-dialog");
-        if (waiting.length && dialog) {
-          dialog.querySelector(".logout-count").textContent = t("logout_warning", waiting.length);
-          dialog.showModal();
-          return;
-        }
-        await leave(form);
-      });
-    });
-    const dialog = document.getElementById("logout-dialog");
-    if (!dialog) return;
-    dialog.querySelector("[data-action=sync]").addEventListener("click", async () => { dialog.close(); await flushNow(); });
-    dialog.querySelector("[data-action=export]").addEventListener("click", exportWaiting);
-    dialog.querySelector("[data-action=leave]").addEventListener("click", () => leave(document.querySelector("form.logout-form")));
-  }
-
-  /** Remove this user's saved pages from the phone; what still waits in the outbox stays. */
-  async function leave(form) {
-    if ("serviceWorker" in navigator && navigator.serviceWorker.controller) {
-      await askWorker({ type: "drop-assessment-caches" });
-    }
-    form.dataset.confirmed = "true";
-    form.submit();
-  }
-
-
-  async function checkStorage() {
-    storageWarnings = [];
-    if (navigator.storage && navigator.storage.persist) {
-      const persisted = await navigator.storage.persisted();
-      if (!persisted) await navigator.storage.persist();
-    }
-    if (navigator.storage && navigator.storage.estimate) {
-      const { usage, quota } = await navigator.storage.estimate();
-      if (quota && quota - usage < 50 * 1024 * 1024) storageWarnings.push(t("storage_low"));
-    }
-    const iOS = /iPad|iPhone|iPod/.test(navigator.userAgent) || (navigator.platform === "MacIntel" && navigator.maxTouchPoints > 1);
-    const standalone = window.matchMedia("(display-mode: standalone)").matches || navigator.standalone === true;
-    if (iOS && !standalone) storageWarnings.push(t("ios_hint"));
+  const iOS = /iPad|iPhone|iPod/.test(navigator.userAgent) || (navigator.platform === "MacIntel" && navigator.maxTouchPoints > 1);
+  const standalone = window.matchMedia("(display-mode: standalone)").matches || navigator.standalone === true;
+  if (iOS && !standalone) {
+    storageWarnings.push(t("ios_hint"));
     const banner = document.getElementById("ios-hint");
-    if (banner && iOS && !standalone) {
+    if (banner) {
       banner.hidden = false;
       banner.textContent = t("ios_hint");
     }
   }
+}
 
-
-  async function start() {
-    if (indicator) indicator.hidden = false;
-    try {
-      await Outbox.openDb();
-    } catch (error) {
-      storageWorks = false;
-    }
-    await refresh();
-    showWaitingOnItem();
-    if ("serviceWorker" in navigator) {
-      await navigator.serviceWorker.register("/sw.js", { scope: "/" });
-      setUpOfflineButtons();
-    }
-    guardLogout();
-    checkStorage().then(renderIndicator);
-    flushNow();
-    window.addEventListener("online", flushNow);
-    window.addEventListener("offline", renderIndicator);
-    document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") flushNow(); });
-    if (typeof BroadcastChannel !== "undefined") new BroadcastChannel(Outbox.CHANNEL).onmessage = refresh;
-    document.addEventListener("htmx:afterSwap", () => { markIndexItems(); guardFinalize(); });
+async function registerWorker() {
+  if (!("serviceWorker" in navigator)) return;
+  try {
+    await navigator.serviceWorker.register("/sw.js", { scope: "/" });
+  } catch (error) {
+    storageWarnings.push(t("worker_failed"));
+    renderIndicator();
+    return;
   }
+  setUpOfflineButtons();
+}
 
-  start();
-})();
+async function start() {
+  if (!user) return;
+  if (indicator) indicator.hidden = false;
+  guardLinks();
+  guardLogout();
+  guardStart();
+  await Outbox.open();
+  Outbox.onChange(reread);
+  for (const name of ["sync:status", "sync:flushed", "sync:sending"]) document.addEventListener(name, render);
+  document.addEventListener("sync:confirmed", (event) => rememberTouchedPages(event.detail.entry));
+  document.addEventListener("sync:flushed", (event) => { if (event.detail.result === "done") refreshPhoneCopies(); });
+  await reread();
+  Sync.start(user);
+  registerWorker();
+  checkStorage().then(renderIndicator, () => {});
+}
+
+start();

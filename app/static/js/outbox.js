@@ -1,167 +1,244 @@
-"use strict";
-// The outbox: every change an assessor makes that has not yet been confirmed by the server,
-// kept in IndexedDB so that it survives a dropped network, a reload and a closed browser.
-// Loaded by pages and by the service worker; it touches no DOM.
-(function (scope) {
-  const DB_NAME = "assessment-outbox";
-  const STORE = "entries";
-  const CHANNEL = "outbox";
-  const FLUSH_LOCK = "outbox-flush";
-  let dbPromise = null;
+// The outbox: every change an assessor makes, kept on the phone (IndexedDB) until the server has
+// confirmed it. Every change is written here first; the sync engine (sync.js) sends from here.
+//
+// An entry: {seq, kind, author, author_name, assessment_id, item_id, key, mutation_id, payload,
+// blob, state: "pending" | "rejected", error, created_at, updated_at}. Entries with the same `key`
+// hold the whole state of one thing (an item's result, a caption, a no-photo reason): a newer one
+// replaces the waiting one and takes a new mutation_id, so an older copy already on its way is
+// never mistaken for the newer.
+//
+// Where IndexedDB is missing the outbox lives in memory (and says so); where it cannot keep
+// photos (WebKit's ephemeral sessions) the photo waits in memory and its entry says so.
 
-  function openDb() {
-    if (dbPromise) return dbPromise;
-    dbPromise = new Promise((resolve, reject) => {
-      let request;
-      try {
-        request = indexedDB.open(DB_NAME, 1);
-      } catch (error) {
-        reject(error);
-        return;
-      }
-      request.onupgradeneeded = () => {
-        const store = request.result.createObjectStore(STORE, { keyPath: "seq", autoIncrement: true });
-        store.createIndex("assessment", "assessment_id");
-      };
-      request.onsuccess = () => {
-        const db = request.result;
-        // Browsers (Safari above all) may close the connection in the background: open anew next time.
-        db.onclose = () => { dbPromise = null; };
-        db.onversionchange = () => { db.close(); dbPromise = null; };
-        resolve(db);
-      };
-      request.onerror = () => { dbPromise = null; reject(request.error); };
-    });
-    return dbPromise;
-  }
+const DB_NAME = "assessment-outbox";
+const STORE = "entries";
+export const CHANNEL = "outbox";
 
-  async function run(mode, work) {
-    const db = await openDb();
-    return new Promise((resolve, reject) => {
-      const tx = db.transaction(STORE, mode);
-      let result;
-      Promise.resolve(work(tx.objectStore(STORE))).then((value) => { result = value; });
-      tx.oncomplete = () => resolve(result);
-      tx.onerror = () => reject(tx.error);
-      tx.onabort = () => reject(tx.error || new Error("transaction aborted"));
-    });
-  }
+let dbPromise = null;
+let durable = true;
+const memoryEntries = new Map();
+const memoryBlobs = new Map();
+let memorySeq = 1e9;
 
-  function requestValue(request) {
-    return new Promise((resolve, reject) => {
-      request.onsuccess = () => resolve(request.result);
-      request.onerror = () => reject(request.error);
-    });
-  }
-
-  function announce() {
-    if (typeof BroadcastChannel !== "undefined") new BroadcastChannel(CHANNEL).postMessage({ type: "changed" });
-  }
-
-  async function add(entry) {
-    const record = { state: "pending", error: null, attempts: 0, created_at: new Date().toISOString(), ...entry };
-    record.seq = await run("readwrite", (store) => requestValue(store.add(record)));
-    announce();
-    return record;
-  }
-
-  const all = () => run("readonly", (store) => requestValue(store.getAll()));
-  const put = (entry) => run("readwrite", (store) => requestValue(store.put(entry)));
-
-  async function remove(seq) {
-    await run("readwrite", (store) => requestValue(store.delete(seq)));
-    announce();
-  }
-
-  async function retry(seq) {
-    const entry = await run("readonly", (store) => requestValue(store.get(seq)));
-    if (!entry) return;
-    entry.state = "pending";
-    entry.error = null;
-    await put(entry);
-    announce();
-  }
-
-  /** Use a fresh CSRF token for everything waiting, e.g. after logging in again. */
-  async function renewToken(token) {
-    for (const entry of await all()) {
-      if (entry.csrf !== token) {
-        entry.csrf = token;
-        await put(entry);
-      }
-    }
-  }
-
-  function request(entry) {
-    const headers = { "X-CSRFToken": entry.csrf || "" };
-    if (entry.kind === "photo") {
-      const body = new FormData();
-      body.append("photo", entry.blob, entry.filename || "photo.jpg");
-      body.append("mutation_id", entry.mutation_id);
-      for (const [key, value] of Object.entries(entry.payload || {})) {
-        if (value !== null && value !== undefined && value !== "") body.append(key, value);
-      }
-      return fetch(`/api/assessments/${entry.assessment_id}/findings/${entry.item_id}/photos`, {
-        method: "POST", body, headers, credentials: "same-origin",
-      });
-    }
-    headers["Content-Type"] = "application/json";
-    return fetch(`/api/assessments/${entry.assessment_id}/findings/${entry.item_id}`, {
-      method: "PUT",
-      headers,
-      credentials: "same-origin",
-      body: JSON.stringify({ ...entry.payload, mutation_id: entry.mutation_id }),
-    });
-  }
-
-  async function errorBody(response) {
+function openDb() {
+  if (dbPromise) return dbPromise;
+  dbPromise = new Promise((resolve, reject) => {
+    let request;
     try {
-      return await response.json();
+      request = indexedDB.open(DB_NAME, 1);
     } catch (error) {
-      return {};
+      reject(error);
+      return;
+    }
+    request.onupgradeneeded = () => {
+      const store = request.result.createObjectStore(STORE, { keyPath: "seq", autoIncrement: true });
+      store.createIndex("assessment", "assessment_id");
+    };
+    request.onsuccess = () => {
+      const db = request.result;
+      // Browsers (Safari above all) may close the connection in the background: open anew next time.
+      db.onclose = () => { dbPromise = null; };
+      db.onversionchange = () => { db.close(); dbPromise = null; };
+      resolve(db);
+    };
+    request.onerror = () => { dbPromise = null; reject(request.error); };
+  });
+  return dbPromise;
+}
+
+/** Open the store; false when this browser keeps nothing on the phone (the outbox is then in memory). */
+export async function open() {
+  try {
+    await openDb();
+    durable = true;
+  } catch (error) {
+    durable = false;
+  }
+  return durable;
+}
+
+export const isDurable = () => durable;
+
+const writes = new Set();
+
+/** Resolves once every change handed to keep() is on the phone: leaving the page before would drop it. */
+export const written = () => Promise.allSettled([...writes]);
+export const writing = () => writes.size > 0;
+
+function requestValue(request) {
+  return new Promise((resolve, reject) => {
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+}
+
+async function run(mode, work) {
+  const db = await openDb();
+  return new Promise((resolve, reject) => {
+    const tx = db.transaction(STORE, mode);
+    let result;
+    Promise.resolve(work(tx.objectStore(STORE))).then((value) => { result = value; }, () => tx.abort());
+    tx.oncomplete = () => resolve(result);
+    tx.onerror = () => reject(tx.error);
+    tx.onabort = () => reject(tx.error || new Error("transaction aborted"));
+  });
+}
+
+function announce() {
+  if (typeof BroadcastChannel !== "undefined") new BroadcastChannel(CHANNEL).postMessage({ type: "changed" });
+  document.dispatchEvent(new CustomEvent("outbox:changed"));
+}
+
+function withMemoryBlob(entry) {
+  if (entry.blob_in_memory) return { ...entry, blob: memoryBlobs.get(entry.mutation_id) || null };
+  return entry;
+}
+
+export async function all() {
+  if (!durable) return [...memoryEntries.values()].map(withMemoryBlob).sort((a, b) => a.seq - b.seq);
+  const entries = await run("readonly", (store) => requestValue(store.getAll()));
+  return entries.map(withMemoryBlob);
+}
+
+/** Whether this browser can keep a photo in IndexedDB (WebKit's ephemeral sessions cannot). */
+export async function canKeepPhotos() {
+  if (!durable) return false;
+  try {
+    await run("readwrite", async (store) => {
+      const seq = await requestValue(store.add({ kind: "probe", blob: new Blob(["probe"], { type: "text/plain" }) }));
+      await requestValue(store.delete(seq));
+    });
+    return true;
+  } catch (error) {
+    return false;
+  }
+}
+
+function stamp(entry) {
+  const now = new Date().toISOString();
+  return { state: "pending", error: null, created_at: now, ...entry, updated_at: now };
+}
+
+/**
+ * Keep one change. With a `key`, it replaces the waiting entry of the same author and key (the
+ * newest state of that thing wins, under a new mutation_id) instead of queueing behind it.
+ */
+export function keep(entry) {
+  const write = keepNow(entry);
+  writes.add(write);
+  write.finally(() => writes.delete(write)).catch(() => {});
+  return write;
+}
+
+async function keepNow(entry) {
+  const record = stamp(entry);
+  if (!durable) {
+    keepInMemory(record);
+  } else {
+    try {
+      record.seq = await run("readwrite", (store) => storeEntry(store, record));
+    } catch (error) {
+      if (!record.blob) throw error;
+      memoryBlobs.set(record.mutation_id, record.blob);
+      const withoutBlob = { ...record, blob: null, blob_in_memory: true };
+      record.seq = await run("readwrite", (store) => storeEntry(store, withoutBlob));
+      record.blob_in_memory = true;
     }
   }
+  announce();
+  return record;
+}
 
-  /**
-   * Send waiting entries in order, one at a time. An entry leaves the outbox only once the server
-   * confirmed it; a refused one stays, marked with the server's reason, until the assessor decides.
-   * Returns "done", "busy" (another tab or the worker is sending), "offline" or "login".
-   */
-  async function flushLocked() {
-    const waiting = (await all()).filter((entry) => entry.state === "pending").sort((a, b) => a.seq - b.seq);
-    for (const entry of waiting) {
-      let response;
-      try {
-        response = await request(entry);
-      } catch (error) {
-        return "offline";
-      }
-      if (response.ok) {
-        await remove(entry.seq);
-        continue;
-      }
-      const body = await errorBody(response);
-      if (response.status === 401 || body.code === "csrf") {
-        return "login";
-      } else if (response.status >= 500) {
-        return "offline";
-      } else {
-        entry.state = "rejected";
-        entry.error = body.error || `HTTP ${response.status}`;
-        entry.attempts += 1;
-        await put(entry);
-        announce();
-      }
-    }
-    return "done";
+function keepInMemory(record) {
+  const same = record.key && [...memoryEntries.values()].find((e) => e.key === record.key && e.author === record.author);
+  record.seq = same ? same.seq : (memorySeq += 1);
+  if (record.blob) {
+    memoryBlobs.set(record.mutation_id, record.blob);
+    record.blob_in_memory = true;
+    record.blob = null;
   }
+  memoryEntries.set(record.seq, record);
+}
 
-  async function flush() {
-    if (scope.navigator && scope.navigator.locks) {
-      return scope.navigator.locks.request(FLUSH_LOCK, { ifAvailable: true }, (lock) => (lock ? flushLocked() : "busy"));
+async function storeEntry(store, record) {
+  if (record.key) {
+    const existing = (await requestValue(store.getAll())).find((e) => e.key === record.key && e.author === record.author);
+    if (existing) {
+      const replaced = { ...record, seq: existing.seq, created_at: existing.created_at };
+      await requestValue(store.put(replaced));
+      return existing.seq;
     }
-    return flushLocked();
   }
+  return requestValue(store.add(record));
+}
 
-  scope.Outbox = { add, all, remove, retry, flush, renewToken, openDb, CHANNEL };
-})(self);
+/** The server confirmed `mutationId`: the entry leaves, unless it was replaced by a newer state meanwhile. */
+export async function confirm(seq, mutationId, photoId) {
+  let removed = false;
+  if (!durable) {
+    const entry = memoryEntries.get(seq);
+    if (entry && entry.mutation_id === mutationId) {
+      memoryEntries.delete(seq);
+      removed = true;
+    }
+    if (photoId) linkCaptions([...memoryEntries.values()], mutationId, photoId).forEach((e) => memoryEntries.set(e.seq, e));
+  } else {
+    removed = await run("readwrite", async (store) => {
+      const entry = await requestValue(store.get(seq));
+      let gone = false;
+      if (entry && entry.mutation_id === mutationId) {
+        await requestValue(store.delete(seq));
+        gone = true;
+      }
+      if (photoId) {
+        for (const caption of linkCaptions(await requestValue(store.getAll()), mutationId, photoId)) {
+          await requestValue(store.put(caption));
+        }
+      }
+      return gone;
+    });
+  }
+  memoryBlobs.delete(mutationId);
+  announce();
+  return removed;
+}
+
+/** Captions typed on a photo that was still waiting point at the photo's id once it is on the server. */
+function linkCaptions(entries, photoMutationId, photoId) {
+  return entries
+    .filter((e) => e.kind === "caption" && e.payload.photo_mutation_id === photoMutationId)
+    .map((e) => ({ ...e, payload: { ...e.payload, photo_id: photoId } }));
+}
+
+async function change(seq, mutationId, changes) {
+  if (!durable) {
+    const entry = memoryEntries.get(seq);
+    if (entry && (!mutationId || entry.mutation_id === mutationId)) memoryEntries.set(seq, { ...entry, ...changes });
+  } else {
+    await run("readwrite", async (store) => {
+      const entry = await requestValue(store.get(seq));
+      if (entry && (!mutationId || entry.mutation_id === mutationId)) await requestValue(store.put({ ...entry, ...changes }));
+    });
+  }
+  announce();
+}
+
+/** The server refused the entry for a reason a retry will not change: it waits for the assessor. */
+export const reject = (seq, mutationId, error) => change(seq, mutationId, { state: "rejected", error });
+
+/** Note why the last try failed (a timeout, a 5xx), for the screen; the entry still waits. */
+export const noteFailure = (seq, mutationId, error) => change(seq, mutationId, { error });
+
+export const retry = (seq) => change(seq, null, { state: "pending", error: null });
+
+export async function remove(seq) {
+  if (!durable) memoryEntries.delete(seq);
+  else await run("readwrite", (store) => requestValue(store.delete(seq)));
+  announce();
+}
+
+/** Listen for changes made by this page, other tabs and the service worker. */
+export function onChange(listener) {
+  document.addEventListener("outbox:changed", listener);
+  if (typeof BroadcastChannel !== "undefined") new BroadcastChannel(CHANNEL).onmessage = listener;
+}

@@ -1,7 +1,5 @@
 // The report page's print button; printing itself is the browser's, laid out by report.css.
-document.addEventListener("DOMContentLoaded", () => {
-  for (const button of document.querySelectorAll("[data-print]")) {
-    button.hidden = false;
-    button.addEventListener("click", () => window.print());
-  }
-});
+for (const button of document.querySelectorAll("[data-print]")) {
+  button.hidden = false;
+  button.addEventListener("click", () => window.print());
+}

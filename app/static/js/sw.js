@@ -1,11 +1,15 @@
 "use strict";
-// Service worker. VERSION and SHELL are prepended by the /sw.js route.
+// Service worker: a classic script, as every browser can run it. VERSION and SHELL are
+// prepended by the /sw.js route.
 // Caches: "shell-<VERSION>" holds the app shell and is replaced on update; "assessment-<id>"
-// caches hold the walk pages of assessments made available offline and survive updates.
-importScripts("/static/js/outbox.js");
+// caches hold the walk pages of assessments made available offline and survive updates;
+// "pages-home" holds the assessor's home. Both are removed when the user logs out.
+// Sending the outbox is the pages' job (sync.js): only a page knows whose session it runs in.
 
 const SHELL_CACHE = `shell-${VERSION}`;
 const ASSESSMENT_PREFIX = "assessment-";
+const HOME_CACHE = "pages-home";
+const HOME = "/assess/";
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(SHELL_CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));
@@ -37,25 +41,61 @@ async function cacheFirst(request) {
   return cached || fetch(request);
 }
 
-/** Pages come fresh from the network when it answers, and keep offline copies up to date. */
+// A page that does not answer within this time is taken from the phone's copy.
+const PAGE_TIMEOUT_MS = 8000;
+
+/** Pages come fresh from the network when it answers in time, and keep offline copies up to date. */
 async function networkFirstPage(event) {
   const request = event.request;
   try {
-    const response = await fetch(request);
-    if (response.ok && !response.redirected) event.waitUntil(refreshOfflineCopy(request, response.clone()));
+    const response = await fetchWithTimeout(request, PAGE_TIMEOUT_MS);
+    if (response.ok && !response.redirected) event.waitUntil(refreshOfflineCopy(request.url, response.clone()));
     return response;
   } catch (error) {
-    const cached = await caches.match(request, { ignoreVary: true });
+    const cached = await caches.match(offlineCopyOf(request.url), { ignoreVary: true });
     if (cached) return cached;
     return (await caches.match("/offline", { cacheName: SHELL_CACHE })) || Response.error();
   }
 }
 
-async function refreshOfflineCopy(request, response) {
+function fetchWithTimeout(request, ms) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), ms);
+  return fetch(request, { signal: controller.signal }).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Offline, the addresses that only redirect online open the phone's copy of where they lead:
+ * "/" the assessor's home, "/assess/<id>/" the assessment's index.
+ */
+function offlineCopyOf(url) {
+  const path = new URL(url).pathname;
+  if (path === "/") return HOME;
+  const resume = /^\/assess\/(\d+)\/$/.exec(path);
+  return resume ? `/assess/${resume[1]}/index` : url;
+}
+
+async function refreshOfflineCopy(url, response) {
+  if (new URL(url).pathname === HOME) {
+    await (await caches.open(HOME_CACHE)).put(HOME, response.clone());
+    return;
+  }
   for (const key of await caches.keys()) {
     if (!key.startsWith(ASSESSMENT_PREFIX)) continue;
     const cache = await caches.open(key);
-    if (await cache.match(request, { ignoreVary: true })) await cache.put(request, response.clone());
+    if (await cache.match(url, { ignoreVary: true })) await cache.put(url, response.clone());
+  }
+}
+
+/** After confirmed changes the page asks for fresh copies of the pages they show. */
+async function refreshPages(urls) {
+  for (const url of urls) {
+    try {
+      const response = await fetchWithTimeout(new Request(url, { credentials: "same-origin" }), PAGE_TIMEOUT_MS);
+      if (response.ok && !response.redirected) await refreshOfflineCopy(new URL(url, self.location.origin).href, response);
+    } catch (error) {
+      return;
+    }
   }
 }
 
@@ -74,7 +114,8 @@ async function cacheAssessment(assessmentId, urls) {
 
 async function dropAssessmentCaches() {
   const keys = await caches.keys();
-  await Promise.all(keys.filter((key) => key.startsWith(ASSESSMENT_PREFIX)).map((key) => caches.delete(key)));
+  const own = keys.filter((key) => key.startsWith(ASSESSMENT_PREFIX) || key === HOME_CACHE);
+  await Promise.all(own.map((key) => caches.delete(key)));
 }
 
 async function cachedAssessments() {
@@ -95,11 +136,7 @@ self.addEventListener("message", (event) => {
     event.waitUntil(dropAssessmentCaches().then(() => reply({ ok: true })));
   } else if (message.type === "cached-assessments") {
     event.waitUntil(cachedAssessments().then((ids) => reply({ ok: true, ids })));
+  } else if (message.type === "refresh-pages") {
+    event.waitUntil(refreshPages(message.urls).then(() => reply({ ok: true })));
   }
-});
-
-// Chromium's Background Sync sends the outbox even with no page open; other browsers rely on
-// the page's own triggers (load, online, visibilitychange, a timer).
-self.addEventListener("sync", (event) => {
-  if (event.tag === "outbox") event.waitUntil(Outbox.flush());
 });

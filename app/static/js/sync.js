@@ -1,0 +1,276 @@
+// The one sync engine: sends the logged-in user's outbox entries in order, one at a time, each
+// request with a timeout; on a failure waits (1 s, 2 s, 4 s … at most 20 s) and tries at once
+// when the network or the server comes back. It also knows whether the server answered lately:
+// that, not navigator.onLine, is what the status bar calls online.
+
+import { csrfToken, fetchWithTimeout, JSON_TIMEOUT_MS } from "./common.js";
+import * as Outbox from "./outbox.js";
+
+const FLUSH_LOCK = "outbox-flush";
+const MAX_BACKOFF_MS = 20000;
+const PROBE_EVERY_MS = 30000;
+const FRESH_ANSWER_MS = 45000;
+// A change still being typed is sent once it has rested this long (or at once when the page hides).
+const SETTLE_MS = 500;
+// A photo upload is given up when no byte moved for this long, or no answer came after the last one.
+const UPLOAD_STALL_MS = 30000;
+
+const state = {
+  user: null,
+  server: "unknown", // "online" | "unreachable" | "failing" | "unknown"
+  lastAnswerAt: 0,
+  login: "", // "" | "needed" | "other"
+  sending: null, // the entry on its way
+  failures: 0,
+  busy: false,
+  timer: null,
+  hiding: false,
+};
+
+export const status = () => ({ ...state });
+
+function emit(name, detail) {
+  document.dispatchEvent(new CustomEvent(name, { detail }));
+}
+
+function heard(ok) {
+  state.lastAnswerAt = Date.now();
+  state.server = ok ? "online" : "failing";
+  emit("sync:status");
+}
+
+function unheard() {
+  state.server = "unreachable";
+  emit("sync:status");
+}
+
+/** Online means the server answered within the last FRESH_ANSWER_MS. */
+export function serverAnswering() {
+  return state.server === "online" && Date.now() - state.lastAnswerAt < FRESH_ANSWER_MS;
+}
+
+/** Entries this user may send, in the order they were made. */
+export async function waitingFor(user) {
+  return (await Outbox.all()).filter((e) => e.kind !== "probe" && String(e.author) === String(user.id));
+}
+
+const ENDPOINTS = {
+  finding: (e) => ({ method: "PUT", url: `/api/assessments/${e.assessment_id}/findings/${e.item_id}` }),
+  no_photo_reason: (e) => ({ method: "POST", url: `/photos/assessments/${e.assessment_id}/items/${e.item_id}/no-photo-reason`, form: true }),
+  caption: (e) => ({ method: "PATCH", url: `/api/photos/${e.payload.photo_id}` }),
+  photo: (e) => ({ method: "POST", url: `/api/assessments/${e.assessment_id}/findings/${e.item_id}/photos` }),
+};
+
+/** Everything but a photo goes as JSON, or as a form where the endpoint reads one (the no-photo reason). */
+async function sendJson(entry) {
+  const { method, url, form } = ENDPOINTS[entry.kind](entry);
+  const fields = { ...entry.payload, mutation_id: entry.mutation_id, author: entry.author };
+  delete fields.photo_id;
+  delete fields.photo_mutation_id;
+  const headers = { Accept: "application/json", "X-CSRFToken": csrfToken() };
+  if (!form) headers["Content-Type"] = "application/json";
+  const response = await fetchWithTimeout(url, {
+    method,
+    headers,
+    body: form ? new URLSearchParams(fields) : JSON.stringify(fields),
+  }, JSON_TIMEOUT_MS);
+  let body = {};
+  try {
+    body = await response.json();
+  } catch (error) {
+    body = {};
+  }
+  return { status: response.status, body };
+}
+
+/** A photo goes up with XMLHttpRequest for its progress; it is given up when it stalls. */
+function sendPhoto(entry) {
+  return new Promise((resolve, reject) => {
+    const form = new FormData();
+    form.append("photo", entry.blob, "photo.jpg");
+    form.append("mutation_id", entry.mutation_id);
+    form.append("author", entry.author);
+    for (const [name, value] of Object.entries(entry.payload || {})) {
+      if (value !== null && value !== undefined && value !== "") form.append(name, value);
+    }
+    const xhr = new XMLHttpRequest();
+    let stall = null;
+    const restartStall = () => {
+      clearTimeout(stall);
+      stall = setTimeout(() => xhr.abort(), UPLOAD_STALL_MS);
+    };
+    xhr.open("POST", ENDPOINTS.photo(entry).url);
+    xhr.setRequestHeader("X-CSRFToken", csrfToken());
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.upload.addEventListener("progress", (event) => {
+      restartStall();
+      if (event.lengthComputable) {
+        emit("sync:progress", { entry, percent: Math.min(99, Math.floor((event.loaded / event.total) * 100)) });
+      }
+    });
+    xhr.upload.addEventListener("load", restartStall);
+    xhr.addEventListener("load", () => {
+      clearTimeout(stall);
+      let body = {};
+      try {
+        body = JSON.parse(xhr.responseText);
+      } catch (error) {
+        body = {};
+      }
+      resolve({ status: xhr.status, body });
+    });
+    const fail = (name) => () => { clearTimeout(stall); reject(new DOMException(name, name)); };
+    xhr.addEventListener("error", fail("NetworkError"));
+    xhr.addEventListener("abort", fail("TimeoutError"));
+    restartStall();
+    xhr.send(form);
+  });
+}
+
+/** One entry to the server. Answers what to do next: "confirmed", "rejected", "retry" or "stop". */
+async function deliver(entry) {
+  if (entry.kind === "photo" && !entry.blob) {
+    await Outbox.reject(entry.seq, entry.mutation_id, "lost");
+    return "rejected";
+  }
+  let answer;
+  try {
+    answer = entry.kind === "photo" ? await sendPhoto(entry) : await sendJson(entry);
+  } catch (error) {
+    unheard();
+    const reason = error && error.name === "TimeoutError" ? "timeout" : "network";
+    await Outbox.noteFailure(entry.seq, entry.mutation_id, reason);
+    return "retry";
+  }
+  const { status: code, body } = answer;
+  if (code >= 200 && code < 300) {
+    heard(true);
+    const photoId = entry.kind === "photo" ? body.id : null;
+    await Outbox.confirm(entry.seq, entry.mutation_id, photoId);
+    emit("sync:confirmed", { entry, body });
+    return "confirmed";
+  }
+  if (code >= 500 || code === 429 || code === 0) {
+    heard(false);
+    await Outbox.noteFailure(entry.seq, entry.mutation_id, body.error || `HTTP ${code}`);
+    return "retry";
+  }
+  heard(true);
+  if (code === 401 || body.code === "csrf") {
+    state.login = "needed";
+    return "stop";
+  }
+  if (body.code === "author") {
+    state.login = "other";
+    return "stop";
+  }
+  await Outbox.reject(entry.seq, entry.mutation_id, body.error || `HTTP ${code}`);
+  emit("sync:rejected", { entry, body });
+  return "rejected";
+}
+
+function settled(entry) {
+  return state.hiding || Date.now() - Date.parse(entry.updated_at) >= SETTLE_MS;
+}
+
+function sendable(entry) {
+  if (entry.state !== "pending") return false;
+  return entry.kind !== "caption" || Boolean(entry.payload.photo_id);
+}
+
+async function flushLocked() {
+  for (;;) {
+    const next = (await waitingFor(state.user)).filter(sendable).sort((a, b) => a.seq - b.seq)[0];
+    if (!next) return "done";
+    if (!settled(next)) return "settling";
+    state.sending = next;
+    emit("sync:sending", { entry: next });
+    const outcome = await deliver(next);
+    state.sending = null;
+    emit("sync:sending", { entry: null });
+    if (outcome === "retry" || outcome === "stop") return outcome;
+  }
+}
+
+async function flushOnce() {
+  if (navigator.locks) {
+    return navigator.locks.request(FLUSH_LOCK, { ifAvailable: true }, (lock) => (lock ? flushLocked() : "busy"));
+  }
+  return flushLocked();
+}
+
+/** Send what waits, now. Safe to call any time: one flush runs at a time. */
+export async function flush() {
+  if (!state.user || state.busy) return;
+  clearTimeout(state.timer);
+  state.busy = true;
+  let result;
+  try {
+    result = await flushOnce();
+  } catch (error) {
+    result = "retry";
+  } finally {
+    state.busy = false;
+  }
+  emit("sync:flushed", { result });
+  schedule(result);
+}
+
+function schedule(result) {
+  clearTimeout(state.timer);
+  if (result === "done") {
+    state.failures = 0;
+    state.timer = setTimeout(probe, PROBE_EVERY_MS);
+  } else if (result === "settling") {
+    state.timer = setTimeout(flush, SETTLE_MS);
+  } else if (result === "busy") {
+    state.timer = setTimeout(flush, 2000);
+  } else if (result === "retry") {
+    state.failures += 1;
+    state.timer = setTimeout(probe, Math.min(1000 * 2 ** (state.failures - 1), MAX_BACKOFF_MS));
+  }
+}
+
+/**
+ * Ask the server who is logged in: it tells whether the server answers at all, and whether this
+ * page's user is still the one the session belongs to. A good answer sends what waits at once.
+ */
+export async function probe() {
+  clearTimeout(state.timer);
+  let me;
+  try {
+    const response = await fetchWithTimeout("/api/me", { headers: { Accept: "application/json" } }, 8000);
+    heard(response.status < 500);
+    if (response.status >= 500) {
+      schedule("retry");
+      return;
+    }
+    me = response.ok ? await response.json() : null;
+  } catch (error) {
+    unheard();
+    schedule("retry");
+    return;
+  }
+  state.login = !me ? "needed" : String(me.id) === String(state.user.id) ? "" : "other";
+  emit("sync:status");
+  if (state.login) return;
+  await flush();
+}
+
+/** Start sending for `user` (the page's user): on load, on every new entry, on reconnect. */
+export function start(user) {
+  state.user = user;
+  document.addEventListener("outbox:changed", () => {
+    if (!state.busy && !state.login) flush();
+  });
+  window.addEventListener("online", probe);
+  window.addEventListener("offline", unheard);
+  document.addEventListener("visibilitychange", () => {
+    state.hiding = document.visibilityState === "hidden";
+    if (state.hiding) flush();
+    else probe();
+  });
+  window.addEventListener("pagehide", () => { state.hiding = true; flush(); });
+  window.addEventListener("pageshow", () => { state.hiding = false; });
+  probe();
+}

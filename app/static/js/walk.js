@@ -1,0 +1,183 @@
+// One item of the walk: every tap and keystroke goes to the outbox first and shows at once; the
+// server's answer only confirms it (status, derived outcome, progress) and never touches a field.
+// The body sent is exactly the API's: {outcome, inputs, note}. Tapping an outcome chooses it and
+// clears the counts; filling every count lets the counts decide; a count alone waits for its partner.
+
+import { element, failureText, newMutationId, pageUser, t } from "./common.js";
+import * as Outbox from "./outbox.js";
+import * as Sync from "./sync.js";
+
+const form = document.getElementById("item-form");
+const user = pageUser();
+
+if (form && user && !form.querySelector("fieldset[disabled]")) setUp();
+
+function setUp() {
+  const assessmentId = form.dataset.assessmentId;
+  const itemId = form.dataset.itemId;
+  const key = `finding:${assessmentId}:${itemId}`;
+  const note = form.querySelector('textarea[name="note"]');
+  const counts = () => [...form.querySelectorAll('input[name^="input-"]')];
+  const numbers = () => counts().filter((field) => field.type === "number");
+  let mode = numbers().some((field) => field.value.trim() !== "") ? "counts" : "outcome";
+  let confirmed = null;
+
+  form.addEventListener("submit", (event) => event.preventDefault());
+
+  form.addEventListener("change", (event) => {
+    const field = event.target;
+    if (field.name === "outcome") {
+      mode = "outcome";
+      numbers().forEach((input) => { input.value = ""; });
+      counts().filter((input) => input.type === "checkbox").forEach((input) => { input.checked = false; });
+      keepChange();
+    } else if (field.name.startsWith("input-") && field.type === "checkbox") {
+      countsChanged();
+    }
+  });
+  form.addEventListener("input", (event) => {
+    const field = event.target;
+    if (field === note) keepChange();
+    else if (field.name && field.name.startsWith("input-") && field.type === "number") countsChanged();
+  });
+
+  function countsChanged() {
+    const values = numbers().map((field) => field.value.trim());
+    const filled = values.filter((value) => value !== "").length;
+    if (filled && filled < values.length) return;
+    mode = filled ? "counts" : "outcome";
+    keepChange();
+  }
+
+  function body() {
+    const chosen = form.querySelector('input[name="outcome"]:checked');
+    if (mode === "outcome") return { outcome: chosen ? chosen.value : null, inputs: null, note: note.value };
+    const inputs = {};
+    for (const field of counts()) {
+      const name = field.name.slice("input-".length);
+      if (field.type === "checkbox") inputs[name] = field.checked;
+      else inputs[name] = /^-?\d+$/.test(field.value.trim()) ? parseInt(field.value.trim(), 10) : field.value.trim();
+    }
+    return { outcome: null, inputs, note: note.value };
+  }
+
+  async function keepChange() {
+    const payload = body();
+    if (mode === "outcome" && !payload.outcome && !payload.note) return;
+    renderStatus({ pending: true });
+    try {
+      await Outbox.keep({
+        kind: "finding",
+        key,
+        author: user.id,
+        author_name: user.name,
+        assessment_id: assessmentId,
+        item_id: itemId,
+        mutation_id: newMutationId(),
+        payload,
+      });
+    } catch (error) {
+      renderStatus({ error: t("storage_unavailable") });
+    }
+  }
+
+  async function waiting() {
+    return (await Sync.waitingFor(user)).filter((e) => e.key === key);
+  }
+
+  /** A page opened from the phone's copy (or before a sync) shows what waits, as entered. */
+  async function showWaiting() {
+    const [entry] = await waiting();
+    if (!entry) return;
+    const { outcome, inputs } = entry.payload;
+    mode = inputs ? "counts" : "outcome";
+    form.querySelectorAll('input[name="outcome"]').forEach((radio) => { radio.checked = radio.value === outcome; });
+    for (const field of counts()) {
+      const value = inputs ? inputs[field.name.slice("input-".length)] : undefined;
+      if (field.type === "checkbox") field.checked = Boolean(value);
+      else field.value = value === undefined || value === null ? "" : value;
+    }
+    if (document.activeElement !== note) note.value = entry.payload.note;
+    renderStatus();
+  }
+
+  function deductionChosen() {
+    const chosen = form.querySelector('input[name="outcome"]:checked');
+    const label = chosen && chosen.closest("label.outcome");
+    if (!label) return null;
+    if (label.classList.contains("na")) return "not_applicable";
+    return label.classList.contains("zero") || label.classList.contains("partial") ? "deducted" : null;
+  }
+
+  function prompt() {
+    const kind = deductionChosen();
+    if (!kind || note.value.trim()) return null;
+    return element("p", "prompt", kind === "deducted" ? t("note_needed_deduction") : t("note_needed_na"));
+  }
+
+  /** The item's status line, from the outbox (waiting, sending, refused) or the last confirmation. */
+  async function renderStatus(hint = {}) {
+    const status = document.getElementById("item-status");
+    if (!status) return;
+    const lines = [];
+    const [entry] = hint.pending ? [{ state: "pending" }] : await waiting();
+    const sending = Sync.status().sending;
+    if (hint.error) {
+      lines.push(element("p", "error", hint.error));
+    } else if (entry && entry.state === "rejected") {
+      lines.push(element("p", "error", t("refused_reason", { reason: entry.error })));
+    } else if (entry && sending && sending.key === key) {
+      lines.push(element("p", "pending sending", t("sending")));
+    } else if (entry) {
+      lines.push(element("p", "pending", t("saved_on_phone")));
+      if (entry.error) lines.push(element("p", "muted", failureText(entry.error)));
+    } else if (confirmed) {
+      lines.push(element("p", "saved", t("saved_at", { time: confirmed })));
+    } else if (status.querySelector(".pending, .error")) {
+      lines.push(element("p", "saved", t("synced")));
+    } else {
+      return;
+    }
+    const needed = prompt();
+    if (needed && !(entry && entry.state === "rejected")) lines.push(needed);
+    status.replaceChildren(...lines);
+    document.dispatchEvent(new CustomEvent("walk:result", { detail: { deducted: deductionChosen() === "deducted" } }));
+  }
+
+  function showProgress(answer) {
+    const progress = document.querySelector("#progress progress");
+    if (!progress || !Array.isArray(answer.unscored)) return;
+    const total = Number(progress.max);
+    const scored = total - answer.unscored.length;
+    progress.value = scored;
+    progress.textContent = `${scored}/${total}`;
+    document.querySelector("#progress .progress-count").textContent = `${scored}/${total}`;
+    document.querySelector("#progress .progress-score").textContent = t("points_total", { score: answer.score });
+  }
+
+  /** Counted items explain the outcome their counts give: that sentence is the server's. */
+  async function showDerived() {
+    const response = await fetch(location.pathname, { headers: { "HX-Request": "true" }, credentials: "same-origin" });
+    if (!response.ok) return;
+    const fragment = new DOMParser().parseFromString(await response.text(), "text/html");
+    const fresh = fragment.querySelector(".derived");
+    const shown = form.querySelector(".derived");
+    if (fresh && shown) shown.replaceWith(fresh);
+    else if (fresh) form.querySelector("fieldset.counts").append(fresh);
+  }
+
+  document.addEventListener("sync:confirmed", async (event) => {
+    const { entry, body: answer } = event.detail;
+    if (entry.key !== key || !answer.finding) return;
+    showProgress(answer);
+    if ((await waiting()).length) return renderStatus();
+    const outcome = answer.finding.outcome;
+    form.querySelectorAll('input[name="outcome"]').forEach((radio) => { radio.checked = radio.value === outcome; });
+    confirmed = new Date().toLocaleTimeString(document.documentElement.lang, { hour: "2-digit", minute: "2-digit" });
+    renderStatus();
+    if (answer.finding.inputs) showDerived().catch(() => {});
+  });
+  document.addEventListener("sync:sending", () => renderStatus());
+  Outbox.onChange(() => renderStatus());
+  showWaiting();
+}

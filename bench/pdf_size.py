@@ -1,0 +1,82 @@
+"""Size and time of the PDF report with 90 evidence photos: photos scaled for print against the
+stored 2048 px copies embedded as they are, same run, same report.
+
+    .venv/bin/python -m bench.pdf_size [photos]
+
+The photos are camera-like pictures (bench/_camera.py: ruled ledger lines, text, sensor noise)
+that went through the evidence pipeline, as a phone's shrunk upload does.
+"""
+
+import io
+import statistics
+import sys
+import time
+from unittest import mock
+
+from PIL import Image, ImageDraw
+
+from app import evidence
+from app.extensions import db
+from app.models import Assessment, Station, User
+from app.rubrics import rubric_of
+from app.services import assessments
+from app.services.photos import attach_photo
+from bench._app import demo_app, logged_in
+from bench._camera import camera_jpeg
+
+ROUNDS = 1  # a 90-photo PDF takes seconds; the figure that matters here is its size
+
+
+def numbered(base: Image.Image, n: int) -> bytes:
+    """The same scene with its own number on it, so that every photo is a different file."""
+    picture = base.copy()
+    ImageDraw.Draw(picture).text((60, 60), f"No. {n + 1}", fill=(200, 20, 20), font_size=120)
+    out = io.BytesIO()
+    picture.save(out, format="JPEG", quality=85)
+    return out.getvalue()
+
+
+def assessment_with_photos(app, count: int) -> int:
+    """An assessment whose first items each get photos, `count` in all, every one a different picture."""
+    with app.app_context():
+        user = db.session.scalar(db.select(User).filter_by(username="assessor1"))
+        station = db.session.scalar(db.select(Station).filter_by(code="CD004"))
+        assessment = assessments.start_assessment(station, user)
+        items = rubric_of(assessment).items
+        base = Image.open(io.BytesIO(camera_jpeg((2048, 1536), quality=85)))
+        for n in range(count):
+            attach_photo(
+                assessment, items[n % len(items)].id, numbered(base, n), user=user, caption=f"照片 {n + 1}"
+            )
+        db.session.commit()
+        return db.session.scalar(db.select(Assessment.id).filter_by(id=assessment.id))
+
+
+def measure(client, url: str) -> tuple[int, float]:
+    times, size = [], 0
+    for _ in range(ROUNDS):
+        started = time.perf_counter()
+        response = client.get(url)
+        times.append(time.perf_counter() - started)
+        assert response.status_code == 200, response.status_code
+        size = len(response.get_data())
+    return size, statistics.median(times)
+
+
+def main(count: int = 90) -> None:
+    app = demo_app()
+    assessment_id = assessment_with_photos(app, count)
+    client = logged_in(app, "admin").client
+    url = f"/reports/assessments/{assessment_id}.pdf"
+    with mock.patch.object(evidence, "print_copy", lambda data: data):
+        stored_bytes, stored_s = measure(client, url)
+    print_bytes, print_s = measure(client, url)
+    print(f"PDF of a report with {count} photos, median time of {ROUNDS} render(s)")
+    print(f"  {'stored 2048 px copies embedded':<32} {stored_bytes / 1e6:7.1f} MB   {stored_s:5.1f} s")
+    scaled = f"scaled for print ({evidence.PRINT_EDGE} px, q{evidence.PRINT_QUALITY})"
+    print(f"  {scaled:<32} {print_bytes / 1e6:7.1f} MB   {print_s:5.1f} s")
+    print(f"  {stored_bytes / print_bytes:.1f}x smaller")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 90)

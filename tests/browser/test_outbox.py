@@ -1,0 +1,315 @@
+"""Outbox first: on slow, hanging, failing and shared phones nothing typed is lost or misattributed."""
+
+import re
+import threading
+import time
+
+from PIL import Image
+from playwright.sync_api import expect
+
+from app.extensions import db
+from app.models import AuditEvent, Finding, Photo, User
+from tests.browser.conftest import log_in, wait_until
+from tests.browser.test_offline import COUNT_OUTBOX, open_demo_assessment, server_finding, wait_until_synced
+from tests.browser.test_walk import go_to_next_item
+
+WRITE_PATHS = re.compile(r"/findings/|/items/[^/]+$|/no-photo-reason$|/api/photos/")
+
+
+def is_write(environ) -> bool:
+    return environ["REQUEST_METHOD"] in ("POST", "PUT", "PATCH") and bool(
+        WRITE_PATHS.search(environ["PATH_INFO"])
+    )
+
+
+def slow_down_writes(app, seconds: float) -> None:
+    """The server takes `seconds` to answer every write, as on a congested link."""
+    inner = app.wsgi_app
+
+    def slow(environ, start_response):
+        if is_write(environ):
+            time.sleep(seconds)
+        return inner(environ, start_response)
+
+    app.wsgi_app = slow
+
+
+def swallow_answers(app) -> threading.Event:
+    """Lie-fi: every write is applied but its answer is held back until the returned event is set."""
+    inner = app.wsgi_app
+    release = threading.Event()
+
+    def swallowing(environ, start_response):
+        if not is_write(environ) or release.is_set():
+            return inner(environ, start_response)
+        b"".join(inner(environ, lambda status, headers, exc_info=None: None))
+        release.wait(120)
+        start_response("504 Gateway Timeout", [("Content-Type", "application/json")])
+        return [b'{"error": "the answer was lost"}']
+
+    app.wsgi_app = swallowing
+    return release
+
+
+def fail_writes(app, times: int) -> list:
+    """The first `times` writes answer 500, as when the database hiccups; later ones go through."""
+    inner = app.wsgi_app
+    failed = []
+
+    def failing(environ, start_response):
+        if is_write(environ) and len(failed) < times:
+            failed.append(environ["PATH_INFO"])
+            start_response("500 Internal Server Error", [("Content-Type", "text/html")])
+            return [b"<h1>database is locked</h1>"]
+        return inner(environ, start_response)
+
+    app.wsgi_app = failing
+    return failed
+
+
+def wait_until_outbox_empty(page, seconds: int = 60) -> None:
+    wait_until(page, f"{COUNT_OUTBOX}.then((count) => count === 0)", seconds=seconds)
+
+
+def findings_by_item(server, assessment_id: int) -> dict:
+    with server.app.app_context():
+        return {
+            f.item_id: (f.outcome, f.note, f.updated_by.username)
+            for f in db.session.scalars(db.select(Finding).filter_by(assessment_id=assessment_id))
+        }
+
+
+def assessment_id_of(base: str) -> int:
+    return int(base.rsplit("/", 1)[1])
+
+
+def test_a_note_typed_while_the_outcome_is_saved_slowly_is_kept_whole(page, demo_data):
+    base = open_demo_assessment(page, demo_data)
+    item_id = page.url.rsplit("/", 1)[1]
+    slow_down_writes(demo_data.app, 3)
+    text = "二楼消防通道堆放杂物，安全出口标志不亮"
+    page.click("label[for=outcome-zero]")
+    page.locator("#note").press_sequentially(text, delay=60)
+    expect(page.locator("#item-status .saved")).to_be_visible(timeout=30_000)
+    expect(page.locator("#note")).to_have_value(text)
+    wait_until_outbox_empty(page)
+    assert server_finding(demo_data, assessment_id_of(base), item_id) == ("zero", text)
+
+
+def test_changes_made_while_saves_take_seconds_survive_tapping_next_at_once(page, demo_data):
+    base = open_demo_assessment(page, demo_data)
+    slow_down_writes(demo_data.app, 5)
+    entered = {}
+    for number in range(4):
+        item_id = page.url.rsplit("/", 1)[1]
+        page.click("label[for=outcome-full]")
+        page.fill("#note", f"第 {number + 1} 项已核对")
+        entered[item_id] = ("full", f"第 {number + 1} 项已核对", "assessor1")
+        go_to_next_item(page)
+    wait_until_outbox_empty(page, 120)
+    stored = findings_by_item(demo_data, assessment_id_of(base))
+    assert {item: stored.get(item) for item in entered} == entered
+
+
+def test_a_server_that_accepts_but_never_answers_leaves_the_change_waiting_then_applies_it_once(
+    page, demo_data
+):
+    base = open_demo_assessment(page, demo_data)
+    item_id = page.url.rsplit("/", 1)[1]
+    release = swallow_answers(demo_data.app)
+    try:
+        page.click("label[for=outcome-full]")
+        expect(page.locator("#item-status .pending")).to_have_text("已存于本机，尚未同步。", timeout=30_000)
+        expect(page.locator("#item-status")).to_contain_text("服务器没有及时应答", timeout=30_000)
+        expect(page.locator("#sync-indicator .sync-summary")).to_contain_text("连不上服务器")
+        expect(page.locator("#sync-indicator .sync-summary")).to_contain_text("1 项待同步")
+    finally:
+        release.set()
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    wait_until_synced(page)
+    expect(page.locator("#sync-indicator .sync-summary")).to_contain_text("在线")
+    assert server_finding(demo_data, assessment_id_of(base), item_id) == ("full", "")
+    with demo_data.app.app_context():
+        applied = (
+            db.session.query(AuditEvent)
+            .filter_by(assessment_id=assessment_id_of(base), subject=item_id, action="finding.set")
+            .count()
+        )
+    assert applied == 1
+
+
+def test_a_server_error_on_a_tap_keeps_the_change_and_sends_it_again(page, demo_data):
+    base = open_demo_assessment(page, demo_data)
+    item_id = page.url.rsplit("/", 1)[1]
+    failed = fail_writes(demo_data.app, 2)
+    page.click("label[for=outcome-zero]")
+    page.fill("#note", "数据库故障时记录")
+    wait_until_outbox_empty(page)
+    assert failed, "the server failed the first writes"
+    assert server_finding(demo_data, assessment_id_of(base), item_id) == ("zero", "数据库故障时记录")
+    page.reload()
+    expect(page.locator("#outcome-zero")).to_be_checked()
+    expect(page.locator("#note")).to_have_value("数据库故障时记录")
+
+
+def test_another_user_on_the_same_phone_never_sends_the_first_users_changes(page, demo_data):
+    base = open_demo_assessment(page, demo_data)
+    item_id = page.url.rsplit("/", 1)[1]
+    page.context.set_offline(True)
+    page.click("label[for=outcome-zero]")
+    page.fill("#note", "王建国离线记录")
+    expect(page.locator("#item-status .pending")).to_be_visible()
+    blocked = demo_data.app.wsgi_app
+
+    def refuse_writes(environ, start_response):
+        if is_write(environ):
+            start_response("503 Service Unavailable", [("Content-Type", "application/json")])
+            return [b'{"error": "maintenance"}']
+        return blocked(environ, start_response)
+
+    demo_data.app.wsgi_app = refuse_writes
+    page.context.set_offline(False)
+    page.get_by_role("button", name="退出").click()
+    page.locator("#logout-dialog").get_by_role("button", name="仍然退出").click()
+    page.wait_for_url(re.compile("/login"))
+    demo_data.app.wsgi_app = blocked
+
+    log_in(page, demo_data.url, "assessor2")
+    page.goto(f"{base}/index")
+    expect(page.locator("#sync-indicator .sync-summary")).to_contain_text("在线")
+    wait_until_synced(page)
+    assert server_finding(demo_data, assessment_id_of(base), item_id) is None
+    assert page.evaluate(COUNT_OUTBOX) == 1
+    page.locator("#sync-indicator summary").click()
+    expect(page.locator("#sync-indicator .others-waiting")).to_contain_text("王建国")
+
+    page.get_by_role("button", name="退出").click()
+    page.wait_for_url(re.compile("/login"))
+    log_in(page, demo_data.url, "assessor1")
+    wait_until_outbox_empty(page)
+    stored = findings_by_item(demo_data, assessment_id_of(base))
+    assert stored[item_id] == ("zero", "王建国离线记录", "assessor1")
+    with demo_data.app.app_context():
+        second = db.session.scalar(db.select(User).filter_by(username="assessor2"))
+        assert not db.session.query(AuditEvent).filter_by(user_id=second.id).count()
+
+
+def test_the_home_page_and_an_assessment_open_offline_from_the_phones_fresh_copy(page, demo_data):
+    base = open_demo_assessment(page, demo_data)
+    item_id = page.url.rsplit("/", 1)[1]
+    page.click("label[for=outcome-zero]")
+    page.fill("#note", "在线时记录")
+    wait_until_synced(page)
+    page.goto(f"{demo_data.url}/assess/")
+    expect(page.locator("h1")).to_have_text("进行中的评估")
+    wait_until(
+        page,
+        """async ([url, note]) => {
+            const home = await caches.match("/assess/");
+            const item = await caches.match(url);
+            return Boolean(home) && Boolean(item) && (await item.text()).includes(note);
+        }""",
+        [f"{base}/items/{item_id}", "在线时记录"],
+    )
+    page.context.set_offline(True)
+    page.goto(f"{demo_data.url}/")
+    expect(page.locator("h1")).to_have_text("进行中的评估")
+    page.get_by_role("link", name=re.compile("上海市机电")).click()
+    expect(page.locator("h1")).to_have_text("评估表目录")
+    page.goto(f"{base}/items/{item_id}")
+    expect(page.locator("#outcome-zero")).to_be_checked()
+    expect(page.locator("#note")).to_have_value("在线时记录")
+
+
+def test_starting_an_assessment_offline_is_refused_with_a_clear_message(page, demo_data):
+    open_demo_assessment(page, demo_data)
+    page.goto(f"{demo_data.url}/assess/")
+    page.fill("#station-search", "GZ003")
+    start = page.locator("#station-results button").first
+    expect(start).to_be_visible()
+    page.context.set_offline(True)
+    start.click()
+    expect(page.locator("#start-offline")).to_contain_text("需要连接服务器")
+    expect(page.locator("h1")).to_have_text("进行中的评估")
+
+
+def test_logging_out_with_the_server_unreachable_is_refused_and_keeps_everything(page, demo_data):
+    base = open_demo_assessment(page, demo_data)
+    page.context.set_offline(True)
+    page.get_by_role("button", name="退出").click()
+    expect(page.locator("#logout-dialog .logout-failed")).to_contain_text("未退出")
+    caches = page.evaluate("caches.keys()")
+    assert [name for name in caches if name.startswith("assessment-")]
+    page.context.set_offline(False)
+    page.goto(f"{base}/index")
+    expect(page.locator("h1")).to_have_text("评估表目录")
+    assert "/login" not in page.url
+
+
+def test_the_outbox_works_when_the_service_worker_cannot_be_installed(page, demo_data):
+    page.route("**/sw.js", lambda route: route.fulfill(status=500, body="broken"))
+    log_in(page, demo_data.url, "assessor1")
+    page.get_by_role("link", name=re.compile("上海市机电")).click()
+    page.wait_for_url(re.compile(r"/items/"))
+    base = page.url.rsplit("/items/", 1)[0]
+    item_id = page.url.rsplit("/", 1)[1]
+    page.context.set_offline(True)
+    page.click("label[for=outcome-zero]")
+    page.fill("#note", "没有离线功能也不丢")
+    expect(page.locator("#item-status .pending")).to_be_visible()
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    wait_until_outbox_empty(page)
+    assert server_finding(demo_data, assessment_id_of(base), item_id) == ("zero", "没有离线功能也不丢")
+
+
+def test_a_caption_and_a_no_photo_reason_entered_offline_reach_the_server(page, demo_data, tmp_path):
+    source = tmp_path / "door.jpg"
+    Image.new("RGB", (1200, 900), (120, 140, 160)).save(source, quality=90)
+    base = open_demo_assessment(page, demo_data)
+    item_id = page.url.rsplit("/", 1)[1]
+    page.context.set_offline(True)
+    page.click("label[for=outcome-zero]")
+    page.set_input_files("[data-photos] input[multiple]", str(source))
+    job = page.locator(".photo-job").first
+    expect(job).to_have_attribute("data-state", "queued")
+    job.locator(".photo-job-caption").fill("安全出口门被锁")
+    job.locator(".photo-job-caption").blur()
+    page.evaluate("document.querySelector('details.no-photo').open = true")
+    page.fill("[data-photos] textarea[name=no_photo_reason]", "另一处禁止拍照")
+    page.click("[data-no-photo-form] button[type=submit]")
+    wait_until(page, f"{COUNT_OUTBOX}.then((count) => count === 4)")
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    wait_until_outbox_empty(page)
+    expect(page.locator("[data-reason-state]")).to_have_text("已保存")
+    with demo_data.app.app_context():
+        finding = db.session.scalar(
+            db.select(Finding).filter_by(assessment_id=assessment_id_of(base), item_id=item_id)
+        )
+        assert [p.caption for p in finding.photos] == ["安全出口门被锁"]
+        assert finding.no_photo_reason == "另一处禁止拍照"
+
+
+BLOBS_REFUSED = """
+for (const method of ["add", "put"]) {
+  const original = IDBObjectStore.prototype[method];
+  IDBObjectStore.prototype[method] = function (value, key) {
+    if (value && value.blob instanceof Blob) throw new DOMException("ephemeral session", "DataCloneError");
+    return original.call(this, value, key);
+  };
+}
+"""
+
+
+def test_a_browser_that_cannot_keep_photos_says_so_before_the_photo_is_taken(page, demo_data, tmp_path):
+    source = tmp_path / "door.jpg"
+    Image.new("RGB", (1200, 900), (120, 140, 160)).save(source, quality=90)
+    page.add_init_script(BLOBS_REFUSED)
+    open_demo_assessment(page, demo_data)
+    expect(page.locator(".photo-memory-warning")).to_contain_text("无法在本机保存照片")
+    page.set_input_files("[data-photos] input[multiple]", str(source))
+    job = page.locator(".photo-job").first
+    expect(job).to_have_attribute("data-state", "saved")
+    with demo_data.app.app_context():
+        assert db.session.query(Photo).count() >= 1
