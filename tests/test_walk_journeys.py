@@ -57,8 +57,9 @@ def test_a_second_assessor_is_told_who_is_on_the_station_and_asked(app, client, 
     search = client.get("/assess/?q=SH002").get_data(as_text=True)
     assert "王建国 正在评估" in search
     asked = start(client, auth, demo.sh002)
-    assert asked.status_code == 200
-    page = asked.get_data(as_text=True)
+    assert asked.status_code == 303
+    assert asked.headers["Location"] == f"/assess/stations/{demo.sh002}/join"
+    page = client.get(asked.headers["Location"]).get_data(as_text=True)
     assert "该所（站）正在评估中" in page and "王建国" in page and "已评 25 / 61" in page
     assert 'name="join" value="1"' in page
     joined = start(client, auth, demo.sh002, join="1")

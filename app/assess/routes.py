@@ -75,13 +75,24 @@ def start():
     existing = assessments.in_progress_at(station)
     on_team = existing is not None and any(user.id == current_user.id for user in existing.team)
     if existing is not None and not on_team and request.form.get("join") != "1":
-        card = assessments.scorecard(existing)
-        return render_template("assess/join.html", assessment=existing, card=card)
+        return redirect(url_for("assess.join", station_id=station.id), 303)
     if existing is not None:
         return redirect(url_for("assess.resume", assessment_id=existing.id))
     assessment = assessments.start_assessment(station, current_user)
     db.session.commit()
     return redirect(url_for("assess.resume", assessment_id=assessment.id))
+
+
+@bp.get("/stations/<int:station_id>/join")
+@assessor_required
+def join(station_id: int):
+    """Who is assessing this station now, and the question whether to join them."""
+    station = db.session.get(Station, station_id) or abort(404)
+    existing = assessments.in_progress_at(station)
+    if existing is None:
+        return redirect(url_for("assess.home"))
+    card = assessments.scorecard(existing)
+    return render_template("assess/join.html", assessment=existing, card=card)
 
 
 @bp.get("/<int:assessment_id>/")
