@@ -16,6 +16,7 @@ def create_app(config_class: type = Config, **overrides) -> Flask:
     Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
     operations.register(app)  # first, so its timing and request id wrap every other hook
     register_extensions(app)
+    security.register_request_parsing(app)
     register_blueprints(app)
     template_helpers.register(app)
     errors.register(app)

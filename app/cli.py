@@ -7,11 +7,12 @@ from pathlib import Path
 import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
+from flask_babel import force_locale
 
 from app.extensions import db
 from app.models import ROLES, Assessment, Station, User
 from app.rubrics import rubric_of
-from app.services import assessments, backup, deadlines, mail, notices, people, stations
+from app.services import assessments, backup, deadlines, mail, notices, passwords, people, stations
 
 station_cli = AppGroup("station", help="Manage stations.")
 user_cli = AppGroup("user", help="Manage users.")
@@ -114,8 +115,10 @@ def create_user(username: str, role: str, station_code: str | None, display_name
     password = os.environ.get("PASSWORD") or click.prompt(
         "Password", hide_input=True, confirmation_prompt=True
     )
-    if len(password) < people.PASSWORD_MIN_LENGTH:
-        raise click.ClickException(f"the password must have at least {people.PASSWORD_MIN_LENGTH} characters")
+    with force_locale("en"):
+        problem = passwords.problem(password, username)
+        if problem:
+            raise click.ClickException(str(problem))
     people.create(username, display_name, role, station, password)
     db.session.commit()
     click.echo(f"created {role} {username}")

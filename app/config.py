@@ -30,6 +30,8 @@ def database_url(url: str) -> str:
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY") or _persistent_dev_secret()
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL", ""))
+    # A connection the database dropped while idle (a restart, a failover) is replaced, not used.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(BASE_DIR / "uploads"))
     RUBRIC_DIR = os.environ.get("RUBRIC_DIR", str(BASE_DIR / "rubric" / "forms"))
     ACTIVE_RUBRIC_ID = os.environ.get("ACTIVE_RUBRIC_ID", "station-quality")
@@ -42,7 +44,11 @@ class Config:
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    PERMANENT_SESSION_LIFETIME = timedelta(days=14)
+    # The cookie rolls forward with each request; the server ends a session idle this long,
+    # and any session this old, whatever the cookie says.
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    SESSION_IDLE_LIFETIME = timedelta(hours=12)
+    SESSION_MAX_LIFETIME = timedelta(days=7)
     WTF_CSRF_TIME_LIMIT = None
     WTF_CSRF_SSL_STRICT = False
 
@@ -64,6 +70,6 @@ class Config:
     SMTP_TIMEOUT = float(os.environ.get("SMTP_TIMEOUT", "10"))
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "")
 
-    LOGIN_FAILURES_BEFORE_DELAY = 5
-    LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
-    LOGIN_MAX_DELAY = timedelta(minutes=15)
+    LOGIN_ATTEMPTS_PER_USERNAME = 5
+    LOGIN_ATTEMPTS_PER_CLIENT = 30
+    LOGIN_WINDOW = timedelta(minutes=15)

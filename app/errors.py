@@ -1,11 +1,14 @@
 """Every error answers in kind: JSON for the API, a page for people, never a stack trace."""
 
-from flask import Flask, jsonify, render_template, request
+import errno
+
+from flask import Flask, g, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from app.extensions import db
+from app.extensions import db, login_manager
 
 MESSAGES = {
     400: _l("The request could not be understood."),
@@ -17,8 +20,13 @@ MESSAGES = {
     413: _l("The upload is too large."),
     422: _l("The data could not be accepted."),
     429: _l("Too many attempts. Please wait and try again."),
-    500: _l("Something went wrong on our side. Nothing you saved is lost."),
+    500: _l("Something went wrong on our side, and this request was not completed. Please try again."),
+    503: _l("The database cannot be reached right now, so this was not done. Please try again in a minute."),
+    507: _l("The server's storage is full, so this was not saved. Please tell an administrator."),
 }
+RETRY_AFTER_SECONDS = 30
+BUSY_RETRY_AFTER_SECONDS = 5
+DISK_FULL_SQLSTATE = "53100"
 
 
 CSRF_MESSAGE = _l("The form expired or was not sent from this site. Please reload the page and try again.")
@@ -67,7 +75,10 @@ def register(app: Flask) -> None:
     @app.errorhandler(Refused)
     def _refused(error: Refused):
         db.session.rollback()
-        return error_response(error.status, error.message, **error.details)
+        response = make_response(error_response(error.status, error.message, **error.details))
+        if error.status == 503:
+            response.headers["Retry-After"] = str(BUSY_RETRY_AFTER_SECONDS)
+        return response
 
     @app.errorhandler(CSRFError)
     def _csrf_error(error: CSRFError):
@@ -78,8 +89,46 @@ def register(app: Flask) -> None:
         status = error.code or 500
         return error_response(status, MESSAGES.get(status, error.description))
 
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def _database_error(error: SQLAlchemyError):
+        """The database is down, restarting, busy or full: nothing of this request was kept."""
+        app.logger.error("database unavailable: %s", error)
+        _forget_the_session()
+        if _is_storage_full(error):
+            return error_response(507, MESSAGES[507])
+        response = make_response(error_response(503, MESSAGES[503]))
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+
+    @app.errorhandler(OSError)
+    def _os_error(error: OSError):
+        if _is_storage_full(error):
+            app.logger.error("storage full: %s", error)
+            db.session.rollback()
+            return error_response(507, MESSAGES[507])
+        return _unexpected_error(error)
+
     @app.errorhandler(Exception)
     def _unexpected_error(error: Exception):
         app.logger.exception("unhandled error")
         db.session.rollback()
         return error_response(500, MESSAGES[500])
+
+
+def _is_storage_full(error: Exception) -> bool:
+    """ENOSPC or a quota from the file system, or the database saying its disk is full."""
+    if isinstance(error, OSError):
+        return error.errno in (errno.ENOSPC, errno.EDQUOT)
+    driver_error = getattr(error, "orig", None)
+    disk_full = getattr(driver_error, "sqlstate", None) == DISK_FULL_SQLSTATE
+    return disk_full or "disk is full" in str(driver_error)
+
+
+def _forget_the_session() -> None:
+    """Drop the failed transaction and answer as nobody, so the error page needs no database."""
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        db.session.invalidate()
+    g._login_user = login_manager.anonymous_user()

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from app.errors import Refused
 from app.extensions import db
 from app.models import Mutation
+from app.services import locks
 
 
 def parse_mutation_id(value) -> str | None:
@@ -34,12 +35,16 @@ def finding_fingerprint(assessment_id: int, item_id: str) -> str:
     return fingerprint(f"finding/{assessment_id}/{item_id}", {})
 
 
-def apply_once(mutation_id: str | None, user, print_: str, apply):
+def apply_once(mutation_id: str | None, user, print_: str, apply, lock=None):
     """Run apply() -> (body, status) once per mutation_id and answer a retry with the stored reply.
 
     The mutation row commits in the same transaction as the change, so a change is never
-    applied without its row nor the row stored without its change.
+    applied without its row nor the row stored without its change. `lock` (the assessment the
+    change is to) is locked before the stored reply is looked up, so a replay sent while the
+    first is still being applied waits for it and gets its answer.
     """
+    if lock is not None:
+        locks.lock(lock)
     if mutation_id is None:
         body, status = apply()
         db.session.commit()

@@ -21,6 +21,15 @@ SIGNED, ABSENT, REFUSED = "signed", "absent", "refused"
 OPEN, ANSWERED, ACCEPTED, NOT_ACCEPTED = "open", "answered", "accepted", "not_accepted"
 
 
+# Ids are 32-bit integers in PostgreSQL: a larger number names no row, and must not reach a query.
+MAX_ID = 2**31 - 1
+
+
+def is_row_id(value) -> bool:
+    """A number that could be a row's id (bool is no number here)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
@@ -70,6 +79,8 @@ class User(UserMixin, db.Model):
     )
 
     password_method = "scrypt"
+    # Set when the user is loaded from a session: Flask-Login keeps it in the cookie, not the id.
+    session_token = None
 
     @property
     def is_active(self) -> bool:
@@ -78,6 +89,9 @@ class User(UserMixin, db.Model):
     @property
     def name(self) -> str:
         return self.display_name or self.username
+
+    def get_id(self) -> str | None:
+        return self.session_token
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method=self.password_method)
@@ -136,6 +150,14 @@ class Assessment(db.Model):
 
     __table_args__ = (
         db.CheckConstraint("status in ('in_progress', 'finalized')", name="status"),
+        # A station has one assessment in progress at a time; a second start joins it.
+        db.Index(
+            "uq_assessments_one_in_progress",
+            "station_id",
+            unique=True,
+            sqlite_where=db.text("status = 'in_progress'"),
+            postgresql_where=db.text("status = 'in_progress'"),
+        ),
         # The dashboard finds each station's latest finalized assessment by one index seek per station.
         db.Index("ix_assessments_station_finalized", "station_id", "finalized_at"),
     )
@@ -385,14 +407,31 @@ class Mutation(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class LoginFailure(db.Model):
-    """Failed logins per username, to slow down password guessing."""
+class UserSession(db.Model):
+    """One login on one device. The cookie carries a random token; only its sha256 is kept here.
 
-    __tablename__ = "login_failures"
+    Deleting the row ends the session: logout ends one, a password change, a reset or a
+    deactivation ends all of a user's sessions.
+    """
 
-    username: Mapped[str] = mapped_column(db.String(64), primary_key=True)
+    __tablename__ = "user_sessions"
+
+    token_sha256: Mapped[str] = mapped_column(db.String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(db.ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
+class LoginAttempt(db.Model):
+    """Login attempts per username or per client within a window, counted before the password is checked."""
+
+    __tablename__ = "login_attempts"
+
+    key: Mapped[str] = mapped_column(db.String(100), primary_key=True)
     count: Mapped[int] = mapped_column(default=0)
-    last_at: Mapped[datetime] = mapped_column(default=utcnow)
+    window_start: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class DailyFinalized(db.Model):

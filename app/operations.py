@@ -7,7 +7,7 @@ import tempfile
 import time
 import uuid
 
-from flask import Flask, current_app, g, request, session
+from flask import Flask, current_app, g, request
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -51,7 +51,7 @@ def start_request() -> None:
 
 
 def log_request(response):
-    """One line per request: id, method, path, status, user id (from the session, no query), duration."""
+    """One line per request: id, method, path, status, user id (when loaded, no query), duration."""
     response.headers[REQUEST_ID_HEADER] = g.request_id
     if request.endpoint == "ops.healthz" and response.status_code == 200:
         return response
@@ -61,10 +61,17 @@ def log_request(response):
         request.method,
         request.path,
         response.status_code,
-        session.get("_user_id", "-"),
+        _user_id(),
         (time.perf_counter() - g.request_started) * 1000,
     )
     return response
+
+
+def _user_id() -> str:
+    """The user the request was served as, when it was loaded; the cookie holds a secret session
+    token, which never goes into a log."""
+    user = g.get("_login_user")
+    return str(user.id) if user is not None and user.is_authenticated else "-"
 
 
 def configure_request_log() -> None:

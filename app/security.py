@@ -1,9 +1,21 @@
 """Headers, cookies and database settings every response and connection gets."""
 
+import hashlib
+import hmac
+import json
+import re
+from urllib.parse import quote
+
 from flask import Flask, current_app, request
+from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSessionInterface
+from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.routing import IntegerConverter
+
+from app.models import MAX_ID
+from app.services import authorship
 
 
 def content_security_policy(inline_script_hashes=()) -> str:
@@ -42,6 +54,45 @@ class HttpsAwareSessionInterface(SecureCookieSessionInterface):
         return super().get_cookie_secure(app) or request.is_secure
 
 
+class RowIdConverter(IntegerConverter):
+    """`<int:…>` in every URL: a number too large to be an id matches no route, so it is a 404."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+class BoundedJSONProvider(DefaultJSONProvider):
+    """A body nested too deeply to parse is bad JSON (400), not a crash of the parser."""
+
+    def loads(self, s, **kwargs):
+        try:
+            return json.loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
+
+
+def content_disposition(filename: str, disposition: str = "attachment") -> str:
+    """RFC 6266: an ASCII `filename` for old clients and the exact name as UTF-8 in `filename*`."""
+    fallback = re.sub(r"[^A-Za-z0-9._ -]", "_", filename)
+    return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def offline_owner() -> str:
+    """Whose offline copies a page belongs to, for the service worker: a keyed hash of the user's
+    id, or "none" when nobody is logged in. The worker drops its copies when this changes."""
+    if not current_user.is_authenticated:
+        return "none"
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"offline-owner:{current_user.id}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def add_offline_owner(response):
+    if response.mimetype == "text/html":
+        response.headers["X-Offline-Owner"] = offline_owner()
+    return response
+
+
 def add_security_headers(response):
     response.headers.setdefault("Content-Security-Policy", current_app.extensions["content_security_policy"])
     for name, value in SECURITY_HEADERS.items():
@@ -51,12 +102,25 @@ def add_security_headers(response):
     return response
 
 
+def register_request_parsing(app: Flask) -> None:
+    """Before the blueprints: their routes take the bounded id converter."""
+    app.url_map.converters["int"] = RowIdConverter
+    app.json = BoundedJSONProvider(app)
+
+
 def register(app: Flask) -> None:
     app.session_interface = HttpsAwareSessionInterface()
     app.extensions["content_security_policy"] = content_security_policy(
         app.extensions.get("inline_script_hashes", ())
     )
     app.after_request(add_security_headers)
+    app.after_request(add_offline_owner)
+    app.add_template_global(current_author_token, "outbox_author_token")
+
+
+def current_author_token() -> str:
+    """For the page's <meta name="outbox-author">: the phone stores it with each entry it queues."""
+    return authorship.token_for(current_user)
 
 
 def enable_sqlite_wal(engine: Engine) -> None:

@@ -73,8 +73,11 @@ def _depth(value) -> int:
     return deepest
 
 
-def answer_once(mutation_id, payload: dict, apply):
-    """Run apply() -> (body, status) once per mutation_id and path; a retry gets the stored reply."""
+def answer_once(mutation_id, payload: dict, apply, lock=None):
+    """Run apply() -> (body, status) once per mutation_id and path; a retry gets the stored reply.
+
+    `lock` is the assessment the change is to, locked before the stored reply is looked up.
+    """
     print_ = fingerprint(request.path, payload)
-    body, status = apply_once(parse_mutation_id(mutation_id), current_user, print_, apply)
+    body, status = apply_once(parse_mutation_id(mutation_id), current_user, print_, apply, lock=lock)
     return jsonify(body), status

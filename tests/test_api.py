@@ -28,6 +28,7 @@ def test_rubric_lists_the_whole_form_in_order(assessor):
     assert first["text"] == "所(站)长岗位职责明确"
     assert first["group"] == {"code": "1.1", "title": "领导岗位情况"}
     assert {"key": "not_applicable", "label": "不适用", "points": 2} in first["outcomes"]
+    assert {item["not_applicable"] for item in items} == {"full_points"}
 
 
 def test_rubric_declares_inputs_for_counted_items(assessor):

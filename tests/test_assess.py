@@ -413,3 +413,30 @@ def test_home_lists_only_assessments_this_assessor_works_on(
     assert "广州市第一鉴定所" not in other.client.get("/assess/").get_data(as_text=True)
     found = other.client.get("/assess/?q=GZ01").get_data(as_text=True)
     assert "广州市第一鉴定所" in found
+
+
+def test_item_that_leaves_not_applicable_out_says_so_on_its_button(tmp_path):
+    from pathlib import Path
+
+    from app.models import Station, User
+    from tests.conftest import TEST_PASSWORD, make_test_app
+
+    shipped = Path(__file__).resolve().parents[1] / "rubric" / "forms" / "station-quality-1.toml"
+    forms = tmp_path / "forms"
+    forms.mkdir()
+    anchor = 'id = "6.3.2"\n'
+    text = shipped.read_text(encoding="utf-8").replace(anchor, anchor + 'not_applicable = "scale_category"\n')
+    (forms / "station-quality-1.toml").write_text(text, encoding="utf-8")
+    app = make_test_app(tmp_path, RUBRIC_DIR=str(forms))
+    with app.app_context():
+        user = User(username="assessor", role="assessor")
+        user.set_password(TEST_PASSWORD)
+        db.session.add_all([Station(code="S1", name="一站"), user])
+        db.session.commit()
+    auth = Auth(app.test_client())
+    auth.login("assessor")
+    assessment_id = auth.post_json("/api/assessments", {"station_id": 1}).get_json()["id"]
+    page = auth.client.get(f"/assess/{assessment_id}/items/6.3.2").get_data(as_text=True)
+    button = page.split('id="outcome-not_applicable"')[1].split("</label>")[0]
+    assert '<span class="outcome-points">不计分</span>' in button
+    assert "不适用时本小项不计分，所属大项按比例折算。" in page

@@ -1,5 +1,6 @@
 from app.extensions import db
-from app.models import LoginFailure, utcnow
+from app.models import LoginAttempt, utcnow
+from app.services.login_throttle import username_key
 from tests.conftest import TEST_PASSWORD, csrf_token_from
 
 
@@ -74,7 +75,7 @@ def test_empty_login_form_shows_field_errors(client, auth):
 
 def test_repeated_failed_logins_are_slowed_down(app, client, auth, make_user):
     make_user("assessor")
-    for _ in range(app.config["LOGIN_FAILURES_BEFORE_DELAY"]):
+    for _ in range(app.config["LOGIN_ATTEMPTS_PER_USERNAME"]):
         assert auth.login("assessor", "guess").status_code == 401
     response = auth.login("assessor", TEST_PASSWORD)
     assert response.status_code == 429
@@ -83,11 +84,12 @@ def test_repeated_failed_logins_are_slowed_down(app, client, auth, make_user):
 
 def test_login_works_again_after_the_delay(app, client, auth, make_user):
     make_user("assessor")
-    for _ in range(app.config["LOGIN_FAILURES_BEFORE_DELAY"]):
+    for _ in range(app.config["LOGIN_ATTEMPTS_PER_USERNAME"]):
         auth.login("assessor", "guess")
+    assert auth.login("assessor").status_code == 429
     with app.app_context():
-        failure = db.session.get(LoginFailure, "assessor")
-        failure.last_at = utcnow() - app.config["LOGIN_MAX_DELAY"]
+        attempts = db.session.get(LoginAttempt, username_key("assessor"))
+        attempts.window_start = utcnow() - app.config["LOGIN_WINDOW"]
         db.session.commit()
     assert auth.login("assessor").status_code == 302
 

@@ -1,3 +1,5 @@
+import pytest
+
 from app.extensions import db
 from app.models import Assessment, AuditEvent, Station, User
 from tests.conftest import TEST_PASSWORD
@@ -79,3 +81,20 @@ def test_demo_creates_logins_and_assessments_and_can_run_twice(app, runner):
         assert db.session.query(Station).count() == 4
         statuses = sorted(a.status for a in db.session.query(Assessment))
         assert statuses == ["finalized", "in_progress"]
+
+
+@pytest.mark.parametrize(
+    "password, problem",
+    [
+        ("password", "too common"),
+        ("12345678", "too common"),
+        (" " * 8, "only spaces"),
+        ("wangwei-2026", "username"),
+    ],
+)
+def test_user_create_refuses_weak_passwords_with_a_clear_message(runner, password, problem):
+    result = runner.invoke(
+        args=["user", "create", "wangwei", "--role", "assessor"], env={"PASSWORD": password}
+    )
+    assert result.exit_code != 0
+    assert problem in result.output

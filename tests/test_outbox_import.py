@@ -3,23 +3,41 @@
 import base64
 import io
 import json
+import re
 import uuid
 
 import pytest
 from PIL import Image
 
 from app.extensions import db
-from app.models import AuditEvent, Finding, Photo
+from app.models import AuditEvent, Finding, Photo, User
 from tests.conftest import Auth
 
 
 @pytest.fixture
-def assessment_id(app, make_station, make_user):
+def wang(app, make_user):
     make_user("wang")
-    station_id = make_station()
     auth = Auth(app.test_client())
     auth.login("wang")
-    return auth.post_json("/api/assessments", {"station_id": station_id}).get_json()["id"]
+    return auth
+
+
+@pytest.fixture
+def assessment_id(app, make_station, wang):
+    return wang.post_json("/api/assessments", {"station_id": make_station()}).get_json()["id"]
+
+
+def author_token(auth) -> str:
+    """What the phone reads from the page's meta tag and keeps with each entry it queues."""
+    page = auth.client.get("/assess/").get_data(as_text=True)
+    match = re.search(r'<meta name="outbox-author" content="([^"]+)"', page)
+    assert match, "the page has no outbox-author meta tag"
+    return match.group(1)
+
+
+def updated_by(app, item_id="1.1.1") -> str:
+    with app.app_context():
+        return db.session.scalar(db.select(Finding).filter_by(item_id=item_id)).updated_by.username
 
 
 @pytest.fixture
@@ -61,14 +79,17 @@ def upload(admin, data: bytes, name="outbox.json"):
     )
 
 
-def test_import_applies_changes_and_photos_attributed_to_the_assessor(app, admin, assessment_id):
+def test_import_applies_changes_and_photos_attributed_to_the_assessor(app, admin, wang, assessment_id):
+    token = author_token(wang)
     photo = {
         **finding_entry(assessment_id, seq=2),
         "kind": "photo",
         "blob": jpeg_data_url(),
         "payload": {"caption": "台账"},
+        "author_token": token,
     }
-    response = upload(admin, export_file([finding_entry(assessment_id), photo]))
+    finding = {**finding_entry(assessment_id), "author_token": token}
+    response = upload(admin, export_file([finding, photo]))
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert "2 条已应用" in page
@@ -79,6 +100,39 @@ def test_import_applies_changes_and_photos_attributed_to_the_assessor(app, admin
         assert (
             db.session.scalar(db.select(AuditEvent).filter_by(action="outbox.import")).after["applied"] == 2
         )
+
+
+def test_an_entry_without_proof_is_credited_to_the_importing_admin_whatever_the_file_says(
+    app, admin, assessment_id
+):
+    page = upload(admin, export_file([finding_entry(assessment_id)], exported_by="wang")).get_data(
+        as_text=True
+    )
+    assert updated_by(app) == "boss"
+    assert "1 条已应用的记录无法证明由哪位评估员记录" in page
+    with app.app_context():
+        event = db.session.scalar(db.select(AuditEvent).filter_by(action="outbox.import"))
+        assert event.after["credited_to_importer"] == 1
+        assert "boss" in event.reason
+
+
+def test_a_forged_or_foreign_token_credits_the_importing_admin(
+    app, admin, wang, assessment_id, make_user, make_station
+):
+    from app.services import authorship
+
+    forged = author_token(wang)[:-3] + "abc"
+    staff_id = make_user("clerk", role="staff", station_id=make_station("S9"))
+    with app.test_request_context():
+        staff_token = authorship.token_for(db.session.get(User, staff_id))
+    entries = [
+        {**finding_entry(assessment_id, "1.1.1"), "author_token": forged},
+        {**finding_entry(assessment_id, "1.2.1", seq=2), "author_token": staff_token},
+    ]
+    page = upload(admin, export_file(entries, exported_by="wang")).get_data(as_text=True)
+    assert "2 条已应用" in page
+    assert updated_by(app, "1.1.1") == "boss"
+    assert updated_by(app, "1.2.1") == "boss"
 
 
 def test_importing_the_same_file_twice_applies_nothing_the_second_time(app, admin, assessment_id):

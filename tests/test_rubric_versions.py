@@ -47,9 +47,10 @@ def test_old_assessment_keeps_its_version_after_a_new_one_is_added(tmp_path):
     old_app = app_with_forms(tmp_path, forms, database)
     with old_app.app_context():
         station = Station(code="S1", name="一站")
+        other_station = Station(code="S2", name="二站")
         user = User(username="assessor", role="assessor")
         user.set_password(TEST_PASSWORD)
-        db.session.add_all([station, user])
+        db.session.add_all([station, other_station, user])
         db.session.commit()
     auth = Auth(old_app.test_client())
     auth.login("assessor")
@@ -61,7 +62,7 @@ def test_old_assessment_keeps_its_version_after_a_new_one_is_added(tmp_path):
     auth = Auth(new_app.test_client())
     auth.login("assessor")
     assert auth.client.get("/api/rubric").get_json()["version"] == "2"
-    new = auth.post_json("/api/assessments", {"station_id": 1}).get_json()
+    new = auth.post_json("/api/assessments", {"station_id": 2}).get_json()
     assert new["rubric"] == {"id": "station-quality", "version": "2"}
 
     old = auth.client.get(f"/api/assessments/{old_id}").get_json()

@@ -1,14 +1,15 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateField, EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms import DateField, EmailField, HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
 from app.extensions import db
 from app.forms import TOO_LONG, DateRangeForm, strip
 from app.models import Station, User
-from app.services.people import PASSWORD_MIN_LENGTH, ROLE_LABELS
+from app.password_field import new_password_field
+from app.services.people import ROLE_LABELS
 
 
 class StationForm(FlaskForm):
@@ -54,20 +55,6 @@ class ImportConfirmForm(FlaskForm):
     rows = HiddenField()
 
 
-def _password_field(label):
-    return PasswordField(
-        label,
-        validators=[
-            InputRequired(_l("Enter a password.")),
-            Length(
-                min=PASSWORD_MIN_LENGTH,
-                max=200,
-                message=_l("The password needs at least %(min)d characters."),
-            ),
-        ],
-    )
-
-
 class _ProfileFields(FlaskForm):
     display_name = StringField(
         _l("Full name"), validators=[Length(max=100, message=TOO_LONG)], filters=[strip]
@@ -111,7 +98,7 @@ class UserCreateForm(_ProfileFields):
         ],
         filters=[strip],
     )
-    password = _password_field(_l("Password"))
+    password = new_password_field(_l("Password"))
 
     def validate_username(self, field):
         if db.session.scalar(db.select(User.id).filter_by(username=field.data)):
@@ -123,7 +110,11 @@ class UserEditForm(_ProfileFields):
 
 
 class PasswordResetForm(FlaskForm):
-    password = _password_field(_l("New password"))
+    password = new_password_field(_l("New password"))
+
+    def __init__(self, *args, username: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.policy_username = username
 
 
 class PeriodForm(DateRangeForm):

@@ -25,6 +25,7 @@ from app.services import (
     dashboard,
     deadlines,
     people,
+    sessions,
     stations,
     timeline,
 )
@@ -228,7 +229,12 @@ def render_user(user: User, form=None, password_form=None, status: int = 200):
     form = form or UserEditForm(obj=user, station_code=user.station.code if user.station else "")
     password_form = password_form or PasswordResetForm(formdata=None)
     return render_template(
-        "admin/user_edit.html", user=user, form=form, password_form=password_form, roles=people.ROLE_LABELS
+        "admin/user_edit.html",
+        user=user,
+        form=form,
+        password_form=password_form,
+        roles=people.ROLE_LABELS,
+        session_count=sessions.count(user),
     ), status
 
 
@@ -237,12 +243,23 @@ def render_user(user: User, form=None, password_form=None, status: int = 200):
 def user_password(user_id: int):
     """Set a new password for a user who lost theirs."""
     user = db.get_or_404(User, user_id)
-    password_form = PasswordResetForm()
+    password_form = PasswordResetForm(username=user.username)
     if not password_form.validate_on_submit():
         return render_user(user, password_form=password_form, status=422)
     people.reset_password(user, password_form.password.data)
     db.session.commit()
     flash(_("The password of %(name)s was reset.", name=user.username))
+    return redirect(url_for("admin.user_edit", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/sessions/end")
+@admin_required
+def user_sessions_end(user_id: int):
+    """Log a user out on every device, say when a phone is lost."""
+    user = db.get_or_404(User, user_id)
+    ended = people.end_sessions(user)
+    db.session.commit()
+    flash(_("%(name)s was logged out on %(n)d devices.", name=user.username, n=ended))
     return redirect(url_for("admin.user_edit", user_id=user.id))
 
 

@@ -9,7 +9,7 @@ from app.api import bp
 from app.errors import Refused
 from app.extensions import db
 from app.idempotency import parse_mutation_id
-from app.models import Station
+from app.models import Station, is_row_id
 from app.rubrics import active_rubric
 from app.services import assessments, signoff
 from app.services.json_shapes import assessment_json, rubric_json
@@ -40,18 +40,18 @@ def rubric():
 @bp.post("/assessments")
 @assessor_required
 def create_assessment():
-    """Start an assessment of a station."""
+    """Start an assessment of a station (201), or join the one in progress there (200)."""
     body = json_body()
     station_id = body.get("station_id")
-    if not isinstance(station_id, int) or isinstance(station_id, bool):
+    if not is_row_id(station_id):
         raise Refused(422, _l("station_id must be a station's numeric id."), field="station_id")
 
     def apply():
         station = db.session.get(Station, station_id)
         if station is None:
             raise Refused(422, _l("There is no station with this id."), field="station_id")
-        assessment = assessments.start_assessment(station, current_user)
-        return assessment_json(assessment, assessments.scorecard(assessment)), 201
+        assessment, created = assessments.start_or_join(station, current_user)
+        return assessment_json(assessment, assessments.scorecard(assessment)), 201 if created else 200
 
     return answer_once(body.get("mutation_id"), body, apply)
 
@@ -101,4 +101,4 @@ def finalize(assessment_id: int):
         signoff.record(assessment, signatures, current_user)
         return assessment_json(assessment, card), 200
 
-    return answer_once(body.get("mutation_id"), body, apply)
+    return answer_once(body.get("mutation_id"), body, apply, lock=assessment)

@@ -8,7 +8,7 @@ from app.errors import Refused
 from app.extensions import db
 from app.forms import ReopenForm
 from app.idempotency import parse_mutation_id
-from app.models import IN_PROGRESS, Assessment, Station, User, utcnow
+from app.models import IN_PROGRESS, Assessment, Station, User, is_row_id, utcnow
 from app.rubrics import rubric_of
 from app.services import assessments, deadlines, rectifications, shares, signoff, stations
 from app.services.paging import paginate
@@ -69,15 +69,14 @@ def search_stations(query: str) -> list[Station]:
 @assessor_required
 def start():
     """Start assessing a station, or continue the assessment already open for it."""
-    station = db.session.get(Station, request.form.get("station_id", type=int) or 0)
+    station_id = request.form.get("station_id", type=int)
+    station = db.session.get(Station, station_id) if is_row_id(station_id) else None
     if station is None:
         abort(404)
     existing = assessments.in_progress_at(station)
     on_team = existing is not None and any(user.id == current_user.id for user in existing.team)
     if existing is not None and not on_team and request.form.get("join") != "1":
         return redirect(url_for("assess.join", station_id=station.id), 303)
-    if existing is not None:
-        return redirect(url_for("assess.resume", assessment_id=existing.id))
     assessment = assessments.start_assessment(station, current_user)
     db.session.commit()
     return redirect(url_for("assess.resume", assessment_id=assessment.id))

@@ -7,6 +7,8 @@ from rubric import FULL, NOT_APPLICABLE, Item, Rubric, Scorecard
 
 UNSCORED = "unscored"
 DEDUCTED = "deducted"
+# A count typed into the walk: longer than this is no count of problems or papers, and kept as text.
+MAX_DIGITS = 9
 
 
 def neighbours(rubric: Rubric, item: Item) -> tuple[Item | None, Item | None]:
@@ -65,6 +67,6 @@ def _read_inputs(form: MultiDict, item: Item) -> dict | None:
         if spec.type == "bool":
             values[spec.name] = raw in ("1", "on", "true")
         elif raw:
-            values[spec.name] = int(raw) if raw.lstrip("-").isdigit() else raw
+            values[spec.name] = int(raw) if raw.lstrip("-").isdigit() and len(raw) <= MAX_DIGITS else raw
     has_count = any(spec.type == "int" and spec.name in values for spec in item.inputs)
     return values if has_count else None

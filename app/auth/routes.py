@@ -2,18 +2,20 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from app.auth import bp, throttle
-from app.auth.forms import LoginForm
+from app.auth import bp
+from app.auth.forms import LoginForm, PasswordChangeForm
 from app.errors import error_response, wants_json
 from app.extensions import db, login_manager
 from app.i18n import LANGUAGE_COOKIE
 from app.models import User
+from app.services import login_throttle, passwords, sessions
 from app.web import safe_next
 
 
 @login_manager.user_loader
-def load_user(user_id: str):
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+def load_user(session_token: str):
+    """The cookie names a server-side session, which logout, a new password or deactivation end."""
+    return sessions.user_for(session_token)
 
 
 @login_manager.unauthorized_handler
@@ -43,29 +45,52 @@ def login():
         status = 422 if request.method == "POST" else 200
         return render_template("auth/login.html", form=form), status
     username = form.username.data.strip()
-    wait = throttle.seconds_to_wait(username)
+    wait = login_throttle.seconds_to_wait(username, request.remote_addr)
     if wait:
         form.form_errors.append(_("Too many failed logins. Try again in %(n)d seconds.", n=wait))
         return render_template("auth/login.html", form=form), 429
     user = db.session.scalar(db.select(User).filter_by(username=username))
-    if user is None or not user.check_password(form.password.data) or not user.active:
-        throttle.record_failure(username)
+    if not passwords.verify(user, form.password.data) or not user.active:
         form.form_errors.append(_("Wrong username or password, or the account is deactivated."))
         return render_template("auth/login.html", form=form), 401
-    throttle.clear_failures(username)
+    login_throttle.succeeded(username, request.remote_addr)
+    start_session(user)
+    return redirect(safe_next(url_for("auth.index")))
+
+
+def start_session(user: User) -> None:
+    """A fresh server-side session for this device; the cookie carries only its token."""
+    user.session_token = sessions.start(user)
     db.session.commit()
     session.permanent = True
     login_user(user)
-    return redirect(safe_next(url_for("auth.index")))
 
 
 @bp.post("/logout")
 @login_required
 def logout():
-    """End the session."""
+    """End this device's session on the server too, so a copy of the cookie is worth nothing."""
+    sessions.end(current_user.session_token)
+    db.session.commit()
     logout_user()
     flash(_("You are logged out."))
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """Change one's own password; every other device this account is logged in on is logged out."""
+    form = PasswordChangeForm(username=current_user.username)
+    if form.validate_on_submit():
+        if passwords.verify(current_user, form.current_password.data):
+            passwords.change_own(current_user, form.password.data)
+            db.session.commit()
+            flash(_("Your password was changed. Your other devices are logged out."))
+            return redirect(url_for("auth.index"))
+        form.current_password.errors.append(_("The current password is not right."))
+    status = 422 if request.method == "POST" else 200
+    return render_template("auth/password.html", form=form), status
 
 
 @bp.post("/language")

@@ -19,7 +19,7 @@ from flask_login import current_user, login_required
 from app.access import ensure_author, viewable_assessment
 from app.errors import Refused
 from app.extensions import db
-from app.models import Assessment, Photo
+from app.models import Assessment, Photo, is_row_id
 from app.photo_files import send_photo_file
 from app.photos import bp
 from app.rubrics import rubric_of
@@ -56,7 +56,7 @@ def optional_int(name: str) -> int | None:
     raw = request.form.get(name, "").strip()
     if not raw:
         return None
-    if not raw.isdigit():
+    if not raw.isdigit() or not is_row_id(int(raw[:12])):
         raise Refused(422, _l("The field %(name)s has the wrong type.", name=name), field=name)
     return int(raw)
 
@@ -77,12 +77,13 @@ def upload(assessment_id: int, item_id: str):
         "marked_up_from": optional_int("marked_up_from"),
     }
     payload = {**fields, "sha256": hashlib.sha256(data).hexdigest()}
+    stored = actions.store(data)
 
     def apply():
-        attached = actions.attach_photo(
+        attached = actions.attach_stored(
             assessment,
             item_id,
-            data,
+            stored,
             user=current_user,
             caption=fields["caption"],
             taken_at=fields["taken_at"],
@@ -90,7 +91,7 @@ def upload(assessment_id: int, item_id: str):
         )
         return photo_json(attached.photo), 201 if attached.created else 200
 
-    return answer_once(request.form.get("mutation_id") or None, payload, apply)
+    return answer_once(request.form.get("mutation_id") or None, payload, apply, lock=assessment)
 
 
 @bp.patch("/api/photos/<int:photo_id>")

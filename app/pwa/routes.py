@@ -78,7 +78,11 @@ def service_worker():
     version = shell_version(current_app.static_folder)
     shell = [url_for("static", filename=name) for name in SHELL_FILES] + [url_for("pwa.offline")]
     source = (Path(current_app.static_folder) / "js" / "sw.js").read_text(encoding="utf-8")
-    prelude = f"const VERSION = {version!r};\nconst SHELL = {current_app.json.dumps(shell)};\n"
+    owner_max_age = int(current_app.config["SESSION_IDLE_LIFETIME"].total_seconds())
+    prelude = (
+        f"const VERSION = {version!r};\nconst SHELL = {current_app.json.dumps(shell)};\n"
+        f"const OWNER_MAX_AGE = {owner_max_age};\n"
+    )
     headers = {
         "Content-Type": "text/javascript; charset=utf-8",
         "Cache-Control": "no-cache",

@@ -10,9 +10,9 @@ from app.extensions import db
 from app.forms import AssessmentFilterForm
 from app.models import Assessment, Finding
 from app.reports import bp
+from app.security import content_disposition
 from app.services import assessment_list
-from app.services.reports import document, export
-from app.services.reports.pdf import render_pdf
+from app.services.reports import document, export, pdf
 
 
 def with_rectification() -> bool:
@@ -37,15 +37,13 @@ def report(assessment_id: int):
 def report_pdf(assessment_id: int):
     """The same report as a PDF download."""
     assessment = viewable_assessment(assessment_id)
-    pdf = render_pdf(
-        document.build(assessment, with_rectification()), with_rectification=with_rectification()
-    )
+    drawn = pdf.report_pdf(assessment, with_rectification())
     day = format_date(assessment.finalized_at or assessment.started_at, "yyyyMMdd")
     return Response(
-        pdf,
+        drawn,
         mimetype="application/pdf",
         headers={
-            "Content-Disposition": f'attachment; filename="report-{assessment.station.code}-{day}.pdf"',
+            "Content-Disposition": content_disposition(f"report-{assessment.station.code}-{day}.pdf"),
             "Cache-Control": "private, no-store",
         },
     )

@@ -14,7 +14,7 @@ from app.extensions import db
 from app.idempotency import apply_once, finding_fingerprint
 from app.models import FINALIZED, IN_PROGRESS, Assessment, Finding, Station, User, utcnow
 from app.rubrics import active_rubric, rubric_of
-from app.services import audit, dashboard
+from app.services import audit, dashboard, locks
 from app.services.json_shapes import finding_json, totals_json
 from app.services.search import contains
 from rubric import NOT_APPLICABLE, ItemScore, Result, Scorecard, ScoringError, resolve_outcome, score
@@ -82,6 +82,20 @@ def scoring_message(error: ScoringError) -> str:
 
 
 def start_assessment(station: Station, user: User) -> Assessment:
+    return start_or_join(station, user)[0]
+
+
+def start_or_join(station: Station, user: User) -> tuple[Assessment, bool]:
+    """The station's assessment in progress, which the user joins, or a new one (True when new).
+
+    A station has one assessment in progress at a time: the station's row is locked while
+    looking, and the database refuses a second one (a partial unique index) regardless.
+    """
+    locks.lock(station)
+    current = db.session.scalar(db.select(Assessment).filter_by(station_id=station.id, status=IN_PROGRESS))
+    if current is not None:
+        current.join_team(user)
+        return current, False
     if not station.active:
         raise Refused(422, _l("This station is deactivated."))
     rubric = active_rubric()
@@ -95,7 +109,7 @@ def start_assessment(station: Station, user: User) -> Assessment:
     db.session.add(assessment)
     db.session.flush()
     audit.record("assessment.start", assessment=assessment, subject=station.code, user=user)
-    return assessment
+    return assessment, True
 
 
 def finished_by(user: User, station_text: str = ""):
@@ -165,6 +179,8 @@ def _as_result(finding: Finding) -> Result:
 
 
 def ensure_writable(assessment: Assessment) -> None:
+    """Lock the assessment for this transaction, then refuse if it is finalized."""
+    locks.lock(assessment)
     if assessment.is_finalized:
         raise Refused(409, _l("This assessment is finalized and can no longer be changed."))
 
@@ -228,7 +244,9 @@ def record_finding_once(
         computed.update(finding=finding, card=card)
         return {"finding": finding_json(finding, card), **totals_json(card)}, 200
 
-    body, _status = apply_once(mutation_id, user, finding_fingerprint(assessment.id, item_id), apply)
+    body, _status = apply_once(
+        mutation_id, user, finding_fingerprint(assessment.id, item_id), apply, lock=assessment
+    )
     return RecordedFinding(body, **computed)
 
 
@@ -347,8 +365,17 @@ def reopen(assessment: Assessment, user: User, reason: str) -> None:
     """An admin unlocks a finalized assessment; the reason goes into the audit trail."""
     if not user.is_admin:
         raise Refused(403, _l("Only an administrator can reopen an assessment."))
+    locks.lock(assessment)
     if not assessment.is_finalized:
         raise Refused(409, _l("This assessment is not finalized."))
+    locks.lock(assessment.station)
+    if db.session.scalar(
+        db.select(Assessment.id).filter_by(station_id=assessment.station_id, status=IN_PROGRESS)
+    ):
+        raise Refused(
+            409,
+            _l("Another assessment of this station is in progress: finalize it before reopening this one."),
+        )
     reason = (reason or "").strip()
     if not reason:
         raise Refused(422, _l("Give a reason for reopening."))

@@ -34,6 +34,7 @@ def item_json(item: Item) -> dict:
         "method": item.method,
         "outcomes": [{"key": o.key, "label": o.label, "points": o.points} for o in item.outcomes],
         "inputs": [{"name": i.name, "type": i.type, "minimum": i.minimum} for i in item.inputs],
+        "not_applicable": item.not_applicable,
     }
 
 

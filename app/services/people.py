@@ -5,10 +5,9 @@ from flask_babel import lazy_gettext as _l
 from app.errors import Refused
 from app.extensions import db
 from app.models import Station, User
-from app.services import audit
+from app.services import audit, sessions
 from app.services.search import contains
 
-PASSWORD_MIN_LENGTH = 8
 ROLE_LABELS = {"admin": _l("Administrator"), "assessor": _l("Assessor"), "staff": _l("Station staff")}
 
 
@@ -67,8 +66,17 @@ def update(
 
 
 def reset_password(user: User, password: str) -> None:
+    """The old password stops working, and so does every device logged in with it."""
     user.set_password(password)
-    audit.record("user.password_reset", subject=user.username)
+    ended = sessions.end_all(user)
+    audit.record("user.password_reset", subject=user.username, after={"sessions_ended": ended})
+
+
+def end_sessions(user: User) -> int:
+    """Log the user out on every device (a lost phone); what waits in a phone's outbox stays there."""
+    ended = sessions.end_all(user)
+    audit.record("user.sessions_end", subject=user.username, after={"ended": ended})
+    return ended
 
 
 def set_active(user: User, active: bool, actor: User) -> None:
@@ -78,5 +86,7 @@ def set_active(user: User, active: bool, actor: User) -> None:
     if user.active == active:
         return
     user.active = active
+    if not active:
+        sessions.end_all(user)
     action = "user.reactivate" if active else "user.deactivate"
     audit.record(action, subject=user.username, before={"active": not active}, after={"active": active})

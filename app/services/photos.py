@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from app import evidence
 from app.errors import Refused, checked_text
 from app.extensions import db
-from app.models import Assessment, Photo, User
+from app.models import EVIDENCE, Assessment, Photo, User
 from app.services import assessments, audit
 
 CAPTION_MAX_LENGTH = 300
@@ -70,18 +70,33 @@ def refusal(rejected: evidence.RejectedPhoto) -> Refused:
     )
 
 
-def attach_photo(
+def attach_photo(assessment: Assessment, item_id: str, data: bytes, *, user: User, **fields) -> Attached:
+    """Store one photo for an item; the same picture sent again to the same item is kept once."""
+    return attach_stored(assessment, item_id, store(data), user=user, **fields)
+
+
+def store(data: bytes) -> evidence.StoredPhoto:
+    """The photo through the pipeline into storage; one that cannot be used is refused, saying why.
+
+    The slow part of an upload: callers do it before any lock is taken.
+    """
+    try:
+        return evidence.process(io.BytesIO(data), current_app.config["UPLOAD_DIR"], limits())
+    except evidence.RejectedPhoto as rejected:
+        raise refusal(rejected) from rejected
+
+
+def attach_stored(
     assessment: Assessment,
     item_id: str,
-    data: bytes,
+    stored: evidence.StoredPhoto,
     *,
     user: User,
     caption: str = "",
     taken_at: str | None = None,
     marked_up_from_id: int | None = None,
 ) -> Attached:
-    """Store one photo for an item; the same picture sent again to the same item is kept once."""
-    assessments.ensure_writable(assessment)
+    """Attach a stored picture to an item under the assessment's lock; the same picture is kept once."""
     caption = checked_caption(caption)
     client_taken_at = parse_client_time(taken_at)
     finding = assessments.evidence_finding(assessment, item_id, user)
@@ -90,7 +105,6 @@ def attach_photo(
         original = db.session.get(Photo, marked_up_from_id)
         if original is None or original.finding is not finding:
             raise Refused(422, _l("marked_up_from must be a photo of the same item."), field="marked_up_from")
-    stored = store(data)
     attached = add_stored(
         stored,
         same_as=[p for p in finding.photos if p.marked_up_from_id == marked_up_from_id],
@@ -104,14 +118,6 @@ def attach_photo(
         after = attached.photo.snapshot()
         audit.record("photo.add", assessment=assessment, subject=item_id, after=after, user=user)
     return attached
-
-
-def store(data: bytes) -> evidence.StoredPhoto:
-    """The photo through the pipeline into storage; one that cannot be used is refused, saying why."""
-    try:
-        return evidence.process(io.BytesIO(data), current_app.config["UPLOAD_DIR"], limits())
-    except evidence.RejectedPhoto as rejected:
-        raise refusal(rejected) from rejected
 
 
 def add_stored(stored: evidence.StoredPhoto, *, same_as: list[Photo], **fields) -> Attached:
@@ -141,6 +147,7 @@ def stored_fields(stored: evidence.StoredPhoto) -> dict:
 
 
 def set_caption(photo: Photo, caption: str, user: User) -> Photo:
+    ensure_evidence(photo)
     assessment = photo.finding.assessment
     assessments.ensure_writable(assessment)
     before = photo.snapshot()
@@ -158,6 +165,7 @@ def set_caption(photo: Photo, caption: str, user: User) -> Photo:
 
 def delete_photo(photo: Photo, user: User) -> None:
     """Remove a photo, and the marked-up copies drawn on it, while the assessment is in progress."""
+    ensure_evidence(photo)
     assessment = photo.finding.assessment
     assessments.ensure_writable(assessment)
     for copy in list(photo.markups):
@@ -174,6 +182,14 @@ def delete_photo(photo: Photo, user: User) -> None:
     db.session.flush()
 
 
+def ensure_evidence(photo: Photo) -> None:
+    """A rectification photo is the station's answer: assessors review it, never change it."""
+    if photo.purpose != EVIDENCE:
+        raise Refused(
+            403, _l("This photo is part of the station's rectification; it cannot be changed here.")
+        )
+
+
 def checked_caption(caption) -> str:
     message = _l("The caption is too long (at most %(n)d characters).", n=CAPTION_MAX_LENGTH)
     return checked_text(caption, CAPTION_MAX_LENGTH, message, "caption")
@@ -184,10 +200,9 @@ def parse_client_time(value: str | None) -> datetime | None:
     if not value:
         return None
     try:
-        taken = datetime.fromisoformat(value.strip())
-    except ValueError:
+        return as_utc(datetime.fromisoformat(value.strip()))
+    except (ValueError, OverflowError):
         raise Refused(422, _l("taken_at must be an ISO 8601 date and time."), field="taken_at") from None
-    return as_utc(taken)
 
 
 def as_utc(moment: datetime | None) -> datetime | None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
+from app import evidence
 from app.errors import Refused, checked_text
 from app.extensions import db
 from app.models import (
@@ -25,7 +26,7 @@ from app.models import (
     User,
     utcnow,
 )
-from app.services import audit
+from app.services import audit, locks
 from app.services import photos as photo_actions
 from app.services.assessments import scorecard
 from rubric import ItemScore
@@ -93,6 +94,10 @@ def answer(assessment: Assessment, item_id: str, text: str, photos: list[bytes],
     """The station's staff say what they corrected, with photos; allowed once the assessment is final."""
     if user.role != "staff" or user.station_id != assessment.station_id:
         raise Refused(403, _l("Only the station's own staff answer its deductions."))
+    if len(photos) > MAX_PHOTOS:
+        raise Refused(422, _l("At most %(n)d photos per answer.", n=MAX_PHOTOS), field="photo")
+    stored_photos = [photo_actions.store(data) for data in photos]
+    locks.lock(assessment)
     if not assessment.is_finalized:
         raise Refused(409, _l("Deductions can be answered once the assessment is finalized."))
     state = deduction_state(assessment, item_id)
@@ -102,8 +107,6 @@ def answer(assessment: Assessment, item_id: str, text: str, photos: list[bytes],
     text = checked_text(text, TEXT_MAX_LENGTH, too_long, "text")
     if not text:
         raise Refused(422, _l("Say what was corrected."), field="text")
-    if len(photos) > MAX_PHOTOS:
-        raise Refused(422, _l("At most %(n)d photos per answer.", n=MAX_PHOTOS), field="photo")
     rectification = Rectification(
         assessment=assessment,
         finding=state.finding,
@@ -114,8 +117,8 @@ def answer(assessment: Assessment, item_id: str, text: str, photos: list[bytes],
     )
     db.session.add(rectification)
     db.session.flush()
-    for data in photos:
-        _attach(rectification, data, user)
+    for stored in stored_photos:
+        _attach(rectification, stored, user)
     audit.record(
         "rectification.answer",
         assessment=assessment,
@@ -127,9 +130,8 @@ def answer(assessment: Assessment, item_id: str, text: str, photos: list[bytes],
     return rectification
 
 
-def _attach(rectification: Rectification, data: bytes, user: User) -> Photo:
-    """Through the evidence pipeline and storage, with the evidence photos' rules."""
-    stored = photo_actions.store(data)
+def _attach(rectification: Rectification, stored: evidence.StoredPhoto, user: User) -> Photo:
+    """A picture stored through the evidence pipeline, kept once per answer."""
     return photo_actions.add_stored(
         stored,
         same_as=rectification.photos,
@@ -147,6 +149,7 @@ def review(rectification: Rectification, decision: str, comment: str, user: User
         raise Refused(403, _l("Only assessors and administrators review answers."))
     if decision not in DECISIONS:
         raise Refused(422, _l("Choose accepted or not accepted."), field="decision")
+    locks.lock(rectification.assessment)
     if rectification.review is not None:
         raise Refused(409, _l("This answer is already reviewed."))
     if rectification is not rectification.finding.rectifications[-1]:

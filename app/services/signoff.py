@@ -167,17 +167,11 @@ def checked_image(data_url: str, field: str) -> bytes:
     try:
         with Image.open(io.BytesIO(raw), formats=["PNG"]) as image:
             if not (MIN_EDGE <= image.width <= MAX_EDGE and MIN_EDGE <= image.height <= MAX_EDGE):
-                raise Refused(
-                    422,
-                    _l(
-                        "The signature image must be between %(min)d and %(max)d pixels on each side.",
-                        min=MIN_EDGE,
-                        max=MAX_EDGE,
-                    ),
-                    field=f"{field}.image",
-                )
+                raise _wrong_size(field)
             image.load()
             drawing = image.convert("RGBA")
+    except Image.DecompressionBombError:
+        raise _wrong_size(field) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
         raise Refused(
             422, _l("The signature image could not be read as a PNG."), field=f"{field}.image"
@@ -189,6 +183,18 @@ def checked_image(data_url: str, field: str) -> bytes:
     out = io.BytesIO()
     drawing.save(out, format="PNG", optimize=True)
     return out.getvalue()
+
+
+def _wrong_size(field: str) -> Refused:
+    return Refused(
+        422,
+        _l(
+            "The signature image must be between %(min)d and %(max)d pixels on each side.",
+            min=MIN_EDGE,
+            max=MAX_EDGE,
+        ),
+        field=f"{field}.image",
+    )
 
 
 def _is_blank(image: Image.Image) -> bool:

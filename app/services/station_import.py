@@ -33,6 +33,12 @@ MAX_LENGTHS = {"code": 32, "name": 200, "address": 300, "contact": 200}
 FIELD_LABELS = {"code": _l("Code"), "name": _l("Name"), "address": _l("Address"), "contact": _l("Contact")}
 MAX_ROWS = 5000
 XLS_MAGIC = b"\xd0\xcf\x11\xe0"
+# An XLSX is read within these bounds whatever its <dimension> claims: the header is looked for in
+# the first columns only, empty rows count towards the rows read, and the unzipped parts are capped.
+MAX_COLUMNS = 26
+MAX_ROWS_READ = 20_000
+MAX_XLSX_UNZIPPED_BYTES = 50 * 1024 * 1024
+DOCTYPE_MARKS = tuple(b"<!DOCTYPE".decode().encode(codec) for codec in ("utf-8", "utf-16-le", "utf-16-be"))
 
 
 @dataclass
@@ -144,20 +150,63 @@ def _decode(data: bytes) -> str:
 def _xlsx_table(data: bytes) -> list[list[str]]:
     if data.startswith(XLS_MAGIC):
         raise ImportFileError(_l("Old Excel .xls files cannot be read. Save the sheet as .xlsx or CSV."))
+    _check_xlsx_parts(data)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
         raise ImportFileError(_l("The file could not be read as an XLSX workbook.")) from error
     try:
-        sheet = workbook.worksheets[0]
-        table = []
-        for values in sheet.iter_rows(values_only=True):
-            table.append([_cell_text(value) for value in values])
-            if len(table) > MAX_ROWS + 1 and any(table[-1]):
-                break
-        return table
+        return _sheet_table(workbook.worksheets[0])
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
+        raise ImportFileError(_l("The file could not be read as an XLSX workbook.")) from error
     finally:
         workbook.close()
+
+
+def _sheet_table(sheet) -> list[list[str]]:
+    """The sheet's first MAX_COLUMNS columns, row by row, refusing a sheet longer than the limits."""
+    table = []
+    filled = 0
+    for values in sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True):
+        table.append([_cell_text(value) for value in values])
+        filled += any(table[-1])
+        if filled > MAX_ROWS + 1 or len(table) > MAX_ROWS_READ:
+            raise _too_many_rows()
+    return table
+
+
+def _check_xlsx_parts(data: bytes) -> None:
+    """Refuse a DOCTYPE in any part (entity expansion) and parts that unzip to more than the cap."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+            if sum(member.file_size for member in members) > MAX_XLSX_UNZIPPED_BYTES:
+                raise ImportFileError(_l("The workbook is too large once unpacked. Save it as CSV."))
+            for member in members:
+                if _has_doctype(archive, member):
+                    raise ImportFileError(
+                        _l(
+                            "The workbook contains a DOCTYPE declaration, which is not accepted. "
+                            "Save the sheet again from Excel or WPS, or as CSV."
+                        )
+                    )
+    except (zipfile.BadZipFile, OSError, EOFError) as error:
+        raise ImportFileError(_l("The file could not be read as an XLSX workbook.")) from error
+
+
+def _has_doctype(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bool:
+    overlap = b""
+    with archive.open(member) as part:
+        while chunk := part.read(1024 * 1024):
+            window = overlap + chunk
+            if any(mark in window.upper() for mark in DOCTYPE_MARKS):
+                return True
+            overlap = window[-32:]
+    return False
+
+
+def _too_many_rows() -> ImportFileError:
+    return ImportFileError(_l("The file has more than %(n)d rows. Split it into smaller files.", n=MAX_ROWS))
 
 
 def _cell_text(value) -> str:
@@ -196,7 +245,5 @@ def _rows_from_table(table: list[list[str]]) -> list[Row]:
     if not rows:
         raise ImportFileError(_l("The file has no station rows below its header."))
     if len(rows) > MAX_ROWS:
-        raise ImportFileError(
-            _l("The file has more than %(n)d rows. Split it into smaller files.", n=MAX_ROWS)
-        )
+        raise _too_many_rows()
     return rows

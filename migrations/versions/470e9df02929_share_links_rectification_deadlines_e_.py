@@ -1,7 +1,7 @@
 """Share links, rectification deadlines, e-mail addresses
 
 Revision ID: 470e9df02929
-Revises: 283b83a080c5
+Revises: 5e0c2f7a9b14
 Create Date: 2026-11-25 01:38:44.001251
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '470e9df02929'
-down_revision = '283b83a080c5'
+down_revision = '5e0c2f7a9b14'
 branch_labels = None
 depends_on = None
 

@@ -173,7 +173,7 @@ def _row_height(item: Item, result: ItemScore | None, has_photos: bool) -> float
 
 def _result_height(item: Item, result: ItemScore | None, has_photos: bool) -> float:
     height = POINTS_LINE_MM
-    if result is not None and (result.deduction or result.outcome.key == NOT_APPLICABLE or result.inputs):
+    if result is not None and (result.needs_note or result.inputs):
         height += _lines(result.outcome.label, "result") * LINE_MM
         # The counts sentence, the 不适用 policy: two lines at most in the result column.
         height += 2 * LINE_MM if (result.inputs or result.outcome.key == NOT_APPLICABLE) else 0

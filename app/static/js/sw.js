@@ -49,10 +49,11 @@ async function networkFirstPage(event) {
   const request = event.request;
   try {
     const response = await fetchWithTimeout(request, PAGE_TIMEOUT_MS);
-    if (response.ok && !response.redirected) event.waitUntil(refreshOfflineCopy(request.url, response.clone()));
+    const copy = response.ok && !response.redirected && response.clone();
+    event.waitUntil(noteOwner(response).then(() => copy && refreshOfflineCopy(request.url, copy)));
     return response;
   } catch (error) {
-    const cached = await caches.match(offlineCopyOf(request.url), { ignoreVary: true });
+    const cached = (await ownerStillHere()) && (await caches.match(offlineCopyOf(request.url), { ignoreVary: true }));
     if (cached) return cached;
     return (await caches.match("/offline", { cacheName: SHELL_CACHE })) || Response.error();
   }
@@ -101,6 +102,7 @@ async function refreshPages(urls) {
 
 /** Save every page of one assessment's walk so it can be walked without a network. */
 async function cacheAssessment(assessmentId, urls) {
+  await ownerUpdate;
   const cache = await caches.open(ASSESSMENT_PREFIX + assessmentId);
   let done = 0;
   for (const url of urls) {
@@ -121,6 +123,44 @@ async function dropAssessmentCaches() {
 async function cachedAssessments() {
   const keys = await caches.keys();
   return keys.filter((key) => key.startsWith(ASSESSMENT_PREFIX)).map((key) => key.slice(ASSESSMENT_PREFIX.length));
+}
+
+// Offline copies belong to one user. Every page the server sends says whose they are
+// (X-Offline-Owner: a keyed hash of the user, or "none"); a page for anyone else, or for nobody,
+// drops them. Offline, they are served only until a session would have ended (OWNER_MAX_AGE
+// seconds after the last page from the server). The outbox in IndexedDB is never touched here.
+const OWNER_CACHE = "offline-owner";
+const OWNER_URL = "/offline-owner";
+// Owner changes run one after the other, and saving an assessment waits for them, so a drop
+// for the previous user never removes pages just saved for the new one.
+let ownerUpdate = Promise.resolve();
+
+async function readOwner() {
+  const response = await caches.match(OWNER_URL, { cacheName: OWNER_CACHE });
+  return response ? response.json() : null;
+}
+
+function noteOwner(response) {
+  const owner = response.headers.get("X-Offline-Owner");
+  if (owner === null) return ownerUpdate;
+  ownerUpdate = ownerUpdate.then(() => recordOwner(owner)).catch(() => undefined);
+  return ownerUpdate;
+}
+
+async function recordOwner(owner) {
+  const known = await readOwner();
+  if (!known || known.owner !== owner) await dropAssessmentCaches();
+  const record = { owner, until: Date.now() + OWNER_MAX_AGE * 1000 };
+  const cache = await caches.open(OWNER_CACHE);
+  await cache.put(OWNER_URL, new Response(JSON.stringify(record), { headers: { "Content-Type": "application/json" } }));
+}
+
+async function ownerStillHere() {
+  await ownerUpdate;
+  const known = await readOwner();
+  if (known && known.owner !== "none" && Date.now() < known.until) return true;
+  await dropAssessmentCaches();
+  return false;
 }
 
 self.addEventListener("message", (event) => {

@@ -1,0 +1,48 @@
+"""Write transactions that check and change under a lock, so concurrent writers take turns.
+
+Every write to an assessment locks it before it reads what it checks: PostgreSQL with
+`SELECT … FOR UPDATE` on the assessment's row (starting a station's assessment locks the
+station's row); SQLite with `BEGIN IMMEDIATE`, which takes the database's one write lock before
+the transaction reads anything. Whatever the session had loaded before the lock is read again
+after it, so a status checked, a finding looked up or a mutation id found is the state the
+commit writes over. Locks last until the caller commits or rolls back.
+
+The lock is taken before anything in the session changes (rows loaded earlier are expired):
+work that needs no database, such as decoding a photo, is done before it.
+"""
+
+from app.extensions import db
+
+
+def begin_write() -> None:
+    """On SQLite, open the transaction with the write lock; where one already writes, keep it."""
+    connection = db.session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    if not connection.connection.dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def lock(row):
+    """Lock `row` (an Assessment or a Station) for this transaction and read it and its kin again."""
+    begin_write()
+    held = _held()
+    key = (type(row).__name__, row.id)
+    if key in held:
+        return row
+    db.session.flush()
+    db.session.expire_all()
+    db.session.refresh(row, with_for_update=True)
+    held.add(key)
+    return row
+
+
+def _held() -> set:
+    """The rows locked by the session's current transaction."""
+    session = db.session()
+    transaction = session.get_transaction()
+    info = session.info
+    if info.get("locks_transaction") is not transaction:
+        info["locks_transaction"] = transaction
+        info["locks"] = set()
+    return info["locks"]
