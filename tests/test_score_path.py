@@ -14,10 +14,12 @@ from app.models import Assessment
 from app.services import assessments
 
 HTMX = {"HX-Request": "true", "HX-Trigger-Name": "outcome", "HX-Target": "item"}
-# user, assessment with station and team, the item's finding with photos, the results of all
-# findings, the finding's update and its audit entry; the API adds the mutation's look-up and row.
-WALK_STATEMENTS = 6
-API_STATEMENTS = 8
+# the session, the user, the assessment with station and team, BEGIN IMMEDIATE and the
+# assessment's status read again under that lock (writes are race-safe), the item's finding with
+# photos, the results of all findings, the finding's update and its audit entry; the API adds the
+# mutation's look-up and row.
+WALK_STATEMENTS = 9
+API_STATEMENTS = 11
 
 
 @pytest.fixture
