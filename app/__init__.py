@@ -48,6 +48,7 @@ def register_blueprints(app: Flask) -> None:
     from app.photos import bp as photos_bp
     from app.pwa import bp as pwa_bp
     from app.reports import bp as reports_bp
+    from app.share import bp as share_bp
     from app.station import bp as station_bp
 
     app.register_blueprint(auth_bp)
@@ -56,6 +57,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(photos_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(pwa_bp)
+    app.register_blueprint(share_bp)
     app.register_blueprint(ops_bp)
     app.register_blueprint(api_bp, url_prefix="/api")
     app.register_blueprint(admin_bp, url_prefix="/admin")

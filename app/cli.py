@@ -12,10 +12,11 @@ from flask_babel import force_locale
 from app.extensions import db
 from app.models import ROLES, Assessment, Station, User
 from app.rubrics import rubric_of
-from app.services import assessments, backup, passwords, people, stations
+from app.services import assessments, backup, deadlines, mail, notices, passwords, people, stations
 
 station_cli = AppGroup("station", help="Manage stations.")
 user_cli = AppGroup("user", help="Manage users.")
+rectification_cli = AppGroup("rectification", help="Rectification deadlines.")
 
 DEMO_PASSWORD = "demo2026"
 DEMO_STATIONS = [
@@ -42,6 +43,7 @@ DEMO_FINDINGS = {
 def register(app: Flask) -> None:
     app.cli.add_command(station_cli)
     app.cli.add_command(user_cli)
+    app.cli.add_command(rectification_cli)
     app.cli.add_command(demo)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
@@ -73,6 +75,17 @@ def restore_command(archive: Path) -> None:
     click.echo(
         f"restored {archive} (written {manifest['created_at']}): {rows} rows, {manifest['files']} photo files"
     )
+
+
+@rectification_cli.command("remind")
+@click.option("--within", "within_days", default=3, show_default=True, help="Days before the deadline.")
+def remind(within_days: int) -> None:
+    """E-mail the station and the assessors about deductions due soon or overdue (run it daily)."""
+    if not mail.enabled():
+        raise click.ClickException("no SMTP_HOST and SMTP_FROM configured: nothing can be sent")
+    sent = notices.remind_due(deadlines.today(), within_days)
+    db.session.commit()
+    click.echo(f"sent {sent} reminders")
 
 
 @station_cli.command("create")

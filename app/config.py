@@ -60,6 +60,16 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = os.environ.get("TIMEZONE", "Asia/Shanghai")
     LANGUAGES = ("zh_CN", "en")
 
+    # E-mail about rectifications goes out only where SMTP_HOST is set.
+    SMTP_HOST = os.environ.get("SMTP_HOST", "")
+    SMTP_PORT = int(os.environ.get("SMTP_PORT", "25"))
+    SMTP_USERNAME = os.environ.get("SMTP_USERNAME", "")
+    SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD", "")
+    SMTP_STARTTLS = os.environ.get("SMTP_STARTTLS", "").lower() in ("1", "true", "yes", "on")
+    SMTP_FROM = os.environ.get("SMTP_FROM", "")
+    SMTP_TIMEOUT = float(os.environ.get("SMTP_TIMEOUT", "10"))
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "")
+
     LOGIN_ATTEMPTS_PER_USERNAME = 5
     LOGIN_ATTEMPTS_PER_CLIENT = 30
     LOGIN_WINDOW = timedelta(minutes=15)

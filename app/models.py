@@ -64,6 +64,7 @@ class User(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(db.String(64), unique=True)
     display_name: Mapped[str] = mapped_column(db.String(100), default="")
+    email: Mapped[str] = mapped_column(db.String(200), default="", server_default="")
     password_hash: Mapped[str] = mapped_column(db.String(256))
     role: Mapped[str] = mapped_column(db.String(16))
     station_id: Mapped[int | None] = mapped_column(db.ForeignKey("stations.id"), index=True)
@@ -134,6 +135,8 @@ class Assessment(db.Model):
     started_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     finalized_at: Mapped[datetime | None] = mapped_column(index=True)
     score: Mapped[int | None] = mapped_column(index=True)
+    # 整改期限: set at finalize for every deduction; a deduction's own date overrides it.
+    rectification_due: Mapped[date | None] = mapped_column(index=True)
 
     station: Mapped[Station] = relationship(back_populates="assessments")
     lead_assessor: Mapped[User | None] = relationship()
@@ -186,6 +189,7 @@ class Finding(db.Model):
     inputs: Mapped[dict | None] = mapped_column(db.JSON)
     note: Mapped[str] = mapped_column(db.Text, default="")
     no_photo_reason: Mapped[str] = mapped_column(db.Text, default="", server_default="")
+    rectification_due: Mapped[date | None]
     updated_by_id: Mapped[int] = mapped_column(db.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -331,6 +335,34 @@ class Rectification(db.Model):
             "photos": [photo.sha256 for photo in self.photos],
             "review": self.review,
             "review_comment": self.review_comment,
+        }
+
+
+class ShareLink(db.Model):
+    """A read-only, expiring, revocable link to one finalized assessment's official report."""
+
+    __tablename__ = "share_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(db.ForeignKey("assessments.id"), index=True)
+    token: Mapped[str] = mapped_column(db.String(64), unique=True)
+    created_by_id: Mapped[int] = mapped_column(db.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    revoked_by_id: Mapped[int | None] = mapped_column(db.ForeignKey("users.id"))
+
+    assessment: Mapped[Assessment] = relationship()
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    revoked_by: Mapped[User | None] = relationship(foreign_keys=[revoked_by_id])
+
+    def is_usable(self, now: datetime) -> bool:
+        return self.revoked_at is None and now < self.expires_at and self.assessment.is_finalized
+
+    def snapshot(self) -> dict:
+        return {
+            "expires_at": self.expires_at.isoformat(timespec="minutes"),
+            "revoked": self.revoked_at is not None,
         }
 
 

@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from app.extensions import db
 from app.models import FINALIZED, Assessment, Rectification
-from app.services import assessments, rectifications, signoff
+from app.services import deadlines, rectifications, signoff
 
 
 def signature_data_url(signature) -> str:
@@ -23,9 +23,13 @@ def back_url(assessment: Assessment) -> str:
     return url_for("station.assessment", assessment_id=assessment.id)
 
 
-def missing_photos(assessment: Assessment, card) -> list[str]:
-    """Deductions without a photo or a reason, for pages that list what finalize still needs."""
-    return assessments.items_missing_photos(assessment, card)
+def signature_shown_image(draft_image: str) -> str:
+    return signoff.shown_image(draft_image)
+
+
+def rectification_countdown(state):
+    """Days left to answer a deduction (negative once overdue), or None."""
+    return deadlines.countdown(state, deadlines.today())
 
 
 def answers_waiting() -> int:
@@ -46,7 +50,8 @@ GLOBALS = (
     signature_data_url,
     rectification_label,
     back_url,
-    missing_photos,
+    signature_shown_image,
+    rectification_countdown,
     answers_waiting,
     rectifications_waiting,
 )

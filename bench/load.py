@@ -174,8 +174,11 @@ def during_pdf_downloads(server, items) -> tuple[float, float]:
     stop = threading.Event()
 
     def download():
+        """Download again and again, coming back when asked to (503 with Retry-After), as a browser would."""
         while not stop.is_set():
-            reader.request("GET", f"/reports/assessments/{finalized}.pdf")
+            status, headers, _body = reader.request("GET", f"/reports/assessments/{finalized}.pdf")
+            if status == 503:
+                stop.wait(int(headers.get("Retry-After", "1")))
 
     downloaders = [threading.Thread(target=download) for _ in range(PDF_DOWNLOADS)]
     for thread in downloaders:

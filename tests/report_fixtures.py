@@ -69,6 +69,26 @@ def complete_assessment(app, station_code="CD004", username="assessor1", zero_it
         return assessment.id
 
 
+def deduction_without_photo(app, station_code="CD004", item_id="5.3.1"):
+    """Every item scored and explained, one deduction with neither photo nor reason."""
+    with app.app_context():
+        station = db.session.scalar(db.select(Station).filter_by(code=station_code))
+        user = db.session.scalar(db.select(User).filter_by(username="assessor1"))
+        assessment = assessments.start_assessment(station, user)
+        for item in rubric_of(assessment).items:
+            lost = item.id == item_id
+            assessments.record_finding(
+                assessment,
+                item.id,
+                outcome="zero" if lost else "full",
+                inputs=None,
+                note="标识缺失。" if lost else "",
+                user=user,
+            )
+        db.session.commit()
+        return assessment.id
+
+
 def png_data_url(size=(600, 200), draw=True, fmt="PNG") -> str:
     image = Image.new("RGBA", size, (0, 0, 0, 0))
     if draw:

@@ -144,7 +144,7 @@ def test_plain_form_post_with_counts_derives_the_outcome(app, assessor, assessme
     saved = finding(app, assessment_id, "4.1.1")
     assert (saved.outcome, saved.inputs) == ("minus_1", {"problems": 1})
     page = assessor.client.get(f"/assess/{assessment_id}/items/4.1.1").get_data(as_text=True)
-    assert "发现 1 个问题" in page
+    assert "判定为：发现1个问题。" in page
 
 
 def test_error_rate_counts_show_the_rate_and_the_standard(app, assessor, assessment_id):
@@ -206,12 +206,12 @@ def test_deduction_without_note_is_saved_and_asks_for_one(app, assessor, assessm
     assert "扣分须填写备注" in body
 
 
-def test_not_applicable_without_reason_is_kept_as_a_draft_with_an_error(app, assessor, assessment_id):
+def test_not_applicable_without_reason_is_kept_as_a_draft_asking_for_the_reason(app, assessor, assessment_id):
     headers = {**HTMX, "HX-Trigger-Name": "outcome", "HX-Target": "item"}
     response = save(assessor, assessment_id, "6.3.2", headers=headers, outcome="not_applicable", note="")
     body = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "须在备注中写明理由" in body
+    assert "为什么本项不适用？请在备注中写明理由" in body
     assert re.search(r'value="not_applicable"\s+checked', body)
     assert "autofocus" in body
     assert finding(app, assessment_id, "6.3.2") is None

@@ -98,7 +98,7 @@ def test_report_is_printable_on_a4(client, auth, demo):
 def test_assessor_sees_an_in_progress_report_as_a_draft(client, auth, demo):
     log_in(auth, "assessor1")
     page = client.get(f"/reports/assessments/{demo.in_progress}").get_data(as_text=True)
-    assert "草稿：本次评估尚未确认完成。" in page
+    assert "草稿：本次评估尚未定稿。" in page
     assert "未评分" in page
 
 

@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateField, HiddenField, SelectField, StringField
+from wtforms import DateField, EmailField, HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
@@ -58,6 +58,15 @@ class ImportConfirmForm(FlaskForm):
 class _ProfileFields(FlaskForm):
     display_name = StringField(
         _l("Full name"), validators=[Length(max=100, message=TOO_LONG)], filters=[strip]
+    )
+    email = EmailField(
+        _l("E-mail (for rectification notices; optional)"),
+        validators=[
+            Optional(),
+            Length(max=200, message=TOO_LONG),
+            Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Enter an e-mail address.")),
+        ],
+        filters=[strip],
     )
     role = SelectField(_l("Role"), choices=[SelectChoice(key, label) for key, label in ROLE_LABELS.items()])
     station_code = StringField(

@@ -18,7 +18,17 @@ from app.errors import ImportFileError
 from app.extensions import db
 from app.forms import AssessmentFilterForm, ReopenForm
 from app.models import Assessment, Station, User
-from app.services import assessment_list, assessments, charts, dashboard, people, sessions, stations, timeline
+from app.services import (
+    assessment_list,
+    assessments,
+    charts,
+    dashboard,
+    deadlines,
+    people,
+    sessions,
+    stations,
+    timeline,
+)
 from app.services import outbox_import as outbox_import_service
 from app.services.assessments import STATUS_LABELS
 from app.services.paging import paginate
@@ -69,6 +79,7 @@ def dashboard_page():
         histogram=charts.columns([(b.label, b.count) for b in spread.buckets]),
         top=top,
         top_chart=charts.rows([(entry.item.code, entry.assessments) for entry in top]),
+        overdue=deadlines.overdue_by_station(deadlines.today()),
         **context,
     )
 
@@ -185,7 +196,12 @@ def user_new():
     form = UserCreateForm()
     if form.validate_on_submit():
         user = people.create(
-            form.username.data, form.display_name.data, form.role.data, form.station, form.password.data
+            form.username.data,
+            form.display_name.data,
+            form.role.data,
+            form.station,
+            form.password.data,
+            email=form.email.data,
         )
         db.session.commit()
         flash(_("User %(name)s created.", name=user.username))
@@ -200,7 +216,9 @@ def user_edit(user_id: int):
     user = db.get_or_404(User, user_id)
     form = UserEditForm(obj=user, station_code=user.station.code if user.station else "")
     if form.validate_on_submit():
-        people.update(user, form.display_name.data, form.role.data, form.station, current_user)
+        people.update(
+            user, form.display_name.data, form.role.data, form.station, current_user, email=form.email.data
+        )
         db.session.commit()
         flash(_("User %(name)s saved.", name=user.username))
         return redirect(url_for("admin.user_edit", user_id=user.id))

@@ -10,26 +10,23 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from app import evidence
 from app.access import ensure_author, viewable_assessment
 from app.errors import Refused
 from app.extensions import db
 from app.models import Assessment, Photo, is_row_id
+from app.photo_files import send_photo_file
 from app.photos import bp
 from app.rubrics import rubric_of
 from app.services import assessments
 from app.services import photos as actions
 from app.services.json_shapes import photo_json
 from app.web import answer_once, json_body, safe_next
-
-ONE_YEAR = 365 * 24 * 3600
 
 
 def viewable_photo(photo_id: int) -> Photo:
@@ -139,17 +136,6 @@ def thumb(photo_id: int):
     """The photo's thumbnail."""
     photo = viewable_photo(photo_id)
     return send_photo_file(photo, photo.thumb_sha256 or photo.sha256)
-
-
-def send_photo_file(photo: Photo, sha256: str):
-    path = evidence.path_for(current_app.config["UPLOAD_DIR"], sha256)
-    if not path.is_file():
-        abort(404)
-    response = send_file(path, mimetype=photo.content_type, etag=sha256, conditional=True, max_age=ONE_YEAR)
-    response.headers["Cache-Control"] = f"private, max-age={ONE_YEAR}, immutable"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Disposition"] = f'inline; filename="photo-{photo.id}.jpg"'
-    return response
 
 
 @bp.get("/photos/<int:photo_id>")

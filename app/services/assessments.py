@@ -16,7 +16,8 @@ from app.models import FINALIZED, IN_PROGRESS, Assessment, Finding, Station, Use
 from app.rubrics import active_rubric, rubric_of
 from app.services import audit, dashboard, locks
 from app.services.json_shapes import finding_json, totals_json
-from rubric import Result, Scorecard, ScoringError, resolve_outcome, score
+from app.services.search import contains
+from rubric import NOT_APPLICABLE, ItemScore, Result, Scorecard, ScoringError, resolve_outcome, score
 
 STATUS_LABELS = {IN_PROGRESS: _l("In progress"), FINALIZED: _l("Finalized")}
 NOTE_MAX_LENGTH = 4000
@@ -109,6 +110,39 @@ def start_or_join(station: Station, user: User) -> tuple[Assessment, bool]:
     db.session.flush()
     audit.record("assessment.start", assessment=assessment, subject=station.code, user=user)
     return assessment, True
+
+
+def finished_by(user: User, station_text: str = ""):
+    """The finalized assessments `user` worked on, newest first, optionally by station name or code."""
+    statement = (
+        db.select(Assessment)
+        .join(Assessment.station)
+        .filter(Assessment.status == FINALIZED, Assessment.team.any(User.id == user.id))
+        .order_by(Assessment.finalized_at.desc(), Assessment.id.desc())
+    )
+    if station_text:
+        statement = statement.filter(contains(station_text, Station.name, Station.code))
+    return statement
+
+
+def in_progress_at(station: Station) -> Assessment | None:
+    """The one assessment open at a station, which a second assessor joins rather than doubles."""
+    return db.session.scalar(db.select(Assessment).filter_by(station_id=station.id, status=IN_PROGRESS))
+
+
+def previous_assessment(assessment: Assessment) -> Assessment | None:
+    """The station's last finalized assessment before this one (上次评估), for the next visit."""
+    return db.session.scalar(
+        db.select(Assessment)
+        .filter(
+            Assessment.station_id == assessment.station_id,
+            Assessment.status == FINALIZED,
+            Assessment.id != assessment.id,
+            Assessment.finalized_at <= (assessment.finalized_at or utcnow()),
+        )
+        .order_by(Assessment.finalized_at.desc(), Assessment.id.desc())
+        .limit(1)
+    )
 
 
 def scorecard(assessment: Assessment) -> Scorecard:
@@ -216,32 +250,61 @@ def record_finding_once(
     return RecordedFinding(body, **computed)
 
 
-def finalize(assessment: Assessment, user: User) -> Scorecard:
-    """Lock an assessment once every item is scored and every deduction and 不适用 is explained."""
-    ensure_writable(assessment)
-    card = scorecard(assessment)
-    if card.unscored:
-        raise Refused(
-            422,
-            _l("%(n)d items are not scored yet.", n=len(card.unscored)),
-            unscored=list(card.unscored),
-        )
-    if card.missing_notes:
-        raise Refused(
-            422,
-            _l("%(n)d deductions or 不适用 items have no note yet.", n=len(card.missing_notes)),
-            missing_notes=list(card.missing_notes),
-        )
-    missing_photos = items_missing_photos(assessment, card)
-    if missing_photos:
-        raise Refused(
-            422,
-            _l(
+@dataclass(frozen=True)
+class Checklist:
+    """What still stands between an assessment and 定稿, worked out once for the summary card,
+    the 定稿 button and the server's refusal alike."""
+
+    card: Scorecard
+    unscored: list[str]
+    missing_notes: list[str]
+    missing_photos: list[str]
+    not_applicable: list[ItemScore]
+
+    @property
+    def ready(self) -> bool:
+        return not (self.unscored or self.missing_notes or self.missing_photos)
+
+    def refusal(self) -> Refused | None:
+        """The 422 that names the first thing missing, with every list for the client."""
+        lists = {
+            "unscored": self.unscored,
+            "missing_notes": self.missing_notes,
+            "missing_photos": self.missing_photos,
+        }
+        if self.unscored:
+            message = _l("%(n)d items are not scored yet.", n=len(self.unscored))
+        elif self.missing_notes:
+            message = _l("%(n)d deductions or 不适用 items have no note yet.", n=len(self.missing_notes))
+        elif self.missing_photos:
+            message = _l(
                 "%(n)d deductions have no photo and no reason why none could be taken.",
-                n=len(missing_photos),
-            ),
-            missing_photos=missing_photos,
-        )
+                n=len(self.missing_photos),
+            )
+        else:
+            return None
+        return Refused(422, message, **{key: value for key, value in lists.items() if value})
+
+
+def finalize_checklist(assessment: Assessment, card: Scorecard | None = None) -> Checklist:
+    card = card or scorecard(assessment)
+    return Checklist(
+        card=card,
+        unscored=list(card.unscored),
+        missing_notes=list(card.missing_notes),
+        missing_photos=items_missing_photos(assessment, card),
+        not_applicable=[s for s in card.items.values() if s.outcome.key == NOT_APPLICABLE],
+    )
+
+
+def finalize(assessment: Assessment, user: User) -> Scorecard:
+    """Lock an assessment once its checklist is clear: every item scored, explained and photographed."""
+    ensure_writable(assessment)
+    checklist = finalize_checklist(assessment)
+    refusal = checklist.refusal()
+    if refusal is not None:
+        raise refusal
+    card = checklist.card
     assessment.status = FINALIZED
     assessment.finalized_at = utcnow()
     assessment.score = card.total

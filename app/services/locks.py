@@ -31,8 +31,9 @@ def lock(row):
     if key in held:
         return row
     db.session.flush()
+    model = type(row)
+    db.session.execute(db.select(model.id).where(model.id == row.id).with_for_update())
     db.session.expire_all()
-    db.session.refresh(row, with_for_update=True)
     held.add(key)
     return row
 

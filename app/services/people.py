@@ -26,16 +26,20 @@ def _profile(user: User) -> dict:
     return {
         "username": user.username,
         "display_name": user.display_name,
+        "email": user.email,
         "role": user.role,
         "station": user.station.code if user.station else None,
         "active": user.active,
     }
 
 
-def create(username: str, display_name: str, role: str, station: Station | None, password: str) -> User:
+def create(
+    username: str, display_name: str, role: str, station: Station | None, password: str, email: str = ""
+) -> User:
     user = User(
         username=username,
         display_name=display_name,
+        email=email or "",
         role=role,
         station=station if role == "staff" else None,
     )
@@ -46,11 +50,14 @@ def create(username: str, display_name: str, role: str, station: Station | None,
     return user
 
 
-def update(user: User, display_name: str, role: str, station: Station | None, actor: User) -> None:
+def update(
+    user: User, display_name: str, role: str, station: Station | None, actor: User, email: str = ""
+) -> None:
     if user.id == actor.id and role != user.role:
         raise Refused(422, _l("You cannot change your own role."))
     before = _profile(user)
     user.display_name = display_name
+    user.email = email or ""
     user.role = role
     user.station = station if role == "staff" else None
     after = _profile(user)

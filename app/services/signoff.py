@@ -97,6 +97,17 @@ def from_form(form, user: User) -> list[SignatureInput]:
     return checked
 
 
+def draft_from_form(form) -> dict[str, dict[str, str]]:
+    """The sign-off fields exactly as sent, so a page that refuses 定稿 can show them again."""
+    fields = ("name", "image", "status", "note")
+    return {role: {field: form.get(f"{role}-{field}", "") for field in fields} for role in SIGNER_ROLES}
+
+
+def shown_image(draft_image: str) -> str:
+    """A kept signature's data URL, only when it is the PNG the pad makes."""
+    return draft_image if draft_image.startswith(DATA_URL_PREFIX) else ""
+
+
 def checked_signature(role, *, name, image, status, note, user: User) -> SignatureInput | None:
     """One role's sign-off, or None when nothing was given for it."""
     name, image, status, note = (value.strip() for value in (name, image, status, note))

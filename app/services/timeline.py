@@ -21,6 +21,11 @@ ACTION_LABELS = {
     "photo.add": _l("Added an evidence photo"),
     "photo.caption": _l("Changed a photo's caption"),
     "photo.delete": _l("Removed an evidence photo"),
+    "share.create": _l("Created a share link"),
+    "share.revoke": _l("Withdrew a share link"),
+    "share.view": _l("Someone opened a share link"),
+    "rectification.deadline": _l("Set the rectification deadline"),
+    "mail.due": _l("E-mailed a rectification reminder"),
 }
 FIELD_LABELS = {
     "outcome": _l("Outcome"),

@@ -9,7 +9,7 @@ from app.errors import Refused
 from app.extensions import db
 from app.models import FINALIZED, Assessment, Rectification
 from app.rubrics import rubric_of
-from app.services import assessments, rectifications
+from app.services import assessments, deadlines, notices, rectifications
 from app.services import photos as photo_actions
 from app.station import bp
 from app.web import safe_next
@@ -18,14 +18,15 @@ from app.web import safe_next
 @bp.get("/")
 @staff_required
 def home():
-    """The finalized assessments of the staff member's own station."""
+    """What the staff member's station must still answer, by deadline, and its finalized assessments."""
     finalized = db.session.scalars(
         db.select(Assessment)
         .filter_by(station_id=current_user.station_id, status=FINALIZED)
         .order_by(Assessment.finalized_at.desc())
     ).all()
     cards = [(a, assessments.scorecard(a), rectifications.deductions(a)) for a in finalized]
-    return render_template("station/home.html", station=current_user.station, cards=cards)
+    due = deadlines.due_for_station(current_user.station_id, deadlines.today())
+    return render_template("station/home.html", station=current_user.station, cards=cards, due=due)
 
 
 @bp.get("/assessments/<int:assessment_id>")
@@ -55,13 +56,16 @@ def answer(assessment_id: int, item_id: str):
     try:
         uploads = [f for f in request.files.getlist("photo") if f and f.filename]
         photos = [photo_actions.read_upload(upload.stream) for upload in uploads]
-        rectifications.answer(assessment, item_id, request.form.get("text", ""), photos, current_user)
+        rectification = rectifications.answer(
+            assessment, item_id, request.form.get("text", ""), photos, current_user
+        )
         db.session.commit()
     except Refused as refused:
         db.session.rollback()
         if refused.status in (403, 404):
             raise
         return render_assessment(assessment, {item_id: refused.message}, refused.status)
+    notices.answered(rectification)
     flash(_("Your answer was sent for review."))
     return redirect(
         url_for("station.assessment", assessment_id=assessment.id, _anchor=f"item-{item_id}"), 303
@@ -84,6 +88,7 @@ def review(rectification_id: int):
         db.session.rollback()
         flash(f"{rectification.item_id}: {refused.message}")
         return redirect(back, 303)
+    notices.reviewed(rectification)
     flash(_("Review saved."))
     return redirect(back, 303)
 

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -94,7 +95,10 @@ def webkit(xvfb_display, tmp_path):
 
 def wait_for(driver, condition, message: str = "", timeout: float = WAIT_SECONDS):
     """The condition's first truthy value, polled until it comes or the time is up."""
-    return WebDriverWait(driver, timeout, poll_frequency=0.1).until(condition, message)
+    # A node the page re-renders between finding it and reading it is looked up again next poll.
+    stale = [StaleElementReferenceException]
+    wait = WebDriverWait(driver, timeout, poll_frequency=0.1, ignored_exceptions=stale)
+    return wait.until(condition, message)
 
 
 def log_in(driver, base_url: str, username: str, password: str = "demo2026") -> None:

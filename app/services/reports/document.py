@@ -35,6 +35,11 @@ class Report:
     def photo_count(self, item_id: str) -> int:
         return next((len(photos) for item, photos in self.photos if item.id == item_id), 0)
 
+    def no_photo_reason(self, item_id: str) -> str:
+        """Why a deduction has no photo, where the assessor wrote it down."""
+        finding = self.assessment.finding_for(item_id)
+        return finding.no_photo_reason if finding is not None and not finding.photos else ""
+
 
 def build(assessment: Assessment, with_rectification: bool = False) -> Report:
     rubric = rubric_of(assessment)

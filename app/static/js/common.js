@@ -68,3 +68,11 @@ export function button(label, onClick, className) {
   node.addEventListener("click", onClick);
   return node;
 }
+
+/** Put `nodes` into `holder` unless it already shows the same: a live region re-read on every event
+ *  would chatter to screen readers, and a node replaced under a finger or a test goes stale. */
+export function showLines(holder, nodes) {
+  const same = holder.children.length === nodes.length &&
+    nodes.every((node, i) => node.outerHTML === holder.children[i].outerHTML);
+  if (!same) holder.replaceChildren(...nodes);
+}

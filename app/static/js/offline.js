@@ -2,7 +2,7 @@
 // waits for someone else), keeping assessments on the phone through the service worker, and the
 // guards that keep a change from being dropped: leaving a page, logging out, starting offline.
 
-import { button, csrfToken, element, fetchWithTimeout, pageUser, t } from "./common.js";
+import { button, element, fetchWithTimeout, pageUser, showLines, t } from "./common.js";
 import * as Outbox from "./outbox.js";
 import * as Sync from "./sync.js";
 
@@ -58,7 +58,8 @@ function renderIndicator() {
   const summary = indicator.querySelector(".sync-summary");
   const dot = element("span", `dot ${kind}`);
   const count = waitingText(waiting);
-  summary.replaceChildren(dot, short, ...(count ? [" · ", count] : []));
+  const words = count ? `${short} · ${count}` : short;
+  if (summary.textContent !== words || !summary.querySelector(`.dot.${kind}`)) summary.replaceChildren(dot, words);
   indicator.classList.toggle("has-waiting", waiting.length > 0);
   indicator.classList.toggle("is-offline", kind !== "online");
   indicator.dataset.server = kind;
@@ -83,7 +84,7 @@ function renderIndicator() {
     lines.push(actions);
   }
   lines.push(...storageWarnings.map((warning) => element("p", "prompt", warning)));
-  panel.replaceChildren(...lines);
+  showLines(panel, lines);
 }
 
 function rejectedEntry(entry) {
@@ -248,6 +249,7 @@ async function logOut(form, dialog) {
   const message = dialog.querySelector(".logout-failed");
   message.hidden = true;
   let response = null;
+  await askWorker({ type: "stop-saving" });
   try {
     response = await fetchWithTimeout(form.action, { method: "POST", body: new FormData(form) });
   } catch (error) {

@@ -43,6 +43,11 @@ async function cacheFirst(request) {
 
 // A page that does not answer within this time is taken from the phone's copy.
 const PAGE_TIMEOUT_MS = 8000;
+// Saving a page for offline use may take longer on a slow link, but never forever.
+const SAVE_PAGE_TIMEOUT_MS = 30000;
+// Saving pages runs under the session's cookie: it stops before a logout, or an answer arriving
+// after the next login could set the old session's cookie again.
+let saving = new AbortController();
 
 /** Pages come fresh from the network when it answers in time, and keep offline copies up to date. */
 async function networkFirstPage(event) {
@@ -59,9 +64,10 @@ async function networkFirstPage(event) {
   }
 }
 
-function fetchWithTimeout(request, ms) {
+function fetchWithTimeout(request, ms, stop) {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), ms);
+  if (stop) stop.addEventListener("abort", () => controller.abort());
   return fetch(request, { signal: controller.signal }).finally(() => clearTimeout(timer));
 }
 
@@ -92,7 +98,7 @@ async function refreshOfflineCopy(url, response) {
 async function refreshPages(urls) {
   for (const url of urls) {
     try {
-      const response = await fetchWithTimeout(new Request(url, { credentials: "same-origin" }), PAGE_TIMEOUT_MS);
+      const response = await fetchWithTimeout(new Request(url, { credentials: "same-origin" }), PAGE_TIMEOUT_MS, saving.signal);
       if (response.ok && !response.redirected) await refreshOfflineCopy(new URL(url, self.location.origin).href, response);
     } catch (error) {
       return;
@@ -106,7 +112,7 @@ async function cacheAssessment(assessmentId, urls) {
   const cache = await caches.open(ASSESSMENT_PREFIX + assessmentId);
   let done = 0;
   for (const url of urls) {
-    const response = await fetch(url, { credentials: "same-origin" });
+    const response = await fetchWithTimeout(new Request(url, { credentials: "same-origin" }), SAVE_PAGE_TIMEOUT_MS, saving.signal);
     if (!response.ok || response.redirected) throw new Error(`${url}: ${response.status}`);
     await cache.put(url, response);
     done += 1;
@@ -172,6 +178,10 @@ self.addEventListener("message", (event) => {
         .then((count) => reply({ ok: true, count }))
         .catch((error) => reply({ ok: false, error: String(error) }))
     );
+  } else if (message.type === "stop-saving") {
+    saving.abort();
+    saving = new AbortController();
+    reply({ ok: true });
   } else if (message.type === "drop-assessment-caches") {
     event.waitUntil(dropAssessmentCaches().then(() => reply({ ok: true })));
   } else if (message.type === "cached-assessments") {

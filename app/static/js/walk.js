@@ -3,7 +3,7 @@
 // The body sent is exactly the API's: {outcome, inputs, note}. Tapping an outcome chooses it and
 // clears the counts; filling every count lets the counts decide; a count alone waits for its partner.
 
-import { element, failureText, newMutationId, pageUser, t } from "./common.js";
+import { element, failureText, fetchWithTimeout, newMutationId, pageUser, showLines, t } from "./common.js";
 import * as Outbox from "./outbox.js";
 import * as Sync from "./sync.js";
 
@@ -140,7 +140,7 @@ function setUp() {
     }
     const needed = prompt();
     if (needed && !(entry && entry.state === "rejected")) lines.push(needed);
-    status.replaceChildren(...lines);
+    showLines(status, lines);
     document.dispatchEvent(new CustomEvent("walk:result", { detail: { deducted: deductionChosen() === "deducted" } }));
   }
 
@@ -157,7 +157,7 @@ function setUp() {
 
   /** Counted items explain the outcome their counts give: that sentence is the server's. */
   async function showDerived() {
-    const response = await fetch(location.pathname, { headers: { "HX-Request": "true" }, credentials: "same-origin" });
+    const response = await fetchWithTimeout(location.pathname, { headers: { "HX-Request": "true" } });
     if (!response.ok) return;
     const fragment = new DOMParser().parseFromString(await response.text(), "text/html");
     const fresh = fragment.querySelector(".derived");

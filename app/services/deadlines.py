@@ -1,0 +1,154 @@
+"""Rectification deadlines (整改期限): set at 定稿 for the whole assessment or per deduction.
+
+A deduction is due while the station still has to answer it (open, or not accepted); the
+countdown is in whole days in the configured time zone, negative once overdue.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from app.errors import Refused
+from app.extensions import db
+from app.models import FINALIZED, Assessment, Finding, Station, User
+from app.services import audit
+from app.services.rectifications import DeductionState, deductions
+
+ASSESSMENT_FIELD = "rectification_due"
+ITEM_FIELD_PREFIX = "due-"
+LONGEST = timedelta(days=3 * 365)
+
+
+@dataclass(frozen=True)
+class Countdown:
+    due: date
+    days: int
+
+    @property
+    def overdue(self) -> bool:
+        return self.days < 0
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """What the assessor set before 定稿: one date for every deduction and dates for some of them."""
+
+    overall: date | None
+    per_item: dict[str, date]
+
+
+def today() -> date:
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return datetime.now(zone).date()
+
+
+def item_field(item_id: str) -> str:
+    return f"{ITEM_FIELD_PREFIX}{item_id}"
+
+
+def draft_from_form(form) -> dict[str, str]:
+    """The deadline fields exactly as sent, so a refused 定稿 shows them again."""
+    return {
+        name: value
+        for name, value in form.items()
+        if name == ASSESSMENT_FIELD or name.startswith(ITEM_FIELD_PREFIX)
+    }
+
+
+def from_form(form, item_ids: list[str]) -> Deadlines:
+    """The checked deadlines of a 定稿 form; dates must be ISO days from today on."""
+    overall = _checked_day(form.get(ASSESSMENT_FIELD, ""), ASSESSMENT_FIELD)
+    per_item = {}
+    for item_id in item_ids:
+        day = _checked_day(form.get(item_field(item_id), ""), item_field(item_id))
+        if day is not None:
+            per_item[item_id] = day
+    return Deadlines(overall, per_item)
+
+
+def _checked_day(raw: str, field: str) -> date | None:
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        raise Refused(422, _l("A deadline must be a date like 2026-12-31."), field=field) from None
+    if day < today():
+        raise Refused(422, _l("A deadline cannot be in the past."), field=field)
+    if day > today() + LONGEST:
+        raise Refused(422, _l("A deadline can be at most three years away."), field=field)
+    return day
+
+
+def record(assessment: Assessment, deadlines: Deadlines, user: User) -> None:
+    """Store the deadlines with the 定稿; only deductions get one of their own."""
+    assessment.rectification_due = deadlines.overall
+    for finding in assessment.findings:
+        finding.rectification_due = deadlines.per_item.get(finding.item_id)
+    if deadlines.overall or deadlines.per_item:
+        audit.record(
+            "rectification.deadline",
+            assessment=assessment,
+            after={
+                "overall": deadlines.overall.isoformat() if deadlines.overall else None,
+                "per_item": {key: day.isoformat() for key, day in sorted(deadlines.per_item.items())},
+            },
+            user=user,
+        )
+
+
+def due_date(finding: Finding) -> date | None:
+    return finding.rectification_due or finding.assessment.rectification_due
+
+
+def countdown(state: DeductionState, on: date) -> Countdown | None:
+    """Days left to answer a deduction, or None when it has no deadline or waits on nobody at the station."""
+    due = due_date(state.finding)
+    if due is None or not state.can_answer:
+        return None
+    return Countdown(due, (due - on).days)
+
+
+def due_for_station(station_id: int, on: date) -> list[tuple[Assessment, DeductionState, Countdown]]:
+    """What the station still has to answer against a deadline, soonest first."""
+    rows = []
+    for assessment in _finalized_with_deadlines(db.select(Assessment).filter_by(station_id=station_id)):
+        for state in deductions(assessment):
+            left = countdown(state, on)
+            if left is not None:
+                rows.append((assessment, state, left))
+    return sorted(rows, key=lambda row: (row[2].due, row[0].id, row[1].deduction.item.id))
+
+
+def overdue_by_station(on: date) -> list[tuple[Station, int]]:
+    """Stations with deductions past their deadline and still unanswered, most overdue first."""
+    counts: dict[int, int] = {}
+    stations: dict[int, Station] = {}
+    past_due = db.or_(
+        Assessment.rectification_due < on,
+        Assessment.findings.any(Finding.rectification_due < on),
+    )
+    for assessment in _finalized_with_deadlines(db.select(Assessment).filter(past_due)):
+        overdue = sum(
+            1
+            for state in deductions(assessment)
+            if (left := countdown(state, on)) is not None and left.overdue
+        )
+        if overdue:
+            counts[assessment.station_id] = counts.get(assessment.station_id, 0) + overdue
+            stations[assessment.station_id] = assessment.station
+    return sorted(((stations[i], n) for i, n in counts.items()), key=lambda row: (-row[1], row[0].code))
+
+
+def _finalized_with_deadlines(statement) -> list[Assessment]:
+    with_deadline = db.or_(
+        Assessment.rectification_due.is_not(None),
+        Assessment.findings.any(Finding.rectification_due.is_not(None)),
+    )
+    return db.session.scalars(
+        statement.filter(Assessment.status == FINALIZED, with_deadline).order_by(Assessment.id)
+    ).all()

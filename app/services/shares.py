@@ -1,0 +1,97 @@
+"""Share links: a read-only, expiring, revocable link to one finalized report, for people without an account.
+
+The token is the only key: it opens that one report, its PDF and its evidence photos, nothing else.
+Every creation, revocation and use goes into the audit trail.
+"""
+
+import secrets
+from datetime import timedelta
+
+from flask_babel import lazy_gettext as _l
+
+from app.errors import Refused
+from app.extensions import db
+from app.models import Assessment, Photo, ShareLink, User, utcnow
+from app.services import audit
+
+DEFAULT_DAYS = 30
+MAX_DAYS = 365
+
+
+def create(assessment: Assessment, user: User, days) -> ShareLink:
+    if not user.can_assess:
+        raise Refused(403, _l("Only assessors and administrators can share a report."))
+    if not assessment.is_finalized:
+        raise Refused(409, _l("Only a finalized assessment can be shared."))
+    days = _checked_days(days)
+    link = ShareLink(
+        assessment=assessment,
+        token=secrets.token_urlsafe(32),
+        created_by=user,
+        expires_at=utcnow() + timedelta(days=days),
+    )
+    db.session.add(link)
+    db.session.flush()
+    audit.record(
+        "share.create", assessment=assessment, subject=str(link.id), after=link.snapshot(), user=user
+    )
+    return link
+
+
+def _checked_days(days) -> int:
+    try:
+        days = int(days)
+    except (TypeError, ValueError):
+        raise Refused(422, _l("Give the number of days the link works."), field="days") from None
+    if not 1 <= days <= MAX_DAYS:
+        raise Refused(422, _l("A link works for 1 to %(n)d days.", n=MAX_DAYS), field="days")
+    return days
+
+
+def revoke(assessment: Assessment, link_id: int, user: User) -> ShareLink:
+    link = db.session.get(ShareLink, link_id)
+    if link is None or link.assessment_id != assessment.id:
+        raise Refused(404, _l("Not found."))
+    if not user.can_assess:
+        raise Refused(403, _l("Only assessors and administrators can share a report."))
+    if link.revoked_at is None:
+        before = link.snapshot()
+        link.revoked_at = utcnow()
+        link.revoked_by = user
+        audit.record(
+            "share.revoke",
+            assessment=assessment,
+            subject=str(link.id),
+            before=before,
+            after=link.snapshot(),
+            user=user,
+        )
+    return link
+
+
+def links_of(assessment: Assessment) -> list[ShareLink]:
+    return db.session.scalars(
+        db.select(ShareLink).filter_by(assessment_id=assessment.id).order_by(ShareLink.created_at.desc())
+    ).all()
+
+
+def usable(token: str) -> ShareLink:
+    """The link behind a token, refused alike (404) whether unknown, expired, revoked or reopened."""
+    link = db.session.scalar(db.select(ShareLink).filter_by(token=token)) if token else None
+    if link is None or not link.is_usable(utcnow()):
+        raise Refused(404, _l("This link does not exist, has expired or was withdrawn."))
+    return link
+
+
+def record_use(link: ShareLink, what: str) -> None:
+    """One use of the link (the report page or the PDF), in the audit trail, committed at once."""
+    audit.record("share.view", assessment=link.assessment, subject=str(link.id), after={"what": what})
+    db.session.commit()
+
+
+def shared_photo(link: ShareLink, photo_id: int) -> Photo:
+    """An evidence photo of the shared assessment; anything else is not found."""
+    photo = db.session.get(Photo, photo_id)
+    if photo is None or photo.purpose != "evidence" or photo.finding.assessment_id != link.assessment_id:
+        raise Refused(404, _l("Not found."))
+    return photo
