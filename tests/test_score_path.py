@@ -14,10 +14,13 @@ from app.models import Assessment
 from app.services import assessments
 
 HTMX = {"HX-Request": "true", "HX-Trigger-Name": "outcome", "HX-Target": "item"}
-# user, assessment with station and team, the item's finding with photos, the results of all
-# findings, the finding's update and its audit entry; the API adds the mutation's look-up and row.
-WALK_STATEMENTS = 6
-API_STATEMENTS = 8
+# the session, the user, the assessment with station and team, BEGIN IMMEDIATE, the lock's
+# SELECT of the assessment and its fresh read under the lock (writes are race-safe), the item's
+# finding with photos, the results of all findings, the finding's update and its audit entry;
+# the API adds the mutation's look-up and row. One more for the server-side session's own
+# bookkeeping, which it writes now and then.
+WALK_STATEMENTS = 11
+API_STATEMENTS = 13
 
 
 @pytest.fixture
