@@ -109,11 +109,14 @@ async function refreshPages(urls) {
 /** Save every page of one assessment's walk so it can be walked without a network. */
 async function cacheAssessment(assessmentId, urls) {
   await ownerUpdate;
-  const cache = await caches.open(ASSESSMENT_PREFIX + assessmentId);
   let done = 0;
   for (const url of urls) {
     const response = await fetchWithTimeout(new Request(url, { credentials: "same-origin" }), SAVE_PAGE_TIMEOUT_MS, saving.signal);
     if (!response.ok || response.redirected) throw new Error(`${url}: ${response.status}`);
+    // The pages saved say whose they are too: on a phone whose first pages came before the
+    // worker took over (WebKit, a fast first visit), this is where the owner is learnt.
+    await noteOwner(response);
+    const cache = await caches.open(ASSESSMENT_PREFIX + assessmentId);
     await cache.put(url, response);
     done += 1;
   }
