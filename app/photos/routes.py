@@ -77,6 +77,9 @@ def upload(assessment_id: int, item_id: str):
         "marked_up_from": optional_int("marked_up_from"),
     }
     payload = {**fields, "sha256": hashlib.sha256(data).hexdigest()}
+    # Refuse a bad caption or capture time before the picture is written to disk.
+    actions.checked_caption(fields["caption"])
+    actions.parse_client_time(fields["taken_at"])
     stored = actions.store(data)
 
     def apply():
