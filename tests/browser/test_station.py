@@ -128,6 +128,9 @@ def test_station_staff_read_answer_and_assessor_reviews_and_signs(page, demo_dat
     expect(page.locator("[data-signature-pad].signed")).to_have_count(2)
     page.screenshot(path=str(shots / "07-signoff.png"))
     page.locator("#finalize-form button[type=submit]").click()
+    expect(page.locator("h1")).to_have_text("定稿前核对")
+    page.get_by_role("button", name="定稿", exact=True).click()
+    expect(page.locator(".flash")).to_have_text("评估已定稿。")
     expect(page.locator(".locked")).to_be_visible()
     with server.app.app_context():
         signatures = db.session.scalars(db.select(Signature).filter_by(assessment_id=fresh)).all()
