@@ -11,6 +11,7 @@ from app.extensions import db
 from app.models import AuditEvent, Finding, Photo, User
 from tests.browser.conftest import log_in, wait_until
 from tests.browser.test_offline import COUNT_OUTBOX, open_demo_assessment, server_finding, wait_until_synced
+from tests.browser.test_photos import in_progress_finding, in_progress_item_url
 from tests.browser.test_walk import go_to_next_item
 
 WRITE_PATHS = re.compile(r"/findings/|/items/[^/]+$|/no-photo-reason$|/api/photos/")
@@ -313,3 +314,42 @@ def test_a_browser_that_cannot_keep_photos_says_so_before_the_photo_is_taken(pag
     expect(job).to_have_attribute("data-state", "saved")
     with demo_data.app.app_context():
         assert db.session.query(Photo).count() >= 1
+
+
+# Holds the sync engine's next read of the outbox until the test releases it, so that a change can
+# be made in the moment between the engine finding nothing to send and the engine going idle.
+HOLD_THE_SYNC_READ = """
+window.__syncRead = { armed: false, held: false, release: null };
+const openTransaction = IDBDatabase.prototype.transaction;
+IDBDatabase.prototype.transaction = function (...args) {
+  const tx = openTransaction.apply(this, args);
+  const hold = window.__syncRead;
+  if (!hold.armed || args[1] !== "readonly" || !String(new Error().stack).includes("flushLocked")) return tx;
+  hold.armed = false;
+  const gate = new Promise((resolve) => { hold.release = resolve; });
+  Object.defineProperty(tx, "oncomplete", {
+    set(handler) {
+      tx.addEventListener("complete", (event) => { hold.held = true; gate.then(() => handler(event)); });
+    },
+  });
+  return tx;
+};
+"""
+
+
+def test_a_change_made_while_the_engine_finds_nothing_to_send_is_sent_at_once(page, demo_data):
+    page.add_init_script(HOLD_THE_SYNC_READ)
+    log_in(page, demo_data.url, "assessor1")
+    page.goto(in_progress_item_url(demo_data))
+    wait_until_outbox_empty(page)
+    page.evaluate("window.__syncRead.armed = true; window.dispatchEvent(new Event('online'))")
+    wait_until(page, "window.__syncRead.held")
+
+    page.click("label[for=outcome-full]")
+    wait_until(page, f"{COUNT_OUTBOX}.then((count) => count === 1)")
+    page.evaluate("window.__syncRead.release()")
+
+    # The engine's next look of its own would come with the 30 s probe: far too late for a tap.
+    wait_until_outbox_empty(page, seconds=15)
+    with demo_data.app.app_context():
+        assert in_progress_finding(demo_data).outcome == "full"

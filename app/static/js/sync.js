@@ -23,6 +23,7 @@ const state = {
   sending: null, // the entry on its way
   failures: 0,
   busy: false,
+  again: false, // a change arrived while a flush was looking: look once more when it ends
   timer: null,
   hiding: false,
 };
@@ -199,11 +200,17 @@ async function flushOnce() {
   return flushLocked();
 }
 
-/** Send what waits, now. Safe to call any time: one flush runs at a time. */
+/** Send what waits, now. Safe to call any time: one flush runs at a time, and one asked for
+ * while another runs follows it, so a change made as the engine finds nothing is not left waiting. */
 export async function flush() {
-  if (!state.user || state.busy) return;
+  if (!state.user) return;
+  if (state.busy) {
+    state.again = true;
+    return;
+  }
   clearTimeout(state.timer);
   state.busy = true;
+  state.again = false;
   let result;
   try {
     result = await flushOnce();
@@ -213,6 +220,10 @@ export async function flush() {
     state.busy = false;
   }
   emit("sync:flushed", { result });
+  if (result === "done" && state.again) {
+    flush();
+    return;
+  }
   schedule(result);
 }
 
@@ -261,7 +272,7 @@ export async function probe() {
 export function start(user) {
   state.user = user;
   document.addEventListener("outbox:changed", () => {
-    if (!state.busy && !state.login) flush();
+    if (!state.login) flush();
   });
   window.addEventListener("online", probe);
   window.addEventListener("offline", unheard);
