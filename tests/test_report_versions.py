@@ -58,3 +58,21 @@ def test_a_download_while_another_pdf_is_drawn_is_asked_to_come_back(app, client
     assert "请几秒钟后重试" in busy.get_data(as_text=True)
     assert drawn == []
     assert client.get(f"/reports/assessments/{demo.finalized}.pdf").status_code == 200
+
+
+def test_a_pdf_is_drawn_in_a_child_process_that_yields_the_cpu_to_the_walk():
+    import os
+
+    pid, niceness = pdf.drawn_aside(lambda: f"{os.getpid()} {os.nice(0)}".encode()).split()
+    assert int(pid) != os.getpid()
+    assert int(niceness) > os.nice(0)
+
+
+def test_a_drawing_that_fails_in_its_child_is_an_error_not_an_empty_pdf():
+    import pytest
+
+    def broken() -> bytes:
+        raise ValueError("no fonts")
+
+    with pytest.raises(pdf.DrawingFailed):
+        pdf.drawn_aside(broken)

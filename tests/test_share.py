@@ -167,3 +167,22 @@ def test_the_timeline_names_share_events(app, client, auth, shared, demo):
     log_in(auth, "admin")
     page = client.get(f"/admin/assessments/{demo.finalized}").get_data(as_text=True)
     assert "创建了分享链接" in page and "有人打开了分享链接" in page
+
+
+def test_the_shared_pdf_is_the_kept_report_and_its_name_survives_a_chinese_station_code(
+    app, client, shared, demo, monkeypatch
+):
+    from app.services.reports import pdf
+
+    drawn = []
+    real_render = pdf.render_pdf
+    monkeypatch.setattr(pdf, "render_pdf", lambda *a, **k: drawn.append(1) or real_render(*a, **k))
+    with app.app_context():
+        db.session.get(Assessment, demo.finalized).station.code = "京A01"
+        db.session.commit()
+
+    first, second = client.get(f"/shared/{shared.token}.pdf"), client.get(f"/shared/{shared.token}.pdf")
+    assert first.status_code == second.status_code == 200
+    assert first.data == second.data and len(drawn) == 1
+    header = first.headers["Content-Disposition"]
+    assert header.isascii() and "filename*=UTF-8''report-%E4%BA%ACA01" in header

@@ -4,9 +4,9 @@ from flask import Response, render_template, url_for
 from flask_babel import format_date
 
 from app.photo_files import send_photo_file
+from app.security import content_disposition
 from app.services import shares
-from app.services.reports import document
-from app.services.reports.pdf import render_pdf
+from app.services.reports import document, pdf
 from app.share import bp
 
 PRIVATE = {
@@ -38,11 +38,11 @@ def report_pdf(token: str):
     assessment = link.assessment
     day = format_date(assessment.finalized_at, "yyyyMMdd")
     return Response(
-        render_pdf(document.build(assessment)),
+        pdf.report_pdf(assessment, with_rectification=False),
         mimetype="application/pdf",
         headers={
             **PRIVATE,
-            "Content-Disposition": f'attachment; filename="report-{assessment.station.code}-{day}.pdf"',
+            "Content-Disposition": content_disposition(f"report-{assessment.station.code}-{day}.pdf"),
         },
     )
 

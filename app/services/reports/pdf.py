@@ -9,7 +9,11 @@ print, not at the stored screen size.
 import fcntl
 import hashlib
 import json
+import os
 import re
+import tempfile
+import traceback
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -31,10 +35,18 @@ from app.services.reports.layout import CSS_PATH
 BUSY_MESSAGE = _l("Another report is being drawn right now. Please try again in a few seconds.")
 UPLOAD_SCHEME = "upload:"
 SHA256 = re.compile(r"[0-9a-f]{64}")
+# How much lower than the walk a drawing runs: the kernel gives the walk's requests the CPU first.
+DRAWING_NICENESS = 10
+# Audit events that change nothing the report prints: opening a share link must not redraw it.
+NOT_PRINTED = "share."
 
 # Importing WeasyPrint makes Pillow accept truncated images in the whole process; the photo
 # pipeline must go on refusing them (a half-uploaded photo is not evidence).
 ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+
+class DrawingFailed(RuntimeError):
+    """The child process drawing a PDF ended without one; its traceback went to the error log."""
 
 
 class NotFetched(ValueError):
@@ -66,21 +78,63 @@ class StoreFetcher(URLFetcher):
 
 
 def render_pdf(report, **context) -> bytes:
-    return render_document(report, **context).write_pdf()
+    """The report's HTML is written here (it reads the database); WeasyPrint draws it aside."""
+    html = report_html(report, **context)
+    upload_dir = current_app.config["UPLOAD_DIR"]
+    return drawn_aside(lambda: lay_out(html, upload_dir).write_pdf())
 
 
 def render_document(report, **context) -> Document:
     """The report laid out on A4 pages by WeasyPrint, before it is written as a PDF."""
-    html = render_template(
+    return lay_out(report_html(report, **context), current_app.config["UPLOAD_DIR"])
+
+
+def report_html(report, **context) -> str:
+    return render_template(
         "reports/pdf.html",
         report=report,
         css=CSS_PATH.read_text(encoding="utf-8"),
         photo_src=photo_src,
         **context,
     )
-    return HTML(
-        string=html, base_url=UPLOAD_SCHEME, url_fetcher=StoreFetcher(current_app.config["UPLOAD_DIR"])
-    ).render()
+
+
+def lay_out(html: str, upload_dir: str) -> Document:
+    return HTML(string=html, base_url=UPLOAD_SCHEME, url_fetcher=StoreFetcher(upload_dir)).render()
+
+
+def drawn_aside(draw: Callable[[], bytes]) -> bytes:
+    """What `draw` returns, computed in a forked child process at a lower CPU priority.
+
+    Drawing a PDF holds the interpreter lock and a core for seconds. In a child, the worker's
+    other threads go on answering the walk while this one only waits, and the niceness makes the
+    kernel run the walk first when the cores are busy. The child touches neither the database nor
+    the request: it gets finished HTML and reads photos from the store.
+    """
+    with tempfile.TemporaryFile() as drawn:
+        child = os.fork()
+        if child == 0:
+            _draw_in_child(draw, drawn)
+        _, status = os.waitpid(child, 0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise DrawingFailed(f"the PDF drawing process ended with status {status}")
+        drawn.seek(0)
+        return drawn.read()
+
+
+def _draw_in_child(draw: Callable[[], bytes], into) -> None:
+    """Runs in the forked child only, and never returns: the child must not run the parent's
+    cleanup (atexit handlers, open database connections, a test runner's teardown)."""
+    code = 1
+    try:
+        os.nice(DRAWING_NICENESS)
+        into.write(draw())
+        into.flush()
+        code = 0
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        os._exit(code)
 
 
 def report_pdf(assessment: Assessment, with_rectification: bool) -> bytes:
@@ -126,7 +180,9 @@ def _draw(assessment: Assessment, with_rectification: bool) -> bytes:
 def version(assessment: Assessment, with_rectification: bool) -> str:
     """Everything the printed report depends on that can change after finalize, as one hash."""
     last_change = db.session.scalar(
-        db.select(db.func.max(AuditEvent.id)).where(AuditEvent.assessment_id == assessment.id)
+        db.select(db.func.max(AuditEvent.id)).where(
+            AuditEvent.assessment_id == assessment.id, AuditEvent.action.not_like(f"{NOT_PRINTED}%")
+        )
     )
     station = assessment.station
     parts = {
