@@ -211,3 +211,21 @@ def test_no_photo_reasons_and_captions_kept_on_a_phone_are_imported_once(app, ad
         assert finding.no_photo_reason == "考场禁止拍照"
         assert [p.caption for p in finding.photos] == ["消防通道"]
         assert db.session.query(AuditEvent).filter_by(action="photo.caption").count() == 1
+
+
+def test_a_signature_kept_on_a_phone_is_imported_with_its_author(app, admin, wang, assessment_id):
+    from app.models import Signature
+    from tests.report_fixtures import png_data_url
+
+    signature = {
+        **finding_entry(assessment_id),
+        "kind": "signature",
+        "item_id": None,
+        "payload": {"role": "station_representative", "name": "刘主任", "image": png_data_url()},
+        "author_token": author_token(wang),
+    }
+    page = upload(admin, export_file([signature])).get_data(as_text=True)
+    assert "1 条已应用" in page
+    with app.app_context():
+        kept = db.session.scalar(db.select(Signature))
+        assert (kept.name, kept.recorded_by.username) == ("刘主任", "wang")

@@ -210,3 +210,114 @@ def test_refinalizing_after_reopen_replaces_the_signatures(app, client, auth, de
     assert stored(app, assessment_id) == ("finalized", {"station_representative": ("absent", "", "", False)})
     with app.app_context():
         assert db.session.scalar(db.select(AuditEvent).filter_by(action="signature.clear")) is not None
+
+
+def keep_signature(auth, assessment_id, role, fields, mutation_id="5f0c8e4e-3c9e-4a57-9a59-000000000001"):
+    return auth.put_json(
+        f"/api/assessments/{assessment_id}/signatures/{role}", {**fields, "mutation_id": mutation_id}
+    )
+
+
+def audit_count(app, assessment_id, action):
+    with app.app_context():
+        return db.session.scalar(
+            db.select(db.func.count())
+            .select_from(AuditEvent)
+            .filter_by(assessment_id=assessment_id, action=action)
+        )
+
+
+def test_a_signature_sent_before_finalize_is_kept_and_shown_again_on_the_summary(app, client, auth, demo):
+    assessment_id = complete_assessment(app)
+    log_in(auth, "assessor1")
+    response = keep_signature(
+        auth, assessment_id, "station_representative", {"name": "刘主任", "image": png_data_url()}
+    )
+    assert response.status_code == 200, response.get_json()
+    kept = {"station_representative": ("signed", "刘主任", "", True)}
+    assert stored(app, assessment_id) == ("in_progress", kept)
+
+    page = client.get(f"/assess/{assessment_id}/summary").get_data(as_text=True)
+    assert 'value="刘主任"' in page
+    assert 'class="signature-kept" src="data:image/png;base64,' in page
+
+
+def test_a_replayed_signature_is_kept_once(app, client, auth, demo):
+    assessment_id = complete_assessment(app)
+    log_in(auth, "assessor1")
+    fields = {"name": "王建国", "image": png_data_url()}
+    first = keep_signature(auth, assessment_id, "lead_assessor", fields)
+    again = keep_signature(auth, assessment_id, "lead_assessor", fields)
+    assert first.status_code == again.status_code == 200
+    assert first.get_json() == again.get_json()
+    assert audit_count(app, assessment_id, "signature.sign") == 1
+
+
+def test_an_emptied_pad_clears_the_kept_signature(app, client, auth, demo):
+    assessment_id = complete_assessment(app)
+    log_in(auth, "assessor1")
+    keep_signature(auth, assessment_id, "station_representative", {"name": "刘主任", "image": png_data_url()})
+    cleared = keep_signature(
+        auth, assessment_id, "station_representative", {"name": "", "image": ""},
+        mutation_id="5f0c8e4e-3c9e-4a57-9a59-000000000002",
+    )
+    assert cleared.status_code == 200
+    assert cleared.get_json() == {"role": "station_representative", "signed": False}
+    assert stored(app, assessment_id) == ("in_progress", {})
+    assert audit_count(app, assessment_id, "signature.clear") == 1
+
+
+def test_finalize_without_signatures_in_the_request_keeps_those_sent_before(app, client, auth, demo):
+    assessment_id = complete_assessment(app)
+    log_in(auth, "assessor1")
+    keep_signature(auth, assessment_id, "lead_assessor", {"name": "王建国", "image": png_data_url()})
+    assert finalize(auth, assessment_id).status_code == 200
+    assert stored(app, assessment_id) == ("finalized", {"lead_assessor": ("signed", "王建国", "", True)})
+
+
+@pytest.mark.parametrize(
+    "role, fields, status",
+    [
+        ("lead_assessor", {"name": "王建国", "image": "data:image/gif;base64,R0lGOD"}, 422),
+        ("lead_assessor", {"status": "absent"}, 422),
+        ("lead_assessor", {"name": ["王建国"]}, 422),
+        ("witness", {"name": "王建国"}, 404),
+    ],
+)
+def test_a_bad_signature_is_refused_clearly_and_keeps_nothing(app, client, auth, demo, role, fields, status):
+    assessment_id = complete_assessment(app)
+    log_in(auth, "assessor1")
+    response = keep_signature(auth, assessment_id, role, fields)
+    assert response.status_code == status
+    assert response.get_json()["error"]
+    assert stored(app, assessment_id) == ("in_progress", {})
+
+
+def test_a_signature_sent_after_finalize_is_refused_and_changes_nothing(app, client, auth, demo):
+    assessment_id = complete_assessment(app)
+    log_in(auth, "assessor1")
+    finalize(auth, assessment_id, {"lead_assessor": {"name": "王建国", "image": png_data_url()}})
+    response = keep_signature(auth, assessment_id, "lead_assessor", {"name": "李四", "image": png_data_url()})
+    assert response.status_code == 409
+    assert stored(app, assessment_id) == ("finalized", {"lead_assessor": ("signed", "王建国", "", True)})
+
+
+def test_station_staff_cannot_sign_for_the_assessors(app, client, auth, demo):
+    assessment_id = complete_assessment(app)
+    log_in(auth, "staff1")
+    fields = {"name": "王建国", "image": png_data_url()}
+    response = keep_signature(auth, assessment_id, "lead_assessor", fields)
+    assert response.status_code == 403
+    assert stored(app, assessment_id) == ("in_progress", {})
+
+
+def test_reopening_clears_the_sign_off_of_the_old_total(app, client, auth, demo):
+    assessment_id = complete_assessment(app)
+    log_in(auth, "assessor1")
+    finalize(auth, assessment_id, {"lead_assessor": {"name": "王建国", "image": png_data_url()}})
+    log_in(auth, "admin")
+    reopen = {"csrf_token": auth.token, "reason": "复核"}
+    client.post(f"/admin/assessments/{assessment_id}/reopen", data=reopen)
+    assert stored(app, assessment_id) == ("in_progress", {})
+    log_in(auth, "assessor1")
+    assert "signature-kept" not in client.get(f"/assess/{assessment_id}/summary").get_data(as_text=True)

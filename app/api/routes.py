@@ -88,6 +88,21 @@ def put_finding(assessment_id: int, item_id: str):
     return jsonify(recorded.body), 200
 
 
+@bp.put("/assessments/<int:assessment_id>/signatures/<role>")
+@assessor_required
+def put_signature(assessment_id: int, role: str):
+    """Keep one role's sign-off before 定稿, as the phone's signature pad stands; empty clears it."""
+    assessment = viewable_assessment(assessment_id)
+    body = json_body()
+    ensure_author(body.get("author"))
+    signature = signoff.one_from_json(role, body, current_user)
+
+    def apply():
+        return signoff.keep(assessment, role, signature, current_user), 200
+
+    return answer_once(body.get("mutation_id"), body, apply, lock=assessment)
+
+
 @bp.post("/assessments/<int:assessment_id>/finalize")
 @assessor_required
 def finalize(assessment_id: int):

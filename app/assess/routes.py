@@ -255,7 +255,7 @@ def summary_context(assessment: Assessment, **extra) -> dict:
         "checklist": checklist,
         "reopen_form": ReopenForm(),
         "error": None,
-        "draft": None,
+        "draft": signoff.draft_of(assessment),
         "deadline_draft": None,
         "today": deadlines.today(),
         **extra,

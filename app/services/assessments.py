@@ -14,7 +14,7 @@ from app.extensions import db
 from app.idempotency import apply_once, finding_fingerprint
 from app.models import FINALIZED, IN_PROGRESS, Assessment, Finding, Station, User, utcnow
 from app.rubrics import active_rubric, rubric_of
-from app.services import audit, dashboard, locks
+from app.services import audit, dashboard, locks, signoff
 from app.services.json_shapes import finding_json, totals_json
 from app.services.search import contains
 from rubric import NOT_APPLICABLE, ItemScore, Result, Scorecard, ScoringError, resolve_outcome, score
@@ -384,6 +384,7 @@ def reopen(assessment: Assessment, user: User, reason: str) -> None:
     assessment.status = IN_PROGRESS
     assessment.finalized_at = None
     assessment.score = None
+    signoff.clear_all(assessment, user)
     audit.record(
         "assessment.reopen",
         assessment=assessment,

@@ -19,7 +19,7 @@ from app.errors import ImportFileError, Refused
 from app.extensions import db
 from app.idempotency import apply_once, fingerprint, parse_mutation_id
 from app.models import Assessment, Mutation, Photo, User, is_row_id
-from app.services import assessments, audit, authorship
+from app.services import assessments, audit, authorship, signoff
 from app.services import photos as photo_actions
 from app.services.json_shapes import photo_json
 
@@ -273,7 +273,21 @@ def _no_photo_reason(entry: dict, assessment: Assessment, mutation_id: str, auth
     apply_once(mutation_id, author, fingerprint(path, {"no_photo_reason": reason}), apply, lock=assessment)
 
 
-APPLY = {"photo": _photo, "caption": _caption, "no_photo_reason": _no_photo_reason}
+def _signature(entry: dict, assessment: Assessment, mutation_id: str, author: User) -> None:
+    payload = _payload(entry)
+    role = _text(payload, "role")
+    signature = signoff.one_from_json(role, payload, author)
+    path = f"/api/assessments/{assessment.id}/signatures/{role}"
+    apply_once(
+        mutation_id,
+        author,
+        fingerprint(path, payload),
+        lambda: (signoff.keep(assessment, role, signature, author), 200),
+        lock=assessment,
+    )
+
+
+APPLY = {"photo": _photo, "caption": _caption, "no_photo_reason": _no_photo_reason, "signature": _signature}
 
 
 def _data_url_bytes(value) -> bytes:

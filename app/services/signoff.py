@@ -26,7 +26,7 @@ from app.models import (
     User,
     utcnow,
 )
-from app.services import audit
+from app.services import audit, locks
 
 DATA_URL_PREFIX = "data:image/png;base64,"
 MAX_IMAGE_BYTES = 300 * 1024
@@ -47,10 +47,10 @@ class SignatureInput:
     image: bytes | None = None
 
 
-def from_json(payload, user: User) -> list[SignatureInput]:
-    """The API's optional `signatures` object, checked; None or {} records nothing."""
+def from_json(payload, user: User) -> list[SignatureInput] | None:
+    """The API's optional `signatures` object, checked; None leaves the kept sign-off as it is."""
     if payload is None:
-        return []
+        return None
     if not isinstance(payload, dict):
         raise Refused(422, _l("signatures must be an object."), field="signatures")
     unknown = sorted(set(payload) - set(SIGNER_ROLES))
@@ -58,26 +58,27 @@ def from_json(payload, user: User) -> list[SignatureInput]:
         raise Refused(
             422, _l("Unknown signature role: %(role)s.", role=unknown[0]), field=f"signatures.{unknown[0]}"
         )
-    checked = []
-    for role in SIGNER_ROLES:
-        entry = payload.get(role)
-        if entry is None:
-            continue
-        if not isinstance(entry, dict) or not all(
-            isinstance(entry.get(key, ""), str) for key in ("name", "image", "status", "note")
-        ):
-            raise Refused(422, _l("Each signature must be an object of texts."), field=f"signatures.{role}")
-        signature = checked_signature(
-            role,
-            name=entry.get("name", ""),
-            image=entry.get("image", ""),
-            status=entry.get("status", ""),
-            note=entry.get("note", ""),
-            user=user,
-        )
-        if signature is not None:
-            checked.append(signature)
-    return checked
+    given = [role for role in SIGNER_ROLES if payload.get(role) is not None]
+    checked = [one_from_json(role, payload[role], user) for role in given]
+    return [signature for signature in checked if signature is not None]
+
+
+def one_from_json(role: str, entry, user: User) -> SignatureInput | None:
+    """One role's sign-off as JSON (name, image, status, note: texts), checked; None when empty."""
+    if role not in SIGNER_ROLES:
+        raise Refused(404, _l("Unknown signature role: %(role)s.", role=role))
+    if not isinstance(entry, dict) or not all(
+        isinstance(entry.get(key, ""), str) for key in ("name", "image", "status", "note")
+    ):
+        raise Refused(422, _l("Each signature must be an object of texts."), field=f"signatures.{role}")
+    return checked_signature(
+        role,
+        name=entry.get("name", ""),
+        image=entry.get("image", ""),
+        status=entry.get("status", ""),
+        note=entry.get("note", ""),
+        user=user,
+    )
 
 
 def from_form(form, user: User) -> list[SignatureInput]:
@@ -205,33 +206,84 @@ def _is_blank(image: Image.Image) -> bool:
     return all(low == high for low, high in image.getextrema())
 
 
-def record(assessment: Assessment, signatures: list[SignatureInput], user: User) -> None:
-    """Store this finalize's sign-off; signatures of an earlier finalize (before a reopen) are replaced."""
-    for old in list(assessment.signatures):
-        audit.record(
-            "signature.clear", assessment=assessment, subject=old.role, before=old.snapshot(), user=user
-        )
+def record(assessment: Assessment, signatures: list[SignatureInput] | None, user: User) -> None:
+    """Store this finalize's sign-off, replacing what was kept before; None keeps the sign-off the
+    phone already sent (`keep`) as it stands."""
+    if signatures is None:
+        return
+    given = {signature.role: signature for signature in signatures}
+    for role in SIGNER_ROLES:
+        _replace(assessment, role, given.get(role), user)
+
+
+def keep(assessment: Assessment, role: str, given: SignatureInput | None, user: User) -> dict:
+    """One role's sign-off as it stands on the phone before 定稿 (None: cleared); answers what is
+    kept. The phone sends each signature as it is made, so a 定稿 that never arrives loses none."""
+    locks.lock(assessment)
+    if assessment.is_finalized:
+        raise Refused(409, _l("This assessment is finalized and can no longer be changed."))
+    _replace(assessment, role, given, user)
+    return {"role": role, "signed": given is not None}
+
+
+def clear_all(assessment: Assessment, user: User) -> None:
+    """A reopened assessment is signed again: the old sign-off attested the old total."""
+    for role in SIGNER_ROLES:
+        _replace(assessment, role, None, user)
+
+
+def _replace(assessment: Assessment, role: str, given: SignatureInput | None, user: User) -> None:
+    old = signature_for(assessment, role)
+    if old is not None and given is not None and _same(old, given):
+        return
+    if old is not None:
+        audit.record("signature.clear", assessment=assessment, subject=role, before=old.snapshot(), user=user)
         assessment.signatures.remove(old)
         db.session.delete(old)
-    db.session.flush()
-    for given in signatures:
-        signature = Signature(
-            role=given.role,
-            name=given.name,
-            status=given.status,
-            note=given.note,
-            image=given.image,
-            recorded_by=user,
-            signed_at=utcnow(),
-        )
-        assessment.signatures.append(signature)
-        audit.record(
-            f"signature.{given.status if given.status != SIGNED else 'sign'}",
-            assessment=assessment,
-            subject=given.role,
-            after=signature.snapshot(),
-            user=user,
-        )
+        db.session.flush()
+    if given is None:
+        return
+    signature = Signature(
+        role=given.role,
+        name=given.name,
+        status=given.status,
+        note=given.note,
+        image=given.image,
+        recorded_by=user,
+        signed_at=utcnow(),
+    )
+    assessment.signatures.append(signature)
+    audit.record(
+        f"signature.{given.status if given.status != SIGNED else 'sign'}",
+        assessment=assessment,
+        subject=given.role,
+        after=signature.snapshot(),
+        user=user,
+    )
+
+
+def _same(stored: Signature, given: SignatureInput) -> bool:
+    return (stored.name, stored.status, stored.note, stored.image) == (
+        given.name,
+        given.status,
+        given.note,
+        given.image,
+    )
+
+
+def draft_of(assessment: Assessment) -> dict[str, dict[str, str]] | None:
+    """The kept sign-off in the shape of the summary's fields, or None when nothing is kept."""
+    if not assessment.signatures:
+        return None
+    draft = {role: {"name": "", "image": "", "status": "", "note": ""} for role in SIGNER_ROLES}
+    for signature in assessment.signatures:
+        draft[signature.role] = {
+            "name": signature.name,
+            "image": data_url(signature) if signature.image else "",
+            "status": signature.status,
+            "note": signature.note,
+        }
+    return draft
 
 
 def signature_for(assessment: Assessment, role: str) -> Signature | None:

@@ -9,6 +9,7 @@ from app.extensions import db
 from app.models import Assessment
 from app.services import deadlines
 from tests.browser.conftest import log_in
+from tests.browser.test_outbox import wait_until_outbox_empty
 from tests.report_fixtures import complete_assessment, deduction_without_photo
 
 
@@ -87,3 +88,38 @@ def test_sign_review_go_back_and_finalize_to_the_result(page, demo_data):
         assert db.session.get(Assessment, assessment_id).rectification_due == due
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     shot(page, "result")
+
+
+def kept_signatures(server, assessment_id: int) -> dict:
+    with server.app.app_context():
+        assessment = db.session.get(Assessment, assessment_id)
+        return {s.role: (s.name, s.image) for s in assessment.signatures}
+
+
+def test_signatures_reach_the_server_as_they_are_made_and_survive_leaving_the_page(page, demo_data):
+    assessment_id = complete_assessment(demo_data.app)
+    log_in(page, demo_data.url, "assessor1")
+    summary = f"{demo_data.url}/assess/{assessment_id}/summary"
+    page.goto(summary)
+    page.fill("#station_representative-name", "刘主任")
+    sign(page, "[data-signature-for=station_representative]")
+    wait_until_outbox_empty(page)
+    assert kept_signatures(demo_data, assessment_id)["station_representative"][0] == "刘主任"
+
+    page.context.set_offline(True)
+    sign(page, "[data-signature-pad]:not([data-signature-for])")
+    expect(page.locator("#finalize-waiting")).to_contain_text("1 个签字待同步")
+    expect(page.get_by_role("button", name="核对并定稿")).to_be_disabled()
+    shot(page, "summary-signature-waiting-offline")
+    assert "lead_assessor" not in kept_signatures(demo_data, assessment_id)
+    page.context.set_offline(False)
+    wait_until_outbox_empty(page)
+    lead_name, lead_image = kept_signatures(demo_data, assessment_id)["lead_assessor"]
+    assert lead_name and lead_image.startswith(b"\x89PNG")
+
+    page.goto(f"{demo_data.url}/assess/")
+    page.goto(summary)
+    expect(page.locator("#station_representative-name")).to_have_value("刘主任")
+    expect(page.locator(".signature-kept")).to_have_count(2)
+    page.get_by_role("button", name="核对并定稿").click()
+    expect(page.locator("#signed .signature-image")).to_have_count(2)

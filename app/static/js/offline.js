@@ -33,13 +33,17 @@ function render() {
   guardFinalize();
 }
 
-/** "3 项、2 张照片待同步": items (whatever waits for one item counts once) and photos. */
+/** "3 项、2 张照片待同步": items (whatever waits for one item counts once), photos and signatures. */
 export function waitingText(list) {
-  const items = new Set(list.filter((e) => e.kind !== "photo").map((e) => `${e.assessment_id}:${e.item_id}`)).size;
+  const itemEntries = list.filter((e) => e.kind !== "photo" && e.kind !== "signature");
+  const items = new Set(itemEntries.map((e) => `${e.assessment_id}:${e.item_id}`)).size;
   const photos = list.filter((e) => e.kind === "photo").length;
-  if (items && photos) return t("waiting_items_photos", { items, photos });
-  if (items) return t("waiting_items", items);
-  return photos ? t("waiting_photos", photos) : "";
+  const signatures = list.filter((e) => e.kind === "signature").length;
+  let text = "";
+  if (items && photos) text = t("waiting_items_photos", { items, photos });
+  else if (items) text = t("waiting_items", items);
+  else if (photos) text = t("waiting_photos", photos);
+  return signatures ? [text, t("waiting_signatures", signatures)].filter(Boolean).join(" · ") : text;
 }
 
 function serverWords() {
@@ -89,9 +93,9 @@ function renderIndicator() {
 
 function rejectedEntry(entry) {
   const box = element("div", "rejected");
-  const kind = entry.kind === "photo" ? t("photo_entry") : t("result_entry");
+  const kind = t(`${entry.kind === "photo" || entry.kind === "signature" ? entry.kind : "result"}_entry`);
   const reason = entry.error === "lost" ? t("photo_lost") : entry.error;
-  box.append(element("p", null, t("refused_entry", { item: entry.item_id, kind, reason })));
+  box.append(element("p", null, t("refused_entry", { item: entry.item_id || t("signoff"), kind, reason })));
   const actions = element("div", "actions");
   if (entry.error !== "lost") actions.append(button(t("retry"), () => Outbox.retry(entry.seq)));
   actions.append(button(t("discard"), async () => { if (confirm(t("confirm_discard"))) await Outbox.remove(entry.seq); }));

@@ -60,6 +60,7 @@ const ENDPOINTS = {
   no_photo_reason: (e) => ({ method: "POST", url: `/photos/assessments/${e.assessment_id}/items/${e.item_id}/no-photo-reason`, form: true }),
   caption: (e) => ({ method: "PATCH", url: `/api/photos/${e.payload.photo_id}` }),
   photo: (e) => ({ method: "POST", url: `/api/assessments/${e.assessment_id}/findings/${e.item_id}/photos` }),
+  signature: (e) => ({ method: "PUT", url: `/api/assessments/${e.assessment_id}/signatures/${e.payload.role}` }),
 };
 
 /** Everything but a photo goes as JSON, or as a form where the endpoint reads one (the no-photo reason). */
