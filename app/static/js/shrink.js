@@ -2,7 +2,7 @@
 // JPEG's EXIF (the canvas drops EXIF), then shrunk to the long edge the server keeps.
 
 export const DEFAULT_MAX_EDGE = 2048;
-const JPEG_QUALITY = 0.85;
+const JPEG_QUALITY = 0.72;
 const EXIF_PROBE_BYTES = 256 * 1024;
 // A JPEG that already fits is sent untouched: re-encoding it would only lose quality.
 const SEND_AS_IS_BYTES = 2.5 * 1024 * 1024;
