@@ -134,6 +134,8 @@ def test_a_change_whose_answer_was_lost_is_applied_once(page, demo_data):
     page.route(re.compile(r".*/api/assessments/\d+/findings/.*"), deliver_then_drop_the_answer)
     page.click("label[for=outcome-full]")
     expect(page.locator("#item-status .pending")).to_be_visible()
+    # The bar shows the waiting change a moment after the item does: wait for the item's own word.
+    expect(page.locator("#item-status .saved")).to_be_visible(timeout=30_000)
     wait_until_synced(page)
     assert lost, "the answer to the first save was dropped"
     with demo_data.app.app_context():

@@ -149,10 +149,9 @@ async function makeAvailableOffline(holder, force) {
   const label = holder.querySelector(".offline-label");
   const action = holder.querySelector("button");
   const cached = await askWorker({ type: "cached-assessments" }, CACHE_ASSESSMENT_TIMEOUT_MS);
-  if (!cached) {
-    holder.hidden = true;
-    return;
-  }
+  // Without a worker the line keeps its (empty) place rather than leave and move the page.
+  if (!cached) return;
+  holder.classList.remove("not-started");
   if (!force && cached.ids.includes(String(id))) {
     label.textContent = t("offline_ready");
     holder.classList.add("ready");
@@ -180,7 +179,6 @@ async function makeAvailableOffline(holder, force) {
 
 function setUpOfflineButtons() {
   document.querySelectorAll("[data-offline-assessment]").forEach((holder) => {
-    holder.hidden = false;
     holder.querySelector("button").addEventListener("click", () => makeAvailableOffline(holder, true));
     makeAvailableOffline(holder, false);
   });
@@ -369,7 +367,7 @@ async function registerWorker() {
 
 async function start() {
   if (!user) return;
-  if (indicator) indicator.hidden = false;
+  if (indicator) indicator.classList.remove("not-started");
   guardLinks();
   guardLogout();
   guardStart();
