@@ -639,6 +639,14 @@ def test_dashboard_page_shows_the_numbers_in_tables_beside_the_charts(client, ad
     assert '<svg class="chart-svg"' in html and "<title" in html
     assert "所(站)长岗位职责明确" in html
     assert re.search(r'<span class="number">3</span><span class="caption">本时段内评估过的所（站）', html)
+    assert '<span class="badge zero">55</span>' in html and '<span class="badge full">95</span>' in html
+
+
+@pytest.mark.parametrize(
+    "latest, standing", [(0, "low"), (59, "low"), (60, ""), (89, ""), (90, "high"), (100, "high")]
+)
+def test_a_latest_total_stands_low_below_60_and_high_from_90(latest, standing):
+    assert dashboard.StationTotals(None, latest, None).standing == standing
 
 
 def test_dashboard_refuses_a_period_that_ends_before_it_starts(client, admin, national):
