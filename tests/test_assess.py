@@ -228,6 +228,30 @@ def test_bad_counts_are_refused_and_the_saved_result_stays(app, assessor, assess
     assert saved.inputs == {"papers_checked": 40, "papers_with_errors": 1}
 
 
+@pytest.mark.parametrize(
+    "fields, missing",
+    [
+        ({"input-papers_with_errors": "1"}, "请填写“抽查试卷数”。"),
+        ({"input-papers_checked": "40"}, "请填写“有阅卷差错的试卷数”。"),
+        ({"input-papers_checked": "40", "outcome": "full"}, "请填写“有阅卷差错的试卷数”。"),
+    ],
+)
+def test_a_partly_filled_set_of_counts_is_refused_naming_the_missing_count(
+    app, assessor, assessment_id, fields, missing
+):
+    """Without JavaScript as with it, counts decide only once all of them are filled."""
+    save(assessor, assessment_id, "6.5.1", **{"input-papers_checked": "40", "input-papers_with_errors": "1"})
+    response = save(assessor, assessment_id, "6.5.1", note="改过", **fields)
+    assert response.status_code == 422
+    assert missing in response.get_data(as_text=True)
+    saved = finding(app, assessment_id, "6.5.1")
+    assert (saved.outcome, saved.inputs, saved.note) == (
+        "full",
+        {"papers_checked": 40, "papers_with_errors": 1},
+        "",
+    )
+
+
 def test_non_numeric_count_is_refused_with_a_message(assessor, assessment_id):
     response = save(assessor, assessment_id, "4.1.1", **{"input-problems": "两"})
     assert response.status_code == 422
