@@ -6,9 +6,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
 from app.errors import Refused
-from app.forms import TOO_LONG, DateRangeForm, strip
+from app.forms import TOO_LONG, DateRangeForm, new_password_field, strip
 from app.models import Station
-from app.password_field import new_password_field
 from app.services import people, stations
 from app.services.people import ROLE_LABELS
 
