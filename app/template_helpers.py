@@ -11,6 +11,7 @@ from app.models import FINALIZED, Assessment, Rectification
 from app.rubrics import not_applicable_policy
 from app.security import outbox_author_token
 from app.services import deadlines, rectifications, signoff
+from app.services.json_shapes import user_json
 
 
 def signature_data_url(signature) -> str:
@@ -71,6 +72,7 @@ GLOBALS = (
     rectifications_waiting,
     not_applicable_policy,
     outbox_author_token,
+    user_json,
 )
 
 
