@@ -33,7 +33,6 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     compress.init_app(app)
-    i18n.register(app)
     rubrics.register(app)
     with app.app_context():
         security.enable_sqlite_wal(db.engine)

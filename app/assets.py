@@ -26,6 +26,7 @@ from whitenoise.compress import Compressor
 HASH_LENGTH = 12
 IMMUTABLE = "public, max-age=31536000, immutable"
 COMPRESSED_SUFFIXES = (".gz", ".br")
+IMPORT_MAP = "static_import_map"
 
 
 @dataclass(frozen=True)
@@ -104,8 +105,9 @@ def csp_hash(script: str) -> str:
 
 
 def register(app: Flask) -> None:
+    """Serve the static build; pages read its import map from `app.extensions[IMPORT_MAP]`."""
     if app.debug:
-        app.context_processor(lambda: {"static_import_map": None})
+        app.extensions[IMPORT_MAP] = None
         return
     static = build(Path(app.static_folder), Path(app.config["STATIC_BUILD_DIR"]))
     prefix = app.static_url_path
@@ -117,5 +119,5 @@ def register(app: Flask) -> None:
     import_map = htmlsafe_json_dumps(static.import_map(prefix))
     app.extensions["inline_script_hashes"] = [csp_hash(import_map)]
     app.url_defaults(hashed_static_url)
-    app.context_processor(lambda: {"static_import_map": import_map})
+    app.extensions[IMPORT_MAP] = import_map
     app.wsgi_app = StaticFiles(app.wsgi_app, static, prefix)

@@ -1,6 +1,7 @@
 """Command-line set-up: stations, users and the demo data."""
 
 import os
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -9,10 +10,11 @@ from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 from flask_babel import force_locale
 
+from app.errors import Refused
 from app.extensions import db
 from app.models import ROLES, Assessment, Station, User
 from app.rubrics import rubric_of
-from app.services import assessments, backup, deadlines, mail, notices, passwords, people, stations
+from app.services import assessments, backup, deadlines, mail, notices, people, stations
 
 station_cli = AppGroup("station", help="Manage stations.")
 user_cli = AppGroup("user", help="Manage users.")
@@ -95,9 +97,8 @@ def remind(within_days: int) -> None:
 @click.option("--contact", default="", help="Contact person and phone.")
 def create_station(code: str, name: str, address: str, contact: str) -> None:
     """Create a station with its CODE and NAME."""
-    if db.session.scalar(db.select(Station).filter_by(code=code)):
-        raise click.ClickException(f"a station with code {code} exists already")
-    stations.create({"code": code, "name": name, "address": address, "contact": contact})
+    with refusals_as_usage_errors():
+        stations.create({"code": code, "name": name, "address": address, "contact": contact})
     db.session.commit()
     click.echo(f"created station {code} {name}")
 
@@ -109,32 +110,36 @@ def create_station(code: str, name: str, address: str, contact: str) -> None:
 @click.option("--name", "display_name", default="", help="Display name.")
 def create_user(username: str, role: str, station_code: str | None, display_name: str) -> None:
     """Create a user; the password comes from $PASSWORD or is asked for."""
-    if db.session.scalar(db.select(User).filter_by(username=username)):
-        raise click.ClickException(f"a user named {username} exists already")
-    station = _station_for_role(role, station_code)
-    password = os.environ.get("PASSWORD") or click.prompt(
-        "Password", hide_input=True, confirmation_prompt=True
-    )
-    with force_locale("en"):
-        problem = passwords.problem(password, username)
-        if problem:
-            raise click.ClickException(str(problem))
-    people.create(username, display_name, role, station, password)
+    with refusals_as_usage_errors():
+        people.check_username(username)
+        station = people.station_for(role, station_code)
+        password = os.environ.get("PASSWORD") or click.prompt(
+            "Password", hide_input=True, confirmation_prompt=True
+        )
+        people.create(username, display_name, role, station, password)
     db.session.commit()
     click.echo(f"created {role} {username}")
 
 
-def _station_for_role(role: str, station_code: str | None) -> Station | None:
-    if role != "staff":
-        if station_code:
-            raise click.ClickException("only staff users belong to a station")
-        return None
-    if not station_code:
-        raise click.ClickException("staff users need --station CODE")
-    station = db.session.scalar(db.select(Station).filter_by(code=station_code))
-    if station is None:
-        raise click.ClickException(f"no station with code {station_code}")
-    return station
+# Where on the command line the field a service refuses comes from.
+PARAMETERS = {
+    "code": "'CODE'",
+    "username": "'USERNAME'",
+    "station_code": "'--station'",
+    "password": "the password",
+}
+
+
+@contextmanager
+def refusals_as_usage_errors():
+    """A service's refusal, in English and naming the parameter, as click's usage error (exit 2)."""
+    try:
+        yield
+    except Refused as refused:
+        with force_locale("en"):
+            message = str(refused.message)
+        hint = PARAMETERS.get(refused.details.get("field"))
+        raise click.BadParameter(message, param_hint=hint) from refused
 
 
 @click.command("demo")

@@ -58,11 +58,16 @@ def checked_text(value, limit: int, too_long_message: str, field: str) -> str:
     return text
 
 
+def sent_by_htmx() -> bool:
+    """htmx sent the request: a swap or a history restore (app.web.is_htmx tells the two apart)."""
+    return request.headers.get("HX-Request") == "true"
+
+
 def wants_json() -> bool:
     if request.path.startswith("/api/"):
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json" and not request.headers.get("HX-Request")
+    return best == "application/json" and not sent_by_htmx()
 
 
 def error_response(status: int, message: str, **details):

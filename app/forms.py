@@ -2,10 +2,11 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms import DateField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
+from app.services import passwords
 from app.services.assessments import STATUS_LABELS
 
 TOO_LONG = _l("At most %(max)d characters.")
@@ -13,6 +14,24 @@ TOO_LONG = _l("At most %(max)d characters.")
 
 def strip(value):
     return value.strip() if isinstance(value, str) else value
+
+
+class PasswordPolicy:
+    """Refuses what `passwords.problem` refuses; the username is the form's `username` field or
+    the form's `policy_username` (a reset or a change of an existing account)."""
+
+    def __call__(self, form, field):
+        username = getattr(form, "policy_username", "") or getattr(
+            getattr(form, "username", None), "data", ""
+        )
+        problem = passwords.problem(field.data or "", username or "")
+        if problem:
+            raise ValidationError(problem)
+
+
+def new_password_field(label) -> PasswordField:
+    """The one field every new password is typed into (admin's new user and reset, one's own change)."""
+    return PasswordField(label, validators=[InputRequired(_l("Enter a password.")), PasswordPolicy()])
 
 
 class ReopenForm(FlaskForm):

@@ -3,7 +3,7 @@
 Babel parses zh_CN as zh_Hans_CN, and gettext then finds the catalog under translations/zh/.
 """
 
-from flask import Flask, current_app, request
+from flask import current_app, request
 from flask_babel import gettext as _
 
 LANGUAGE_COOKIE = "lang"
@@ -116,8 +116,3 @@ def js_strings() -> dict:
         "markup_failed": _("Saving failed. Try again."),
     }
 
-
-def register(app: Flask) -> None:
-    @app.context_processor
-    def _language_context():
-        return {"html_lang": html_lang(), "language_names": LANGUAGE_NAMES, "js_strings": js_strings}

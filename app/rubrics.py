@@ -17,7 +17,6 @@ def register(app: Flask) -> None:
     registry = RubricRegistry.from_directory(app.config["RUBRIC_DIR"])
     registry.latest(app.config["ACTIVE_RUBRIC_ID"])
     app.extensions["rubrics"] = registry
-    app.add_template_global(not_applicable_policy)
 
 
 def registry() -> RubricRegistry:

@@ -115,10 +115,9 @@ def register(app: Flask) -> None:
     )
     app.after_request(add_security_headers)
     app.after_request(add_offline_owner)
-    app.add_template_global(current_author_token, "outbox_author_token")
 
 
-def current_author_token() -> str:
+def outbox_author_token() -> str:
     """For the page's <meta name="outbox-author">: the phone stores it with each entry it queues."""
     return authorship.token_for(current_user)
 

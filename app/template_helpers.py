@@ -1,11 +1,17 @@
-"""The helpers every template may call, registered once by create_app."""
+"""The helpers every template may call, registered once by create_app; some live in their own
+modules (the rubric's 不适用 policy, the outbox author token, the page's language), all are named
+here."""
 
-from flask import Flask, url_for
+from flask import Flask, current_app, url_for
 from flask_login import current_user
 
+from app import assets, i18n
 from app.extensions import db
 from app.models import FINALIZED, Assessment, Rectification
+from app.rubrics import not_applicable_policy
+from app.security import outbox_author_token
 from app.services import deadlines, rectifications, signoff
+from app.services.json_shapes import user_json
 
 
 def signature_data_url(signature) -> str:
@@ -46,6 +52,16 @@ def rectifications_waiting(assessment: Assessment) -> list:
     return rectifications.waiting_for_review(assessment) if assessment.is_finalized else []
 
 
+def page_context() -> dict:
+    """What the frame of every page reads per request: its language and the scripts' import map."""
+    return {
+        "html_lang": i18n.html_lang(),
+        "language_names": i18n.LANGUAGE_NAMES,
+        "js_strings": i18n.js_strings,
+        "static_import_map": current_app.extensions.get(assets.IMPORT_MAP),
+    }
+
+
 GLOBALS = (
     signature_data_url,
     rectification_label,
@@ -54,8 +70,12 @@ GLOBALS = (
     rectification_countdown,
     answers_waiting,
     rectifications_waiting,
+    not_applicable_policy,
+    outbox_author_token,
+    user_json,
 )
 
 
 def register(app: Flask) -> None:
     app.jinja_env.globals.update({helper.__name__: helper for helper in GLOBALS})
+    app.context_processor(page_context)

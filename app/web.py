@@ -7,7 +7,7 @@ from flask import jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from app.errors import Refused
+from app.errors import Refused, sent_by_htmx
 from app.idempotency import apply_once, fingerprint, parse_mutation_id
 
 # Browsers drop tabs and newlines anywhere in a URL and C0 controls at its ends: "/\t/evil" is "//evil".
@@ -19,8 +19,7 @@ NOT_A_JSON_OBJECT = _l("Send a JSON object with Content-Type: application/json."
 
 def is_htmx() -> bool:
     """An htmx swap asks for the fragment; a history restore wants the whole page."""
-    headers = request.headers
-    return headers.get("HX-Request") == "true" and not headers.get("HX-History-Restore-Request")
+    return sent_by_htmx() and not request.headers.get("HX-History-Restore-Request")
 
 
 def render_swap(page_template: str, partial_template: str, status: int = 200, **context):

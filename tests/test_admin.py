@@ -7,10 +7,11 @@ from datetime import datetime, timedelta
 import pytest
 from openpyxl import Workbook
 
+from app.errors import Refused
 from app.extensions import db
 from app.models import Assessment, AuditEvent, Finding, Station, User, utcnow
 from app.rubrics import rubric_of
-from app.services import assessments, dashboard
+from app.services import assessments, dashboard, people, stations
 from tests.conftest import TEST_PASSWORD, csrf_token_from
 
 NEW_PASSWORD = "a brand new secret"
@@ -134,7 +135,7 @@ def test_admin_creates_a_station_and_the_audit_trail_records_it(app, auth, admin
 @pytest.mark.parametrize(
     "data, message",
     [
-        ({"code": "S001", "name": "重复"}, "已有使用该代码的所（站）。"),
+        ({"code": "S001", "name": "重复"}, "已有代码为 S001 的所（站）。"),
         ({"code": "", "name": "无代码"}, "请填写所（站）代码。"),
         ({"code": "NEW1", "name": ""}, "请填写所（站）名称。"),
         ({"code": "X" * 33, "name": "太长"}, "最多 32 个字符。"),
@@ -359,7 +360,7 @@ def test_admin_creates_users_of_each_role(app, auth, admin, make_station, role, 
     "fields, message",
     [
         ({"role": "staff", "station_code": ""}, "所（站）工作人员须填写所属所（站）的代码。"),
-        ({"role": "staff", "station_code": "NOPE"}, "没有使用该代码的所（站）。"),
+        ({"role": "staff", "station_code": "NOPE"}, "没有代码为 NOPE 的所（站）。"),
         ({"password": "short"}, "密码至少需要 8 个字符。"),
         ({"username": "boss"}, "该用户名已被使用。"),
         ({"username": "has space"}, "只能使用字母、数字、点、连字符或下划线。"),
@@ -371,6 +372,31 @@ def test_bad_user_input_is_refused_and_nothing_saved(app, auth, admin, make_stat
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
     with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(User)) == 1
+
+
+@pytest.mark.parametrize(
+    "call, field",
+    [
+        (lambda s: people.create("boss", "", "assessor", None, NEW_PASSWORD), "username"),
+        (lambda s: people.create("has space", "", "assessor", None, NEW_PASSWORD), "username"),
+        (lambda s: people.create("newbie", "", "staff", None, NEW_PASSWORD), "station_code"),
+        (lambda s: people.create("newbie", "", "assessor", None, "short"), "password"),
+        (lambda s: people.station_for("staff", "NOPE"), "station_code"),
+        (lambda s: stations.create({"code": "S001", "name": "重复"}), "code"),
+        (lambda s: stations.update(s, {"code": "S001", "name": "第二站"}), "code"),
+    ],
+)
+def test_the_services_refuse_what_the_admin_forms_refuse(app, admin, make_station, call, field):
+    """The CLI and the pages call the same services, so the rules live there, not in the forms."""
+    make_station("S001")
+    second = make_station("S002", "第二站")
+    with app.test_request_context():
+        with pytest.raises(Refused) as refused:
+            call(db.session.get(Station, second))
+        assert (refused.value.status, refused.value.details["field"]) == (422, field)
+        db.session.rollback()
+        assert station_codes(app) == {"S001", "S002"}
         assert db.session.scalar(db.select(db.func.count()).select_from(User)) == 1
 
 
@@ -639,6 +665,14 @@ def test_dashboard_page_shows_the_numbers_in_tables_beside_the_charts(client, ad
     assert '<svg class="chart-svg"' in html and "<title" in html
     assert "所(站)长岗位职责明确" in html
     assert re.search(r'<span class="number">3</span><span class="caption">本时段内评估过的所（站）', html)
+    assert '<span class="badge zero">55</span>' in html and '<span class="badge full">95</span>' in html
+
+
+@pytest.mark.parametrize(
+    "latest, standing", [(0, "low"), (59, "low"), (60, ""), (89, ""), (90, "high"), (100, "high")]
+)
+def test_a_latest_total_stands_low_below_60_and_high_from_90(latest, standing):
+    assert dashboard.StationTotals(None, latest, None).standing == standing
 
 
 def test_dashboard_refuses_a_period_that_ends_before_it_starts(client, admin, national):

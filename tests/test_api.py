@@ -1,3 +1,4 @@
+import json
 import uuid
 
 import pytest
@@ -278,6 +279,13 @@ def test_me_names_the_sessions_user_so_a_phone_knows_whose_outbox_it_may_send(as
     me = assessor.client.get("/api/me").get_json()
     assert me["username"] == "assessor"
     assert isinstance(me["id"], int)
+
+
+def test_each_page_names_its_user_as_me_does(assessor):
+    """The page's scripts and the outbox read the user from the page, the sync engine from /api/me."""
+    page = assessor.client.get("/assess/").get_data(as_text=True)
+    page_user = page.split('<script type="application/json" id="page-user">')[1].split("</script>")[0]
+    assert json.loads(page_user) == assessor.client.get("/api/me").get_json()
 
 
 def test_a_change_queued_by_another_user_on_the_phone_is_refused_and_changes_nothing(

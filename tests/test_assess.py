@@ -228,6 +228,30 @@ def test_bad_counts_are_refused_and_the_saved_result_stays(app, assessor, assess
     assert saved.inputs == {"papers_checked": 40, "papers_with_errors": 1}
 
 
+@pytest.mark.parametrize(
+    "fields, missing",
+    [
+        ({"input-papers_with_errors": "1"}, "请填写“抽查试卷数”。"),
+        ({"input-papers_checked": "40"}, "请填写“有阅卷差错的试卷数”。"),
+        ({"input-papers_checked": "40", "outcome": "full"}, "请填写“有阅卷差错的试卷数”。"),
+    ],
+)
+def test_a_partly_filled_set_of_counts_is_refused_naming_the_missing_count(
+    app, assessor, assessment_id, fields, missing
+):
+    """Without JavaScript as with it, counts decide only once all of them are filled."""
+    save(assessor, assessment_id, "6.5.1", **{"input-papers_checked": "40", "input-papers_with_errors": "1"})
+    response = save(assessor, assessment_id, "6.5.1", note="改过", **fields)
+    assert response.status_code == 422
+    assert missing in response.get_data(as_text=True)
+    saved = finding(app, assessment_id, "6.5.1")
+    assert (saved.outcome, saved.inputs, saved.note) == (
+        "full",
+        {"papers_checked": 40, "papers_with_errors": 1},
+        "",
+    )
+
+
 def test_non_numeric_count_is_refused_with_a_message(assessor, assessment_id):
     response = save(assessor, assessment_id, "4.1.1", **{"input-problems": "两"})
     assert response.status_code == 422
@@ -283,6 +307,26 @@ def test_summary_lists_deductions_with_notes_and_what_is_missing(assessor, asses
     assert "防护罩缺失" in page and "尚无备注" in page
     assert "还有 59 个小项未评分" in page
     assert "disabled" in page.split("定稿</button>")[0].rsplit("<button", 1)[1]
+
+
+def badge_of(page: str, item_id: str) -> str:
+    """The class and text of the badge on an item's row of the index or the summary."""
+    badge = re.compile(r'<span class="badge ([^"]*)">([^<]*)</span>')
+    links = [link.split("</a>")[0] for link in page.split(f'/items/{item_id}"')[1:]]
+    return next(badge.search(link) for link in links if badge.search(link)).group(1, 2)
+
+
+def test_a_partial_deduction_shows_as_partial_on_the_index_and_the_summary(assessor, assessment_id):
+    save(assessor, assessment_id, "4.1.1", **{"input-problems": "1"}, note="防护罩缺失")
+    save(assessor, assessment_id, "1.1.1", outcome="zero", note="无")
+    save(assessor, assessment_id, "6.3.2", outcome="not_applicable", note="有国家题库")
+    index = assessor.client.get(f"/assess/{assessment_id}/index").get_data(as_text=True)
+    assert badge_of(index, "4.1.1") == ("partial", "扣 1 分")
+    assert badge_of(index, "1.1.1") == ("zero", "扣 2 分")
+    assert badge_of(index, "6.3.2")[0] == "not_applicable"
+    summary = assessor.client.get(f"/assess/{assessment_id}/summary").get_data(as_text=True)
+    assert badge_of(summary, "4.1.1") == ("partial", "−1")
+    assert badge_of(summary, "1.1.1") == ("zero", "−2")
 
 
 def test_finalize_is_refused_until_complete(app, assessor, assessment_id):

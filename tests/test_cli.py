@@ -21,6 +21,14 @@ def test_station_create_refuses_duplicate_code(runner, make_station):
     assert "exists already" in result.output
 
 
+def test_station_create_names_the_taken_code_and_keeps_the_station(app, runner, make_station):
+    make_station("GZ01", "广州站")
+    result = runner.invoke(args=["station", "create", "GZ01", "另一个"])
+    assert "Invalid value for 'CODE': A station with the code GZ01 exists already." in result.output
+    with app.app_context():
+        assert [s.name for s in db.session.scalars(db.select(Station))] == ["广州站"]
+
+
 def test_user_create_takes_password_from_environment(app, runner, make_station):
     make_station("GZ01")
     result = runner.invoke(
@@ -55,6 +63,47 @@ def test_user_create_staff_needs_an_existing_station(runner):
         args=["user", "create", "a", "--role", "staff", "--station", "NOPE"], env={"PASSWORD": TEST_PASSWORD}
     )
     assert "no station with code NOPE" in result.output
+
+
+@pytest.mark.parametrize(
+    "username, problem",
+    [
+        ("has space", "Use letters, digits, dot, dash or underscore."),
+        ("王建国", "Use letters, digits, dot, dash or underscore."),
+        ("a" * 65, "At most 64 characters."),
+    ],
+)
+def test_user_create_refuses_a_username_the_admin_page_refuses(app, runner, username, problem):
+    result = runner.invoke(
+        args=["user", "create", username, "--role", "assessor"], env={"PASSWORD": TEST_PASSWORD}
+    )
+    assert result.exit_code != 0
+    assert f"Invalid value for 'USERNAME': {problem}" in result.output
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(User)) == 0
+
+
+def test_user_create_refuses_a_taken_username(app, runner, make_user):
+    make_user("wang")
+    result = runner.invoke(
+        args=["user", "create", "wang", "--role", "admin"], env={"PASSWORD": TEST_PASSWORD}
+    )
+    assert result.exit_code != 0
+    assert "This username is taken." in result.output
+    with app.app_context():
+        assert db.session.scalar(db.select(User).filter_by(username="wang")).role == "assessor"
+
+
+def test_user_create_gives_no_station_to_a_user_who_is_not_staff(app, runner, make_station):
+    """As on the admin page: only station staff belong to a station; another role drops the code."""
+    make_station("GZ01")
+    result = runner.invoke(
+        args=["user", "create", "wang", "--role", "assessor", "--station", "GZ01"],
+        env={"PASSWORD": TEST_PASSWORD},
+    )
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.scalar(db.select(User).filter_by(username="wang")).station is None
 
 
 def test_user_create_refuses_short_password_and_unknown_role(runner):

@@ -101,6 +101,16 @@ def test_review_shows_what_will_be_locked_before_anything_is_locked(client, auth
         assert assessment.status == "in_progress" and assessment.signatures == []
 
 
+def test_review_shows_a_partial_deduction_as_partial(client, auth, demo, app):
+    assessment_id = complete_assessment(app, zero_item="4.1.1")
+    log_in(auth, "assessor1")
+    data = {"csrf_token": auth.token, "outcome": "minus_1", "note": "一台车床防护罩缺失。"}
+    assert client.post(f"/assess/{assessment_id}/items/4.1.1", data=data).status_code == 302
+    review = client.post(f"/assess/{assessment_id}/review", data=sign_off_form(auth.token))
+    row = review.get_data(as_text=True).split('<span class="item-code">4.1.1</span>')[1].split("</li>")[0]
+    assert '<span class="badge partial">−1</span>' in row
+
+
 def test_review_refuses_an_incomplete_assessment_with_the_summary(client, auth, demo, app):
     assessment_id = deduction_without_photo(app)
     log_in(auth, "assessor1")

@@ -12,6 +12,31 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("app", "rubric")
 FRAMEWORKS = ("flask", "flask_babel", "flask_login", "flask_wtf", "sqlalchemy", "werkzeug", "wtforms")
+# The layer of web helpers, above the services: they read the request, build forms and pages.
+WEB_HELPERS = (
+    "app.web",
+    "app.forms",
+    "app.template_helpers",
+    "app.assets",
+    "app.security",
+    "app.i18n",
+    "app.operations",
+    "app.photo_files",
+)
+# Entry points beside the blueprints: only create_app imports them.
+ENTRY_POINTS = ("app.cli",)
+# Below the web helpers: the use cases and what they stand on.
+BELOW_THE_WEB = (
+    "app.services",
+    "app.models",
+    "app.extensions",
+    "app.errors",
+    "app.access",
+    "app.evidence",
+    "app.idempotency",
+    "app.rubrics",
+    "app.config",
+)
 
 
 def module_name(path: Path) -> str:
@@ -59,6 +84,14 @@ def _absolute(node: ast.ImportFrom, package: str) -> str:
 
 def blueprint_of(module: str) -> str | None:
     return next((bp for bp in BLUEPRINTS if module == bp or module.startswith(bp + ".")), None)
+
+
+def in_any(module: str, packages) -> bool:
+    return any(module == package or module.startswith(package + ".") for package in packages)
+
+
+def above_the_services(module: str) -> bool:
+    return blueprint_of(module) is not None or in_any(module, WEB_HELPERS + ENTRY_POINTS)
 
 
 def ancestors(module: str) -> list[str]:
@@ -125,6 +158,41 @@ def test_only_create_app_imports_a_blueprint(module):
     """Services, models and helpers sit below the blueprints and never reach up into one."""
     upward = sorted(t for t in GRAPH[module] if blueprint_of(t) is not None)
     assert upward == [], f"{module} imports blueprint modules {upward}"
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if in_any(m, BELOW_THE_WEB)))
+def test_services_and_what_they_stand_on_import_nothing_of_the_web(module):
+    """Services, models and their helpers run in the CLI and the outbox import too: no web helper,
+    command or blueprint above them may be imported, not even inside a function."""
+    upward = sorted(t for t in GRAPH[module] if above_the_services(t))
+    assert upward == [], f"{module} imports {upward}, which sit above it"
+
+
+def test_every_module_of_the_app_has_a_layer():
+    """A new module is placed on purpose: add it to a layer above (or to the README's Layout)."""
+    placed = (*WEB_HELPERS, *ENTRY_POINTS, *BELOW_THE_WEB)
+    unplaced = sorted(
+        m for m in MODULES if m.startswith("app.") and blueprint_of(m) is None and not in_any(m, placed)
+    )
+    assert unplaced == []
+
+
+def test_only_the_template_helpers_module_registers_template_helpers():
+    """One place says what templates may call: create_app registers it through template_helpers."""
+    registering = (
+        "context_processor",
+        "add_template_global",
+        "template_global",
+        "template_filter",
+        "jinja_env",
+    )
+    found = sorted(
+        name
+        for name, path in MODULES.items()
+        if name != "app.template_helpers"
+        and any(call in path.read_text(encoding="utf-8") for call in registering)
+    )
+    assert found == []
 
 
 @pytest.mark.parametrize("blueprint", BLUEPRINTS)

@@ -34,6 +34,19 @@ def test_each_item_shows_last_times_result_folded_away(client, auth, demo):
     assert "试卷属保密材料" in reason.split('id="previous-visit"')[1]
 
 
+def test_last_times_partial_deduction_shows_as_partial(client, auth, demo):
+    log_in(auth, "assessor2")
+    assessment_id = new_assessment_at(client, auth, demo.bj001)
+    summaries = {}
+    for item_id in ("4.1.1", "5.3.1", "6.3.2", "1.1.1"):
+        page = client.get(f"/assess/{assessment_id}/items/{item_id}").get_data(as_text=True)
+        summaries[item_id] = page.split('id="previous-visit"')[1].split("</summary>")[0]
+    assert '<span class="badge partial">2 / 3 分</span>' in summaries["4.1.1"]
+    assert '<span class="badge zero">0 / ' in summaries["5.3.1"]
+    assert '<span class="badge not_applicable">不适用</span>' in summaries["6.3.2"]
+    assert '<span class="badge full">' in summaries["1.1.1"]
+
+
 def test_a_first_visit_shows_no_previous_assessment(client, auth, demo):
     log_in(auth, "assessor2")
     page = client.get(f"/assess/{demo.in_progress}/items/1.1.1").get_data(as_text=True)

@@ -114,3 +114,20 @@ def test_pages_that_answer_htmx_too_vary_on_it(assessor):
             response = assessor.client.get(url, headers=headers)
             assert response.status_code == 200
             assert "HX-Request" in response.headers.get("Vary", ""), (url, headers)
+
+
+@pytest.mark.parametrize(
+    "headers, kind",
+    [
+        ({"Accept": "application/json"}, "application/json"),
+        ({"Accept": "application/json", "HX-Request": "true"}, "text/html"),
+        (
+            {"Accept": "application/json", "HX-Request": "true", "HX-History-Restore-Request": "true"},
+            "text/html",
+        ),
+    ],
+)
+def test_an_error_answers_htmx_with_a_page_even_when_json_is_preferred(assessor, headers, kind):
+    response = assessor.client.get("/assess/999999/summary", headers=headers)
+    assert response.status_code == 404
+    assert response.mimetype == kind

@@ -5,11 +5,19 @@ from wtforms import DateField, EmailField, HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
-from app.extensions import db
-from app.forms import TOO_LONG, DateRangeForm, strip
-from app.models import Station, User
-from app.password_field import new_password_field
+from app.errors import Refused
+from app.forms import TOO_LONG, DateRangeForm, new_password_field, strip
+from app.models import Station
+from app.services import people, stations
 from app.services.people import ROLE_LABELS
+
+
+def as_field_error(rule, *args):
+    """Run a service's rule on a field; what it refuses shows as the field's error."""
+    try:
+        return rule(*args)
+    except Refused as refused:
+        raise ValidationError(refused.message) from refused
 
 
 class StationForm(FlaskForm):
@@ -33,9 +41,7 @@ class StationForm(FlaskForm):
         self.station = station
 
     def validate_code(self, field):
-        other = db.session.scalar(db.select(Station).filter_by(code=field.data))
-        if other is not None and other is not self.station:
-            raise ValidationError(_l("A station with this code exists already."))
+        as_field_error(stations.check_code_free, field.data, self.station)
 
     def values(self) -> dict:
         return {name: getattr(self, name).data for name in ("code", "name", "address", "contact")}
@@ -79,30 +85,20 @@ class _ProfileFields(FlaskForm):
 
     def validate_station_code(self, field):
         self.station = None
-        if self.role.data != "staff":
-            return
-        if not field.data:
-            raise ValidationError(_l("Station staff need the code of their station."))
-        self.station = db.session.scalar(db.select(Station).filter_by(code=field.data))
-        if self.station is None:
-            raise ValidationError(_l("There is no station with this code."))
+        self.station = as_field_error(people.station_for, self.role.data, field.data)
 
 
 class UserCreateForm(_ProfileFields):
     username = StringField(
         _l("Username"),
-        validators=[
-            InputRequired(_l("Enter a username.")),
-            Length(max=64, message=TOO_LONG),
-            Regexp(r"^[A-Za-z0-9_.-]+$", message=_l("Use letters, digits, dot, dash or underscore.")),
-        ],
+        validators=[InputRequired(_l("Enter a username."))],
         filters=[strip],
+        render_kw={"maxlength": people.USERNAME_MAX_LENGTH},
     )
     password = new_password_field(_l("Password"))
 
     def validate_username(self, field):
-        if db.session.scalar(db.select(User.id).filter_by(username=field.data)):
-            raise ValidationError(_l("This username is taken."))
+        as_field_error(people.check_username, field.data)
 
 
 class UserEditForm(_ProfileFields):

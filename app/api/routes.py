@@ -12,7 +12,7 @@ from app.idempotency import parse_mutation_id
 from app.models import Station, is_row_id
 from app.rubrics import active_rubric
 from app.services import assessments, signoff
-from app.services.json_shapes import assessment_json, rubric_json
+from app.services.json_shapes import assessment_json, rubric_json, user_json
 from app.web import answer_once, json_body
 
 
@@ -27,7 +27,7 @@ def optional_field(body: dict, name: str, kind: type):
 @login_required
 def me():
     """Whom this session belongs to: a phone sends what waits only under its author's session."""
-    return jsonify({"id": current_user.id, "username": current_user.username, "name": current_user.name})
+    return jsonify(user_json(current_user))
 
 
 @bp.get("/rubric")

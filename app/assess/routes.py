@@ -11,6 +11,7 @@ from app.idempotency import parse_mutation_id
 from app.models import IN_PROGRESS, Assessment, Station, User, is_row_id, utcnow
 from app.rubrics import rubric_of
 from app.services import assessments, deadlines, rectifications, shares, signoff, stations
+from app.services.json_shapes import offline_urls_json
 from app.services.paging import paginate
 from app.web import VARY_ON_HTMX, is_htmx
 from rubric import derive_outcome
@@ -123,13 +124,7 @@ def item(assessment_id: int, item_id: str):
 def offline_urls(assessment_id: int):
     """Every page of this assessment's walk, for the service worker to keep on the phone."""
     assessment = viewable_assessment(assessment_id)
-    items = rubric_of(assessment).items
-    urls = [url_for("assess.item", assessment_id=assessment.id, item_id=i.id) for i in items]
-    urls += [
-        url_for("assess.index", assessment_id=assessment.id),
-        url_for("assess.summary", assessment_id=assessment.id),
-    ]
-    return {"urls": urls}
+    return offline_urls_json(assessment, rubric_of(assessment).items)
 
 
 @bp.post("/<int:assessment_id>/items/<item_id>")

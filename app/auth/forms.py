@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length
 
-from app.password_field import new_password_field
+from app.forms import new_password_field
 
 
 class LoginForm(FlaskForm):

@@ -23,13 +23,15 @@ def search(
     assessor_id: int | None = None,
     start: date | None = None,
     end: date | None = None,
+    newest_by=Assessment.started_at,
 ):
-    """Newest first; the assessor is anyone on the team, the dates are local calendar days."""
+    """Newest first (by `newest_by`, the start unless told); the assessor is anyone on the team,
+    the dates are local calendar days of the start."""
     statement = (
         db.select(Assessment)
         .join(Assessment.station)
         .options(contains_eager(Assessment.station), selectinload(Assessment.lead_assessor))
-        .order_by(Assessment.started_at.desc(), Assessment.id.desc())
+        .order_by(newest_by.desc(), Assessment.id.desc())
     )
     if station:
         matching = db.select(Station.id).where(contains(station, Station.code, Station.name))

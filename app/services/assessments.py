@@ -14,9 +14,8 @@ from app.extensions import db
 from app.idempotency import apply_once, finding_fingerprint
 from app.models import FINALIZED, IN_PROGRESS, Assessment, Finding, Station, User, utcnow
 from app.rubrics import active_rubric, rubric_of
-from app.services import audit, dashboard, locks, signoff
+from app.services import assessment_list, audit, dashboard, locks, signoff
 from app.services.json_shapes import finding_json, totals_json
-from app.services.search import contains
 from rubric import NOT_APPLICABLE, ItemScore, Result, Scorecard, ScoringError, resolve_outcome, score
 
 STATUS_LABELS = {IN_PROGRESS: _l("In progress"), FINALIZED: _l("Finalized")}
@@ -114,15 +113,7 @@ def start_or_join(station: Station, user: User) -> tuple[Assessment, bool]:
 
 def finished_by(user: User, station_text: str = ""):
     """The finalized assessments `user` worked on, newest first, optionally by station name or code."""
-    statement = (
-        db.select(Assessment)
-        .join(Assessment.station)
-        .filter(Assessment.status == FINALIZED, Assessment.team.any(User.id == user.id))
-        .order_by(Assessment.finalized_at.desc(), Assessment.id.desc())
-    )
-    if station_text:
-        statement = statement.filter(contains(station_text, Station.name, Station.code))
-    return statement
+    return assessment_list.search(station_text, FINALIZED, user.id, newest_by=Assessment.finalized_at)
 
 
 def in_progress_at(station: Station) -> Assessment | None:

@@ -21,6 +21,7 @@ from app.services.paging import Page, paginate
 from rubric import Item, Outcome, Scorecard
 
 BUCKETS = ((0, 59, "<60"), (60, 69, "60-69"), (70, 79, "70-79"), (80, 89, "80-89"), (90, 100, "90-100"))
+LOW, HIGH = "low", "high"
 ORDERS = ("lowest", "highest", "code")
 
 
@@ -59,6 +60,13 @@ class StationTotals:
     latest: int
     latest_at: datetime
     trend: list[int] = field(default_factory=list)
+
+    @property
+    def standing(self) -> str:
+        """LOW in the spread's lowest band (below 60), HIGH in its highest (90 and up), else ""."""
+        if self.latest <= BUCKETS[0][1]:
+            return LOW
+        return HIGH if self.latest >= BUCKETS[-1][0] else ""
 
 
 @dataclass

@@ -2,8 +2,13 @@
 
 from flask import url_for
 
-from app.models import Assessment, Finding, Photo
+from app.models import Assessment, Finding, Photo, User
 from rubric import Item, Rubric, Scorecard
+
+
+def user_json(user: User) -> dict:
+    """Whom a session belongs to: `/api/me`, and each page's `page-user` for its scripts."""
+    return {"id": user.id, "username": user.username, "name": user.name}
 
 
 def rubric_json(rubric: Rubric) -> dict:
@@ -101,3 +106,17 @@ def assessment_json(assessment: Assessment, card: Scorecard) -> dict:
             {"item_id": d.item.id, "deduction": d.deduction, "note": d.note} for d in card.deductions
         ],
     }
+
+
+def signature_kept_json(role: str, signed: bool) -> dict:
+    return {"role": role, "signed": signed}
+
+
+def offline_urls_json(assessment: Assessment, items: tuple[Item, ...]) -> dict:
+    """Every page of an assessment's walk, for the service worker to keep on the phone."""
+    urls = [url_for("assess.item", assessment_id=assessment.id, item_id=item.id) for item in items]
+    urls += [
+        url_for("assess.index", assessment_id=assessment.id),
+        url_for("assess.summary", assessment_id=assessment.id),
+    ]
+    return {"urls": urls}

@@ -1,14 +1,22 @@
-"""Accounts: who may assess, who works at which station, who administers; the caller commits."""
+"""Accounts: who may assess, who works at which station, who administers; the caller commits.
+
+The rules for an account live here, for the admin pages and the `user create` command alike: each
+refusal is a `Refused` naming its field (`username`, `station_code`, `password`).
+"""
+
+import re
 
 from flask_babel import lazy_gettext as _l
 
 from app.errors import Refused
 from app.extensions import db
 from app.models import Station, User
-from app.services import audit, sessions
+from app.services import audit, passwords, sessions
 from app.services.search import contains
 
 ROLE_LABELS = {"admin": _l("Administrator"), "assessor": _l("Assessor"), "staff": _l("Station staff")}
+USERNAME_MAX_LENGTH = 64
+USERNAME_CHARACTERS = re.compile(r"[A-Za-z0-9_.-]+")
 
 
 def search(query: str, role: str = ""):
@@ -33,9 +41,45 @@ def _profile(user: User) -> dict:
     }
 
 
+def check_username(username: str) -> None:
+    """A new account's username: given, short, of letters, digits, dot, dash or underscore, and free."""
+    if not username:
+        raise Refused(422, _l("Enter a username."), field="username")
+    if len(username) > USERNAME_MAX_LENGTH:
+        raise Refused(422, _l("At most %(max)d characters.", max=USERNAME_MAX_LENGTH), field="username")
+    if not USERNAME_CHARACTERS.fullmatch(username):
+        raise Refused(422, _l("Use letters, digits, dot, dash or underscore."), field="username")
+    if db.session.scalar(db.select(User.id).filter_by(username=username)):
+        raise Refused(422, _l("This username is taken."), field="username")
+
+
+def station_for(role: str, station_code: str | None) -> Station | None:
+    """The station an account of `role` belongs to: station staff name an existing one; any other
+    role belongs to none, whatever code comes with it."""
+    if role != "staff":
+        return None
+    station = db.session.scalar(db.select(Station).filter_by(code=station_code)) if station_code else None
+    if station_code and station is None:
+        raise Refused(
+            422, _l("There is no station with code %(code)s.", code=station_code), field="station_code"
+        )
+    _check_station(role, station)
+    return station
+
+
+def _check_station(role: str, station: Station | None) -> None:
+    if role == "staff" and station is None:
+        raise Refused(422, _l("Station staff need the code of their station."), field="station_code")
+
+
 def create(
     username: str, display_name: str, role: str, station: Station | None, password: str, email: str = ""
 ) -> User:
+    check_username(username)
+    _check_station(role, station)
+    problem = passwords.problem(password, username)
+    if problem is not None:
+        raise Refused(422, problem, field="password")
     user = User(
         username=username,
         display_name=display_name,
@@ -55,6 +99,7 @@ def update(
 ) -> None:
     if user.id == actor.id and role != user.role:
         raise Refused(422, _l("You cannot change your own role."))
+    _check_station(role, station)
     before = _profile(user)
     user.display_name = display_name
     user.email = email or ""

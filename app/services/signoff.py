@@ -27,6 +27,7 @@ from app.models import (
     utcnow,
 )
 from app.services import audit, locks
+from app.services.json_shapes import signature_kept_json
 
 DATA_URL_PREFIX = "data:image/png;base64,"
 MAX_IMAGE_BYTES = 300 * 1024
@@ -223,7 +224,7 @@ def keep(assessment: Assessment, role: str, given: SignatureInput | None, user: 
     if assessment.is_finalized:
         raise Refused(409, _l("This assessment is finalized and can no longer be changed."))
     _replace(assessment, role, given, user)
-    return {"role": role, "signed": given is not None}
+    return signature_kept_json(role, signed=given is not None)
 
 
 def clear_all(assessment: Assessment, user: User) -> None:

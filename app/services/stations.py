@@ -25,7 +25,15 @@ def search(query: str, *, active_only: bool = False):
     return statement
 
 
+def check_code_free(code: str, station: Station | None = None) -> None:
+    """No two stations share a code; `station` may keep its own."""
+    other = db.session.scalar(db.select(Station).filter_by(code=code))
+    if other is not None and other is not station:
+        raise Refused(422, _l("A station with the code %(code)s exists already.", code=code), field="code")
+
+
 def create(values: dict) -> Station:
+    check_code_free(values.get("code") or "")
     station = Station(**{name: values.get(name) or "" for name in FIELDS})
     db.session.add(station)
     db.session.flush()
@@ -34,6 +42,7 @@ def create(values: dict) -> Station:
 
 
 def update(station: Station, values: dict) -> None:
+    check_code_free(values.get("code") or "", station)
     before = station.as_dict()
     for name in FIELDS:
         setattr(station, name, values.get(name) or "")
