@@ -1,7 +1,10 @@
 """Forms more than one blueprint shows, and the pieces every form uses."""
 
+from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.form import _Auto
+from werkzeug.datastructures import CombinedMultiDict
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
@@ -9,13 +12,30 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from app.services.assessments import STATUS_LABELS
 
 TOO_LONG = _l("At most %(max)d characters.")
+SUBMIT_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 
 def strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-class ReopenForm(FlaskForm):
+class Form(FlaskForm):
+    """The base of every form: it reads what a browser form sends, and nothing else.
+
+    Flask-WTF would take a JSON body as the form's data, and a JSON list, string or number
+    there makes it fail; here a JSON body is an empty form, which the validators refuse.
+    """
+
+    class Meta:
+        def wrap_formdata(self, form, formdata):
+            if formdata is not _Auto:
+                return formdata
+            if request.method not in SUBMIT_METHODS:
+                return None
+            return CombinedMultiDict((request.files, request.form))
+
+
+class ReopenForm(Form):
     reason = TextAreaField(
         _l("Reason for reopening"),
         validators=[InputRequired(_l("Give a reason for reopening.")), Length(max=2000, message=TOO_LONG)],
@@ -23,7 +43,7 @@ class ReopenForm(FlaskForm):
     )
 
 
-class QueryForm(FlaskForm):
+class QueryForm(Form):
     """A GET form read from the query string: nothing changes, so no CSRF token."""
 
     class Meta:

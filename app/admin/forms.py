@@ -1,18 +1,17 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, EmailField, HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
 from app.extensions import db
-from app.forms import TOO_LONG, DateRangeForm, strip
+from app.forms import TOO_LONG, DateRangeForm, Form, strip
 from app.models import Station, User
 from app.password_field import new_password_field
 from app.services.people import ROLE_LABELS
 
 
-class StationForm(FlaskForm):
+class StationForm(Form):
     code = StringField(
         _l("Code"),
         validators=[InputRequired(_l("Enter the station's code.")), Length(max=32, message=TOO_LONG)],
@@ -41,21 +40,21 @@ class StationForm(FlaskForm):
         return {name: getattr(self, name).data for name in ("code", "name", "address", "contact")}
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     file = FileField(_l("CSV or XLSX file"), validators=[FileRequired(_l("Choose a file to import."))])
 
 
-class OutboxImportForm(FlaskForm):
+class OutboxImportForm(Form):
     file = FileField(
         _l("Export file from a phone (.json)"), validators=[FileRequired(_l("Choose a file to import."))]
     )
 
 
-class ImportConfirmForm(FlaskForm):
+class ImportConfirmForm(Form):
     rows = HiddenField()
 
 
-class _ProfileFields(FlaskForm):
+class _ProfileFields(Form):
     display_name = StringField(
         _l("Full name"), validators=[Length(max=100, message=TOO_LONG)], filters=[strip]
     )
@@ -109,7 +108,7 @@ class UserEditForm(_ProfileFields):
     pass
 
 
-class PasswordResetForm(FlaskForm):
+class PasswordResetForm(Form):
     password = new_password_field(_l("New password"))
 
     def __init__(self, *args, username: str = "", **kwargs):
