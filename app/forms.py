@@ -13,6 +13,7 @@ from app.services.assessments import STATUS_LABELS
 
 TOO_LONG = _l("At most %(max)d characters.")
 SUBMIT_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+FIRST_YEAR, LAST_YEAR = 2000, 2199
 
 
 def strip(value):
@@ -54,11 +55,25 @@ class QueryForm(Form):
 
 
 class DateRangeForm(QueryForm):
-    """A filter with `start` and `end` dates, where the end may not come before the start."""
+    """A filter with `start` and `end` dates within FIRST_YEAR..LAST_YEAR, the end not before the start.
+
+    Dates at the ends of the calendar cannot be turned into the times the queries compare with.
+    """
+
+    def validate_start(self, field):
+        check_year(field.data)
 
     def validate_end(self, field):
+        check_year(field.data)
         if self.start.data and field.data and field.data < self.start.data:
             raise ValidationError(_l("The end of the period comes before its start."))
+
+
+def check_year(day) -> None:
+    if day is not None and not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise ValidationError(
+            _l("Enter a date from the year %(first)d to %(last)d.", first=FIRST_YEAR, last=LAST_YEAR)
+        )
 
 
 class AssessmentFilterForm(DateRangeForm):

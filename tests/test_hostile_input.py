@@ -471,3 +471,20 @@ def test_every_form_reads_only_what_a_browser_form_sends(app):
             yield from subclasses(sub)
 
     assert [cls for cls in subclasses(FlaskForm) if not issubclass(cls, Form) and cls is not Form] == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/?start=0001-01-01",
+        "/admin/?end=9999-12-31",
+        "/admin/assessments?start=0001-01-01&end=9999-12-31",
+        "/reports/results.csv?start=0001-01-01&end=9999-12-31",
+        "/reports/results.xlsx?start=0001-01-01&end=9999-12-31",
+    ],
+)
+def test_dates_at_the_ends_of_the_calendar_are_refused_with_a_clear_message(admin, url):
+    response = admin.client.get(url)
+    assert response.status_code == 200
+    if response.mimetype == "text/html":
+        assert "请输入 2000 年至 2199 年之间的日期" in response.get_data(as_text=True)
