@@ -488,3 +488,20 @@ def test_dates_at_the_ends_of_the_calendar_are_refused_with_a_clear_message(admi
     assert response.status_code == 200
     if response.mimetype == "text/html":
         assert "请输入 2000 年至 2199 年之间的日期" in response.get_data(as_text=True)
+
+
+SHEET = '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">{}'
+
+
+@pytest.mark.parametrize(
+    "sheet",
+    [
+        SHEET.format('<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>code</t></is></c>'),
+        SHEET.format('<sheetData><row r="1"><c r="A1" t="s"><v>7</v></c></row></sheetData></worksheet>'),
+    ],
+    ids=["unclosed-xml", "shared-string-past-the-table"],
+)
+def test_a_damaged_xlsx_sheet_is_refused_with_a_clear_message(admin, sheet):
+    response = import_stations(admin, xlsx_with_sheet(sheet))
+    assert response.status_code == 422
+    assert "无法作为 XLSX 工作簿读取" in response.get_data(as_text=True)
