@@ -229,3 +229,13 @@ def test_a_signature_kept_on_a_phone_is_imported_with_its_author(app, admin, wan
     with app.app_context():
         kept = db.session.scalar(db.select(Signature))
         assert (kept.name, kept.recorded_by.username) == ("刘主任", "wang")
+
+
+def test_a_deactivated_assessors_token_credits_the_importing_admin(app, admin, wang, assessment_id):
+    entry = {**finding_entry(assessment_id), "author_token": author_token(wang)}
+    with app.app_context():
+        db.session.scalar(db.select(User).filter_by(username="wang")).active = False
+        db.session.commit()
+    page = upload(admin, export_file([entry])).get_data(as_text=True)
+    assert "1 条已应用" in page
+    assert updated_by(app) == "boss"

@@ -127,10 +127,10 @@ def _importer_reason(report: ImportReport, admin: User) -> str:
 
 
 def author_of(entry: dict, admin: User) -> tuple[User, bool]:
-    """The assessor the entry's signed token names; without a valid token, the importing admin."""
+    """The assessor the entry's signed token names while their account is active; else the importing admin."""
     user_id = authorship.user_id_from(entry.get("author_token"))
     user = db.session.get(User, user_id) if user_id else None
-    if user is not None and user.can_assess:
+    if user is not None and user.active and user.can_assess:
         return user, True
     return admin, False
 
