@@ -145,10 +145,8 @@ def original_of(photo_id: int | None, assessment: Assessment, item_id: str) -> P
     if photo_id is None:
         return None
     original = db.session.get(Photo, photo_id)
-    if original is None or (original.finding.assessment_id, original.finding.item_id) != (
-        assessment.id,
-        item_id,
-    ):
+    finding = original.finding if original is not None else None
+    if finding is None or finding.assessment_id != assessment.id or finding.item_id != item_id:
         raise Refused(422, _l("marked_up_from must be a photo of the same item."), field="marked_up_from")
     return original
 
