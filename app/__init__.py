@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import assets, cli, errors, i18n, operations, rubrics, security, template_helpers
 from app.config import INSTANCE_DIR, Config
@@ -23,7 +24,16 @@ def create_app(config_class: type = Config, **overrides) -> Flask:
     assets.register(app)
     security.register(app)
     cli.register(app)
+    trust_proxies(app)
     return app
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind PROXY_FIX_X_FOR proxies, the client's address is the one they forward: the login
+    limit per client counts each phone, not the proxy everyone comes through."""
+    proxies = app.config["PROXY_FIX_X_FOR"]
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies)
 
 
 def register_extensions(app: Flask) -> None:

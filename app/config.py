@@ -70,6 +70,10 @@ class Config:
     SMTP_TIMEOUT = float(os.environ.get("SMTP_TIMEOUT", "10"))
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "")
 
+    # How many proxies in front set X-Forwarded-For: 0 (the default) believes none, so a client
+    # reaching the app directly cannot choose its address; behind the HTTPS proxy set 1.
+    PROXY_FIX_X_FOR = int(os.environ.get("PROXY_FIX_X_FOR", "0"))
+
     LOGIN_ATTEMPTS_PER_USERNAME = 5
     LOGIN_ATTEMPTS_PER_CLIENT = 30
     LOGIN_WINDOW = timedelta(minutes=15)

@@ -50,6 +50,21 @@ class Refused(Exception):
         self.details = details
 
 
+def wrong_type(name: str) -> Refused:
+    return Refused(422, _l("The field %(name)s has the wrong type.", name=name), field=name)
+
+
+def typed_field(mapping: dict, name: str, kind: type, default=None):
+    """`mapping[name]` of a parsed JSON object when it is a `kind`; missing or null gives `default`,
+    any other type is refused (422)."""
+    value = mapping.get(name)
+    if value is None:
+        return default
+    if not isinstance(value, kind):
+        raise wrong_type(name)
+    return value
+
+
 def checked_text(value, limit: int, too_long_message: str, field: str) -> str:
     """Free text from a form or JSON, trimmed; longer than `limit` is refused with 422."""
     text = (value or "").strip()

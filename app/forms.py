@@ -1,7 +1,10 @@
 """Forms more than one blueprint shows, and the pieces every form uses."""
 
+from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.form import _Auto
+from werkzeug.datastructures import CombinedMultiDict
 from wtforms import DateField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
@@ -10,10 +13,28 @@ from app.services import passwords
 from app.services.assessments import STATUS_LABELS
 
 TOO_LONG = _l("At most %(max)d characters.")
+SUBMIT_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+FIRST_YEAR, LAST_YEAR = 2000, 2199
 
 
 def strip(value):
     return value.strip() if isinstance(value, str) else value
+
+
+class Form(FlaskForm):
+    """The base of every form: it reads what a browser form sends, and nothing else.
+
+    Flask-WTF would take a JSON body as the form's data, and a JSON list, string or number
+    there makes it fail; here a JSON body is an empty form, which the validators refuse.
+    """
+
+    class Meta:
+        def wrap_formdata(self, form, formdata):
+            if formdata is not _Auto:
+                return formdata
+            if request.method not in SUBMIT_METHODS:
+                return None
+            return CombinedMultiDict((request.files, request.form))
 
 
 class PasswordPolicy:
@@ -34,7 +55,7 @@ def new_password_field(label) -> PasswordField:
     return PasswordField(label, validators=[InputRequired(_l("Enter a password.")), PasswordPolicy()])
 
 
-class ReopenForm(FlaskForm):
+class ReopenForm(Form):
     reason = TextAreaField(
         _l("Reason for reopening"),
         validators=[InputRequired(_l("Give a reason for reopening.")), Length(max=2000, message=TOO_LONG)],
@@ -42,7 +63,7 @@ class ReopenForm(FlaskForm):
     )
 
 
-class QueryForm(FlaskForm):
+class QueryForm(Form):
     """A GET form read from the query string: nothing changes, so no CSRF token."""
 
     class Meta:
@@ -53,11 +74,25 @@ class QueryForm(FlaskForm):
 
 
 class DateRangeForm(QueryForm):
-    """A filter with `start` and `end` dates, where the end may not come before the start."""
+    """A filter with `start` and `end` dates within FIRST_YEAR..LAST_YEAR, the end not before the start.
+
+    Dates at the ends of the calendar cannot be turned into the times the queries compare with.
+    """
+
+    def validate_start(self, field):
+        check_year(field.data)
 
     def validate_end(self, field):
+        check_year(field.data)
         if self.start.data and field.data and field.data < self.start.data:
             raise ValidationError(_l("The end of the period comes before its start."))
+
+
+def check_year(day) -> None:
+    if day is not None and not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise ValidationError(
+            _l("Enter a date from the year %(first)d to %(last)d.", first=FIRST_YEAR, last=LAST_YEAR)
+        )
 
 
 class AssessmentFilterForm(DateRangeForm):

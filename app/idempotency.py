@@ -4,6 +4,7 @@ import hashlib
 import json
 import uuid
 
+from flask import url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
@@ -22,9 +23,21 @@ def parse_mutation_id(value) -> str | None:
         raise Refused(422, _l("mutation_id must be a UUID.")) from None
 
 
+# Fields that say who sends a change and under which id, not what it is: a phone's request carries
+# them, the same entry imported from its exported file does not, and both are one change.
+ENVELOPE = ("mutation_id", "author")
+
+
 def fingerprint(path: str, payload: dict) -> str:
-    body = json.dumps({"path": path, "payload": payload}, sort_keys=True, ensure_ascii=False)
+    change = {name: value for name, value in payload.items() if name not in ENVELOPE}
+    body = json.dumps({"path": path, "payload": change}, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(body.encode()).hexdigest()
+
+
+def route_fingerprint(endpoint: str, payload: dict, **values) -> str:
+    """A change to the route `endpoint` (with its URL `values`), whether it arrives as a request to
+    that route or as an entry of a phone's exported file: both build the path the same way."""
+    return fingerprint(url_for(endpoint, **values), payload)
 
 
 def finding_fingerprint(assessment_id: int, item_id: str) -> str:

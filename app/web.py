@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.errors import Refused, sent_by_htmx
-from app.idempotency import apply_once, fingerprint, parse_mutation_id
+from app.idempotency import apply_once, parse_mutation_id, route_fingerprint
 
 # Browsers drop tabs and newlines anywhere in a URL and C0 controls at its ends: "/\t/evil" is "//evil".
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
@@ -77,6 +77,6 @@ def answer_once(mutation_id, payload: dict, apply, lock=None):
 
     `lock` is the assessment the change is to, locked before the stored reply is looked up.
     """
-    print_ = fingerprint(request.path, payload)
+    print_ = route_fingerprint(request.endpoint, payload, **request.view_args)
     body, status = apply_once(parse_mutation_id(mutation_id), current_user, print_, apply, lock=lock)
     return jsonify(body), status

@@ -382,3 +382,126 @@ def test_outbox_import_applies_a_bounded_number_of_entries_per_request(
     assert "2 条已应用" in first and "同一文件" in first
     second = import_outbox(admin, outbox_file(entries)).get_data(as_text=True)
     assert "1 条已应用" in second and "2 条已在服务器上" in second
+
+
+FORM_FIELD_NAMES = ("username", "password", "code", "name", "reason", "rows", "role")
+JSON_BODIES = [[1], "x", dict.fromkeys(FORM_FIELD_NAMES, 5)]
+
+
+def form_routes(app, demo) -> list[tuple[str | None, str]]:
+    """Every write route outside the API, as (who posts, url): one row per endpoint."""
+    from app.models import Rectification, User
+
+    with app.app_context():
+        rectification_id = db.session.scalar(db.select(Rectification.id))
+        user_id = db.session.scalar(db.select(User.id).filter_by(username="assessor2"))
+    done, going, station = demo.finalized, demo.in_progress, demo.bj001
+    return [
+        (None, "/login"),
+        ("admin", "/language"),
+        ("admin", "/password"),
+        ("admin", "/admin/users/new"),
+        ("admin", f"/admin/users/{user_id}"),
+        ("admin", f"/admin/users/{user_id}/password"),
+        ("admin", f"/admin/users/{user_id}/deactivate"),
+        ("admin", f"/admin/users/{user_id}/reactivate"),
+        ("admin", f"/admin/users/{user_id}/sessions/end"),
+        ("admin", "/admin/stations/new"),
+        ("admin", f"/admin/stations/{station}"),
+        ("admin", f"/admin/stations/{station}/deactivate"),
+        ("admin", f"/admin/stations/{station}/reactivate"),
+        ("admin", "/admin/stations/import"),
+        ("admin", "/admin/stations/import/confirm"),
+        ("admin", "/admin/outbox-import"),
+        ("admin", f"/admin/assessments/{done}/reopen"),
+        ("admin", "/assess/start"),
+        ("admin", f"/assess/{going}/items/1.1.1"),
+        ("admin", f"/assess/{going}/summary"),
+        ("admin", f"/assess/{going}/review"),
+        ("admin", f"/assess/{going}/finalize"),
+        ("admin", f"/assess/{done}/shares"),
+        ("admin", f"/assess/{done}/shares/1/revoke"),
+        ("admin", f"/photos/assessments/{going}/items/1.1.1"),
+        ("admin", f"/photos/assessments/{going}/items/1.1.1/no-photo-reason"),
+        ("admin", f"/photos/{demo.photo}/delete"),
+        ("staff1", f"/station/assessments/{done}/items/5.3.1/rectification"),
+        ("assessor1", f"/station/rectifications/{rectification_id}/review"),
+        ("admin", "/logout"),
+    ]
+
+
+def test_the_json_body_test_covers_every_form_route(app, demo):
+    covered = {app.url_map.bind("localhost").match(url, "POST")[0] for _, url in form_routes(app, demo)}
+    writes = {
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if rule.methods & {"POST", "PUT", "PATCH", "DELETE"} and not rule.rule.startswith("/api/")
+    }
+    assert covered == writes
+
+
+@pytest.mark.parametrize("body", JSON_BODIES, ids=["list", "string", "object-of-numbers"])
+def test_a_json_body_sent_to_a_form_route_is_read_as_an_empty_form_never_a_500(app, demo, body):
+    failures = []
+    for username, url in form_routes(app, demo):
+        auth = Auth(app.test_client())
+        if username:
+            log_in(auth, username)
+        response = auth.client.post(url, json=body, headers=auth.headers())
+        if response.status_code >= 500:
+            failures.append((url, response.status_code))
+    assert failures == []
+
+
+def test_a_json_login_is_refused_as_an_empty_form(client, auth, make_user):
+    make_user("wang")
+    response = client.post("/login", json={"username": "wang", "password": 5}, headers=auth.headers())
+    assert response.status_code == 422
+    assert client.get("/api/me").status_code == 401
+
+
+def test_every_form_reads_only_what_a_browser_form_sends(app):
+    from flask_wtf import FlaskForm
+
+    from app.forms import Form
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    assert [cls for cls in subclasses(FlaskForm) if not issubclass(cls, Form) and cls is not Form] == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/?start=0001-01-01",
+        "/admin/?end=9999-12-31",
+        "/admin/assessments?start=0001-01-01&end=9999-12-31",
+        "/reports/results.csv?start=0001-01-01&end=9999-12-31",
+        "/reports/results.xlsx?start=0001-01-01&end=9999-12-31",
+    ],
+)
+def test_dates_at_the_ends_of_the_calendar_are_refused_with_a_clear_message(admin, url):
+    response = admin.client.get(url)
+    assert response.status_code == 200
+    if response.mimetype == "text/html":
+        assert "请输入 2000 年至 2199 年之间的日期" in response.get_data(as_text=True)
+
+
+SHEET = '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">{}'
+
+
+@pytest.mark.parametrize(
+    "sheet",
+    [
+        SHEET.format('<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>code</t></is></c>'),
+        SHEET.format('<sheetData><row r="1"><c r="A1" t="s"><v>7</v></c></row></sheetData></worksheet>'),
+    ],
+    ids=["unclosed-xml", "shared-string-past-the-table"],
+)
+def test_a_damaged_xlsx_sheet_is_refused_with_a_clear_message(admin, sheet):
+    response = import_stations(admin, xlsx_with_sheet(sheet))
+    assert response.status_code == 422
+    assert "无法作为 XLSX 工作簿读取" in response.get_data(as_text=True)

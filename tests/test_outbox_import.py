@@ -229,3 +229,174 @@ def test_a_signature_kept_on_a_phone_is_imported_with_its_author(app, admin, wan
     with app.app_context():
         kept = db.session.scalar(db.select(Signature))
         assert (kept.name, kept.recorded_by.username) == ("刘主任", "wang")
+
+
+def test_a_deactivated_assessors_token_credits_the_importing_admin(app, admin, wang, assessment_id):
+    entry = {**finding_entry(assessment_id), "author_token": author_token(wang)}
+    with app.app_context():
+        db.session.scalar(db.select(User).filter_by(username="wang")).active = False
+        db.session.commit()
+    page = upload(admin, export_file([entry])).get_data(as_text=True)
+    assert "1 条已应用" in page
+    assert updated_by(app) == "boss"
+
+
+def stored_files(app) -> list:
+    from pathlib import Path
+
+    return sorted(p for p in Path(app.config["UPLOAD_DIR"]).rglob("*") if p.is_file())
+
+
+def audit_count(app, action: str) -> int:
+    with app.app_context():
+        return db.session.query(AuditEvent).filter_by(action=action).count()
+
+
+def photo_entry(assessment_id, seq=2, **payload) -> dict:
+    return {
+        **finding_entry(assessment_id, "5.3.1", seq=seq),
+        "kind": "photo",
+        "blob": jpeg_data_url(),
+        "payload": {"caption": "台账", "taken_at": None, **payload},
+    }
+
+
+def send_online(wang, entry) -> tuple[int, dict]:
+    """The entry as the phone's sync engine sends it (app/static/js/sync.js)."""
+    fields = {**entry["payload"], "mutation_id": entry["mutation_id"], "author": None}
+    assessment_id, item_id, kind = entry["assessment_id"], entry["item_id"], entry["kind"]
+    client, headers = wang.client, {**wang.headers(), "Accept": "application/json"}
+    if kind == "photo":
+        blob = base64.b64decode(entry["blob"].split(",", 1)[1])
+        form = {k: v for k, v in fields.items() if v not in (None, "")}
+        response = client.post(
+            f"/api/assessments/{assessment_id}/findings/{item_id}/photos",
+            data={**form, "photo": (io.BytesIO(blob), "photo.jpg")},
+            headers=headers,
+            content_type="multipart/form-data",
+        )
+    elif kind == "caption":
+        fields.pop("photo_id")
+        response = client.patch(f"/api/photos/{entry['payload']['photo_id']}", json=fields, headers=headers)
+    elif kind == "no_photo_reason":
+        form = {k: v for k, v in fields.items() if v is not None}
+        response = client.post(
+            f"/photos/assessments/{assessment_id}/items/{item_id}/no-photo-reason", data=form, headers=headers
+        )
+    else:
+        role = entry["payload"]["role"]
+        response = client.put(
+            f"/api/assessments/{assessment_id}/signatures/{role}", json=fields, headers=headers
+        )
+    return response.status_code, response.get_json()
+
+
+def entries_of_every_kind(app, wang, assessment_id) -> list[tuple[str, dict]]:
+    """One entry of each kind a phone keeps, as (the audit action it writes, the entry)."""
+    from tests.report_fixtures import png_data_url
+
+    photo_id = wang.client.post(
+        f"/api/assessments/{assessment_id}/findings/5.3.1/photos",
+        data={"photo": (io.BytesIO(base64.b64decode(jpeg_data_url().split(",", 1)[1])), "p.jpg")},
+        headers=wang.headers(),
+        content_type="multipart/form-data",
+    ).get_json()["id"]
+    base = {"assessment_id": assessment_id, "item_id": "5.3.1", "seq": 1}
+    return [
+        ("photo.add", photo_entry(assessment_id, caption="", marked_up_from=photo_id)),
+        (
+            "photo.caption",
+            {
+                **base,
+                "kind": "caption",
+                "mutation_id": str(uuid.uuid4()),
+                "payload": {"caption": "消防通道", "photo_id": photo_id},
+            },
+        ),
+        (
+            "finding.no_photo_reason",
+            {
+                **base,
+                "kind": "no_photo_reason",
+                "mutation_id": str(uuid.uuid4()),
+                "payload": {"no_photo_reason": "考场禁止拍照"},
+            },
+        ),
+        (
+            "signature.sign",
+            {
+                **base,
+                "kind": "signature",
+                "item_id": None,
+                "mutation_id": str(uuid.uuid4()),
+                "payload": {"role": "station_representative", "name": "刘主任", "image": png_data_url()},
+            },
+        ),
+    ]
+
+
+def test_an_entry_sent_online_and_then_imported_from_a_file_is_applied_once(app, admin, wang, assessment_id):
+    for action, entry in entries_of_every_kind(app, wang, assessment_id):
+        before = audit_count(app, action)
+        status, _body = send_online(wang, entry)
+        assert status in (200, 201), (entry["kind"], status)
+        page = upload(admin, export_file([entry])).get_data(as_text=True)
+        assert "1 条已在服务器上" in page, entry["kind"]
+        assert audit_count(app, action) == before + 1, entry["kind"]
+
+
+def test_an_entry_imported_and_then_sent_online_gets_the_imported_answer(app, admin, wang, assessment_id):
+    for action, entry in entries_of_every_kind(app, wang, assessment_id):
+        before = audit_count(app, action)
+        assert "1 条已应用" in upload(admin, export_file([entry])).get_data(as_text=True), entry["kind"]
+        status, body = send_online(wang, entry)
+        assert status in (200, 201), (entry["kind"], status, body)
+        assert audit_count(app, action) == before + 1, entry["kind"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"item_id": "9.9.9"}, {"payload": {"caption": "x" * 301}}, {"payload": {"taken_at": "yesterday"}}],
+    ids=["unknown-item", "caption-too-long", "taken-at-not-a-time"],
+)
+def test_a_photo_entry_refused_for_its_fields_writes_no_file(app, admin, assessment_id, change):
+    entry = {**photo_entry(assessment_id), **change}
+    page = upload(admin, export_file([entry])).get_data(as_text=True)
+    assert "1 条被拒绝" in page
+    assert stored_files(app) == []
+
+
+def test_an_import_processes_a_bounded_number_of_photos_and_leaves_the_rest_for_later(
+    app, admin, assessment_id, monkeypatch
+):
+    from app.services import outbox_import
+
+    monkeypatch.setattr(outbox_import, "MAX_PHOTOS_PER_IMPORT", 1)
+    entries = [
+        finding_entry(assessment_id, seq=1),
+        photo_entry(assessment_id, seq=2),
+        photo_entry(assessment_id, seq=3, caption="第二张"),
+        finding_entry(assessment_id, "1.2.1", seq=4),
+    ]
+    first = upload(admin, export_file(entries)).get_data(as_text=True)
+    assert "2 条已应用" in first and "2 条留待下次导入" in first
+    assert "每次导入最多处理 1 张照片" in first
+    second = upload(admin, export_file(entries)).get_data(as_text=True)
+    assert "2 条已应用" in second and "2 条已在服务器上" in second and "留待下次导入" not in second
+
+
+@pytest.mark.parametrize("kind", [["photo"], {"kind": "photo"}, 7])
+def test_an_entry_whose_kind_is_not_text_is_refused_saying_so(app, admin, assessment_id, kind, caplog):
+    page = upload(admin, export_file([{**finding_entry(assessment_id), "kind": kind}])).get_data(as_text=True)
+    assert "1 条被拒绝" in page
+    assert "字段 kind 的类型不正确" in page
+    assert "could not be applied" not in caplog.text
+
+
+def test_an_entry_of_an_unknown_kind_is_refused_saying_so(app, admin, assessment_id):
+    page = upload(admin, export_file([{**finding_entry(assessment_id), "kind": "telepathy"}])).get_data(
+        as_text=True
+    )
+    assert "1 条被拒绝" in page and "telepathy" in page
+    with app.app_context():
+        assert db.session.query(Finding).count() == 0

@@ -443,3 +443,74 @@ def test_index_shows_each_items_photo_thumbnails(app, assessor, assessment_id):
     photo = upload(assessor, assessment_id, item_id="5.3.1").get_json()
     html = assessor.client.get(f"/assess/{assessment_id}/index").get_data(as_text=True)
     assert photo["thumb_url"] in html
+
+
+def audit_count(app, action: str) -> int:
+    with app.app_context():
+        return db.session.query(AuditEvent).filter_by(action=action).count()
+
+
+def patch_caption(auth, photo_id, caption, mutation_id):
+    return auth.client.patch(
+        f"/api/photos/{photo_id}",
+        json={"caption": caption, "mutation_id": mutation_id, "author": None},
+        headers=auth.headers(),
+    )
+
+
+def post_reason(auth, assessment_id, reason, mutation_id, item_id="5.3.1"):
+    """The outbox sends the reason as a form, asking for JSON."""
+    return auth.client.post(
+        f"/photos/assessments/{assessment_id}/items/{item_id}/no-photo-reason",
+        data={"no_photo_reason": reason, "mutation_id": mutation_id},
+        headers={**auth.headers(), "Accept": "application/json"},
+    )
+
+
+def test_a_caption_sent_twice_with_one_mutation_id_is_applied_once(app, assessor, assessment_id):
+    photo_id = upload(assessor, assessment_id).get_json()["id"]
+    mutation_id = str(uuid.uuid4())
+    first = patch_caption(assessor, photo_id, "消防通道", mutation_id)
+    retry = patch_caption(assessor, photo_id, "消防通道", mutation_id)
+    assert first.status_code == retry.status_code == 200
+    assert first.get_json() == retry.get_json()
+    assert audit_count(app, "photo.caption") == 1
+
+
+def test_a_late_caption_retry_does_not_overwrite_a_co_assessors_newer_caption(app, assessor, assessment_id):
+    from tests.conftest import TEST_PASSWORD
+
+    photo_id = upload(assessor, assessment_id).get_json()["id"]
+    mutation_id = str(uuid.uuid4())
+    patch_caption(assessor, photo_id, "旧说明", mutation_id)
+    app_user = login_as_new_assessor(app, "li", TEST_PASSWORD)
+    assert patch_caption(app_user, photo_id, "新说明", str(uuid.uuid4())).status_code == 200
+    assert patch_caption(assessor, photo_id, "旧说明", mutation_id).status_code == 200
+    with app.app_context():
+        assert db.session.get(Photo, photo_id).caption == "新说明"
+
+
+def login_as_new_assessor(app, username, password) -> Auth:
+    with app.app_context():
+        user = User(username=username, display_name=username, role="assessor")
+        user.set_password(password)
+        db.session.add(user)
+        db.session.commit()
+    return login_as(app, username)
+
+
+def test_a_no_photo_reason_sent_twice_with_one_mutation_id_is_applied_once(app, assessor, assessment_id):
+    mutation_id = str(uuid.uuid4())
+    first = post_reason(assessor, assessment_id, "考场禁止拍照", mutation_id)
+    retry = post_reason(assessor, assessment_id, "考场禁止拍照", mutation_id)
+    assert first.status_code == retry.status_code == 200
+    assert first.get_json() == retry.get_json() == {"item_id": "5.3.1", "no_photo_reason": "考场禁止拍照"}
+    assert audit_count(app, "finding.no_photo_reason") == 1
+
+
+def test_a_mutation_id_used_for_another_reason_is_refused(app, assessor, assessment_id):
+    mutation_id = str(uuid.uuid4())
+    post_reason(assessor, assessment_id, "考场禁止拍照", mutation_id)
+    assert post_reason(assessor, assessment_id, "另一个理由", mutation_id).status_code == 422
+    with app.app_context():
+        assert db.session.scalar(db.select(Finding.no_photo_reason)) == "考场禁止拍照"

@@ -1,12 +1,11 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, EmailField, HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
 from app.errors import Refused
-from app.forms import TOO_LONG, DateRangeForm, new_password_field, strip
+from app.forms import TOO_LONG, DateRangeForm, Form, new_password_field, strip
 from app.models import Station
 from app.services import people, stations
 from app.services.people import ROLE_LABELS
@@ -20,7 +19,7 @@ def as_field_error(rule, *args):
         raise ValidationError(refused.message) from refused
 
 
-class StationForm(FlaskForm):
+class StationForm(Form):
     code = StringField(
         _l("Code"),
         validators=[InputRequired(_l("Enter the station's code.")), Length(max=32, message=TOO_LONG)],
@@ -47,21 +46,21 @@ class StationForm(FlaskForm):
         return {name: getattr(self, name).data for name in ("code", "name", "address", "contact")}
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     file = FileField(_l("CSV or XLSX file"), validators=[FileRequired(_l("Choose a file to import."))])
 
 
-class OutboxImportForm(FlaskForm):
+class OutboxImportForm(Form):
     file = FileField(
         _l("Export file from a phone (.json)"), validators=[FileRequired(_l("Choose a file to import."))]
     )
 
 
-class ImportConfirmForm(FlaskForm):
+class ImportConfirmForm(Form):
     rows = HiddenField()
 
 
-class _ProfileFields(FlaskForm):
+class _ProfileFields(Form):
     display_name = StringField(
         _l("Full name"), validators=[Length(max=100, message=TOO_LONG)], filters=[strip]
     )
@@ -105,7 +104,7 @@ class UserEditForm(_ProfileFields):
     pass
 
 
-class PasswordResetForm(FlaskForm):
+class PasswordResetForm(Form):
     password = new_password_field(_l("New password"))
 
     def __init__(self, *args, username: str = "", **kwargs):

@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 
 from app.access import assessor_required, ensure_author, viewable_assessment
 from app.api import bp
-from app.errors import Refused
+from app.errors import Refused, typed_field
 from app.extensions import db
 from app.idempotency import parse_mutation_id
 from app.models import Station, is_row_id
@@ -14,13 +14,6 @@ from app.rubrics import active_rubric
 from app.services import assessments, signoff
 from app.services.json_shapes import assessment_json, rubric_json, user_json
 from app.web import answer_once, json_body
-
-
-def optional_field(body: dict, name: str, kind: type):
-    value = body.get(name)
-    if value is not None and not isinstance(value, kind):
-        raise Refused(422, _l("The field %(name)s has the wrong type.", name=name), field=name)
-    return value
 
 
 @bp.get("/me")
@@ -71,10 +64,10 @@ def put_finding(assessment_id: int, item_id: str):
     assessment = viewable_assessment(assessment_id, *assessments.SCORING_LOAD)
     body = json_body()
     ensure_author(body.get("author"))
-    outcome = optional_field(body, "outcome", str)
-    note = optional_field(body, "note", str) or ""
-    inputs = optional_field(body, "inputs", dict)
-    no_photo_reason = optional_field(body, "no_photo_reason", str)
+    outcome = typed_field(body, "outcome", str)
+    note = typed_field(body, "note", str, "")
+    inputs = typed_field(body, "inputs", dict)
+    no_photo_reason = typed_field(body, "no_photo_reason", str)
     recorded = assessments.record_finding_once(
         assessment,
         item_id,

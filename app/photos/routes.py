@@ -1,7 +1,5 @@
 """Evidence photos: the upload API, the no-JS form posts, the full view and the files themselves."""
 
-import hashlib
-
 from flask import (
     abort,
     current_app,
@@ -17,16 +15,15 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from app.access import ensure_author, viewable_assessment
-from app.errors import Refused
+from app.errors import Refused, wrong_type
 from app.extensions import db
+from app.idempotency import parse_mutation_id
 from app.models import Assessment, Photo, is_row_id
 from app.photo_files import send_photo_file
 from app.photos import bp
 from app.rubrics import rubric_of
-from app.services import assessments
 from app.services import photos as actions
-from app.services.json_shapes import photo_json
-from app.web import answer_once, json_body, safe_next
+from app.web import json_body, safe_next
 
 
 def viewable_photo(photo_id: int) -> Photo:
@@ -57,8 +54,12 @@ def optional_int(name: str) -> int | None:
     if not raw:
         return None
     if not raw.isdigit() or not is_row_id(int(raw[:12])):
-        raise Refused(422, _l("The field %(name)s has the wrong type.", name=name), field=name)
+        raise wrong_type(name)
     return int(raw)
+
+
+def form_mutation_id() -> str | None:
+    return parse_mutation_id(request.form.get("mutation_id") or None)
 
 
 @bp.post("/api/assessments/<int:assessment_id>/findings/<item_id>/photos")
@@ -67,34 +68,19 @@ def upload(assessment_id: int, item_id: str):
     """Attach one photo (multipart field `photo`) to an item: 201 with its id and URLs."""
     assessment = assessable(assessment_id)
     ensure_author(request.form.get("author"))
-    upload = request.files.get("photo")
-    if upload is None:
+    photo = request.files.get("photo")
+    if photo is None:
         raise Refused(422, _l("Send the photo in the multipart field “photo”."), field="photo")
-    data = actions.read_upload(upload.stream)
-    fields = {
-        "caption": request.form.get("caption", ""),
-        "taken_at": request.form.get("taken_at") or None,
-        "marked_up_from": optional_int("marked_up_from"),
-    }
-    payload = {**fields, "sha256": hashlib.sha256(data).hexdigest()}
-    # Refuse a bad caption or capture time before the picture is written to disk.
-    actions.checked_caption(fields["caption"])
-    actions.parse_client_time(fields["taken_at"])
-    stored = actions.store(data)
-
-    def apply():
-        attached = actions.attach_stored(
-            assessment,
-            item_id,
-            stored,
-            user=current_user,
-            caption=fields["caption"],
-            taken_at=fields["taken_at"],
-            marked_up_from_id=fields["marked_up_from"],
-        )
-        return photo_json(attached.photo), 201 if attached.created else 200
-
-    return answer_once(request.form.get("mutation_id") or None, payload, apply, lock=assessment)
+    upload = actions.Upload(
+        actions.read_upload(photo.stream),
+        caption=request.form.get("caption", ""),
+        taken_at=request.form.get("taken_at") or None,
+        marked_up_from=optional_int("marked_up_from"),
+    )
+    body, status = actions.upload_once(
+        assessment, item_id, upload, user=current_user, mutation_id=form_mutation_id()
+    )
+    return jsonify(body), status
 
 
 @bp.patch("/api/photos/<int:photo_id>")
@@ -108,9 +94,10 @@ def update(photo_id: int):
     if not isinstance(body.get("caption"), str):
         raise Refused(422, _l("Send a JSON object with a caption."), field="caption")
     ensure_author(body.get("author"))
-    actions.set_caption(photo, body["caption"], current_user)
-    db.session.commit()
-    return jsonify(photo_json(photo))
+    answer, status = actions.set_caption_once(
+        photo, body["caption"], user=current_user, mutation_id=parse_mutation_id(body.get("mutation_id"))
+    )
+    return jsonify(answer), status
 
 
 @bp.delete("/api/photos/<int:photo_id>")
@@ -214,12 +201,15 @@ def no_photo_reason(assessment_id: int, item_id: str):
     """Record why a deduction has no photo (JSON for scripts, a redirect for the plain form)."""
     assessment = assessable(assessment_id)
     ensure_author(request.form.get("author"))
-    finding = assessments.set_no_photo_reason(
-        assessment, item_id, request.form.get("no_photo_reason", ""), current_user
+    answer, status = actions.set_no_photo_reason_once(
+        assessment,
+        item_id,
+        request.form.get("no_photo_reason", ""),
+        user=current_user,
+        mutation_id=form_mutation_id(),
     )
-    db.session.commit()
     if request.accept_mimetypes.best == "application/json":
-        return jsonify({"item_id": item_id, "no_photo_reason": finding.no_photo_reason})
+        return jsonify(answer), status
     flash(_("Saved."))
     return redirect(safe_next(item_url(assessment, item_id)))
 

@@ -77,6 +77,10 @@ def photo_json(photo: Photo) -> dict:
     }
 
 
+def no_photo_reason_json(finding: Finding) -> dict:
+    return {"item_id": finding.item_id, "no_photo_reason": finding.no_photo_reason}
+
+
 def totals_json(card: Scorecard) -> dict:
     return {
         "score": card.total,

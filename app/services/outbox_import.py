@@ -4,32 +4,47 @@ An assessor whose phone cannot reach the server exports what waits; an administr
 Each entry keeps its mutation_id, so an entry that already reached the server, or a file
 imported twice, changes nothing. An entry is credited to an assessor only when it carries the
 token the server signed for them (`author_token`); otherwise to the importing administrator.
+Each kind of entry goes through the service its request from the phone goes through, so both
+agree on what is one change.
 """
 
 import base64
 import binascii
-import hashlib
 import json
 from dataclasses import dataclass, field
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
-from app.errors import ImportFileError, Refused
+from app.errors import ImportFileError, Refused, typed_field
 from app.extensions import db
-from app.idempotency import apply_once, fingerprint, parse_mutation_id
+from app.idempotency import apply_once, parse_mutation_id, route_fingerprint
 from app.models import Assessment, Mutation, Photo, User, is_row_id
 from app.services import assessments, audit, authorship, signoff
 from app.services import photos as photo_actions
-from app.services.json_shapes import photo_json
 
 EXPORT_FORMAT = "assessment-outbox"
 MAX_FILE_BYTES = 200 * 1024 * 1024
 MAX_ENTRIES_PER_FILE = 5000
-# One import applies at most this many new entries, so a request stays short; importing the
-# same file again goes on where it stopped, since entries already applied are skipped.
+# One import does at most this much, so a request stays short; importing the same file again goes
+# on where it stopped, since entries already applied are skipped.
 MAX_APPLIED_PER_IMPORT = 200
-STATUSES = ("applied", "already", "refused", "later")
+MAX_PHOTOS_PER_IMPORT = 30
+RESULTS = ("applied", "already", "refused", "later")
+RESULT_LABELS = {
+    "applied": _l("applied"),
+    "already": _l("already there"),
+    "refused": _l("refused"),
+    "later": _l("next import"),
+}
+KIND_LABELS = {
+    "finding": _l("result"),
+    "photo": _l("photo"),
+    "caption": _l("caption"),
+    "no_photo_reason": _l("reason for no photo"),
+    "signature": _l("signature"),
+}
 
 
 @dataclass
@@ -39,6 +54,15 @@ class EntryResult:
     message: str = ""
     credited_to: User | None = None
     proven: bool = False
+
+    @property
+    def label(self) -> str:
+        return RESULT_LABELS[self.status]
+
+    @property
+    def kind_label(self) -> str:
+        kind = self.entry.get("kind") or "finding"
+        return KIND_LABELS.get(kind, "") if isinstance(kind, str) else ""
 
 
 @dataclass
@@ -51,6 +75,44 @@ class ImportReport:
     @property
     def credited_to_importer(self) -> int:
         return sum(1 for result in self.results if result.status == "applied" and not result.proven)
+
+
+@dataclass
+class Budget:
+    """What one import may still do. Once a limit is reached, the rest of the file (in its order)
+    waits for the next import, and `spent` says why."""
+
+    applied: int = 0
+    photos: int = 0
+    spent: str = ""
+
+    def count_applied(self) -> None:
+        self.applied += 1
+        if self.applied >= MAX_APPLIED_PER_IMPORT:
+            self.spent = _(
+                "Not imported yet: at most %(n)d entries are applied per import. Import the same file "
+                "again to go on.",
+                n=MAX_APPLIED_PER_IMPORT,
+            )
+
+    def take_photo(self) -> None:
+        """One photo through the image pipeline, the slow part of an import."""
+        if self.photos >= MAX_PHOTOS_PER_IMPORT:
+            self.spent = _(
+                "Not imported yet: at most %(n)d photos are processed per import. Import the same file "
+                "again to go on.",
+                n=MAX_PHOTOS_PER_IMPORT,
+            )
+            raise BudgetSpent
+        self.photos += 1
+
+
+class BudgetSpent(Exception):
+    pass
+
+
+class AlreadyApplied(Exception):
+    pass
 
 
 def read_entries(data: bytes) -> tuple[list[dict], str]:
@@ -89,15 +151,13 @@ def _order(entry: dict) -> tuple[int, float]:
 def import_entries(entries: list[dict], exported_by: str, admin: User) -> ImportReport:
     """Apply each entry on its own: one refused entry never stops the others."""
     report = ImportReport()
-    applied = 0
+    budget = Budget()
     for entry in entries:
-        if applied >= MAX_APPLIED_PER_IMPORT:
-            report.results.append(EntryResult(entry, "later", _later_message()))
-            continue
-        outcome = _import_one(entry, admin)
-        applied += outcome.status == "applied"
-        report.results.append(outcome)
-    counts = {status: report.count(status) for status in STATUSES}
+        if budget.spent:
+            report.results.append(EntryResult(entry, "later", budget.spent))
+        else:
+            report.results.append(_import_one(entry, admin, budget))
+    counts = {status: report.count(status) for status in RESULTS}
     audit.record(
         "outbox.import",
         subject=exported_by[:100],
@@ -107,14 +167,6 @@ def import_entries(entries: list[dict], exported_by: str, admin: User) -> Import
     )
     db.session.commit()
     return report
-
-
-def _later_message() -> str:
-    return _(
-        "Not imported yet: at most %(n)d entries are applied per import. Import the same file again "
-        "to go on.",
-        n=MAX_APPLIED_PER_IMPORT,
-    )
 
 
 def _importer_reason(report: ImportReport, admin: User) -> str:
@@ -127,20 +179,23 @@ def _importer_reason(report: ImportReport, admin: User) -> str:
 
 
 def author_of(entry: dict, admin: User) -> tuple[User, bool]:
-    """The assessor the entry's signed token names; without a valid token, the importing admin."""
+    """The assessor the entry's signed token names while their account is active; else the importing admin."""
     user_id = authorship.user_id_from(entry.get("author_token"))
     user = db.session.get(User, user_id) if user_id else None
-    if user is not None and user.can_assess:
+    if user is not None and user.active and user.can_assess:
         return user, True
     return admin, False
 
 
-def _import_one(entry: dict, admin: User) -> EntryResult:
+def _import_one(entry: dict, admin: User, budget: Budget) -> EntryResult:
     author, proven = author_of(entry, admin)
     try:
-        _apply(entry, author)
+        _apply(entry, author, budget)
     except AlreadyApplied:
         return EntryResult(entry, "already")
+    except BudgetSpent:
+        db.session.rollback()
+        return EntryResult(entry, "later", budget.spent)
     except Refused as refused:
         db.session.rollback()
         return EntryResult(entry, "refused", str(refused.message))
@@ -148,14 +203,15 @@ def _import_one(entry: dict, admin: User) -> EntryResult:
         db.session.rollback()
         current_app.logger.exception("outbox entry could not be applied")
         return EntryResult(entry, "refused", _("This entry could not be applied; nothing of it was saved."))
+    budget.count_applied()
     return EntryResult(entry, "applied", credited_to=author, proven=proven)
 
 
-class AlreadyApplied(Exception):
-    pass
-
-
-def _apply(entry: dict, author: User) -> None:
+def _apply(entry: dict, author: User, budget: Budget) -> None:
+    kind = typed_field(entry, "kind", str, "finding")
+    apply_entry = APPLY.get(kind)
+    if apply_entry is None:
+        raise Refused(422, _("Entries of the kind “%(kind)s” cannot be imported.", kind=kind[:40]))
     mutation_id = parse_mutation_id(_text(entry, "mutation_id") or None)
     if mutation_id is None:
         raise Refused(422, _("The entry has no mutation_id."))
@@ -165,8 +221,7 @@ def _apply(entry: dict, author: User) -> None:
     assessment = db.session.get(Assessment, assessment_id) if assessment_id else None
     if assessment is None:
         raise Refused(404, _("There is no such assessment."))
-    apply_entry = APPLY.get(entry.get("kind"), _finding)
-    apply_entry(entry, assessment, mutation_id, author)
+    apply_entry(entry, assessment, mutation_id, author, budget)
 
 
 def _int(value) -> int | None:
@@ -178,116 +233,79 @@ def _int(value) -> int | None:
 
 def _text(mapping: dict, name: str) -> str:
     """A text field of an entry or its payload; anything but text (or nothing) is refused."""
-    value = mapping.get(name)
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise Refused(422, _("The field %(name)s has the wrong type.", name=name))
-    return value
+    return typed_field(mapping, name, str, "")
 
 
 def _payload(entry: dict) -> dict:
-    payload = entry.get("payload")
-    if payload is None:
-        return {}
-    if not isinstance(payload, dict):
-        raise Refused(422, _("The field %(name)s has the wrong type.", name="payload"))
-    return payload
+    return typed_field(entry, "payload", dict, {})
 
 
-def _finding(entry: dict, assessment: Assessment, mutation_id: str, author: User) -> None:
+def _finding(entry: dict, assessment: Assessment, mutation_id: str, author: User, _budget: Budget) -> None:
     payload = _payload(entry)
-    inputs = payload.get("inputs")
-    if inputs is not None and not isinstance(inputs, dict):
-        raise Refused(422, _("The field %(name)s has the wrong type.", name="inputs"))
     assessments.record_finding_once(
         assessment,
         _text(entry, "item_id"),
         mutation_id=mutation_id,
         user=author,
         outcome=_text(payload, "outcome") or None,
-        inputs=inputs,
+        inputs=typed_field(payload, "inputs", dict),
         note=_text(payload, "note"),
     )
 
 
-def _photo(entry: dict, assessment: Assessment, mutation_id: str, author: User) -> None:
+def _photo(entry: dict, assessment: Assessment, mutation_id: str, author: User, budget: Budget) -> None:
+    """Everything that can refuse the photo is checked before it spends the import's photo budget."""
     payload = _payload(entry)
     item_id = _text(entry, "item_id")
-    data = _data_url_bytes(entry.get("blob"))
-    fields = {
-        "caption": _text(payload, "caption"),
-        "taken_at": _text(payload, "taken_at") or None,
-        "marked_up_from": _int(payload.get("marked_up_from")),
-    }
-    path = f"/api/assessments/{assessment.id}/findings/{item_id}/photos"
-    upload_print = fingerprint(path, {**fields, "sha256": hashlib.sha256(data).hexdigest()})
-    stored = photo_actions.store(data)
-
-    def apply():
-        attached = photo_actions.attach_stored(
-            assessment,
-            item_id,
-            stored,
-            user=author,
-            caption=fields["caption"],
-            taken_at=fields["taken_at"],
-            marked_up_from_id=fields["marked_up_from"],
-        )
-        return photo_json(attached.photo), 201
-
-    apply_once(mutation_id, author, upload_print, apply, lock=assessment)
+    upload = photo_actions.Upload(
+        _data_url_bytes(entry.get("blob")),
+        caption=_text(payload, "caption"),
+        taken_at=_text(payload, "taken_at") or None,
+        marked_up_from=_int(payload.get("marked_up_from")),
+    )
+    photo_actions.check_upload(assessment, item_id, upload)
+    budget.take_photo()
+    photo_actions.upload_once(assessment, item_id, upload, user=author, mutation_id=mutation_id)
 
 
-def _caption(entry: dict, assessment: Assessment, mutation_id: str, author: User) -> None:
+def _caption(entry: dict, assessment: Assessment, mutation_id: str, author: User, _budget: Budget) -> None:
     payload = _payload(entry)
     photo_id = _int(payload.get("photo_id"))
     photo = db.session.get(Photo, photo_id) if photo_id else None
     if photo is None or photo.finding.assessment_id != assessment.id:
         raise Refused(404, _("There is no such photo."))
-    caption = _text(payload, "caption")
+    photo_actions.set_caption_once(photo, _text(payload, "caption"), user=author, mutation_id=mutation_id)
 
-    def apply():
-        photo_actions.set_caption(photo, caption, author)
-        return photo_json(photo), 200
 
-    apply_once(
-        mutation_id,
-        author,
-        fingerprint(f"/api/photos/{photo.id}", {"caption": caption}),
-        apply,
-        lock=assessment,
+def _no_photo_reason(
+    entry: dict, assessment: Assessment, mutation_id: str, author: User, _budget: Budget
+) -> None:
+    reason = _text(_payload(entry), "no_photo_reason")
+    photo_actions.set_no_photo_reason_once(
+        assessment, _text(entry, "item_id"), reason, user=author, mutation_id=mutation_id
     )
 
 
-def _no_photo_reason(entry: dict, assessment: Assessment, mutation_id: str, author: User) -> None:
-    payload = _payload(entry)
-    item_id = _text(entry, "item_id")
-    reason = _text(payload, "no_photo_reason")
-    path = f"/photos/assessments/{assessment.id}/items/{item_id}/no-photo-reason"
-
-    def apply():
-        finding = assessments.set_no_photo_reason(assessment, item_id, reason, author)
-        return {"item_id": item_id, "no_photo_reason": finding.no_photo_reason}, 200
-
-    apply_once(mutation_id, author, fingerprint(path, {"no_photo_reason": reason}), apply, lock=assessment)
-
-
-def _signature(entry: dict, assessment: Assessment, mutation_id: str, author: User) -> None:
+def _signature(entry: dict, assessment: Assessment, mutation_id: str, author: User, _budget: Budget) -> None:
     payload = _payload(entry)
     role = _text(payload, "role")
     signature = signoff.one_from_json(role, payload, author)
-    path = f"/api/assessments/{assessment.id}/signatures/{role}"
     apply_once(
         mutation_id,
         author,
-        fingerprint(path, payload),
+        route_fingerprint("api.put_signature", payload, assessment_id=assessment.id, role=role),
         lambda: (signoff.keep(assessment, role, signature, author), 200),
         lock=assessment,
     )
 
 
-APPLY = {"photo": _photo, "caption": _caption, "no_photo_reason": _no_photo_reason, "signature": _signature}
+APPLY = {
+    "finding": _finding,
+    "photo": _photo,
+    "caption": _caption,
+    "no_photo_reason": _no_photo_reason,
+    "signature": _signature,
+}
 
 
 def _data_url_bytes(value) -> bytes:

@@ -5,6 +5,7 @@ a missing file. Files are never deleted: they are content-addressed and may be s
 audit trail keeps the sha256 of every removed photo.
 """
 
+import hashlib
 import io
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,8 +17,11 @@ from flask_babel import lazy_gettext as _l
 from app import evidence
 from app.errors import Refused, checked_text
 from app.extensions import db
+from app.idempotency import apply_once, route_fingerprint
 from app.models import EVIDENCE, Assessment, Photo, User
+from app.rubrics import rubric_of
 from app.services import assessments, audit
+from app.services.json_shapes import no_photo_reason_json, photo_json
 
 CAPTION_MAX_LENGTH = 300
 
@@ -70,9 +74,81 @@ def refusal(rejected: evidence.RejectedPhoto) -> Refused:
     )
 
 
+@dataclass(frozen=True)
+class Upload:
+    """A photo as the phone sends it, with the fields that come with it."""
+
+    data: bytes
+    caption: str = ""
+    taken_at: str | None = None
+    marked_up_from: int | None = None
+
+    def fingerprint_payload(self) -> dict:
+        """What makes two sends of it one change: the fields and the picture's bytes."""
+        return {
+            "caption": self.caption,
+            "taken_at": self.taken_at,
+            "marked_up_from": self.marked_up_from,
+            "sha256": hashlib.sha256(self.data).hexdigest(),
+        }
+
+
+def upload_once(
+    assessment: Assessment, item_id: str, upload: Upload, *, user: User, mutation_id: str | None
+) -> tuple[dict, int]:
+    """Attach an uploaded photo to an item once per mutation_id, whether the phone sends it or an
+    administrator imports it from the phone's file: (the photo, 201), or 200 for the same picture
+    again. Refused before anything is written when its fields are wrong; the commit is done here."""
+    stored = checked_and_stored(assessment, item_id, upload)
+
+    def apply():
+        attached = attach_stored(assessment, item_id, stored, upload, user=user)
+        return photo_json(attached.photo), 201 if attached.created else 200
+
+    payload = upload.fingerprint_payload()
+    print_ = route_fingerprint("photos.upload", payload, assessment_id=assessment.id, item_id=item_id)
+    return apply_once(mutation_id, user, print_, apply, lock=assessment)
+
+
 def attach_photo(assessment: Assessment, item_id: str, data: bytes, *, user: User, **fields) -> Attached:
     """Store one photo for an item; the same picture sent again to the same item is kept once."""
-    return attach_stored(assessment, item_id, store(data), user=user, **fields)
+    upload = Upload(data, **fields)
+    return attach_stored(
+        assessment, item_id, checked_and_stored(assessment, item_id, upload), upload, user=user
+    )
+
+
+def checked_and_stored(assessment: Assessment, item_id: str, upload: Upload) -> evidence.StoredPhoto:
+    """The upload's fields checked first, then the picture written: a refused upload writes nothing."""
+    check_upload(assessment, item_id, upload)
+    return store(upload.data)
+
+
+def check_upload(assessment: Assessment, item_id: str, upload: Upload) -> None:
+    """What can be refused without decoding the picture: the item, caption, capture time, original.
+
+    Cheap and without the lock; attach_stored checks again under it.
+    """
+    check_item(assessment, item_id)
+    checked_caption(upload.caption)
+    parse_client_time(upload.taken_at)
+    original_of(upload.marked_up_from, assessment, item_id)
+
+
+def check_item(assessment: Assessment, item_id: str) -> None:
+    if rubric_of(assessment).item(item_id) is None:
+        raise Refused(404, assessments.SCORING_MESSAGES["unknown_item"])
+
+
+def original_of(photo_id: int | None, assessment: Assessment, item_id: str) -> Photo | None:
+    """The photo a marked-up copy is drawn on, which must be of the same item."""
+    if photo_id is None:
+        return None
+    original = db.session.get(Photo, photo_id)
+    finding = original.finding if original is not None else None
+    if finding is None or finding.assessment_id != assessment.id or finding.item_id != item_id:
+        raise Refused(422, _l("marked_up_from must be a photo of the same item."), field="marked_up_from")
+    return original
 
 
 def store(data: bytes) -> evidence.StoredPhoto:
@@ -87,27 +163,16 @@ def store(data: bytes) -> evidence.StoredPhoto:
 
 
 def attach_stored(
-    assessment: Assessment,
-    item_id: str,
-    stored: evidence.StoredPhoto,
-    *,
-    user: User,
-    caption: str = "",
-    taken_at: str | None = None,
-    marked_up_from_id: int | None = None,
+    assessment: Assessment, item_id: str, stored: evidence.StoredPhoto, upload: Upload, *, user: User
 ) -> Attached:
     """Attach a stored picture to an item under the assessment's lock; the same picture is kept once."""
-    caption = checked_caption(caption)
-    client_taken_at = parse_client_time(taken_at)
+    caption = checked_caption(upload.caption)
+    client_taken_at = parse_client_time(upload.taken_at)
     finding = assessments.evidence_finding(assessment, item_id, user)
-    original = None
-    if marked_up_from_id is not None:
-        original = db.session.get(Photo, marked_up_from_id)
-        if original is None or original.finding is not finding:
-            raise Refused(422, _l("marked_up_from must be a photo of the same item."), field="marked_up_from")
+    original = original_of(upload.marked_up_from, assessment, item_id)
     attached = add_stored(
         stored,
-        same_as=[p for p in finding.photos if p.marked_up_from_id == marked_up_from_id],
+        same_as=[p for p in finding.photos if p.marked_up_from_id == upload.marked_up_from],
         finding=finding,
         caption=caption or (original.caption if original is not None else ""),
         taken_at=as_utc(stored.taken_at) or client_taken_at or (original.taken_at if original else None),
@@ -144,6 +209,34 @@ def stored_fields(stored: evidence.StoredPhoto) -> dict:
         "latitude": stored.latitude,
         "longitude": stored.longitude,
     }
+
+
+def set_caption_once(photo: Photo, caption: str, *, user: User, mutation_id: str | None) -> tuple[dict, int]:
+    """Change a photo's caption once per mutation_id, from the phone or its imported file; commits."""
+
+    def apply():
+        set_caption(photo, caption, user)
+        return photo_json(photo), 200
+
+    print_ = route_fingerprint("photos.update", {"caption": caption}, photo_id=photo.id)
+    return apply_once(mutation_id, user, print_, apply, lock=photo.finding.assessment)
+
+
+def set_no_photo_reason_once(
+    assessment: Assessment, item_id: str, reason: str, *, user: User, mutation_id: str | None
+) -> tuple[dict, int]:
+    """Record why a deduction has no photo once per mutation_id, from the phone or its file; commits."""
+    check_item(assessment, item_id)
+
+    def apply():
+        finding = assessments.set_no_photo_reason(assessment, item_id, reason, user)
+        return no_photo_reason_json(finding), 200
+
+    payload = {"no_photo_reason": reason}
+    print_ = route_fingerprint(
+        "photos.no_photo_reason", payload, assessment_id=assessment.id, item_id=item_id
+    )
+    return apply_once(mutation_id, user, print_, apply, lock=assessment)
 
 
 def set_caption(photo: Photo, caption: str, user: User) -> Photo:

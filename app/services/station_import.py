@@ -39,6 +39,9 @@ MAX_COLUMNS = 26
 MAX_ROWS_READ = 20_000
 MAX_XLSX_UNZIPPED_BYTES = 50 * 1024 * 1024
 DOCTYPE_MARKS = tuple(b"<!DOCTYPE".decode().encode(codec) for codec in ("utf-8", "utf-16-le", "utf-16-be"))
+# What openpyxl raises on a damaged workbook: broken zip or XML (ParseError is a SyntaxError), a
+# missing part (KeyError), a shared string or style index past its table (IndexError), bad values.
+UNREADABLE_XLSX = (InvalidFileException, zipfile.BadZipFile, LookupError, SyntaxError, ValueError, OSError)
 
 
 @dataclass
@@ -153,11 +156,11 @@ def _xlsx_table(data: bytes) -> list[list[str]]:
     _check_xlsx_parts(data)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
+    except UNREADABLE_XLSX as error:
         raise ImportFileError(_l("The file could not be read as an XLSX workbook.")) from error
     try:
         return _sheet_table(workbook.worksheets[0])
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
+    except UNREADABLE_XLSX as error:
         raise ImportFileError(_l("The file could not be read as an XLSX workbook.")) from error
     finally:
         workbook.close()
