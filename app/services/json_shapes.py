@@ -2,7 +2,7 @@
 
 from flask import url_for
 
-from app.models import Assessment, Finding, Photo
+from app.models import Assessment, Finding, Photo, Rectification
 from rubric import Item, Rubric, Scorecard
 
 
@@ -100,4 +100,16 @@ def assessment_json(assessment: Assessment, card: Scorecard) -> dict:
         "deductions": [
             {"item_id": d.item.id, "deduction": d.deduction, "note": d.note} for d in card.deductions
         ],
+    }
+
+
+def rectification_json(rectification: Rectification) -> dict:
+    return {
+        "id": rectification.id,
+        "item_id": rectification.item_id,
+        "text": rectification.text,
+        "status": rectification.review or "answered",
+        "answered_by": rectification.answered_by.username,
+        "answered_at": rectification.answered_at.isoformat() + "Z",
+        "photos": [photo_json(photo) for photo in rectification.photos],
     }
