@@ -384,3 +384,20 @@ def test_plain_answer_over_the_limit_without_the_form_token_changes_nothing(app,
     )
     assert response.status_code == 400
     assert status(app, demo.finalized, "4.1.1") == "open"
+
+
+@pytest.mark.parametrize("username", [None, "staff2"])
+def test_plain_answer_over_the_limit_from_someone_who_may_not_see_the_page_gets_the_usual_413(
+    app, client, auth, demo, username
+):
+    if username:
+        log_in(auth, username)
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    response = client.post(
+        f"/station/assessments/{demo.finalized}/items/4.1.1/rectification",
+        data={"csrf_token": auth.token or "", "text": "x", "photo": (io.BytesIO(demo_photo("big")), "p.jpg")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 413
+    assert 'id="item-4.1.1"' not in response.get_data(as_text=True)
+    assert status(app, demo.finalized, "4.1.1") == "open"

@@ -134,18 +134,26 @@ def photo_ahead(assessment_id: int, item_id: str):
 @bp.errorhandler(RequestEntityTooLarge)
 def too_large(error):
     """A plain answer whose photos are over the request limit: the page says so beside the item and
-    keeps the typed text. Any other request of this blueprint gets the usual answer."""
-    if request.endpoint != "station.answer" or request.is_json:
+    keeps the typed text. Anything else, or anyone who may not see the page, gets the usual answer."""
+    args = request.view_args or {}
+    assessment = db.session.get(Assessment, args["assessment_id"]) if "assessment_id" in args else None
+    page_of_its_own = (
+        request.endpoint == "station.answer"
+        and not request.is_json
+        and current_user.is_authenticated
+        and assessment is not None
+        and current_user.can_view(assessment)
+    )
+    if not page_of_its_own:
         return error_response(413, MESSAGES[413])
     fields = form_without_files()
     try:
         validate_csrf(fields.get("csrf_token"))
     except ValidationError:
         return error_response(400, CSRF_MESSAGE, code="csrf")
-    assessment = viewable_assessment(request.view_args["assessment_id"])
     limit = current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
     message = _("The photos together are larger than %(n)d MB: choose fewer or smaller photos.", n=limit)
-    return render_assessment(assessment, {request.view_args["item_id"]: message}, 413, form=fields)
+    return render_assessment(assessment, {args["item_id"]: message}, 413, form=fields)
 
 
 class _Discarded(io.BytesIO):

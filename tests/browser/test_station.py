@@ -267,3 +267,37 @@ def test_assessor_reviewing_on_a_phone_sees_the_evidence_and_is_asked_for_a_comm
         assert (
             db.session.get(Assessment, own).finding_for("5.3.1").rectifications[-1].review == "not_accepted"
         )
+
+
+def test_staff_remove_a_photo_the_server_refused_and_the_answer_goes_without_it(page, demo_data, tmp_path):
+    server = demo_data
+    own = finalized_id(server)
+    sources = [tmp_path / "a.jpg", tmp_path / "b.jpg"]
+    for i, source in enumerate(sources):
+        ledger_photo(source, size=(1200, 900), label=f"No.{i}")
+    uploads = []
+
+    def refuse_the_first(route):
+        uploads.append(route.request.url)
+        if len(uploads) == 1:
+            route.fulfill(status=415, json={"error": "这个文件不是照片。"})
+        else:
+            route.continue_()
+
+    log_in(page, server.url, "staff1")
+    page.goto(f"{server.url}/station/assessments/{own}")
+    page.route("**/rectification/photos", refuse_the_first)
+    deduction = page.locator("#item-4\\.1\\.1")
+    deduction.locator("textarea[name=text]").fill("防护罩已装回。")
+    deduction.locator("input[data-rect-photos]").set_input_files([str(s) for s in sources])
+    expect(deduction.locator(".photo-job[data-state=ready]")).to_have_count(2)
+    deduction.locator("button[type=submit]").click()
+    refused = deduction.locator(".photo-job[data-state=failed]")
+    expect(refused).to_have_count(1)
+    expect(refused.locator(".photo-job-state")).to_contain_text("这个文件不是照片。")
+    expect(deduction.locator("[data-rect-state]")).to_contain_text("这条答复的一张照片还没有送到服务器")
+    assert rectification_photos(server, own, "4.1.1") == []
+    refused.locator(".photo-job-remove").click()
+    expect(deduction.locator(".rectification-status .badge")).to_have_text("已答复")
+    expect(deduction.locator(".rect-answer .photo-strip img")).to_have_count(1)
+    assert rectification_photos(server, own, "4.1.1") == [[(1200, 900)]]
