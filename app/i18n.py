@@ -118,7 +118,9 @@ def js_strings() -> dict:
         "rect_photo_ready": _("Ready: sent with the answer."),
         "rect_too_many_photos": _("At most %(n)s photos per answer."),
         "rect_photo_failed_first": _("A photo was refused: remove it or try it again before sending."),
-        "rect_sending": _("The answer is on this phone and is being sent with its photos."),
+        "rect_sending": _(
+            "The answer is on this phone: it is sent with its photos as soon as the server answers."
+        ),
         "rect_sent": _("Your answer was sent for review."),
         "rect_edit": _("Change the answer"),
         "rect_unsent": _("The answer is not sent yet. Leave anyway?"),
