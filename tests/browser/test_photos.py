@@ -344,3 +344,21 @@ def test_a_mark_up_kept_only_in_memory_keeps_the_page_until_it_is_sent(page, dem
     page.wait_for_url(lambda url: url != original_url, timeout=60_000)
     expect(page.locator(".photo-count")).to_have_text("照片 2/2")
     assert len(stored_photos(demo_data)) == 2
+
+
+def test_a_caption_being_typed_when_its_photo_is_saved_stays_under_the_finger(page, demo_data, tmp_path):
+    source = open_item(page, demo_data, tmp_path)
+    page.route("**/findings/*/photos", lambda route: route.abort("internetdisconnected"))
+    page.set_input_files("[data-photos] input[multiple]", source)
+    caption = page.locator(".photo-job-caption")
+    expect(page.locator(".photo-job")).to_have_attribute("data-state", "queued")
+    caption.press_sequentially("门锁")
+    page.unroute("**/findings/*/photos")
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(page.locator(".photo-job")).to_have_attribute("data-state", "saved")
+    expect(caption).to_be_focused()
+    caption.press_sequentially("损坏")
+    caption.blur()
+    expect_each_photo_shown_once(page, 1)
+    expect(page.locator(".photo-strip .photo-caption")).to_have_value("门锁损坏")
+    wait_for_server(lambda: photo_captions(demo_data) == ["门锁损坏"])

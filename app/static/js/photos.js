@@ -209,8 +209,16 @@ class PhotoPanel {
     this.showInStrip(photo, job);
   }
 
-  /** A confirmed photo is shown once, in the strip with its caption field: its row becomes that item. */
+  /**
+   * A confirmed photo is shown once, in the strip with its caption field: its row becomes that item.
+   * A caption being typed is not moved under the finger (it would end an IME composition): the row
+   * moves when the field is left.
+   */
   showInStrip(photo, job) {
+    if (document.activeElement === job.ui.caption) {
+      job.ui.caption.addEventListener("blur", () => this.showInStrip(photo, job), { once: true });
+      return;
+    }
     if (this.strip.querySelector(`[data-photo-id="${photo.id}"]`)) {
       job.row.remove();
       return;
