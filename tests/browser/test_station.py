@@ -171,6 +171,14 @@ RECORD_ROW_STATES = """() => {
 }"""
 
 
+def open_own_findings(page, server) -> int:
+    """staff1 opens BJ001's finalized assessment; answers its id."""
+    own = finalized_id(server)
+    log_in(page, server.url, "staff1")
+    page.goto(f"{server.url}/station/assessments/{own}")
+    return own
+
+
 def rectification_photos(server, assessment_id, item_id) -> list[list[tuple[int, int]]]:
     with server.app.app_context():
         finding = db.session.get(Assessment, assessment_id).finding_for(item_id)
@@ -179,12 +187,10 @@ def rectification_photos(server, assessment_id, item_id) -> list[list[tuple[int,
 
 def test_staff_answer_with_four_large_photos_shrinks_each_and_saves_it_once(page, demo_data, tmp_path):
     server = demo_data
-    own = finalized_id(server)
     sources = [tmp_path / f"repair-{i}.jpg" for i in range(4)]
     source_bytes = min(ledger_photo(source, label=f"No.{i}") for i, source in enumerate(sources))
     sent = record_upload_sizes(page, "/rectification/photos")
-    log_in(page, server.url, "staff1")
-    page.goto(f"{server.url}/station/assessments/{own}")
+    own = open_own_findings(page, server)
     page.evaluate(RECORD_ROW_STATES)
     deduction = page.locator("#item-4\\.1\\.1")
     deduction.locator("textarea[name=text]").fill("四台车床防护罩均已装回。")
@@ -211,9 +217,7 @@ def test_staff_answer_made_with_the_network_cut_waits_and_is_sent_once_on_reconn
     page, demo_data, tmp_path
 ):
     server = demo_data
-    own = finalized_id(server)
-    log_in(page, server.url, "staff1")
-    page.goto(f"{server.url}/station/assessments/{own}")
+    own = open_own_findings(page, server)
     for pattern in ("**/rectification/photos", "**/rectification"):
         page.route(pattern, lambda route: route.abort("internetdisconnected"))
     deduction = page.locator("#item-4\\.1\\.1")
@@ -271,7 +275,6 @@ def test_assessor_reviewing_on_a_phone_sees_the_evidence_and_is_asked_for_a_comm
 
 def test_staff_remove_a_photo_the_server_refused_and_the_answer_goes_without_it(page, demo_data, tmp_path):
     server = demo_data
-    own = finalized_id(server)
     sources = [tmp_path / "a.jpg", tmp_path / "b.jpg"]
     for i, source in enumerate(sources):
         ledger_photo(source, size=(1200, 900), label=f"No.{i}")
@@ -284,8 +287,7 @@ def test_staff_remove_a_photo_the_server_refused_and_the_answer_goes_without_it(
         else:
             route.continue_()
 
-    log_in(page, server.url, "staff1")
-    page.goto(f"{server.url}/station/assessments/{own}")
+    own = open_own_findings(page, server)
     page.route("**/rectification/photos", refuse_the_first)
     deduction = page.locator("#item-4\\.1\\.1")
     deduction.locator("textarea[name=text]").fill("防护罩已装回。")
