@@ -114,5 +114,16 @@ def js_strings() -> dict:
         "photo_needed": _("A deduction needs a photo, or a reason why none could be taken."),
         "markup_saving": _("Saving…"),
         "markup_failed": _("Saving failed. Try again."),
+        "photo_remove_confirm": _("Remove this photo? Its marked-up copies are removed too."),
+        "rect_photo_ready": _("Ready: sent with the answer."),
+        "rect_too_many_photos": _("At most %(n)s photos per answer."),
+        "rect_photo_failed_first": _("A photo was refused: remove it or try it again before sending."),
+        "rect_sending": _(
+            "The answer is on this phone: it is sent with its photos as soon as the server answers."
+        ),
+        "rect_sent": _("Your answer was sent for review."),
+        "rect_edit": _("Change the answer"),
+        "rect_unsent": _("The answer is not sent yet. Leave anyway?"),
+        "review_comment_needed": _("Say why the answer is not accepted."),
     }
 

@@ -1,6 +1,7 @@
 """Evidence photos through the API and pages: upload, limits, idempotency, access, finalize."""
 
 import io
+import json
 import re
 import uuid
 from datetime import datetime
@@ -514,3 +515,30 @@ def test_a_mutation_id_used_for_another_reason_is_refused(app, assessor, assessm
     assert post_reason(assessor, assessment_id, "另一个理由", mutation_id).status_code == 422
     with app.app_context():
         assert db.session.scalar(db.select(Finding.no_photo_reason)) == "考场禁止拍照"
+
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "app" / "templates"
+# Classic on purpose: app.js runs before the first paint, htmx is vendored as a classic script.
+CLASSIC_SCRIPTS = ("js/app.js", "js/htmx-")
+
+
+def test_page_scripts_are_modules_and_take_their_words_from_the_ui_strings():
+    """One way for words to reach a script (#ui-strings, read with t()), one way to load one."""
+    for template in TEMPLATES.rglob("*.html"):
+        html = template.read_text(encoding="utf-8")
+        assert "data-confirm" not in html, f"{template.name}: words for a script belong in #ui-strings"
+        for tag in re.findall(r"<script\b[^>]*\bsrc=[^>]*>", html):
+            if not any(name in tag for name in CLASSIC_SCRIPTS):
+                assert 'type="module"' in tag, f"{template.name}: {tag}"
+
+
+def test_the_photo_page_asks_before_removing_in_the_pages_language(app, assessor, assessment_id):
+    photo_id = assessor.client.post(
+        photos_url(assessment_id), data={"photo": (io.BytesIO(jpeg()), "a.jpg")}, headers=assessor.headers()
+    ).get_json()["id"]
+    page = assessor.client.get(f"/photos/{photo_id}").get_data(as_text=True)
+    strings = json.loads(
+        re.search(r'<script type="application/json" id="ui-strings">(.*?)</script>', page).group(1)
+    )
+    assert "data-photo-remove" in page
+    assert strings["photo_remove_confirm"] == "删除这张照片？它的标注副本也会一并删除。"

@@ -1,6 +1,7 @@
 """The installable app: manifest, service worker, offline page."""
 
 import re
+from pathlib import Path
 
 
 def test_manifest_installs_with_chinese_name_icons_and_standalone_display(client):
@@ -32,6 +33,16 @@ def test_every_precached_shell_file_exists(client):
     shell = body.split("const SHELL = ", 1)[1].split(";\n", 1)[0]
     for url in shell.strip("[]").replace('"', "").split(", "):
         assert client.get(url).status_code == 200, url
+
+
+def test_every_module_a_precached_script_imports_is_precached_too():
+    """Offline, a module whose import is not on the phone fails whole: the walk's photos with it."""
+    from app.pwa.routes import SHELL_FILES
+
+    js = Path(__file__).resolve().parent.parent / "app" / "static"
+    for name in (n for n in SHELL_FILES if n.endswith(".js")):
+        for imported in re.findall(r'from "\./([\w.-]+\.js)"', (js / name).read_text(encoding="utf-8")):
+            assert f"js/{imported}" in SHELL_FILES, f"{name} imports {imported}"
 
 
 def test_offline_page_explains_what_still_works(client):

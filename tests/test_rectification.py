@@ -1,6 +1,7 @@
 """Rectification (整改): staff answer deductions with text and photos; assessors accept them or not."""
 
 import io
+import uuid
 
 import pytest
 
@@ -210,3 +211,193 @@ def test_assessor_home_links_to_answers_waiting_for_review(app, client, auth, de
     log_in(auth, "assessor1")
     page = client.get("/assess/").get_data(as_text=True)
     assert "/station/reviews" in page and "所（站）整改答复待审核" in page
+
+
+def send_photo_ahead(client, auth, assessment_id, item_id, data, mutation_id, **fields):
+    """A photo as the phone's outbox sends it, ahead of the answer that will name it."""
+    return client.post(
+        f"/station/assessments/{assessment_id}/items/{item_id}/rectification/photos",
+        data={"photo": (io.BytesIO(data), "photo.jpg"), "mutation_id": mutation_id, **fields},
+        headers={**auth.headers(), "Accept": "application/json"},
+        content_type="multipart/form-data",
+    )
+
+
+def answer_json(auth, assessment_id, item_id, **body):
+    """The answer as the phone's outbox sends it."""
+    return auth.client.post(
+        f"/station/assessments/{assessment_id}/items/{item_id}/rectification",
+        json=body,
+        headers={**auth.headers(), "Accept": "application/json"},
+    )
+
+
+def rectification_photos(app, assessment_id, item_id):
+    with app.app_context():
+        rectifications = db.session.get(Assessment, assessment_id).finding_for(item_id).rectifications
+        return [[(p.width, p.height, p.purpose) for p in r.photos] for r in rectifications]
+
+
+def test_outbox_sends_photos_ahead_then_the_answer_that_names_them_each_once(app, client, auth, demo):
+    log_in(auth, "staff1")
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    for mutation_id, size in ((first, (800, 600)), (second, (600, 800))):
+        for _ in range(2):
+            sent = send_photo_ahead(
+                client, auth, demo.finalized, "4.1.1", demo_photo("ok", size), mutation_id
+            )
+            assert sent.status_code == 201, sent.get_json()
+    assert status(app, demo.finalized, "4.1.1") == "open", "a photo sent ahead is no answer yet"
+    body = {"text": "防护罩已装回。", "photos": [first, second], "mutation_id": str(uuid.uuid4())}
+    replies = [answer_json(auth, demo.finalized, "4.1.1", **body) for _ in range(2)]
+    assert [r.status_code for r in replies] == [201, 201]
+    assert replies[0].get_json() == replies[1].get_json()
+    assert replies[0].get_json()["status"] == "answered"
+    assert rectification_photos(app, demo.finalized, "4.1.1") == [
+        [(800, 600, RECTIFICATION), (600, 800, RECTIFICATION)]
+    ]
+    assert actions(app).count("rectification.answer") == 2  # the demo's answer to 5.3.1, and this one
+
+
+def test_photo_sent_ahead_keeps_the_capture_time_the_phone_read(app, client, auth, demo):
+    log_in(auth, "staff1")
+    mutation_id = str(uuid.uuid4())
+    send_photo_ahead(
+        client,
+        auth,
+        demo.finalized,
+        "4.1.1",
+        demo_photo("ok"),
+        mutation_id,
+        taken_at="2026-11-20T09:41:05+08:00",
+    )
+    answer_json(
+        auth, demo.finalized, "4.1.1", text="已整改。", photos=[mutation_id], mutation_id=str(uuid.uuid4())
+    )
+    with app.app_context():
+        (photo,) = db.session.get(Assessment, demo.finalized).finding_for("4.1.1").rectifications[-1].photos
+        assert photo.taken_at.isoformat() == "2026-11-20T01:41:05"
+
+
+def test_answer_naming_a_photo_that_never_arrived_is_refused_and_changes_nothing(app, client, auth, demo):
+    log_in(auth, "staff1")
+    reply = answer_json(
+        auth,
+        demo.finalized,
+        "4.1.1",
+        text="已整改。",
+        photos=[str(uuid.uuid4())],
+        mutation_id=str(uuid.uuid4()),
+    )
+    assert reply.status_code == 422
+    assert reply.get_json()["code"] == "photo_missing"
+    assert status(app, demo.finalized, "4.1.1") == "open"
+
+
+def test_answer_cannot_take_a_photo_another_user_sent(app, client, auth, demo, make_user):
+    make_user("staff9", role="staff", station_id=demo.bj001)
+    auth.client.post("/logout", data={"csrf_token": auth.token or ""})
+    auth.login("staff9")
+    auth.fetch_token()
+    theirs = str(uuid.uuid4())
+    assert send_photo_ahead(client, auth, demo.finalized, "4.1.1", demo_photo("x"), theirs).status_code == 201
+    log_in(auth, "staff1")
+    reply = answer_json(
+        auth, demo.finalized, "4.1.1", text="已整改。", photos=[theirs], mutation_id=str(uuid.uuid4())
+    )
+    assert reply.status_code == 422
+    assert status(app, demo.finalized, "4.1.1") == "open"
+
+
+def test_photo_sent_ahead_for_another_item_does_not_count(app, client, auth, demo):
+    log_in(auth, "staff1")
+    ahead = str(uuid.uuid4())
+    assert send_photo_ahead(client, auth, demo.finalized, "6.5.1", demo_photo("x"), ahead).status_code == 201
+    reply = answer_json(
+        auth, demo.finalized, "4.1.1", text="已整改。", photos=[ahead], mutation_id=str(uuid.uuid4())
+    )
+    assert reply.status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("username", "item_id", "expected"),
+    [
+        ("assessor1", "4.1.1", 403),
+        ("staff2", "4.1.1", 404),
+        ("staff1", "5.3.1", 409),
+        ("staff1", "1.1.1", 404),
+    ],
+)
+def test_only_an_answerable_deduction_takes_photos_ahead(
+    app, client, auth, demo, username, item_id, expected
+):
+    log_in(auth, username)
+    sent = send_photo_ahead(client, auth, demo.finalized, item_id, demo_photo("x"), str(uuid.uuid4()))
+    assert sent.status_code == expected
+    assert "error" in sent.get_json()
+
+
+def test_photo_sent_ahead_needs_a_mutation_id_and_its_author(app, client, auth, demo):
+    log_in(auth, "staff1")
+    assert send_photo_ahead(client, auth, demo.finalized, "4.1.1", demo_photo("x"), "").status_code == 422
+    other = send_photo_ahead(
+        client, auth, demo.finalized, "4.1.1", demo_photo("x"), str(uuid.uuid4()), author="999"
+    )
+    assert other.status_code == 409 and other.get_json()["code"] == "author"
+
+
+@pytest.mark.parametrize(
+    "body", [{"text": 5}, {"text": "已整改。", "photos": "abc"}, {"text": "已整改。", "photos": ["x"]}]
+)
+def test_bad_json_answer_is_refused_with_a_message(app, client, auth, demo, body):
+    log_in(auth, "staff1")
+    reply = answer_json(auth, demo.finalized, "4.1.1", **body)
+    assert reply.status_code == 422 and reply.get_json()["error"]
+    assert status(app, demo.finalized, "4.1.1") == "open"
+
+
+def test_plain_answer_over_the_request_limit_is_answered_by_the_page_keeping_the_text(
+    app, client, auth, demo
+):
+    log_in(auth, "staff1")
+    app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+    big = [demo_photo(f"big {i}", (3000, 2250)) for i in range(6)]
+    assert sum(len(p) for p in big) > 1024 * 1024
+    response = answer(client, auth, demo.finalized, "4.1.1", "车床防护罩已重新安装。", big)
+    assert response.status_code == 413
+    page = response.get_data(as_text=True)
+    section = page.split('id="item-4.1.1"')[1].split("</article>")[0]
+    assert "照片加起来超过 1 MB" in section
+    assert ">车床防护罩已重新安装。</textarea>" in section
+    assert status(app, demo.finalized, "4.1.1") == "open"
+    with app.app_context():
+        assert db.session.query(Photo).filter_by(purpose=RECTIFICATION).count() == 1  # the demo's own
+
+
+def test_plain_answer_over_the_limit_without_the_form_token_changes_nothing(app, client, auth, demo):
+    log_in(auth, "staff1")
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    response = client.post(
+        f"/station/assessments/{demo.finalized}/items/4.1.1/rectification",
+        data={"text": "x", "photo": (io.BytesIO(demo_photo("big")), "p.jpg")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400
+    assert status(app, demo.finalized, "4.1.1") == "open"
+
+
+@pytest.mark.parametrize("username", [None, "staff2"])
+def test_plain_answer_over_the_limit_from_someone_who_may_not_see_the_page_gets_the_usual_413(
+    app, client, auth, demo, username
+):
+    if username:
+        log_in(auth, username)
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    response = client.post(
+        f"/station/assessments/{demo.finalized}/items/4.1.1/rectification",
+        data={"csrf_token": auth.token or "", "text": "x", "photo": (io.BytesIO(demo_photo("big")), "p.jpg")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 413
+    assert 'id="item-4.1.1"' not in response.get_data(as_text=True)
+    assert status(app, demo.finalized, "4.1.1") == "open"

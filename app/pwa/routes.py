@@ -19,6 +19,7 @@ SHELL_FILES = (
     "js/offline.js",
     "js/walk.js",
     "js/shrink.js",
+    "js/photo_rows.js",
     "js/photos.js",
     "js/signature.js",
     "icons/icon-192.png",

@@ -2,7 +2,7 @@
 
 from flask import url_for
 
-from app.models import Assessment, Finding, Photo, User
+from app.models import Assessment, Finding, Photo, Rectification, User
 from rubric import Item, Rubric, Scorecard
 
 
@@ -124,3 +124,15 @@ def offline_urls_json(assessment: Assessment, items: tuple[Item, ...]) -> dict:
         url_for("assess.summary", assessment_id=assessment.id),
     ]
     return {"urls": urls}
+
+
+def rectification_json(rectification: Rectification) -> dict:
+    return {
+        "id": rectification.id,
+        "item_id": rectification.item_id,
+        "text": rectification.text,
+        "status": rectification.review or "answered",
+        "answered_by": rectification.answered_by.username,
+        "answered_at": rectification.answered_at.isoformat() + "Z",
+        "photos": [photo_json(photo) for photo in rectification.photos],
+    }

@@ -5,13 +5,15 @@ accepts it or not; a not-accepted one can be answered again, as a new answer. Ea
 checks, changes the session and writes the audit trail; the caller commits.
 """
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 
 from flask_babel import lazy_gettext as _l
 
 from app import evidence
 from app.errors import Refused, checked_text
 from app.extensions import db
+from app.idempotency import parse_mutation_id
 from app.models import (
     ACCEPTED,
     ANSWERED,
@@ -21,6 +23,7 @@ from app.models import (
     RECTIFICATION,
     Assessment,
     Finding,
+    Mutation,
     Photo,
     Rectification,
     User,
@@ -92,17 +95,40 @@ def deduction_state(assessment: Assessment, item_id: str) -> DeductionState:
 
 def answer(assessment: Assessment, item_id: str, text: str, photos: list[bytes], user: User) -> Rectification:
     """The station's staff say what they corrected, with photos; allowed once the assessment is final."""
+    ensure_station_staff(assessment, user)
+    ensure_photo_count(len(photos))
+    stored_photos = [photo_actions.store(data) for data in photos]
+    return answer_with_stored(assessment, item_id, text, stored_photos, user)
+
+
+def ensure_station_staff(assessment: Assessment, user: User) -> None:
     if user.role != "staff" or user.station_id != assessment.station_id:
         raise Refused(403, _l("Only the station's own staff answer its deductions."))
-    if len(photos) > MAX_PHOTOS:
+
+
+def ensure_photo_count(count: int) -> None:
+    if count > MAX_PHOTOS:
         raise Refused(422, _l("At most %(n)d photos per answer.", n=MAX_PHOTOS), field="photo")
-    stored_photos = [photo_actions.store(data) for data in photos]
-    locks.lock(assessment)
+
+
+def answerable(assessment: Assessment, item_id: str, user: User) -> DeductionState:
+    """The deduction if `user` may answer it now; checked again under the lock when the answer comes."""
+    ensure_station_staff(assessment, user)
     if not assessment.is_finalized:
         raise Refused(409, _l("Deductions can be answered once the assessment is finalized."))
     state = deduction_state(assessment, item_id)
     if not state.can_answer:
         raise Refused(409, _l("This deduction is already answered: wait for the review."))
+    return state
+
+
+def answer_with_stored(
+    assessment: Assessment, item_id: str, text: str, stored_photos: list[evidence.StoredPhoto], user: User
+) -> Rectification:
+    """The answer with photos already through the pipeline (the slow part, done before the lock)."""
+    ensure_photo_count(len(stored_photos))
+    locks.lock(assessment)
+    state = answerable(assessment, item_id, user)
     too_long = _l("The answer is too long (at most %(n)d characters).", n=TEXT_MAX_LENGTH)
     text = checked_text(text, TEXT_MAX_LENGTH, too_long, "text")
     if not text:
@@ -141,6 +167,57 @@ def _attach(rectification: Rectification, stored: evidence.StoredPhoto, user: Us
         taken_at=photo_actions.as_utc(stored.taken_at),
         uploaded_by=user,
     ).photo
+
+
+def photo_sent_ahead(
+    assessment: Assessment, item_id: str, stored: evidence.StoredPhoto, client_taken_at: datetime | None
+) -> dict:
+    """What the server answers for a photo a phone sends ahead of its answer; kept as that upload's
+    reply (see app.idempotency), it is what the answer finds the photo by.
+
+    The capture time is the file's own or else the one the phone read before shrinking it (UTC).
+    """
+    fields = asdict(stored)
+    when = photo_actions.as_utc(stored.taken_at) or client_taken_at
+    fields["taken_at"] = when.replace(tzinfo=UTC).isoformat() if when else None
+    return {"assessment_id": assessment.id, "item_id": item_id, "sha256": stored.sha256, "stored": fields}
+
+
+def photos_sent_ahead(assessment: Assessment, item_id: str, mutation_ids: list, user: User) -> list:
+    """The photos `user` sent ahead for this answer, by the mutation_id of each upload, in order.
+
+    Only the user's own uploads for this deduction count; one that has not arrived is refused,
+    so an answer never reaches the reviewer without a photo its author attached.
+    """
+    if not isinstance(mutation_ids, list) or not all(isinstance(m, str) for m in mutation_ids):
+        raise Refused(422, _l("photos must be a list of upload mutation ids."), field="photos")
+    ensure_photo_count(len(set(mutation_ids)))
+    stored = []
+    for mutation_id in dict.fromkeys(parse_mutation_id(m) for m in mutation_ids):
+        reply = _upload_reply(mutation_id, user)
+        if reply is None or reply.get("assessment_id") != assessment.id or reply.get("item_id") != item_id:
+            raise Refused(
+                422,
+                _l("A photo of this answer has not reached the server: send it again, or remove it."),
+                field="photos",
+                code="photo_missing",
+            )
+        stored.append(_stored_from(reply["stored"]))
+    return stored
+
+
+def _upload_reply(mutation_id: str, user: User) -> dict | None:
+    mutation = db.session.get(Mutation, mutation_id)
+    if mutation is None or mutation.user_id != user.id or not isinstance(mutation.response, dict):
+        return None
+    return mutation.response if "stored" in mutation.response else None
+
+
+def _stored_from(fields: dict) -> evidence.StoredPhoto:
+    taken_at = fields.get("taken_at")
+    return evidence.StoredPhoto(
+        **{**fields, "taken_at": datetime.fromisoformat(taken_at) if taken_at else None}
+    )
 
 
 def review(rectification: Rectification, decision: str, comment: str, user: User) -> Rectification:

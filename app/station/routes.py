@@ -1,18 +1,26 @@
 """The station's own view of its finalized assessments, and its rectification of each deduction."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_login import current_user, login_required
+import io
 
-from app.access import assessor_required, staff_required, viewable_assessment
-from app.errors import Refused
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf.csrf import validate_csrf
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.formparser import parse_form_data
+from wtforms import ValidationError
+
+from app.access import assessor_required, ensure_author, staff_required, viewable_assessment
+from app.errors import CSRF_MESSAGE, MESSAGES, Refused, error_response
 from app.extensions import db
 from app.models import FINALIZED, Assessment, Rectification
 from app.rubrics import rubric_of
 from app.services import assessments, deadlines, notices, rectifications
 from app.services import photos as photo_actions
+from app.services.json_shapes import rectification_json
 from app.station import bp
-from app.web import safe_next
+from app.web import answer_once, json_body, safe_next
 
 
 @bp.get("/")
@@ -36,7 +44,8 @@ def assessment(assessment_id: int):
     return render_assessment(viewable_assessment(assessment_id))
 
 
-def render_assessment(assessment: Assessment, errors: dict | None = None, status: int = 200):
+def render_assessment(assessment: Assessment, errors: dict | None = None, status: int = 200, form=None):
+    """The page; with `errors` (by item) it says what went wrong beside the item and keeps what was typed."""
     return render_template(
         "station/assessment.html",
         assessment=assessment,
@@ -44,15 +53,19 @@ def render_assessment(assessment: Assessment, errors: dict | None = None, status
         card=assessments.scorecard(assessment),
         deductions=rectifications.deductions(assessment) if assessment.is_finalized else [],
         errors=errors or {},
-        form=request.form if errors else {},
+        form=form if form is not None else (request.form if errors else {}),
+        max_photos=rectifications.MAX_PHOTOS,
     ), status
 
 
 @bp.post("/assessments/<int:assessment_id>/items/<item_id>/rectification")
 @login_required
 def answer(assessment_id: int, item_id: str):
-    """The station says what it corrected for one deduction, with photos (a plain multipart form)."""
+    """The station says what it corrected for one deduction: JSON from the phone's outbox, naming
+    the photos it sent ahead, or the plain multipart form with its photos."""
     assessment = viewable_assessment(assessment_id)
+    if request.is_json:
+        return answer_json(assessment, item_id)
     try:
         uploads = [f for f in request.files.getlist("photo") if f and f.filename]
         photos = [photo_actions.read_upload(upload.stream) for upload in uploads]
@@ -70,6 +83,95 @@ def answer(assessment_id: int, item_id: str):
     return redirect(
         url_for("station.assessment", assessment_id=assessment.id, _anchor=f"item-{item_id}"), 303
     )
+
+
+def answer_json(assessment: Assessment, item_id: str):
+    """201 with the answer; the same mutation_id again gets the same reply and changes nothing."""
+    body = json_body()
+    ensure_author(body.get("author"))
+    text, photos = body.get("text"), body.get("photos", [])
+    if not isinstance(text, str):
+        raise Refused(422, _l("Say what was corrected."), field="text")
+    answered = []
+
+    def apply():
+        stored = rectifications.photos_sent_ahead(assessment, item_id, photos, current_user)
+        rectification = rectifications.answer_with_stored(assessment, item_id, text, stored, current_user)
+        answered.append(rectification)
+        return rectification_json(rectification), 201
+
+    reply = answer_once(body.get("mutation_id"), {"text": text, "photos": photos}, apply, lock=assessment)
+    if answered:
+        notices.answered(answered[0])
+    return reply
+
+
+@bp.post("/assessments/<int:assessment_id>/items/<item_id>/rectification/photos")
+@login_required
+def photo_ahead(assessment_id: int, item_id: str):
+    """One photo of an answer still to come (multipart `photo`, `mutation_id`, optional `taken_at`),
+    sent by the phone's outbox ahead of the answer that names it: 201 with what was stored."""
+    assessment = viewable_assessment(assessment_id)
+    ensure_author(request.form.get("author"))
+    mutation_id = request.form.get("mutation_id")
+    if not mutation_id:
+        raise Refused(422, _l("Send the photo with its mutation_id."), field="mutation_id")
+    rectifications.answerable(assessment, item_id, current_user)
+    upload = request.files.get("photo")
+    if upload is None:
+        raise Refused(422, _l("Send the photo in the multipart field “photo”."), field="photo")
+    data = photo_actions.read_upload(upload.stream)
+    taken_at = photo_actions.parse_client_time(request.form.get("taken_at") or None)
+    stored = photo_actions.store(data)
+    payload = {"sha256": stored.sha256, "taken_at": request.form.get("taken_at") or None}
+
+    def apply():
+        return rectifications.photo_sent_ahead(assessment, item_id, stored, taken_at), 201
+
+    return answer_once(mutation_id, payload, apply, lock=assessment)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(error):
+    """A plain answer whose photos are over the request limit: the page says so beside the item and
+    keeps the typed text. Anything else, or anyone who may not see the page, gets the usual answer."""
+    args = request.view_args or {}
+    assessment = db.session.get(Assessment, args["assessment_id"]) if "assessment_id" in args else None
+    page_of_its_own = (
+        request.endpoint == "station.answer"
+        and not request.is_json
+        and current_user.is_authenticated
+        and assessment is not None
+        and current_user.can_view(assessment)
+    )
+    if not page_of_its_own:
+        return error_response(413, MESSAGES[413])
+    fields = form_without_files()
+    try:
+        validate_csrf(fields.get("csrf_token"))
+    except ValidationError:
+        return error_response(400, CSRF_MESSAGE, code="csrf")
+    limit = current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+    message = _("The photos together are larger than %(n)d MB: choose fewer or smaller photos.", n=limit)
+    return render_assessment(assessment, {args["item_id"]: message}, 413, form=fields)
+
+
+class _Discarded(io.BytesIO):
+    """Where the bytes of a file go when only the form's text is wanted."""
+
+    def write(self, data) -> int:
+        return len(data)
+
+
+def form_without_files():
+    """The text fields of a multipart body too large to take, read while its files are thrown away."""
+    _stream, fields, _files = parse_form_data(
+        request.environ,
+        stream_factory=lambda *args, **kwargs: _Discarded(),
+        max_form_memory_size=current_app.config.get("MAX_FORM_MEMORY_SIZE") or 500_000,
+        silent=False,
+    )
+    return fields
 
 
 @bp.post("/rectifications/<int:rectification_id>/review")

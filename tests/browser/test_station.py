@@ -11,6 +11,7 @@ from app.extensions import db
 from app.models import Assessment, Signature, User
 from app.services import assessments
 from tests.browser.conftest import log_in
+from tests.browser.test_photos import ledger_photo, record_upload_sizes
 from tests.report_fixtures import complete_assessment
 
 
@@ -157,3 +158,148 @@ def test_station_staff_read_answer_and_assessor_reviews_and_signs(page, demo_dat
     pdf = Path(download.path()).read_bytes()
     assert pdf.startswith(b"%PDF")
     (shots / "report.pdf").write_bytes(pdf)
+
+
+RECORD_ROW_STATES = """() => {
+  window.__rowStates = [];
+  new MutationObserver((changes) => {
+    for (const change of changes) {
+      const row = change.target;
+      if (row.classList && row.classList.contains("photo-job")) window.__rowStates.push(row.dataset.state);
+    }
+  }).observe(document.body, { subtree: true, attributes: true, attributeFilter: ["data-state"] });
+}"""
+
+
+def open_own_findings(page, server) -> int:
+    """staff1 opens BJ001's finalized assessment; answers its id."""
+    own = finalized_id(server)
+    log_in(page, server.url, "staff1")
+    page.goto(f"{server.url}/station/assessments/{own}")
+    return own
+
+
+def rectification_photos(server, assessment_id, item_id) -> list[list[tuple[int, int]]]:
+    with server.app.app_context():
+        finding = db.session.get(Assessment, assessment_id).finding_for(item_id)
+        return [[(p.width, p.height) for p in r.photos] for r in finding.rectifications]
+
+
+def test_staff_answer_with_four_large_photos_shrinks_each_and_saves_it_once(page, demo_data, tmp_path):
+    server = demo_data
+    sources = [tmp_path / f"repair-{i}.jpg" for i in range(4)]
+    source_bytes = min(ledger_photo(source, label=f"No.{i}") for i, source in enumerate(sources))
+    sent = record_upload_sizes(page, "/rectification/photos")
+    own = open_own_findings(page, server)
+    page.evaluate(RECORD_ROW_STATES)
+    deduction = page.locator("#item-4\\.1\\.1")
+    deduction.locator("textarea[name=text]").fill("四台车床防护罩均已装回。")
+    deduction.locator("input[data-rect-photos]").set_input_files([str(s) for s in sources])
+    rows = deduction.locator(".photo-job")
+    expect(rows).to_have_count(4)
+    expect(deduction.locator(".photo-job[data-state=ready]")).to_have_count(4, timeout=60_000)
+    expect(rows.first.locator(".photo-job-state")).to_have_text("已准备好：随答复一起发送。")
+    deduction.scroll_into_view_if_needed()
+    page.screenshot(path=str(shots_dir(tmp_path) / "11-answer-four-photos.png"))
+    assert rectification_photos(server, own, "4.1.1") == []
+    deduction.locator("button[type=submit]").click()
+    expect(deduction.locator(".rectification-status .badge")).to_have_text("已答复", timeout=60_000)
+    expect(deduction.locator(".rect-answer .photo-strip img")).to_have_count(4)
+    assert page.evaluate("window.__rowStates").count("uploading") >= 4, "each photo showed its progress"
+    assert len(sent) == 4 and max(sent) < source_bytes / 2, (
+        f"the phone sent {sent} of {source_bytes} bytes each"
+    )
+    assert rectification_photos(server, own, "4.1.1") == [[(2048, 1536)] * 4]
+    page.screenshot(path=str(shots_dir(tmp_path) / "12-answered-four-photos.png"))
+
+
+def test_staff_answer_made_with_the_network_cut_waits_and_is_sent_once_on_reconnect(
+    page, demo_data, tmp_path
+):
+    server = demo_data
+    own = open_own_findings(page, server)
+    for pattern in ("**/rectification/photos", "**/rectification"):
+        page.route(pattern, lambda route: route.abort("internetdisconnected"))
+    deduction = page.locator("#item-4\\.1\\.1")
+    deduction.locator("textarea[name=text]").fill("防护罩已装回。")
+    deduction.locator("input[data-rect-photos]").set_input_files(str(repair_photo(tmp_path / "repair.jpg")))
+    expect(deduction.locator(".photo-job")).to_have_attribute("data-state", "ready")
+    deduction.locator("button[type=submit]").click()
+    expect(deduction.locator(".photo-job")).to_have_attribute("data-state", "queued")
+    expect(deduction.locator(".photo-job-state")).to_contain_text("已存于本机")
+    expect(deduction.locator("[data-rect-state]")).to_contain_text("答复已存于本机")
+    expect(deduction.locator("textarea[name=text]")).to_have_js_property("readOnly", True)
+    expect(page.locator("#sync-indicator")).to_contain_text("1 张照片")
+    deduction.scroll_into_view_if_needed()
+    page.screenshot(path=str(shots_dir(tmp_path) / "13-answer-waiting.png"))
+    assert rectification_photos(server, own, "4.1.1") == []
+
+    page.reload()
+    deduction = page.locator("#item-4\\.1\\.1")
+    expect(deduction.locator("textarea[name=text]")).to_have_value("防护罩已装回。")
+    expect(deduction.locator(".photo-job")).to_have_attribute("data-state", "queued")
+    for pattern in ("**/rectification/photos", "**/rectification"):
+        page.unroute(pattern)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(deduction.locator(".rectification-status .badge")).to_have_text("已答复", timeout=60_000)
+    expect(deduction.locator(".rect-answer .photo-strip img")).to_have_count(1)
+    assert rectification_photos(server, own, "4.1.1") == [[(1600, 1200)]]
+
+
+def test_assessor_reviewing_on_a_phone_sees_the_evidence_and_is_asked_for_a_comment_in_place(
+    page, demo_data, tmp_path
+):
+    server = demo_data
+    own = finalized_id(server)
+    log_in(page, server.url, "assessor1")
+    page.goto(f"{server.url}/station/reviews")
+    entry = page.locator("#review-5\\.3\\.1")
+    expect(entry.locator(".thumbs-mini img")).to_have_count(1)
+    expect(entry.locator(".rect-answer .photo-strip img")).to_have_count(1)
+    entry.locator("button[value=not_accepted]").click()
+    comment = entry.locator("textarea[name=comment]")
+    expect(comment).to_be_focused()
+    assert comment.evaluate("field => field.validationMessage") == "请说明不认可的理由。"
+    entry.scroll_into_view_if_needed()
+    page.screenshot(path=str(shots_dir(tmp_path) / "14-review-needs-comment.png"))
+    with server.app.app_context():
+        assert db.session.get(Assessment, own).finding_for("5.3.1").rectifications[-1].review is None
+    comment.fill("二楼标识仍未更换。")
+    entry.locator("button[value=not_accepted]").click()
+    expect(page.locator(".flash")).to_have_text("审核已保存。")
+    with server.app.app_context():
+        assert (
+            db.session.get(Assessment, own).finding_for("5.3.1").rectifications[-1].review == "not_accepted"
+        )
+
+
+def test_staff_remove_a_photo_the_server_refused_and_the_answer_goes_without_it(page, demo_data, tmp_path):
+    server = demo_data
+    sources = [tmp_path / "a.jpg", tmp_path / "b.jpg"]
+    for i, source in enumerate(sources):
+        ledger_photo(source, size=(1200, 900), label=f"No.{i}")
+    uploads = []
+
+    def refuse_the_first(route):
+        uploads.append(route.request.url)
+        if len(uploads) == 1:
+            route.fulfill(status=415, json={"error": "这个文件不是照片。"})
+        else:
+            route.continue_()
+
+    own = open_own_findings(page, server)
+    page.route("**/rectification/photos", refuse_the_first)
+    deduction = page.locator("#item-4\\.1\\.1")
+    deduction.locator("textarea[name=text]").fill("防护罩已装回。")
+    deduction.locator("input[data-rect-photos]").set_input_files([str(s) for s in sources])
+    expect(deduction.locator(".photo-job[data-state=ready]")).to_have_count(2)
+    deduction.locator("button[type=submit]").click()
+    refused = deduction.locator(".photo-job[data-state=failed]")
+    expect(refused).to_have_count(1)
+    expect(refused.locator(".photo-job-state")).to_contain_text("这个文件不是照片。")
+    expect(deduction.locator("[data-rect-state]")).to_contain_text("这条答复的一张照片还没有送到服务器")
+    assert rectification_photos(server, own, "4.1.1") == []
+    refused.locator(".photo-job-remove").click()
+    expect(deduction.locator(".rectification-status .badge")).to_have_text("已答复")
+    expect(deduction.locator(".rect-answer .photo-strip img")).to_have_count(1)
+    assert rectification_photos(server, own, "4.1.1") == [[(1200, 900)]]

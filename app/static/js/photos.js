@@ -3,20 +3,51 @@
 // mark-ups go the same way. The full view pages with swipe and arrows. Without this script the
 // plain forms in the same markup still upload, remove and explain.
 
-import { element, failureText, newMutationId, pageUser, t } from "./common.js";
+import { element, newMutationId, pageUser, t } from "./common.js";
 import * as Outbox from "./outbox.js";
+import { photoRow, setRowState, showEntryState, waitingHere } from "./photo_rows.js";
 import * as Sync from "./sync.js";
-import { DEFAULT_MAX_EDGE, captureTimeOf, downscale } from "./shrink.js";
+import { DEFAULT_MAX_EDGE, preparePhoto } from "./shrink.js";
 
 const user = pageUser();
 const panels = [];
+const markups = [];
 
 function withNext(url) {
   return `${url}${url.includes("?") ? "&" : "?"}next=${encodeURIComponent(location.pathname)}`;
 }
 
-function entryBase(section) {
-  return { author: user.id, author_name: user.name, assessment_id: section.dataset.assessmentId, item_id: section.dataset.itemId };
+function entryBase(holder) {
+  return { author: user.id, author_name: user.name, assessment_id: holder.dataset.assessmentId, item_id: holder.dataset.itemId };
+}
+
+function captionField(value) {
+  const caption = element("input", "photo-job-caption photo-caption");
+  caption.type = "text";
+  caption.maxLength = 300;
+  caption.placeholder = t("photo_caption");
+  caption.setAttribute("aria-label", t("photo_caption"));
+  caption.value = value || "";
+  return caption;
+}
+
+function thumbLink(photo) {
+  const link = element("a", "photo-thumb");
+  link.href = withNext(photo.page_url);
+  const image = element("img");
+  image.src = photo.thumb_url;
+  image.alt = photo.caption || "";
+  link.append(image);
+  if (photo.marked_up_from) link.append(element("span", "photo-tag", t("photo_marked")));
+  return link;
+}
+
+/** Said before a photo is taken: where the browser cannot keep photos, one waits only in this page's memory. */
+async function warnIfPhotosCannotBeKept(heading) {
+  if (await Outbox.canKeepPhotos()) return;
+  const warning = element("p", "error photo-memory-warning", t("photo_memory_only"));
+  warning.setAttribute("role", "note");
+  heading.after(warning);
 }
 
 class PhotoPanel {
@@ -25,6 +56,9 @@ class PhotoPanel {
     this.maxEdge = parseInt(section.dataset.maxEdge, 10) || DEFAULT_MAX_EDGE;
     this.queue = section.querySelector("[data-photo-queue]");
     this.strip = section.querySelector("[data-photo-strip]");
+    this.reason = section.querySelector("[data-no-photo-form] [name=no_photo_reason]");
+    this.reasonState = section.querySelector("[data-reason-state]");
+    this.reasonKey = `no_photo_reason:${section.dataset.assessmentId}:${section.dataset.itemId}`;
     this.jobs = new Map();
     this.preparing = 0;
     section.classList.add("photos-js");
@@ -34,33 +68,25 @@ class PhotoPanel {
         input.value = "";
       });
     });
-    const reasonForm = section.querySelector("[data-no-photo-form]");
-    if (reasonForm) {
-      reasonForm.addEventListener("submit", (event) => {
+    if (this.reason) {
+      this.reason.form.addEventListener("submit", (event) => {
         event.preventDefault();
-        this.keepReason(reasonForm);
+        this.keepReason();
       });
+      this.reason.addEventListener("input", () => this.keepReason());
     }
-    this.warnIfPhotosCannotBeKept();
-    this.showWaitingPhotos();
-  }
-
-  /** Said before the photo is taken: in private mode a photo can only wait in this page's memory. */
-  async warnIfPhotosCannotBeKept() {
-    if (await Outbox.canKeepPhotos()) return;
-    const warning = element("p", "error photo-memory-warning", t("photo_memory_only"));
-    warning.setAttribute("role", "note");
-    this.section.querySelector("h2").after(warning);
+    if (this.queue) this.strip.querySelectorAll("li[data-photo-id]").forEach((item) => this.addCaptionField(item));
+    warnIfPhotosCannotBeKept(section.querySelector("h2"));
+    this.showWaiting();
   }
 
   async add(file) {
     const job = this.newJob(newMutationId());
     job.inMemory = true;
-    this.setState(job, "preparing", t("photo_preparing"));
+    setRowState(job, "preparing", t("photo_preparing"));
     this.preparing += 1;
     try {
-      const takenAt = await captureTimeOf(file);
-      const blob = await downscale(file, this.maxEdge);
+      const { blob, takenAt } = await preparePhoto(file, this.maxEdge);
       job.ui.preview.src = URL.createObjectURL(blob);
       const kept = await Outbox.keep({
         ...entryBase(this.section),
@@ -71,128 +97,87 @@ class PhotoPanel {
       });
       job.seq = kept.seq;
       job.inMemory = Boolean(kept.blob_in_memory);
-      this.setState(job, "queued", job.inMemory ? t("photo_in_memory") : t("photo_queued"));
+      setRowState(job, "queued", job.inMemory ? t("photo_in_memory") : t("photo_queued"));
     } catch (error) {
-      this.setState(job, "failed", `${t("photo_failed")}: ${t("storage_unavailable")}`);
+      setRowState(job, "failed", `${t("photo_failed")}: ${t("storage_unavailable")}`);
     } finally {
       this.preparing -= 1;
     }
   }
 
   newJob(mutationId) {
-    const row = element("li", "photo-job");
-    const preview = element("img", "photo-job-preview");
-    preview.alt = "";
-    const body = element("div", "photo-job-body");
-    const state = element("span", "photo-job-state");
-    const bar = element("progress", "photo-job-progress");
-    bar.max = 100;
-    bar.value = 0;
-    const caption = element("input", "photo-job-caption");
-    caption.type = "text";
-    caption.maxLength = 300;
-    caption.placeholder = t("photo_caption");
-    caption.setAttribute("aria-label", t("photo_caption"));
-    const retry = element("button", "photo-job-retry", t("retry"));
-    retry.type = "button";
-    retry.hidden = true;
-    const remove = element("button", "photo-job-remove link-button", t("photo_remove"));
-    remove.type = "button";
-    remove.hidden = true;
-    body.append(state, bar, caption, retry, remove);
-    row.append(preview, body);
-    this.queue.append(row);
-    const job = { mutationId, row, photoId: null, state: "", ui: { preview, state, bar, caption, retry, remove } };
-    caption.addEventListener("change", () => this.keepCaption(job));
-    retry.addEventListener("click", async () => {
+    const job = photoRow(mutationId);
+    job.photoId = null;
+    job.ui.caption = captionField("");
+    job.ui.state.after(job.ui.bar, job.ui.caption);
+    this.queue.append(job.row);
+    job.ui.caption.addEventListener("input", () => this.keepCaption(job.ui.caption, `caption:${mutationId}`, job));
+    job.ui.retry.addEventListener("click", async () => {
       if (job.seq && job.state === "failed") await Outbox.retry(job.seq);
       Sync.probe();
     });
-    remove.addEventListener("click", async () => {
+    job.ui.remove.addEventListener("click", async () => {
       if (job.seq) await Outbox.remove(job.seq);
       this.jobs.delete(mutationId);
-      row.remove();
+      job.row.remove();
     });
     this.jobs.set(mutationId, job);
     return job;
   }
 
-  setState(job, state, text, percent) {
-    job.state = state;
-    job.row.dataset.state = state;
-    job.ui.state.textContent = text || "";
-    job.ui.bar.hidden = state !== "uploading";
-    if (percent !== undefined) job.ui.bar.value = percent;
-    job.ui.retry.hidden = state !== "failed";
-    job.ui.remove.hidden = !(state === "failed" && job.rejected);
+  /** The caption goes to the outbox as it is typed: the newest text replaces the waiting one. */
+  keepCaption(field, key, job) {
+    const photoId = job ? job.photoId : field.closest("[data-photo-id]").dataset.photoId;
+    const payload = photoId ? { caption: field.value, photo_id: photoId } : { caption: field.value, photo_mutation_id: job.mutationId };
+    return Outbox.keep({ ...entryBase(this.section), kind: "caption", key, mutation_id: newMutationId(), payload });
   }
 
-  keepCaption(job) {
-    const payload = job.photoId
-      ? { caption: job.ui.caption.value, photo_id: job.photoId }
-      : { caption: job.ui.caption.value, photo_mutation_id: job.mutationId };
-    return Outbox.keep({
-      ...entryBase(this.section),
-      kind: "caption",
-      key: `caption:${job.mutationId}`,
-      mutation_id: newMutationId(),
-      payload,
-    });
+  addCaptionField(item) {
+    const field = captionField(item.dataset.caption);
+    field.addEventListener("input", () => this.keepCaption(field, `caption:photo:${item.dataset.photoId}`));
+    item.classList.add("photo-item");
+    item.append(field);
   }
 
-  async keepReason(form) {
-    const state = form.querySelector("[data-reason-state]");
-    const reason = form.querySelector("[name=no_photo_reason]").value;
+  /** The reason goes to the outbox as it is typed (the newest text wins), so leaving at once loses nothing. */
+  async keepReason() {
     try {
-      const entry = await Outbox.keep({
+      await Outbox.keep({
         ...entryBase(this.section),
         kind: "no_photo_reason",
-        key: `no_photo_reason:${this.section.dataset.assessmentId}:${this.section.dataset.itemId}`,
+        key: this.reasonKey,
         mutation_id: newMutationId(),
-        payload: { no_photo_reason: reason },
+        payload: { no_photo_reason: this.reason.value },
       });
-      this.reasonKey = entry.key;
-      state.textContent = t("saved_on_phone");
+      this.reasonWaits = true;
+      this.reasonState.textContent = t("saved_on_phone");
       this.showNeeded(this.deducted);
     } catch (error) {
-      state.textContent = t("storage_unavailable");
+      this.reasonState.textContent = t("storage_unavailable");
     }
   }
 
-  /** Photos and captions still on the phone for this item, from an earlier visit or a reload. */
-  async showWaitingPhotos() {
-    let waiting;
-    try {
-      waiting = await Sync.waitingFor(user);
-    } catch (error) {
-      return;
-    }
-    const here = waiting.filter((e) => String(e.assessment_id) === this.section.dataset.assessmentId && e.item_id === this.section.dataset.itemId);
+  /** What still waits on the phone for this item (from an earlier visit, a reload, an offline open), as entered. */
+  async showWaiting() {
+    const here = await waitingHere(user, this.section);
     for (const entry of here.filter((e) => e.kind === "photo")) {
       const job = this.newJob(entry.mutation_id);
-      job.seq = entry.seq;
       if (entry.blob) job.ui.preview.src = URL.createObjectURL(entry.blob);
       job.ui.caption.value = entry.payload.caption || "";
-      this.showEntry(job, entry);
+      showEntryState(job, entry);
     }
     for (const entry of here.filter((e) => e.kind === "caption")) {
       const job = this.jobs.get(entry.payload.photo_mutation_id);
-      if (job) job.ui.caption.value = entry.payload.caption;
+      const item = entry.payload.photo_id && this.strip.querySelector(`[data-photo-id="${entry.payload.photo_id}"] .photo-caption`);
+      const field = job ? job.ui.caption : item;
+      if (field && document.activeElement !== field) field.value = entry.payload.caption;
     }
-  }
-
-  showEntry(job, entry) {
-    job.seq = entry.seq;
-    job.rejected = entry.state === "rejected";
-    if (job.rejected) {
-      const reason = entry.error === "lost" ? t("photo_lost") : entry.error;
-      this.setState(job, "failed", `${t("photo_failed")}: ${reason}`);
-    } else if (entry.error && entry.error !== "network" && entry.error !== "timeout") {
-      this.setState(job, "failed", `${t("photo_failed")}: ${entry.error}`);
-    } else if (entry.error) {
-      this.setState(job, "queued", `${t("photo_queued")} ${failureText(entry.error)}`);
-    } else {
-      this.setState(job, "queued", entry.blob_in_memory ? t("photo_in_memory") : t("photo_queued"));
+    const reason = here.find((e) => e.key === this.reasonKey);
+    if (reason && this.reason) {
+      if (document.activeElement !== this.reason) this.reason.value = reason.payload.no_photo_reason;
+      this.reason.closest("details").open = true;
+      this.reasonWaits = true;
+      this.reasonState.textContent = t("saved_on_phone");
     }
   }
 
@@ -203,50 +188,59 @@ class PhotoPanel {
     for (const entry of entries.filter((e) => e.kind === "photo")) {
       const job = this.jobs.get(entry.mutation_id);
       const onItsWay = sending && sending.mutation_id === entry.mutation_id;
-      if (job && !onItsWay && job.state !== "preparing" && job.state !== "saved") this.showEntry(job, entry);
+      if (job && !onItsWay && job.state !== "preparing" && job.state !== "saved") showEntryState(job, entry);
     }
-    if (this.reasonKey && !entries.some((e) => e.key === this.reasonKey)) {
-      this.section.querySelector("[data-reason-state]").textContent = t("photo_saved");
-      this.reasonKey = null;
+    if (this.reasonWaits && !entries.some((e) => e.key === this.reasonKey)) {
+      this.reasonState.textContent = t("photo_saved");
+      this.reasonWaits = false;
     }
   }
 
   sending(entry, percent) {
     const job = entry && this.jobs.get(entry.mutation_id);
-    if (job && entry.kind === "photo") this.setState(job, "uploading", `${percent}%`, percent);
+    if (job && entry.kind === "photo") setRowState(job, "uploading", `${percent}%`, percent);
   }
 
   confirmed(entry, photo) {
     const job = this.jobs.get(entry.mutation_id);
     if (!job || entry.kind !== "photo") return;
     job.photoId = photo.id;
-    this.setState(job, "saved", t("photo_saved"));
-    this.showThumb(photo);
+    setRowState(job, "saved", t("photo_saved"));
+    this.showInStrip(photo, job);
   }
 
-  showThumb(photo) {
-    if (this.strip.querySelector(`[data-photo-id="${photo.id}"]`)) return;
-    const item = element("li");
-    item.dataset.photoId = photo.id;
-    const link = element("a", "photo-thumb");
-    link.href = withNext(photo.page_url);
-    const image = element("img");
-    image.src = photo.thumb_url;
-    image.alt = photo.caption || "";
-    link.append(image);
-    if (photo.marked_up_from) link.append(element("span", "photo-tag", t("photo_marked")));
-    item.append(link);
-    this.strip.append(item);
+  /**
+   * A confirmed photo is shown once, in the strip with its caption field: its row becomes that item.
+   * A caption being typed is not moved under the finger (it would end an IME composition): the row
+   * moves when the field is left.
+   */
+  showInStrip(photo, job) {
+    if (document.activeElement === job.ui.caption) {
+      job.ui.caption.addEventListener("blur", () => this.showInStrip(photo, job), { once: true });
+      return;
+    }
+    if (this.strip.querySelector(`[data-photo-id="${photo.id}"]`)) {
+      job.row.remove();
+      return;
+    }
+    job.row.dataset.photoId = photo.id;
+    job.row.classList.add("photo-item");
+    job.row.replaceChildren(thumbLink(photo), job.ui.caption, job.ui.state);
+    this.strip.append(job.row);
     const badge = this.section.querySelector("h2 .badge");
     if (badge) badge.textContent = this.strip.children.length;
     this.showNeeded(this.deducted);
   }
 
-  /** A deduction needs a photo or a reason why none could be taken: said as soon as it is chosen. */
+  /**
+   * A deduction needs a photo or a reason why none could be taken: said as soon as it is chosen.
+   * The reason box opens while neither is there, and closes once photos arrive unless a reason is written.
+   */
   showNeeded(deducted) {
     this.deducted = deducted;
-    const reason = this.section.querySelector("[name=no_photo_reason]");
-    const missing = deducted && !this.strip.children.length && this.jobs.size === 0 && !(reason && reason.value.trim());
+    const reasonGiven = Boolean(this.reason && this.reason.value.trim());
+    const hasPhotos = this.strip.children.length > 0 || this.jobs.size > 0;
+    const missing = deducted && !hasPhotos && !reasonGiven;
     let needed = this.section.querySelector(".photos-needed");
     if (missing && !needed) {
       needed = element("p", "photos-needed", t("photo_needed"));
@@ -257,6 +251,7 @@ class PhotoPanel {
     }
     const details = this.section.querySelector("details.no-photo");
     if (details && missing) details.open = true;
+    else if (details && hasPhotos && !reasonGiven && !details.contains(document.activeElement)) details.open = false;
   }
 
   /** Leaving now would lose a photo: it is being shrunk, or this browser keeps it only in memory. */
@@ -288,15 +283,17 @@ class PhotoViewer {
       if (event.key === "ArrowLeft") this.go(this.previous);
       else if (event.key === "ArrowRight") this.go(this.following);
     });
-    view.querySelectorAll("form[data-confirm]").forEach((form) => {
-      form.addEventListener("submit", (event) => {
-        if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+    const removeForm = view.querySelector("form[data-photo-remove]");
+    if (removeForm) {
+      removeForm.addEventListener("submit", (event) => {
+        if (!window.confirm(t("photo_remove_confirm"))) event.preventDefault();
       });
-    });
+    }
     const markup = view.querySelector("[data-markup]");
     const startButton = view.querySelector("[data-markup-start]");
     if (markup && startButton) {
       this.markup = new MarkUp(view, markup);
+      markups.push(this.markup);
       startButton.hidden = false;
       startButton.addEventListener("click", () => this.markup.open(this.image));
     }
@@ -307,8 +304,9 @@ class PhotoViewer {
   }
 }
 
-// A mark-up waits this long for the server before the assessor is taken back to the item, where it waits.
-const MARKUP_CONFIRM_MS = 20000;
+// While the server answers, a saved mark-up waits at most this long for it (the engine gives up
+// sooner on a failed or stalled upload); then the assessor goes to the item, where it waits.
+const MARKUP_CONFIRM_MS = 60000;
 
 class MarkUp {
   constructor(view, section) {
@@ -319,6 +317,7 @@ class MarkUp {
     this.state = section.querySelector("[data-markup-state]");
     this.strokes = [];
     this.current = null;
+    this.waitingInMemory = false;
     this.canvas.addEventListener("pointerdown", (event) => {
       event.preventDefault();
       this.canvas.setPointerCapture(event.pointerId);
@@ -336,6 +335,7 @@ class MarkUp {
     section.querySelector("[data-markup-undo]").addEventListener("click", () => { this.strokes.pop(); this.draw(); });
     section.querySelector("[data-markup-cancel]").addEventListener("click", () => this.close());
     section.querySelector("[data-markup-save]").addEventListener("click", () => this.save());
+    warnIfPhotosCannotBeKept(view.querySelector(".photo-actions"));
   }
 
   open(image) {
@@ -378,46 +378,102 @@ class MarkUp {
     }
   }
 
-  /** The marked-up copy goes to the outbox like any photo; once confirmed, its page opens. */
+  /**
+   * The marked-up copy goes to the outbox like any photo. Once the server confirms it, its page
+   * opens (showing it beside the original). When the server is known not to answer, or the upload
+   * fails or takes too long, the assessor goes to the item at once, where the copy waits in its
+   * row. A copy this browser keeps only in memory stays on this page until it is sent.
+   */
   async save() {
     if (!this.strokes.length) {
       this.close();
       return;
     }
     const buttons = this.section.querySelectorAll("button");
-    buttons.forEach((b) => { b.disabled = true; });
+    const enable = (on) => buttons.forEach((b) => { b.disabled = !on; });
+    enable(false);
     this.state.textContent = t("markup_saving");
     const blob = await new Promise((resolve) => this.canvas.toBlob(resolve, "image/jpeg", 0.9));
     const mutationId = newMutationId();
-    const confirmed = new Promise((resolve) => {
-      const listener = (event) => {
-        if (event.detail.entry.mutation_id !== mutationId) return;
-        document.removeEventListener("sync:confirmed", listener);
-        resolve(event.detail.body);
-      };
-      document.addEventListener("sync:confirmed", listener);
-      setTimeout(() => resolve(null), MARKUP_CONFIRM_MS);
-    });
+    const outcome = outcomeOf(mutationId);
+    let kept;
     try {
-      await Outbox.keep({
-        author: user.id,
-        author_name: user.name,
-        assessment_id: this.view.dataset.assessmentId,
-        item_id: this.view.dataset.itemId,
+      kept = await Outbox.keep({
+        ...entryBase(this.view),
         kind: "photo",
         mutation_id: mutationId,
         blob,
         payload: { marked_up_from: this.view.dataset.photoId },
       });
     } catch (error) {
+      outcome.stop();
       this.state.textContent = t("markup_failed");
-      buttons.forEach((b) => { b.disabled = false; });
+      enable(true);
       return;
     }
-    const photo = await confirmed;
-    const back = this.view.dataset.next;
-    location.href = photo ? photo.page_url + (back ? `?next=${encodeURIComponent(back)}` : "") : back;
+    this.waitingInMemory = Boolean(kept.blob_in_memory);
+    if (this.waitingInMemory) {
+      this.state.textContent = t("photo_in_memory");
+    } else if (serverKnownDown()) {
+      outcome.stop();
+      location.assign(this.view.dataset.itemUrl);
+      return;
+    }
+    const { photo, refused } = await outcome.result(this.waitingInMemory);
+    this.waitingInMemory = false;
+    if (photo) {
+      const back = this.view.dataset.next;
+      location.assign(photo.page_url + (back ? `?next=${encodeURIComponent(back)}` : ""));
+    } else if (refused) {
+      this.state.textContent = t("refused_reason", { reason: refused });
+      enable(true);
+    } else {
+      location.assign(this.view.dataset.itemUrl);
+    }
   }
+
+  unfinished() {
+    return this.waitingInMemory;
+  }
+}
+
+/**
+ * What becomes of the photo entry `mutationId`: confirmed (with the photo), refused (with the
+ * reason), or given up on: a failed try, or no answer in MARKUP_CONFIRM_MS. A photo kept only in
+ * memory waits for the server, however long, since leaving the page would lose it.
+ */
+function outcomeOf(mutationId) {
+  let settle;
+  const settled = new Promise((resolve) => { settle = resolve; });
+  let inMemory = false;
+  let timer = null;
+  const mine = (event) => event.detail.entry && event.detail.entry.mutation_id === mutationId;
+  const listeners = {
+    "sync:confirmed": (event) => { if (mine(event)) settle({ photo: event.detail.body }); },
+    "sync:rejected": (event) => { if (mine(event)) settle({ refused: event.detail.body.error || "?" }); },
+    "sync:flushed": (event) => {
+      if (!inMemory && (event.detail.result === "retry" || event.detail.result === "stop")) settle({});
+    },
+  };
+  for (const [name, listener] of Object.entries(listeners)) document.addEventListener(name, listener);
+  const stop = () => {
+    clearTimeout(timer);
+    for (const [name, listener] of Object.entries(listeners)) document.removeEventListener(name, listener);
+  };
+  return {
+    stop,
+    result(keptInMemory) {
+      inMemory = keptInMemory;
+      if (!inMemory) timer = setTimeout(() => settle({}), MARKUP_CONFIRM_MS);
+      return settled.finally(stop);
+    },
+  };
+}
+
+/** The server is known not to answer now: nothing is gained by waiting for it. */
+function serverKnownDown() {
+  const server = Sync.status().server;
+  return !navigator.onLine || server === "unreachable" || server === "failing";
 }
 
 function init() {
@@ -433,7 +489,7 @@ function init() {
   document.addEventListener("walk:result", (event) => panels.forEach((panel) => panel.showNeeded(event.detail.deducted)));
   Outbox.onChange(() => panels.forEach((panel) => panel.follow()));
   window.addEventListener("beforeunload", (event) => {
-    if (panels.some((panel) => panel.unfinished())) {
+    if ([...panels, ...markups].some((holder) => holder.unfinished())) {
       event.preventDefault();
       event.returnValue = t("photo_pending");
     }

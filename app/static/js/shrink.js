@@ -100,3 +100,9 @@ export async function downscale(file, maxEdge = DEFAULT_MAX_EDGE, quality = JPEG
   bitmap.close();
   return new Promise((resolve) => canvas.toBlob((blob) => resolve(blob || file), "image/jpeg", quality));
 }
+
+/** A chosen photo made ready to keep: shrunk, with the capture time read before the canvas dropped it. */
+export async function preparePhoto(file, maxEdge = DEFAULT_MAX_EDGE) {
+  const takenAt = await captureTimeOf(file);
+  return { blob: await downscale(file, maxEdge), takenAt };
+}

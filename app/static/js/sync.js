@@ -59,8 +59,9 @@ const ENDPOINTS = {
   finding: (e) => ({ method: "PUT", url: `/api/assessments/${e.assessment_id}/findings/${e.item_id}` }),
   no_photo_reason: (e) => ({ method: "POST", url: `/photos/assessments/${e.assessment_id}/items/${e.item_id}/no-photo-reason`, form: true }),
   caption: (e) => ({ method: "PATCH", url: `/api/photos/${e.payload.photo_id}` }),
-  photo: (e) => ({ method: "POST", url: `/api/assessments/${e.assessment_id}/findings/${e.item_id}/photos` }),
+  photo: (e) => ({ method: "POST", url: e.upload_url || `/api/assessments/${e.assessment_id}/findings/${e.item_id}/photos` }),
   signature: (e) => ({ method: "PUT", url: `/api/assessments/${e.assessment_id}/signatures/${e.payload.role}` }),
+  rectification: (e) => ({ method: "POST", url: `/station/assessments/${e.assessment_id}/items/${e.item_id}/rectification` }),
 };
 
 /** Everything but a photo goes as JSON, or as a form where the endpoint reads one (the no-photo reason). */
