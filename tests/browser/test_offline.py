@@ -3,6 +3,7 @@
 import io
 import json
 import re
+import threading
 
 from PIL import Image
 from playwright.sync_api import expect
@@ -115,6 +116,49 @@ def test_offline_entries_survive_a_reload_and_reach_the_server_when_back_online(
             .count()
         )
         assert applied == db.session.query(Mutation).count()
+
+
+def whole_answer(wsgi_app, environ) -> tuple[str, list, bytes]:
+    """Run the app on a request and keep its status, headers and body, sending nothing yet."""
+    head = {}
+
+    def keep_head(status, headers, exc_info=None):
+        head.update(status=status, headers=headers)
+
+    body = b"".join(wsgi_app(environ, keep_head))
+    return head["status"], head["headers"], body
+
+
+def stall_page_bodies(app, path: str) -> threading.Event:
+    """Pages at `path` send their headers and a first part, then nothing until the event is set."""
+    inner = app.wsgi_app
+    release = threading.Event()
+
+    def stalling(environ, start_response):
+        if environ["REQUEST_METHOD"] != "GET" or environ["PATH_INFO"] != path or release.is_set():
+            return inner(environ, start_response)
+        status, headers, body = whole_answer(inner, environ)
+        start_response(status, headers)
+
+        def first_part_then_nothing():
+            yield body[:200]
+            release.wait(120)
+
+        return first_part_then_nothing()
+
+    app.wsgi_app = stalling
+    return release
+
+
+def test_a_page_whose_answer_stalls_after_its_headers_opens_from_the_phones_copy(page, demo_data):
+    base = open_demo_assessment(page, demo_data)
+    index = f"{base}/index"
+    release = stall_page_bodies(demo_data.app, index.split(demo_data.url, 1)[1])
+    try:
+        page.goto(index, wait_until="commit", timeout=60_000)
+        expect(page.locator("h1")).to_have_text("评估表目录", timeout=40_000)
+    finally:
+        release.set()
 
 
 def test_a_change_whose_answer_was_lost_is_applied_once(page, demo_data):

@@ -10,7 +10,13 @@ from playwright.sync_api import expect
 from app.extensions import db
 from app.models import AuditEvent, Finding, Photo, User
 from tests.browser.conftest import log_in, wait_until
-from tests.browser.test_offline import COUNT_OUTBOX, open_demo_assessment, server_finding, wait_until_synced
+from tests.browser.test_offline import (
+    COUNT_OUTBOX,
+    open_demo_assessment,
+    server_finding,
+    wait_until_synced,
+    whole_answer,
+)
 from tests.browser.test_photos import in_progress_finding, in_progress_item_url
 from tests.browser.test_walk import go_to_next_item
 
@@ -43,12 +49,36 @@ def swallow_answers(app) -> threading.Event:
     def swallowing(environ, start_response):
         if not is_write(environ) or release.is_set():
             return inner(environ, start_response)
-        b"".join(inner(environ, lambda status, headers, exc_info=None: None))
+        whole_answer(inner, environ)
         release.wait(120)
         start_response("504 Gateway Timeout", [("Content-Type", "application/json")])
         return [b'{"error": "the answer was lost"}']
 
     app.wsgi_app = swallowing
+    return release
+
+
+def stall_first_write_answer(app) -> threading.Event:
+    """The first write is applied and its answer's headers and first bytes are sent, then the rest
+    never comes (until the returned event is set): a proxy or a server that hangs mid-answer."""
+    inner = app.wsgi_app
+    release = threading.Event()
+    stalled = []
+
+    def stalling(environ, start_response):
+        if not is_write(environ) or stalled:
+            return inner(environ, start_response)
+        stalled.append(environ["PATH_INFO"])
+        status, headers, body = whole_answer(inner, environ)
+        start_response(status, headers)
+
+        def half_then_nothing():
+            yield body[: len(body) // 2]
+            release.wait(120)
+
+        return half_then_nothing()
+
+    app.wsgi_app = stalling
     return release
 
 
@@ -129,6 +159,27 @@ def test_a_server_that_accepts_but_never_answers_leaves_the_change_waiting_then_
     page.evaluate("window.dispatchEvent(new Event('online'))")
     wait_until_synced(page)
     expect(page.locator("#sync-indicator .sync-summary")).to_contain_text("在线")
+    assert server_finding(demo_data, assessment_id_of(base), item_id) == ("full", "")
+    with demo_data.app.app_context():
+        applied = (
+            db.session.query(AuditEvent)
+            .filter_by(assessment_id=assessment_id_of(base), subject=item_id, action="finding.set")
+            .count()
+        )
+    assert applied == 1
+
+
+def test_an_answer_that_stalls_after_its_headers_is_given_up_and_the_change_applied_once(page, demo_data):
+    base = open_demo_assessment(page, demo_data)
+    item_id = page.url.rsplit("/", 1)[1]
+    release = stall_first_write_answer(demo_data.app)
+    try:
+        page.click("label[for=outcome-full]")
+        expect(page.locator("#item-status")).to_contain_text("服务器没有及时应答", timeout=40_000)
+        wait_until_outbox_empty(page)
+    finally:
+        release.set()
+    expect(page.locator("#item-status .saved")).to_be_visible()
     assert server_finding(demo_data, assessment_id_of(base), item_id) == ("full", "")
     with demo_data.app.app_context():
         applied = (

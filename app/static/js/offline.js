@@ -2,7 +2,7 @@
 // waits for someone else), keeping assessments on the phone through the service worker, and the
 // guards that keep a change from being dropped: leaving a page, logging out, starting offline.
 
-import { button, element, fetchWithTimeout, pageUser, showLines, t } from "./common.js";
+import { button, element, fetchWhole, jsonOf, pageUser, showLines, t } from "./common.js";
 import * as Outbox from "./outbox.js";
 import * as Sync from "./sync.js";
 
@@ -164,7 +164,8 @@ async function makeAvailableOffline(holder, force) {
   label.textContent = t("downloading");
   action.disabled = true;
   try {
-    const list = await (await fetchWithTimeout(holder.dataset.offlineUrls)).json();
+    const list = jsonOf(await fetchWhole(holder.dataset.offlineUrls));
+    if (!list) throw new Error("no list of pages");
     const message = { type: "cache-assessment", assessmentId: id, urls: list.urls };
     const result = await askWorker(message, CACHE_ASSESSMENT_TIMEOUT_MS);
     if (!result || !result.ok) throw new Error(result ? result.error : "no worker");
@@ -253,7 +254,7 @@ async function logOut(form, dialog) {
   let response = null;
   await askWorker({ type: "stop-saving" });
   try {
-    response = await fetchWithTimeout(form.action, { method: "POST", body: new FormData(form) });
+    response = await fetchWhole(form.action, { method: "POST", body: new FormData(form) });
   } catch (error) {
     response = null;
   }
@@ -304,7 +305,7 @@ function guardStart() {
     event.preventDefault();
     message.hidden = true;
     try {
-      const response = await fetchWithTimeout(form.action, { method: "POST", body: new FormData(form) });
+      const response = await fetchWhole(form.action, { method: "POST", body: new FormData(form) });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       location.assign(response.url);
     } catch (error) {

@@ -38,11 +38,13 @@ self.addEventListener("fetch", (event) => {
 
 async function cacheFirst(request) {
   const cached = await caches.match(request, { cacheName: SHELL_CACHE });
-  return cached || fetch(request);
+  return cached || fetchWithTimeout(request, STATIC_TIMEOUT_MS);
 }
 
 // A page that does not answer within this time is taken from the phone's copy.
 const PAGE_TIMEOUT_MS = 8000;
+// A static file the shell does not hold (a release's new file, say) fails rather than hang a page.
+const STATIC_TIMEOUT_MS = 30000;
 // Saving a page for offline use may take longer on a slow link, but never forever.
 const SAVE_PAGE_TIMEOUT_MS = 30000;
 // Saving pages runs under the session's cookie: it stops before a logout, or an answer arriving
@@ -64,11 +66,33 @@ async function networkFirstPage(event) {
   }
 }
 
-function fetchWithTimeout(request, ms, stop) {
+/**
+ * fetch() with its whole body within `ms`: a server that sends the headers and then stalls must not
+ * hang a page or a save. The answer comes back with its body read; a redirect is passed on as it is
+ * (its body is never used).
+ */
+async function fetchWithTimeout(request, ms, stop) {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), ms);
-  if (stop) stop.addEventListener("abort", () => controller.abort());
-  return fetch(request, { signal: controller.signal }).finally(() => clearTimeout(timer));
+  const abort = () => controller.abort();
+  if (stop) stop.addEventListener("abort", abort);
+  try {
+    const response = await fetch(request, { signal: controller.signal });
+    if (response.redirected || response.type === "opaqueredirect" || response.body === null) return response;
+    const body = await response.arrayBuffer();
+    return new Response(body, { status: response.status, statusText: response.statusText, headers: readHeaders(response) });
+  } finally {
+    clearTimeout(timer);
+    if (stop) stop.removeEventListener("abort", abort);
+  }
+}
+
+/** The headers of an answer whose body was read: its length and encoding were the wire's, not the body's. */
+function readHeaders(response) {
+  const headers = new Headers(response.headers);
+  headers.delete("Content-Length");
+  headers.delete("Content-Encoding");
+  return headers;
 }
 
 /**

@@ -3,7 +3,7 @@
 // The body sent is exactly the API's: {outcome, inputs, note}. Tapping an outcome chooses it and
 // clears the counts; filling every count lets the counts decide; a count alone waits for its partner.
 
-import { element, failureText, fetchWithTimeout, newMutationId, pageUser, showLines, t } from "./common.js";
+import { element, failureText, fetchWhole, newMutationId, pageUser, showLines, t } from "./common.js";
 import * as Outbox from "./outbox.js";
 import * as Sync from "./sync.js";
 
@@ -157,9 +157,9 @@ function setUp() {
 
   /** Counted items explain the outcome their counts give: that sentence is the server's. */
   async function showDerived() {
-    const response = await fetchWithTimeout(location.pathname, { headers: { "HX-Request": "true" } });
-    if (!response.ok) return;
-    const fragment = new DOMParser().parseFromString(await response.text(), "text/html");
+    const answer = await fetchWhole(location.pathname, { headers: { "HX-Request": "true" } });
+    if (!answer.ok) return;
+    const fragment = new DOMParser().parseFromString(answer.text, "text/html");
     const fresh = fragment.querySelector(".derived");
     const shown = form.querySelector(".derived");
     if (fresh && shown) shown.replaceWith(fresh);
