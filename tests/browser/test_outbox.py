@@ -12,13 +12,14 @@ from app.models import AuditEvent, Finding, Photo, User
 from tests.browser.conftest import log_in, wait_until
 from tests.browser.test_offline import (
     COUNT_OUTBOX,
+    count_finding_puts,
     open_demo_assessment,
     server_finding,
     wait_until_synced,
     whole_answer,
 )
 from tests.browser.test_photos import in_progress_finding, in_progress_item_url
-from tests.browser.test_walk import go_to_next_item
+from tests.browser.test_walk import go_to_next_item, start_assessment
 
 WRITE_PATHS = re.compile(r"/findings/|/items/[^/]+$|/no-photo-reason$|/api/photos/")
 
@@ -404,3 +405,56 @@ def test_a_change_made_while_the_engine_finds_nothing_to_send_is_sent_at_once(pa
     wait_until_outbox_empty(page, seconds=15)
     with demo_data.app.app_context():
         assert in_progress_finding(demo_data).outcome == "full"
+
+
+def outbox_holds(page, count: int) -> None:
+    wait_until(page, f"{COUNT_OUTBOX}.then((n) => n === {count})")
+
+
+def test_not_applicable_without_a_reason_asks_for_it_inline_and_is_sent_only_with_it(page, demo_data):
+    log_in(page, demo_data.url, "assessor1")
+    base = start_assessment(page, "CD004")
+    page.goto(f"{base}/items/6.3.2")
+    puts = count_finding_puts(demo_data.app)
+    page.click("label[for=outcome-not_applicable]")
+    status = page.locator("#item-status")
+    expect(status.locator(".prompt")).to_contain_text("为什么本项不适用？请在备注中写明理由")
+    expect(page.locator("#note")).to_be_focused()
+    outbox_holds(page, 1)
+
+    page.reload()
+    expect(page.locator("#outcome-not_applicable")).to_be_checked()
+    expect(status.locator(".prompt")).to_contain_text("为什么本项不适用")
+    expect(status.locator(".error")).to_have_count(0)
+    page.fill("#note", "本所鉴定职业均有国家题库")
+    expect(status.locator(".saved")).to_be_visible()
+    expect(status.locator(".prompt, .error")).to_have_count(0)
+    outbox_holds(page, 0)
+    reason = ("not_applicable", "本所鉴定职业均有国家题库")
+    assert server_finding(demo_data, assessment_id_of(base), "6.3.2") == reason
+    assert len(puts) == 1, "only the change with its reason went to the server"
+
+
+def test_a_note_written_before_the_result_waits_on_the_phone_for_the_result(page, demo_data):
+    log_in(page, demo_data.url, "assessor1")
+    base = start_assessment(page, "CD004")
+    puts = count_finding_puts(demo_data.app)
+    status = page.locator("#item-status")
+    page.fill("#note", "先写备注")
+    expect(status.locator(".prompt")).to_contain_text("请选择评估结果")
+    outbox_holds(page, 1)
+    page.fill("#note", "")
+    outbox_holds(page, 0)
+    page.reload()
+    expect(page.locator("#note")).to_have_value("")
+
+    page.fill("#note", "所长任命文件齐全")
+    outbox_holds(page, 1)
+    page.reload()
+    expect(page.locator("#note")).to_have_value("所长任命文件齐全")
+    expect(status.locator(".error")).to_have_count(0)
+    page.click("label[for=outcome-full]")
+    expect(status.locator(".saved")).to_be_visible()
+    outbox_holds(page, 0)
+    assert server_finding(demo_data, assessment_id_of(base), "1.1.1") == ("full", "所长任命文件齐全")
+    assert len(puts) == 1, "the note went to the server once, with its result"

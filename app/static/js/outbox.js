@@ -2,7 +2,8 @@
 // confirmed it. Every change is written here first; the sync engine (sync.js) sends from here.
 //
 // An entry: {seq, kind, author, author_name, assessment_id, item_id, key, mutation_id, payload,
-// blob, state: "pending" | "rejected", error, created_at, updated_at}. Entries with the same `key`
+// blob, state: "pending" | "rejected" | "draft", error, created_at, updated_at}. A draft is kept
+// but never sent: it lacks what the server would refuse it without (不适用's reason, say). Entries with the same `key`
 // hold the whole state of one thing (an item's result, a caption, a no-photo reason): a newer one
 // replaces the waiting one and takes a new mutation_id, so an older copy already on its way is
 // never mistaken for the newer.

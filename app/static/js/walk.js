@@ -61,10 +61,25 @@ function setUp() {
     return { outcome: null, inputs, note: note.value };
   }
 
+  /**
+   * What the server would refuse waits on the phone as a draft, never sent: 不适用 without its
+   * reason, a note without a result. Once the missing part is entered it is queued as usual.
+   */
+  function missing(payload) {
+    if (payload.outcome === "not_applicable" && !payload.note.trim()) return "reason";
+    if (mode === "outcome" && !payload.outcome) return "outcome";
+    return null;
+  }
+
   async function keepChange() {
     const payload = body();
-    if (mode === "outcome" && !payload.outcome && !payload.note) return;
-    renderStatus({ pending: true });
+    const state = missing(payload) ? "draft" : "pending";
+    if (state === "draft" && missing(payload) === "outcome" && !payload.note) {
+      await dropDraft();
+      return;
+    }
+    renderStatus({ entry: { state, payload } });
+    if (missing(payload) === "reason" && document.activeElement !== note) note.focus();
     try {
       await Outbox.keep({
         kind: "finding",
@@ -74,11 +89,19 @@ function setUp() {
         assessment_id: assessmentId,
         item_id: itemId,
         mutation_id: newMutationId(),
+        state,
         payload,
       });
     } catch (error) {
       renderStatus({ error: t("storage_unavailable") });
     }
+  }
+
+  /** A note cleared before any result was chosen leaves nothing behind on the phone either. */
+  async function dropDraft() {
+    const drafts = (await waiting()).filter((e) => e.state === "draft");
+    await Promise.all(drafts.map((e) => Outbox.remove(e.seq)));
+    renderStatus();
   }
 
   async function waiting() {
@@ -105,8 +128,8 @@ function setUp() {
     const chosen = form.querySelector('input[name="outcome"]:checked');
     const label = chosen && chosen.closest("label.outcome");
     if (!label) return null;
-    if (label.classList.contains("na")) return "not_applicable";
-    return label.classList.contains("zero") || label.classList.contains("partial") ? "deducted" : null;
+    if (label.dataset.kind === "not_applicable") return "not_applicable";
+    return label.dataset.kind === "zero" || label.dataset.kind === "partial" ? "deducted" : null;
   }
 
   function prompt() {
@@ -115,15 +138,23 @@ function setUp() {
     return element("p", "prompt", kind === "deducted" ? t("note_needed_deduction") : t("note_needed_na"));
   }
 
+  /** What a draft still needs before it can be sent, asked for in words where the note is. */
+  function draftPrompt(entry) {
+    const reason = missing(entry.payload) === "reason";
+    return element("p", "prompt", reason ? t("reason_needed_na") : t("outcome_needed"));
+  }
+
   /** The item's status line, from the outbox (waiting, sending, refused) or the last confirmation. */
   async function renderStatus(hint = {}) {
     const status = document.getElementById("item-status");
     if (!status) return;
     const lines = [];
-    const [entry] = hint.pending ? [{ state: "pending" }] : await waiting();
+    const [entry] = hint.entry ? [hint.entry] : await waiting();
     const sending = Sync.status().sending;
     if (hint.error) {
       lines.push(element("p", "error", hint.error));
+    } else if (entry && entry.state === "draft") {
+      lines.push(draftPrompt(entry));
     } else if (entry && entry.state === "rejected") {
       lines.push(element("p", "error", t("refused_reason", { reason: entry.error })));
     } else if (entry && sending && sending.key === key) {
@@ -139,7 +170,7 @@ function setUp() {
       return;
     }
     const needed = prompt();
-    if (needed && !(entry && entry.state === "rejected")) lines.push(needed);
+    if (needed && !(entry && (entry.state === "rejected" || entry.state === "draft"))) lines.push(needed);
     showLines(status, lines);
     document.dispatchEvent(new CustomEvent("walk:result", { detail: { deducted: deductionChosen() === "deducted" } }));
   }
