@@ -286,6 +286,7 @@ def test_waiting_changes_exported_to_a_file_are_applied_once_by_an_admin_import(
     document = json.loads(exported.read_text(encoding="utf-8"))
     assert document["exported_by"] == "assessor1"
     assert [e["item_id"] for e in document["entries"]] == [item_id, second]
+    assert all(e["author_token"] for e in document["entries"])
 
     admin = Auth(demo_data.app.test_client())
     admin.login("admin", "demo2026")
@@ -297,6 +298,10 @@ def test_waiting_changes_exported_to_a_file_are_applied_once_by_an_admin_import(
         )
     assert server_finding(demo_data, assessment_id, item_id) == ("zero", "导出前记录")
     assert server_finding(demo_data, assessment_id, second) == ("full", "")
+    with demo_data.app.app_context():
+        both = Finding.item_id.in_([item_id, second])
+        credited = db.session.scalars(db.select(Finding).filter(Finding.assessment_id == assessment_id, both))
+        assert {finding.updated_by.username for finding in credited} == {"assessor1"}
     applied = AuditEvent.subject.in_([item_id, second]) & (AuditEvent.assessment_id == assessment_id)
     with demo_data.app.app_context():
         assert db.session.query(AuditEvent).filter(applied).count() == 2

@@ -18,7 +18,7 @@ from tests.browser.test_offline import (
     wait_until_synced,
     whole_answer,
 )
-from tests.browser.test_photos import in_progress_finding, in_progress_item_url
+from tests.browser.test_photos import in_progress_assessment_id, in_progress_finding, in_progress_item_url
 from tests.browser.test_walk import go_to_next_item, start_assessment
 
 WRITE_PATHS = re.compile(r"/findings/|/items/[^/]+$|/no-photo-reason$|/api/photos/")
@@ -57,6 +57,19 @@ def swallow_answers(app) -> threading.Event:
 
     app.wsgi_app = swallowing
     return release
+
+
+def break_the_service_worker(app) -> None:
+    """/sw.js answers 500, so the browser cannot register the service worker."""
+    inner = app.wsgi_app
+
+    def broken(environ, start_response):
+        if environ["PATH_INFO"] == "/sw.js":
+            start_response("500 Internal Server Error", [("Content-Type", "text/plain")])
+            return [b"broken"]
+        return inner(environ, start_response)
+
+    app.wsgi_app = broken
 
 
 def stall_first_write_answer(app) -> threading.Event:
@@ -300,12 +313,15 @@ def test_logging_out_with_the_server_unreachable_is_refused_and_keeps_everything
 
 
 def test_the_outbox_works_when_the_service_worker_cannot_be_installed(page, demo_data):
-    page.route("**/sw.js", lambda route: route.fulfill(status=500, body="broken"))
+    break_the_service_worker(demo_data.app)
     log_in(page, demo_data.url, "assessor1")
     page.get_by_role("link", name=re.compile("上海市机电")).click()
     page.wait_for_url(re.compile(r"/items/"))
     base = page.url.rsplit("/items/", 1)[0]
     item_id = page.url.rsplit("/", 1)[1]
+    page.locator("#sync-indicator summary").click()
+    expect(page.locator("#sync-indicator")).to_contain_text("未能安装离线功能")
+    assert page.evaluate("navigator.serviceWorker.getRegistration().then((r) => r === undefined)")
     page.context.set_offline(True)
     page.click("label[for=outcome-zero]")
     page.fill("#note", "没有离线功能也不丢")
@@ -314,6 +330,32 @@ def test_the_outbox_works_when_the_service_worker_cannot_be_installed(page, demo
     page.evaluate("window.dispatchEvent(new Event('online'))")
     wait_until_outbox_empty(page)
     assert server_finding(demo_data, assessment_id_of(base), item_id) == ("zero", "没有离线功能也不丢")
+
+
+def test_logging_out_is_not_delayed_when_the_service_worker_could_not_be_installed(page, demo_data):
+    break_the_service_worker(demo_data.app)
+    log_in(page, demo_data.url, "assessor1")
+    expect(page.locator("#sync-indicator .sync-summary")).to_contain_text("在线")
+    page.locator("#sync-indicator summary").click()
+    expect(page.locator("#sync-indicator")).to_contain_text("未能安装离线功能")
+    started = time.monotonic()
+    page.get_by_role("button", name="退出").click()
+    page.wait_for_url(re.compile("/login"))
+    assert time.monotonic() - started < 6, "logging out waited for a service worker that never came"
+
+
+def test_a_photo_and_its_caption_waiting_count_as_one_photo(page, demo_data, tmp_path):
+    source = tmp_path / "door.jpg"
+    Image.new("RGB", (1200, 900), (120, 140, 160)).save(source, quality=90)
+    open_demo_assessment(page, demo_data)
+    page.context.set_offline(True)
+    page.set_input_files("[data-photos] input[multiple]", str(source))
+    job = page.locator(".photo-job").first
+    expect(job).to_have_attribute("data-state", "queued")
+    job.locator(".photo-job-caption").fill("安全出口门被锁")
+    job.locator(".photo-job-caption").blur()
+    wait_until(page, f"{COUNT_OUTBOX}.then((count) => count === 2)")
+    expect(page.locator("#sync-indicator .sync-summary")).to_have_text(re.compile("· 1 张照片待同步$"))
 
 
 def test_a_caption_and_a_no_photo_reason_entered_offline_reach_the_server(page, demo_data, tmp_path):
@@ -458,3 +500,53 @@ def test_a_note_written_before_the_result_waits_on_the_phone_for_the_result(page
     outbox_holds(page, 0)
     assert server_finding(demo_data, assessment_id_of(base), "1.1.1") == ("full", "所长任命文件齐全")
     assert len(puts) == 1, "the note went to the server once, with its result"
+
+
+# The outbox as the previous release left it on a phone: version 1, no index on `key`.
+OLD_OUTBOX_WITH_ONE_ENTRY = """(entry) => new Promise((resolve, reject) => {
+  const opened = indexedDB.open("assessment-outbox", 1);
+  opened.onupgradeneeded = () => {
+    opened.result.createObjectStore("entries", { keyPath: "seq", autoIncrement: true })
+      .createIndex("assessment", "assessment_id");
+  };
+  opened.onsuccess = () => {
+    const tx = opened.result.transaction("entries", "readwrite");
+    tx.objectStore("entries").add(entry);
+    tx.oncomplete = () => { opened.result.close(); resolve(true); };
+    tx.onerror = () => reject(tx.error);
+  };
+})"""
+
+
+def test_entries_waiting_in_the_previous_releases_outbox_are_kept_and_sent(page, demo_data):
+    assessment_id = in_progress_assessment_id(demo_data)
+    with demo_data.app.app_context():
+        author = db.session.scalar(db.select(User).filter_by(username="assessor1"))
+        author_id, author_name = author.id, author.name
+    item_id = "1.1.1"
+    now = "2026-01-01T00:00:00.000Z"
+    page.goto(f"{demo_data.url}/login")
+    page.evaluate(
+        OLD_OUTBOX_WITH_ONE_ENTRY,
+        {
+            "kind": "finding",
+            "key": f"finding:{assessment_id}:{item_id}",
+            "author": author_id,
+            "author_name": author_name,
+            "assessment_id": str(assessment_id),
+            "item_id": item_id,
+            "mutation_id": "6f1c2a4e-1d2b-4c3d-8e4f-5a6b7c8d9e0f",
+            "state": "pending",
+            "error": None,
+            "payload": {"outcome": "zero", "inputs": None, "note": "旧版本留下的记录"},
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
+    log_in(page, demo_data.url, "assessor1")
+    wait_until_outbox_empty(page)
+    assert server_finding(demo_data, assessment_id, item_id) == ("zero", "旧版本留下的记录")
+    page.goto(f"{demo_data.url}/assess/{assessment_id}/items/{item_id}")
+    page.click("label[for=outcome-full]")
+    wait_until_outbox_empty(page)
+    assert server_finding(demo_data, assessment_id, item_id) == ("full", "旧版本留下的记录")

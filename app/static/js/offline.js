@@ -14,6 +14,8 @@ const indicator = document.getElementById("sync-indicator");
 let entries = [];
 let storageWarnings = [];
 const touchedPages = new Set();
+let workerRegistered = Promise.resolve(false);
+let workerFailed = false;
 
 const mine = () => entries.filter((e) => String(e.author) === String(user.id));
 const othersWaiting = () => entries.filter((e) => String(e.author) !== String(user.id));
@@ -33,11 +35,21 @@ function render() {
   guardFinalize();
 }
 
-/** "3 项、2 张照片待同步": items (whatever waits for one item counts once), photos and signatures. */
+/** The photo an entry changes: a photo's own entry, or the photo a caption is typed on. */
+function photoOf(entry) {
+  if (entry.kind === "photo") return entry.mutation_id;
+  if (entry.kind === "caption") return entry.payload.photo_mutation_id || `id:${entry.payload.photo_id}`;
+  return null;
+}
+
+/**
+ * "3 项、2 张照片待同步": items (whatever waits for one item counts once), photos (a caption counts
+ * with its photo) and signatures.
+ */
 export function waitingText(list) {
-  const itemEntries = list.filter((e) => e.kind !== "photo" && e.kind !== "signature");
+  const itemEntries = list.filter((e) => !photoOf(e) && e.kind !== "signature");
   const items = new Set(itemEntries.map((e) => `${e.assessment_id}:${e.item_id}`)).size;
-  const photos = list.filter((e) => e.kind === "photo").length;
+  const photos = new Set(list.map(photoOf).filter(Boolean)).size;
   const signatures = list.filter((e) => e.kind === "signature").length;
   let text = "";
   if (items && photos) text = t("waiting_items_photos", { items, photos });
@@ -87,6 +99,7 @@ function renderIndicator() {
     actions.append(button(t("sync_now"), () => Sync.probe()), button(t("export"), exportWaiting));
     lines.push(actions);
   }
+  if (workerFailed) lines.push(element("p", "prompt", t("worker_failed")));
   lines.push(...storageWarnings.map((warning) => element("p", "prompt", warning)));
   showLines(panel, lines);
 }
@@ -128,9 +141,12 @@ function guardFinalize() {
   finalize.querySelector("button").disabled = waiting.length > 0 || finalize.dataset.complete !== "true";
 }
 
-/** Ask the service worker something; answers null when there is none or it does not answer in time. */
+/**
+ * Ask the service worker something; answers null when there is none or it does not answer in time.
+ * Where it could not be registered, at once: waiting for it would only delay a logout.
+ */
 async function askWorker(message, ms = WORKER_TIMEOUT_MS) {
-  if (!("serviceWorker" in navigator)) return null;
+  if (!(await workerRegistered)) return null;
   const registration = await Promise.race([
     navigator.serviceWorker.ready,
     new Promise((resolve) => setTimeout(() => resolve(null), WORKER_TIMEOUT_MS)),
@@ -244,15 +260,15 @@ async function exportWaiting() {
 }
 
 /**
- * Logging out happens on the server first; only once it answered are this user's pages removed
- * from the phone. With the server unreachable nothing is done and the assessor is told so.
- * What waits in the outbox stays: it belongs to its author and is sent at their next login.
+ * Logging out happens on the server first; only once it answered does the worker stop saving
+ * pages under the old session and are this user's pages removed from the phone. With the server
+ * unreachable nothing is done and the assessor is told so. What waits in the outbox stays: it
+ * belongs to its author and is sent at their next login.
  */
 async function logOut(form, dialog) {
   const message = dialog.querySelector(".logout-failed");
   message.hidden = true;
   let response = null;
-  await askWorker({ type: "stop-saving" });
   try {
     response = await fetchWhole(form.action, { method: "POST", body: new FormData(form) });
   } catch (error) {
@@ -264,6 +280,7 @@ async function logOut(form, dialog) {
     if (!dialog.open) dialog.showModal();
     return;
   }
+  await askWorker({ type: "stop-saving" });
   await askWorker({ type: "drop-assessment-caches" });
   location.assign(response.url);
 }
@@ -354,21 +371,24 @@ async function checkStorage() {
   }
 }
 
+/** Whether the service worker is registered: true, or false when this browser has none or refused it. */
 async function registerWorker() {
-  if (!("serviceWorker" in navigator)) return;
+  if (!("serviceWorker" in navigator)) return false;
   try {
     await navigator.serviceWorker.register("/sw.js", { scope: "/" });
   } catch (error) {
-    storageWarnings.push(t("worker_failed"));
+    workerFailed = true;
     renderIndicator();
-    return;
+    return false;
   }
   setUpOfflineButtons();
+  return true;
 }
 
 async function start() {
   if (!user) return;
   if (indicator) indicator.classList.remove("not-started");
+  workerRegistered = registerWorker();
   guardLinks();
   guardLogout();
   guardStart();
@@ -379,7 +399,6 @@ async function start() {
   document.addEventListener("sync:flushed", (event) => { if (event.detail.result === "done") refreshPhoneCopies(); });
   await reread();
   Sync.start(user);
-  registerWorker();
   checkStorage().then(renderIndicator, () => {});
 }
 

@@ -1,7 +1,7 @@
 // The outbox: every change an assessor makes, kept on the phone (IndexedDB) until the server has
 // confirmed it. Every change is written here first; the sync engine (sync.js) sends from here.
 //
-// An entry: {seq, kind, author, author_name, assessment_id, item_id, key, mutation_id, payload,
+// An entry: {seq, kind, author, author_name, author_token, assessment_id, item_id, key, mutation_id, payload,
 // blob, state: "pending" | "rejected" | "draft", error, created_at, updated_at}. A draft is kept
 // but never sent: it lacks what the server would refuse it without (不适用's reason, say). Entries with the same `key`
 // hold the whole state of one thing (an item's result, a caption, a no-photo reason): a newer one
@@ -26,14 +26,18 @@ function openDb() {
   dbPromise = new Promise((resolve, reject) => {
     let request;
     try {
-      request = indexedDB.open(DB_NAME, 1);
+      request = indexedDB.open(DB_NAME, 2);
     } catch (error) {
       reject(error);
       return;
     }
-    request.onupgradeneeded = () => {
-      const store = request.result.createObjectStore(STORE, { keyPath: "seq", autoIncrement: true });
-      store.createIndex("assessment", "assessment_id");
+    request.onupgradeneeded = (event) => {
+      const store = event.oldVersion < 1
+        ? request.result.createObjectStore(STORE, { keyPath: "seq", autoIncrement: true })
+        : request.transaction.objectStore(STORE);
+      if (event.oldVersion < 1) store.createIndex("assessment", "assessment_id");
+      // Finding the entry a keystroke replaces must not read every entry (photos included).
+      if (event.oldVersion < 2) store.createIndex("key", "key");
     };
     request.onsuccess = () => {
       const db = request.result;
@@ -115,9 +119,15 @@ export async function canKeepPhotos() {
   }
 }
 
+/** The token the server signed for this page's user: an exported entry carrying it is credited to them. */
+function authorToken() {
+  const meta = document.querySelector('meta[name="outbox-author"]');
+  return meta ? meta.content : null;
+}
+
 function stamp(entry) {
   const now = new Date().toISOString();
-  return { state: "pending", error: null, created_at: now, ...entry, updated_at: now };
+  return { state: "pending", error: null, created_at: now, author_token: authorToken(), ...entry, updated_at: now };
 }
 
 /**
@@ -163,7 +173,7 @@ function keepInMemory(record) {
 
 async function storeEntry(store, record) {
   if (record.key) {
-    const existing = (await requestValue(store.getAll())).find((e) => e.key === record.key && e.author === record.author);
+    const existing = (await requestValue(store.index("key").getAll(record.key))).find((e) => e.author === record.author);
     if (existing) {
       const replaced = { ...record, seq: existing.seq, created_at: existing.created_at };
       await requestValue(store.put(replaced));
