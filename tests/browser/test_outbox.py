@@ -4,6 +4,7 @@ import re
 import threading
 import time
 
+import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
@@ -30,16 +31,28 @@ def is_write(environ) -> bool:
     )
 
 
-def slow_down_writes(app, seconds: float) -> None:
-    """The server takes `seconds` to answer every write, as on a congested link."""
+def slow_down_writes(app, seconds: float) -> list:
+    """The server takes `seconds` to answer every write, as on a congested link. Answers the list
+    of writes that have arrived so far."""
     inner = app.wsgi_app
+    arrived = []
 
     def slow(environ, start_response):
         if is_write(environ):
+            arrived.append(environ["PATH_INFO"])
             time.sleep(seconds)
         return inner(environ, start_response)
 
     app.wsgi_app = slow
+    return arrived
+
+
+def wait_for_server(page, condition, seconds: float = 30) -> None:
+    """Wait until `condition()` holds on the server's side, letting the page run meanwhile."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"still false after {seconds} s"
+        page.wait_for_timeout(100)
 
 
 def swallow_answers(app) -> threading.Event:
@@ -128,17 +141,30 @@ def assessment_id_of(base: str) -> int:
     return int(base.rsplit("/", 1)[1])
 
 
-def test_a_note_typed_while_the_outcome_is_saved_slowly_is_kept_whole(page, demo_data):
+COUNT_CONFIRMATIONS = """window.confirmations = 0;
+document.addEventListener("sync:confirmed", () => { window.confirmations += 1; });"""
+
+
+@pytest.mark.parametrize("delay", [1, 10])
+def test_a_note_typed_while_a_save_is_on_its_way_is_kept_whole(page, demo_data, delay):
+    page.add_init_script(COUNT_CONFIRMATIONS)
     base = open_demo_assessment(page, demo_data)
     item_id = page.url.rsplit("/", 1)[1]
-    slow_down_writes(demo_data.app, 3)
-    text = "二楼消防通道堆放杂物，安全出口标志不亮"
+    arrived = slow_down_writes(demo_data.app, delay)
+    parts = ["二楼消防通道", "堆放杂物，", "安全出口标志不亮"]
     page.click("label[for=outcome-zero]")
-    page.locator("#note").press_sequentially(text, delay=60)
-    expect(page.locator("#item-status .saved")).to_be_visible(timeout=30_000)
-    expect(page.locator("#note")).to_have_value(text)
-    wait_until_outbox_empty(page)
-    assert server_finding(demo_data, assessment_id_of(base), item_id) == ("zero", text)
+    page.locator("#note").press_sequentially(parts[0], delay=60)
+    # The assessor pauses longer than the settle time: the note so far goes, and is on its way
+    # while the next words are typed; the answer to it comes while the assessor is still writing.
+    wait_for_server(page, lambda: arrived)
+    page.locator("#note").press_sequentially(parts[1], delay=60)
+    wait_until(page, "window.confirmations >= 1", seconds=30 + delay)
+    page.locator("#note").press_sequentially(parts[2], delay=60)
+    expect(page.locator("#note")).to_have_value("".join(parts))
+    wait_until_outbox_empty(page, seconds=60 + 4 * delay)
+    expect(page.locator("#note")).to_have_value("".join(parts))
+    expect(page.locator("#item-status .saved")).to_be_visible()
+    assert server_finding(demo_data, assessment_id_of(base), item_id) == ("zero", "".join(parts))
 
 
 def test_changes_made_while_saves_take_seconds_survive_tapping_next_at_once(page, demo_data):
@@ -310,6 +336,43 @@ def test_logging_out_with_the_server_unreachable_is_refused_and_keeps_everything
     page.goto(f"{base}/index")
     expect(page.locator("h1")).to_have_text("评估表目录")
     assert "/login" not in page.url
+
+
+def test_a_real_reconnect_sends_at_once_without_waiting_for_the_backoff(page, demo_data):
+    base = open_demo_assessment(page, demo_data)
+    item_id = page.url.rsplit("/", 1)[1]
+    failed_probes = []
+    page.on("requestfailed", lambda request: "/api/me" in request.url and failed_probes.append(request.url))
+    page.context.set_offline(True)
+    page.click("label[for=outcome-full]")
+    # After four failed probes (1 + 2 + 4 + 8 s apart) the engine's next try is 16 s away.
+    wait_for_server(page, lambda: len(failed_probes) >= 4, seconds=60)
+    page.context.set_offline(False)
+    wait_until_outbox_empty(page, seconds=8)
+    assert server_finding(demo_data, assessment_id_of(base), item_id) == ("full", "")
+
+
+def test_logging_out_anyway_with_the_server_unreachable_is_refused_and_keeps_what_waits(page, demo_data):
+    base = open_demo_assessment(page, demo_data)
+    item_id = page.url.rsplit("/", 1)[1]
+    page.context.set_offline(True)
+    page.click("label[for=outcome-zero]")
+    page.fill("#note", "退出前记录")
+    wait_until(page, f"{COUNT_OUTBOX}.then((count) => count === 1)")
+    page.get_by_role("button", name="退出").click()
+    dialog = page.locator("#logout-dialog")
+    dialog.get_by_role("button", name="仍然退出").click()
+    expect(dialog.locator(".logout-failed")).to_contain_text("未退出")
+    assert "/login" not in page.url
+    assert page.evaluate(COUNT_OUTBOX) == 1
+    assert [name for name in page.evaluate("caches.keys()") if name.startswith("assessment-")]
+
+    dialog.get_by_role("button", name="取消").click()
+    page.context.set_offline(False)
+    wait_until_outbox_empty(page)
+    assert server_finding(demo_data, assessment_id_of(base), item_id) == ("zero", "退出前记录")
+    page.goto(f"{base}/index")
+    expect(page.locator("h1")).to_have_text("评估表目录")
 
 
 def test_the_outbox_works_when_the_service_worker_cannot_be_installed(page, demo_data):
