@@ -97,6 +97,10 @@ def js_strings() -> dict:
             "Not logged out: the server cannot be reached. Everything stays on this phone as it was; "
             "log out again once the server answers."
         ),
+        "finalize_offline": _(
+            "This needs the server, which cannot be reached now. Nothing is lost: what you entered "
+            "stays on this page. Try again once the server answers."
+        ),
         "start_offline": _(
             "Starting or finding an assessment needs the server, which cannot be reached now. "
             "Assessments kept on this phone can still be walked."

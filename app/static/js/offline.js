@@ -337,6 +337,48 @@ function guardStart() {
   });
 }
 
+/** Whether the server answers for this page's user now: asked, not guessed from the last sync. */
+async function serverAnswersNow() {
+  try {
+    const me = await Sync.whoIsLoggedIn();
+    return Boolean(me) && String(me.id) === String(user.id);
+  } catch (error) {
+    return false;
+  }
+}
+
+/**
+ * Forms that post a whole page (核对并定稿, 定稿, back to the summary) go only when the server
+ * answers: offline they would land on a browser error page. Refused, the page stays as it is,
+ * every value entered in place, and says why.
+ */
+function guardServerForms() {
+  document.addEventListener("submit", async (event) => {
+    const form = event.target;
+    if (!form.matches("form[data-needs-server]")) return;
+    if (form.dataset.serverChecked) {
+      delete form.dataset.serverChecked;
+      return;
+    }
+    event.preventDefault();
+    const submitter = event.submitter;
+    let message = form.querySelector(".needs-server");
+    if (message) message.hidden = true;
+    if (await serverAnswersNow()) {
+      form.dataset.serverChecked = "yes";
+      form.requestSubmit(submitter);
+      return;
+    }
+    if (!message) {
+      message = element("p", "error needs-server");
+      message.setAttribute("role", "alert");
+      form.prepend(message);
+    }
+    message.textContent = t("finalize_offline");
+    message.hidden = false;
+  });
+}
+
 /** A link followed while a change is still being written to the phone waits for that write. */
 function guardLinks() {
   document.addEventListener("click", async (event) => {
@@ -392,6 +434,7 @@ async function start() {
   guardLinks();
   guardLogout();
   guardStart();
+  guardServerForms();
   await Outbox.open();
   Outbox.onChange(reread);
   for (const name of ["sync:status", "sync:flushed", "sync:sending"]) document.addEventListener(name, render);

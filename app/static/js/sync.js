@@ -239,6 +239,23 @@ function schedule(result) {
 }
 
 /**
+ * The server's answer to "who is logged in here": {id, username, name}, or null when nobody is.
+ * Throws when the server cannot be reached or fails; either way the status bar learns of it.
+ */
+export async function whoIsLoggedIn() {
+  let answer;
+  try {
+    answer = await fetchWhole("/api/me", { headers: { Accept: "application/json" } }, PROBE_TIMEOUT_MS);
+  } catch (error) {
+    unheard();
+    throw error;
+  }
+  heard(answer.status < 500);
+  if (answer.status >= 500) throw new Error(`HTTP ${answer.status}`);
+  return answer.ok ? jsonOf(answer) : null;
+}
+
+/**
  * Ask the server who is logged in: it tells whether the server answers at all, and whether this
  * page's user is still the one the session belongs to. A good answer sends what waits at once.
  */
@@ -246,15 +263,8 @@ export async function probe() {
   clearTimeout(state.timer);
   let me;
   try {
-    const answer = await fetchWhole("/api/me", { headers: { Accept: "application/json" } }, PROBE_TIMEOUT_MS);
-    heard(answer.status < 500);
-    if (answer.status >= 500) {
-      schedule("retry");
-      return;
-    }
-    me = answer.ok ? jsonOf(answer) : null;
+    me = await whoIsLoggedIn();
   } catch (error) {
-    unheard();
     schedule("retry");
     return;
   }
