@@ -13,7 +13,6 @@ const user = pageUser();
 const indicator = document.getElementById("sync-indicator");
 let entries = [];
 let storageWarnings = [];
-const touchedPages = new Set();
 let workerRegistered = Promise.resolve(false);
 let workerFailed = false;
 
@@ -201,20 +200,23 @@ function setUpOfflineButtons() {
   });
 }
 
-/** After changes are confirmed, the phone's copies of the pages they show are fetched again. */
-function rememberTouchedPages(entry) {
-  const base = `/assess/${entry.assessment_id}`;
-  touchedPages.add(`${base}/items/${entry.item_id}`);
-  touchedPages.add(`${base}/index`);
-  touchedPages.add(`${base}/summary`);
-  touchedPages.add("/assess/");
+/** Tell the service worker something that needs no answer; nothing happens where there is none. */
+async function tellWorker(message) {
+  if (!(await workerRegistered)) return;
+  const registration = await navigator.serviceWorker.getRegistration();
+  if (registration && registration.active) registration.active.postMessage(message);
 }
 
-async function refreshPhoneCopies() {
-  if (!touchedPages.size || mine().some((e) => e.state === "pending")) return;
-  const urls = [...touchedPages];
-  touchedPages.clear();
-  await askWorker({ type: "refresh-pages", urls }, CACHE_ASSESSMENT_TIMEOUT_MS);
+/**
+ * Each confirmed change goes to the service worker at once, so leaving the page before the sync
+ * ends loses nothing; it refreshes the pages that need it once the outbox is empty.
+ */
+function reportConfirmed(entry) {
+  tellWorker({ type: "confirmed", assessmentId: entry.assessment_id, itemId: entry.item_id, kind: entry.kind });
+}
+
+function reportOutboxEmpty() {
+  if (!mine().some((e) => e.state === "pending")) tellWorker({ type: "outbox-empty" });
 }
 
 function blobToDataUrl(blob) {
@@ -438,8 +440,8 @@ async function start() {
   await Outbox.open();
   Outbox.onChange(reread);
   for (const name of ["sync:status", "sync:flushed", "sync:sending"]) document.addEventListener(name, render);
-  document.addEventListener("sync:confirmed", (event) => rememberTouchedPages(event.detail.entry));
-  document.addEventListener("sync:flushed", (event) => { if (event.detail.result === "done") refreshPhoneCopies(); });
+  document.addEventListener("sync:confirmed", (event) => reportConfirmed(event.detail.entry));
+  document.addEventListener("sync:flushed", (event) => { if (event.detail.result === "done") reportOutboxEmpty(); });
   await reread();
   Sync.start(user);
   checkStorage().then(renderIndicator, () => {});

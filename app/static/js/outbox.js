@@ -13,6 +13,9 @@
 
 const DB_NAME = "assessment-outbox";
 const STORE = "entries";
+// The server's last answer for each item result it confirmed: a page opened from the phone's
+// older copy shows it, so the copy need not be fetched again after every change.
+const CONFIRMED = "confirmed";
 export const CHANNEL = "outbox";
 
 let dbPromise = null;
@@ -37,7 +40,10 @@ function openDb() {
         : request.transaction.objectStore(STORE);
       if (event.oldVersion < 1) store.createIndex("assessment", "assessment_id");
       // Finding the entry a keystroke replaces must not read every entry (photos included).
-      if (event.oldVersion < 2) store.createIndex("key", "key");
+      if (event.oldVersion < 2) {
+        store.createIndex("key", "key");
+        request.result.createObjectStore(CONFIRMED, { keyPath: "key" });
+      }
     };
     request.onsuccess = () => {
       const db = request.result;
@@ -77,12 +83,12 @@ function requestValue(request) {
   });
 }
 
-async function run(mode, work) {
+async function run(mode, work, storeName = STORE) {
   const db = await openDb();
   return new Promise((resolve, reject) => {
-    const tx = db.transaction(STORE, mode);
+    const tx = db.transaction(storeName, mode);
     let result;
-    Promise.resolve(work(tx.objectStore(STORE))).then((value) => { result = value; }, () => tx.abort());
+    Promise.resolve(work(tx.objectStore(storeName))).then((value) => { result = value; }, () => tx.abort());
     tx.oncomplete = () => resolve(result);
     tx.onerror = () => reject(tx.error);
     tx.onabort = () => reject(tx.error || new Error("transaction aborted"));
@@ -246,6 +252,26 @@ export async function remove(seq) {
   if (!durable) memoryEntries.delete(seq);
   else await run("readwrite", (store) => requestValue(store.delete(seq)));
   announce();
+}
+
+const memoryConfirmed = new Map();
+
+/** Keep the server's answer to a confirmed item result: {key, author, finding, score, unscored}. */
+export async function keepConfirmed(record) {
+  if (!durable) memoryConfirmed.set(record.key, record);
+  else await run("readwrite", (store) => requestValue(store.put(record)), CONFIRMED);
+}
+
+/** The last confirmed answer kept for `key`, or null. */
+export async function confirmedFor(key) {
+  if (!durable) return memoryConfirmed.get(key) || null;
+  return (await run("readonly", (store) => requestValue(store.get(key)), CONFIRMED)) || null;
+}
+
+/** Forget a confirmed answer the page already shows: the page is at least as new. */
+export async function forgetConfirmed(key) {
+  if (!durable) memoryConfirmed.delete(key);
+  else await run("readwrite", (store) => requestValue(store.delete(key)), CONFIRMED);
 }
 
 /** Listen for changes made by this page, other tabs and the service worker. */

@@ -118,17 +118,52 @@ async function refreshOfflineCopy(url, response) {
   }
 }
 
-/** After confirmed changes the page asks for fresh copies of the pages they show. */
-async function refreshPages(urls) {
-  for (const url of urls) {
+// Pages whose copies a confirmed change made stale, kept in a cache so that a worker stopped
+// between two changes forgets none. An item's result needs no new copy (the page shows the answer
+// the outbox kept); the index, the summary, the home and a photo's item page do, once each, after
+// the outbox is empty.
+const STALE_CACHE = "offline-stale";
+const STALE_URL = "/offline-stale";
+let staleUpdate = Promise.resolve();
+
+function pagesShowing(change) {
+  const base = `/assess/${change.assessmentId}`;
+  const pages = [`${base}/index`, `${base}/summary`, HOME];
+  if (change.kind !== "finding" && change.kind !== "signature") pages.push(`${base}/items/${change.itemId}`);
+  return pages;
+}
+
+async function stalePages() {
+  const response = await caches.match(STALE_URL, { cacheName: STALE_CACHE });
+  return response ? response.json() : [];
+}
+
+async function keepStalePages(urls) {
+  const cache = await caches.open(STALE_CACHE);
+  await cache.put(STALE_URL, new Response(JSON.stringify(urls), { headers: { "Content-Type": "application/json" } }));
+}
+
+function serially(work) {
+  staleUpdate = staleUpdate.then(work).catch(() => undefined);
+  return staleUpdate;
+}
+
+const noteStale = (change) => serially(async () => keepStalePages([...new Set([...(await stalePages()), ...pagesShowing(change)])]));
+
+/** Fetch each stale page once; what could not be fetched stays stale for the next empty outbox. */
+const refreshStalePages = () => serially(async () => {
+  const urls = await stalePages();
+  for (const [done, url] of urls.entries()) {
     try {
-      const response = await fetchWithTimeout(new Request(url, { credentials: "same-origin" }), PAGE_TIMEOUT_MS, saving.signal);
+      const response = await fetchWithTimeout(new Request(url, { credentials: "same-origin" }), SAVE_PAGE_TIMEOUT_MS, saving.signal);
       if (response.ok && !response.redirected) await refreshOfflineCopy(new URL(url, self.location.origin).href, response);
     } catch (error) {
+      await keepStalePages(urls.slice(done));
       return;
     }
+    await keepStalePages(urls.slice(done + 1));
   }
-}
+});
 
 /** Save every page of one assessment's walk so it can be walked without a network. */
 async function cacheAssessment(assessmentId, urls) {
@@ -149,7 +184,7 @@ async function cacheAssessment(assessmentId, urls) {
 
 async function dropAssessmentCaches() {
   const keys = await caches.keys();
-  const own = keys.filter((key) => key.startsWith(ASSESSMENT_PREFIX) || key === HOME_CACHE);
+  const own = keys.filter((key) => key.startsWith(ASSESSMENT_PREFIX) || key === HOME_CACHE || key === STALE_CACHE);
   await Promise.all(own.map((key) => caches.delete(key)));
 }
 
@@ -213,7 +248,9 @@ self.addEventListener("message", (event) => {
     event.waitUntil(dropAssessmentCaches().then(() => reply({ ok: true })));
   } else if (message.type === "cached-assessments") {
     event.waitUntil(cachedAssessments().then((ids) => reply({ ok: true, ids })));
-  } else if (message.type === "refresh-pages") {
-    event.waitUntil(refreshPages(message.urls).then(() => reply({ ok: true })));
+  } else if (message.type === "confirmed") {
+    event.waitUntil(noteStale(message));
+  } else if (message.type === "outbox-empty") {
+    event.waitUntil(refreshStalePages());
   }
 });

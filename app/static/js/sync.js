@@ -142,6 +142,9 @@ async function deliver(entry) {
   const { status: code, body } = answer;
   if (code >= 200 && code < 300) {
     heard(true);
+    if (entry.kind === "finding" && body.finding) {
+      await Outbox.keepConfirmed({ key: entry.key, author: entry.author, finding: body.finding, score: body.score, unscored: body.unscored });
+    }
     const photoId = entry.kind === "photo" ? body.id : null;
     await Outbox.confirm(entry.seq, entry.mutation_id, photoId);
     emit("sync:confirmed", { entry, body });

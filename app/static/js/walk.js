@@ -108,11 +108,33 @@ function setUp() {
     return (await Sync.waitingFor(user)).filter((e) => e.key === key);
   }
 
+  /**
+   * A page opened from the phone's copy shows the result the server confirmed since that copy
+   * was made, from the answer kept then: the copy is not fetched again after every change.
+   */
+  async function showConfirmed() {
+    const record = await Outbox.confirmedFor(key);
+    if (!record || String(record.author) !== String(user.id)) return;
+    const shown = form.dataset.updatedAt;
+    if (shown && Date.parse(shown) >= Date.parse(record.finding.updated_at)) {
+      await Outbox.forgetConfirmed(key);
+      return;
+    }
+    showResult(record.finding);
+    showProgress(record);
+    confirmed = timeOf(new Date(record.finding.updated_at));
+  }
+
   /** A page opened from the phone's copy (or before a sync) shows what waits, as entered. */
   async function showWaiting() {
     const [entry] = await waiting();
     if (!entry) return;
-    const { outcome, inputs } = entry.payload;
+    showResult(entry.payload);
+    renderStatus();
+  }
+
+  /** Put a result ({outcome, inputs, note}) in the fields; a note being typed is left alone. */
+  function showResult({ outcome, inputs, note: text }) {
     mode = inputs ? "counts" : "outcome";
     form.querySelectorAll('input[name="outcome"]').forEach((radio) => { radio.checked = radio.value === outcome; });
     for (const field of counts()) {
@@ -120,8 +142,11 @@ function setUp() {
       if (field.type === "checkbox") field.checked = Boolean(value);
       else field.value = value === undefined || value === null ? "" : value;
     }
-    if (document.activeElement !== note) note.value = entry.payload.note;
-    renderStatus();
+    if (document.activeElement !== note) note.value = text;
+  }
+
+  function timeOf(date) {
+    return date.toLocaleTimeString(document.documentElement.lang, { hour: "2-digit", minute: "2-digit" });
   }
 
   function deductionChosen() {
@@ -204,11 +229,11 @@ function setUp() {
     if ((await waiting()).length) return renderStatus();
     const outcome = answer.finding.outcome;
     form.querySelectorAll('input[name="outcome"]').forEach((radio) => { radio.checked = radio.value === outcome; });
-    confirmed = new Date().toLocaleTimeString(document.documentElement.lang, { hour: "2-digit", minute: "2-digit" });
+    confirmed = timeOf(new Date());
     renderStatus();
     if (answer.finding.inputs) showDerived().catch(() => {});
   });
   document.addEventListener("sync:sending", () => renderStatus());
   Outbox.onChange(() => renderStatus());
-  showWaiting();
+  showConfirmed().catch(() => {}).then(showWaiting).then(() => renderStatus());
 }
