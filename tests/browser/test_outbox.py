@@ -137,6 +137,16 @@ def findings_by_item(server, assessment_id: int) -> dict:
         }
 
 
+def times_applied(server, base: str, item_id: str) -> int:
+    """How many times the server recorded a result for the item (its audit trail says)."""
+    with server.app.app_context():
+        return (
+            db.session.query(AuditEvent)
+            .filter_by(assessment_id=assessment_id_of(base), subject=item_id, action="finding.set")
+            .count()
+        )
+
+
 def assessment_id_of(base: str) -> int:
     return int(base.rsplit("/", 1)[1])
 
@@ -200,13 +210,7 @@ def test_a_server_that_accepts_but_never_answers_leaves_the_change_waiting_then_
     wait_until_synced(page)
     expect(page.locator("#sync-indicator .sync-summary")).to_contain_text("在线")
     assert server_finding(demo_data, assessment_id_of(base), item_id) == ("full", "")
-    with demo_data.app.app_context():
-        applied = (
-            db.session.query(AuditEvent)
-            .filter_by(assessment_id=assessment_id_of(base), subject=item_id, action="finding.set")
-            .count()
-        )
-    assert applied == 1
+    assert times_applied(demo_data, base, item_id) == 1
 
 
 def test_an_answer_that_stalls_after_its_headers_is_given_up_and_the_change_applied_once(page, demo_data):
@@ -221,13 +225,7 @@ def test_an_answer_that_stalls_after_its_headers_is_given_up_and_the_change_appl
         release.set()
     expect(page.locator("#item-status .saved")).to_be_visible()
     assert server_finding(demo_data, assessment_id_of(base), item_id) == ("full", "")
-    with demo_data.app.app_context():
-        applied = (
-            db.session.query(AuditEvent)
-            .filter_by(assessment_id=assessment_id_of(base), subject=item_id, action="finding.set")
-            .count()
-        )
-    assert applied == 1
+    assert times_applied(demo_data, base, item_id) == 1
 
 
 def test_a_server_error_on_a_tap_keeps_the_change_and_sends_it_again(page, demo_data):
