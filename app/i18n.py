@@ -50,6 +50,10 @@ def js_strings() -> dict:
         "failure_server": _("The server could not save it (%(reason)s): trying again shortly."),
         "note_needed_deduction": _("Write down the problem you found: a deduction needs a note."),
         "note_needed_na": _("Write down why this item does not apply."),
+        "reason_needed_na": _(
+            "Why does this item not apply here? Write the reason in the note: 不适用 is saved with it."
+        ),
+        "outcome_needed": _("Choose a result: the note is kept on this phone and saved with it."),
         "points_total": _("%(score)s points"),
         "refused_entry": _("%(item)s · %(kind)s · refused by the server: %(reason)s"),
         "refused_reason": _("Refused by the server: %(reason)s"),
@@ -92,6 +96,10 @@ def js_strings() -> dict:
         "logout_failed": _(
             "Not logged out: the server cannot be reached. Everything stays on this phone as it was; "
             "log out again once the server answers."
+        ),
+        "finalize_offline": _(
+            "This needs the server, which cannot be reached now. Nothing is lost: what you entered "
+            "stays on this page. Try again once the server answers."
         ),
         "start_offline": _(
             "Starting or finding an assessment needs the server, which cannot be reached now. "

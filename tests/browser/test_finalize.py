@@ -1,7 +1,7 @@
 """定稿 on a phone: the checklist, signing, the review step, a refusal that keeps the sign-off, the result."""
 
 import os
-from datetime import timedelta
+from datetime import date, timedelta
 
 from playwright.sync_api import expect
 
@@ -53,13 +53,19 @@ def test_checklist_keeps_the_button_disabled_until_every_deduction_has_a_photo_o
     expect(page.get_by_role("button", name="核对并定稿")).to_be_enabled()
 
 
-def test_sign_review_go_back_and_finalize_to_the_result(page, demo_data):
-    assessment_id = complete_assessment(demo_data.app)
-    log_in(page, demo_data.url, "assessor1")
-    page.goto(f"{demo_data.url}/assess/{assessment_id}/summary")
-    with demo_data.app.app_context():
+def open_summary_with_a_deadline(page, server) -> tuple[int, date]:
+    """A complete assessment's summary, its rectification deadline set 30 days ahead."""
+    assessment_id = complete_assessment(server.app)
+    log_in(page, server.url, "assessor1")
+    page.goto(f"{server.url}/assess/{assessment_id}/summary")
+    with server.app.app_context():
         due = deadlines.today() + timedelta(days=30)
     page.fill("#rectification_due", due.isoformat())
+    return assessment_id, due
+
+
+def test_sign_review_go_back_and_finalize_to_the_result(page, demo_data):
+    assessment_id, due = open_summary_with_a_deadline(page, demo_data)
     sign(page, "[data-signature-pad]:not([data-signature-for])")
     page.fill("#station_representative-name", "刘主任")
     sign(page, "[data-signature-for=station_representative]")
@@ -123,3 +129,33 @@ def test_signatures_reach_the_server_as_they_are_made_and_survive_leaving_the_pa
     expect(page.locator(".signature-kept")).to_have_count(2)
     page.get_by_role("button", name="核对并定稿").click()
     expect(page.locator("#signed .signature-image")).to_have_count(2)
+
+
+def test_review_and_finalize_with_the_server_unreachable_say_so_and_keep_what_was_entered(page, demo_data):
+    assessment_id, due = open_summary_with_a_deadline(page, demo_data)
+    page.fill("#station_representative-name", "刘主任")
+    wait_until_outbox_empty(page)
+
+    page.context.set_offline(True)
+    page.get_by_role("button", name="核对并定稿").click()
+    refusal = page.locator("#finalize-form .needs-server")
+    expect(refusal).to_contain_text("需要连接服务器")
+    shot(page, "summary-finalize-offline")
+    expect(page.locator("#rectification_due")).to_have_value(due.isoformat())
+    expect(page.locator("#station_representative-name")).to_have_value("刘主任")
+
+    page.context.set_offline(False)
+    page.get_by_role("button", name="核对并定稿").click()
+    expect(page.locator("h1")).to_have_text("定稿前核对")
+    page.context.set_offline(True)
+    page.get_by_role("button", name="定稿", exact=True).click()
+    expect(page.locator(".confirm-card .needs-server")).to_contain_text("需要连接服务器")
+    expect(page.locator("h1")).to_have_text("定稿前核对")
+    with demo_data.app.app_context():
+        assert not db.session.get(Assessment, assessment_id).is_finalized
+
+    page.context.set_offline(False)
+    page.get_by_role("button", name="定稿", exact=True).click()
+    expect(page.locator(".flash")).to_have_text("评估已定稿。")
+    with demo_data.app.app_context():
+        assert db.session.get(Assessment, assessment_id).rectification_due == due

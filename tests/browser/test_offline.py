@@ -3,6 +3,7 @@
 import io
 import json
 import re
+import threading
 
 from PIL import Image
 from playwright.sync_api import expect
@@ -115,6 +116,49 @@ def test_offline_entries_survive_a_reload_and_reach_the_server_when_back_online(
             .count()
         )
         assert applied == db.session.query(Mutation).count()
+
+
+def whole_answer(wsgi_app, environ) -> tuple[str, list, bytes]:
+    """Run the app on a request and keep its status, headers and body, sending nothing yet."""
+    head = {}
+
+    def keep_head(status, headers, exc_info=None):
+        head.update(status=status, headers=headers)
+
+    body = b"".join(wsgi_app(environ, keep_head))
+    return head["status"], head["headers"], body
+
+
+def stall_page_bodies(app, path: str) -> threading.Event:
+    """Pages at `path` send their headers and a first part, then nothing until the event is set."""
+    inner = app.wsgi_app
+    release = threading.Event()
+
+    def stalling(environ, start_response):
+        if environ["REQUEST_METHOD"] != "GET" or environ["PATH_INFO"] != path or release.is_set():
+            return inner(environ, start_response)
+        status, headers, body = whole_answer(inner, environ)
+        start_response(status, headers)
+
+        def first_part_then_nothing():
+            yield body[:200]
+            release.wait(120)
+
+        return first_part_then_nothing()
+
+    app.wsgi_app = stalling
+    return release
+
+
+def test_a_page_whose_answer_stalls_after_its_headers_opens_from_the_phones_copy(page, demo_data):
+    base = open_demo_assessment(page, demo_data)
+    index = f"{base}/index"
+    release = stall_page_bodies(demo_data.app, index.split(demo_data.url, 1)[1])
+    try:
+        page.goto(index, wait_until="commit", timeout=60_000)
+        expect(page.locator("h1")).to_have_text("评估表目录", timeout=40_000)
+    finally:
+        release.set()
 
 
 def test_a_change_whose_answer_was_lost_is_applied_once(page, demo_data):
@@ -242,6 +286,7 @@ def test_waiting_changes_exported_to_a_file_are_applied_once_by_an_admin_import(
     document = json.loads(exported.read_text(encoding="utf-8"))
     assert document["exported_by"] == "assessor1"
     assert [e["item_id"] for e in document["entries"]] == [item_id, second]
+    assert all(e["author_token"] for e in document["entries"])
 
     admin = Auth(demo_data.app.test_client())
     admin.login("admin", "demo2026")
@@ -253,6 +298,10 @@ def test_waiting_changes_exported_to_a_file_are_applied_once_by_an_admin_import(
         )
     assert server_finding(demo_data, assessment_id, item_id) == ("zero", "导出前记录")
     assert server_finding(demo_data, assessment_id, second) == ("full", "")
+    with demo_data.app.app_context():
+        both = Finding.item_id.in_([item_id, second])
+        credited = db.session.scalars(db.select(Finding).filter(Finding.assessment_id == assessment_id, both))
+        assert {finding.updated_by.username for finding in credited} == {"assessor1"}
     applied = AuditEvent.subject.in_([item_id, second]) & (AuditEvent.assessment_id == assessment_id)
     with demo_data.app.app_context():
         assert db.session.query(AuditEvent).filter(applied).count() == 2

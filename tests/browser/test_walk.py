@@ -121,7 +121,6 @@ def test_reopening_an_assessment_resumes_where_the_assessor_left_off(page, demo_
     page.wait_for_url(f"{base}/items/1.3.1")
 
 
-
 RECORD_FIRST_LAYOUT = """document.addEventListener("readystatechange", () => {
   const label = document.querySelector("label[for=outcome-zero]");
   if (document.readyState === "interactive" && label) window.firstTop = label.getBoundingClientRect().top;

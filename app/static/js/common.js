@@ -41,17 +41,32 @@ export function pageUser() {
   return holder ? JSON.parse(holder.textContent) : null;
 }
 
-/** fetch() that gives up after `ms`: a server that accepts and never answers must not hang a save. */
-export async function fetchWithTimeout(url, options = {}, ms = JSON_TIMEOUT_MS) {
+/**
+ * fetch() and its whole body within `ms`, or a TimeoutError: a server that accepts and never
+ * answers, or sends its headers and then stalls, must not hang a save. Answers {status, ok, url,
+ * redirected, text}: the body is already read, so nothing after it can wait without a limit.
+ */
+export async function fetchWhole(url, options = {}, ms = JSON_TIMEOUT_MS) {
   const controller = new AbortController();
   let timedOut = false;
   const timer = setTimeout(() => { timedOut = true; controller.abort(); }, ms);
   try {
-    return await fetch(url, { credentials: "same-origin", ...options, signal: controller.signal });
+    const response = await fetch(url, { credentials: "same-origin", ...options, signal: controller.signal });
+    const text = await response.text();
+    return { status: response.status, ok: response.ok, url: response.url, redirected: response.redirected, text };
   } catch (error) {
     throw timedOut ? new DOMException("timeout", "TimeoutError") : error;
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** The JSON body of an answer fetchWhole() read, or null when it is not JSON. */
+export function jsonOf(answer) {
+  try {
+    return JSON.parse(answer.text);
+  } catch (error) {
+    return null;
   }
 }
 

@@ -2,7 +2,7 @@
 // waits for someone else), keeping assessments on the phone through the service worker, and the
 // guards that keep a change from being dropped: leaving a page, logging out, starting offline.
 
-import { button, element, fetchWithTimeout, pageUser, showLines, t } from "./common.js";
+import { button, element, fetchWhole, jsonOf, pageUser, showLines, t } from "./common.js";
 import * as Outbox from "./outbox.js";
 import * as Sync from "./sync.js";
 
@@ -13,7 +13,8 @@ const user = pageUser();
 const indicator = document.getElementById("sync-indicator");
 let entries = [];
 let storageWarnings = [];
-const touchedPages = new Set();
+let workerRegistered = Promise.resolve(false);
+let workerFailed = false;
 
 const mine = () => entries.filter((e) => String(e.author) === String(user.id));
 const othersWaiting = () => entries.filter((e) => String(e.author) !== String(user.id));
@@ -33,11 +34,21 @@ function render() {
   guardFinalize();
 }
 
-/** "3 项、2 张照片待同步": items (whatever waits for one item counts once), photos and signatures. */
+/** The photo an entry changes: a photo's own entry, or the photo a caption is typed on. */
+function photoOf(entry) {
+  if (entry.kind === "photo") return entry.mutation_id;
+  if (entry.kind === "caption") return entry.payload.photo_mutation_id || `id:${entry.payload.photo_id}`;
+  return null;
+}
+
+/**
+ * "3 项、2 张照片待同步": items (whatever waits for one item counts once), photos (a caption counts
+ * with its photo) and signatures.
+ */
 export function waitingText(list) {
-  const itemEntries = list.filter((e) => e.kind !== "photo" && e.kind !== "signature");
+  const itemEntries = list.filter((e) => !photoOf(e) && e.kind !== "signature");
   const items = new Set(itemEntries.map((e) => `${e.assessment_id}:${e.item_id}`)).size;
-  const photos = list.filter((e) => e.kind === "photo").length;
+  const photos = new Set(list.map(photoOf).filter(Boolean)).size;
   const signatures = list.filter((e) => e.kind === "signature").length;
   let text = "";
   if (items && photos) text = t("waiting_items_photos", { items, photos });
@@ -87,6 +98,7 @@ function renderIndicator() {
     actions.append(button(t("sync_now"), () => Sync.probe()), button(t("export"), exportWaiting));
     lines.push(actions);
   }
+  if (workerFailed) lines.push(element("p", "prompt", t("worker_failed")));
   lines.push(...storageWarnings.map((warning) => element("p", "prompt", warning)));
   showLines(panel, lines);
 }
@@ -128,9 +140,12 @@ function guardFinalize() {
   finalize.querySelector("button").disabled = waiting.length > 0 || finalize.dataset.complete !== "true";
 }
 
-/** Ask the service worker something; answers null when there is none or it does not answer in time. */
+/**
+ * Ask the service worker something; answers null when there is none or it does not answer in time.
+ * Where it could not be registered, at once: waiting for it would only delay a logout.
+ */
 async function askWorker(message, ms = WORKER_TIMEOUT_MS) {
-  if (!("serviceWorker" in navigator)) return null;
+  if (!(await workerRegistered)) return null;
   const registration = await Promise.race([
     navigator.serviceWorker.ready,
     new Promise((resolve) => setTimeout(() => resolve(null), WORKER_TIMEOUT_MS)),
@@ -164,7 +179,8 @@ async function makeAvailableOffline(holder, force) {
   label.textContent = t("downloading");
   action.disabled = true;
   try {
-    const list = await (await fetchWithTimeout(holder.dataset.offlineUrls)).json();
+    const list = jsonOf(await fetchWhole(holder.dataset.offlineUrls));
+    if (!list) throw new Error("no list of pages");
     const message = { type: "cache-assessment", assessmentId: id, urls: list.urls };
     const result = await askWorker(message, CACHE_ASSESSMENT_TIMEOUT_MS);
     if (!result || !result.ok) throw new Error(result ? result.error : "no worker");
@@ -184,20 +200,23 @@ function setUpOfflineButtons() {
   });
 }
 
-/** After changes are confirmed, the phone's copies of the pages they show are fetched again. */
-function rememberTouchedPages(entry) {
-  const base = `/assess/${entry.assessment_id}`;
-  touchedPages.add(`${base}/items/${entry.item_id}`);
-  touchedPages.add(`${base}/index`);
-  touchedPages.add(`${base}/summary`);
-  touchedPages.add("/assess/");
+/** Tell the service worker something that needs no answer; nothing happens where there is none. */
+async function tellWorker(message) {
+  if (!(await workerRegistered)) return;
+  const registration = await navigator.serviceWorker.getRegistration();
+  if (registration && registration.active) registration.active.postMessage(message);
 }
 
-async function refreshPhoneCopies() {
-  if (!touchedPages.size || mine().some((e) => e.state === "pending")) return;
-  const urls = [...touchedPages];
-  touchedPages.clear();
-  await askWorker({ type: "refresh-pages", urls }, CACHE_ASSESSMENT_TIMEOUT_MS);
+/**
+ * Each confirmed change goes to the service worker at once, so leaving the page before the sync
+ * ends loses nothing; it refreshes the pages that need it once the outbox is empty.
+ */
+function reportConfirmed(entry) {
+  tellWorker({ type: "confirmed", assessmentId: entry.assessment_id, itemId: entry.item_id, kind: entry.kind });
+}
+
+function reportOutboxEmpty() {
+  if (!mine().some((e) => e.state === "pending")) tellWorker({ type: "outbox-empty" });
 }
 
 function blobToDataUrl(blob) {
@@ -243,17 +262,17 @@ async function exportWaiting() {
 }
 
 /**
- * Logging out happens on the server first; only once it answered are this user's pages removed
- * from the phone. With the server unreachable nothing is done and the assessor is told so.
- * What waits in the outbox stays: it belongs to its author and is sent at their next login.
+ * Logging out happens on the server first; only once it answered does the worker stop saving
+ * pages under the old session and are this user's pages removed from the phone. With the server
+ * unreachable nothing is done and the assessor is told so. What waits in the outbox stays: it
+ * belongs to its author and is sent at their next login.
  */
 async function logOut(form, dialog) {
   const message = dialog.querySelector(".logout-failed");
   message.hidden = true;
   let response = null;
-  await askWorker({ type: "stop-saving" });
   try {
-    response = await fetchWithTimeout(form.action, { method: "POST", body: new FormData(form) });
+    response = await fetchWhole(form.action, { method: "POST", body: new FormData(form) });
   } catch (error) {
     response = null;
   }
@@ -263,6 +282,7 @@ async function logOut(form, dialog) {
     if (!dialog.open) dialog.showModal();
     return;
   }
+  await askWorker({ type: "stop-saving" });
   await askWorker({ type: "drop-assessment-caches" });
   location.assign(response.url);
 }
@@ -304,7 +324,7 @@ function guardStart() {
     event.preventDefault();
     message.hidden = true;
     try {
-      const response = await fetchWithTimeout(form.action, { method: "POST", body: new FormData(form) });
+      const response = await fetchWhole(form.action, { method: "POST", body: new FormData(form) });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       location.assign(response.url);
     } catch (error) {
@@ -316,6 +336,48 @@ function guardStart() {
   }
   document.addEventListener("htmx:afterRequest", (event) => {
     if (event.detail.elt.id === "station-search" && event.detail.successful) message.hidden = true;
+  });
+}
+
+/** Whether the server answers for this page's user now: asked, not guessed from the last sync. */
+async function serverAnswersNow() {
+  try {
+    const me = await Sync.whoIsLoggedIn();
+    return Boolean(me) && String(me.id) === String(user.id);
+  } catch (error) {
+    return false;
+  }
+}
+
+/**
+ * Forms that post a whole page (核对并定稿, 定稿, back to the summary) go only when the server
+ * answers: offline they would land on a browser error page. Refused, the page stays as it is,
+ * every value entered in place, and says why.
+ */
+function guardServerForms() {
+  document.addEventListener("submit", async (event) => {
+    const form = event.target;
+    if (!form.matches("form[data-needs-server]")) return;
+    if (form.dataset.serverChecked) {
+      delete form.dataset.serverChecked;
+      return;
+    }
+    event.preventDefault();
+    const submitter = event.submitter;
+    let message = form.querySelector(".needs-server");
+    if (message) message.hidden = true;
+    if (await serverAnswersNow()) {
+      form.dataset.serverChecked = "yes";
+      form.requestSubmit(submitter);
+      return;
+    }
+    if (!message) {
+      message = element("p", "error needs-server");
+      message.setAttribute("role", "alert");
+      form.prepend(message);
+    }
+    message.textContent = t("finalize_offline");
+    message.hidden = false;
   });
 }
 
@@ -353,32 +415,35 @@ async function checkStorage() {
   }
 }
 
+/** Whether the service worker is registered: true, or false when this browser has none or refused it. */
 async function registerWorker() {
-  if (!("serviceWorker" in navigator)) return;
+  if (!("serviceWorker" in navigator)) return false;
   try {
     await navigator.serviceWorker.register("/sw.js", { scope: "/" });
   } catch (error) {
-    storageWarnings.push(t("worker_failed"));
+    workerFailed = true;
     renderIndicator();
-    return;
+    return false;
   }
   setUpOfflineButtons();
+  return true;
 }
 
 async function start() {
   if (!user) return;
   if (indicator) indicator.classList.remove("not-started");
+  workerRegistered = registerWorker();
   guardLinks();
   guardLogout();
   guardStart();
+  guardServerForms();
   await Outbox.open();
   Outbox.onChange(reread);
   for (const name of ["sync:status", "sync:flushed", "sync:sending"]) document.addEventListener(name, render);
-  document.addEventListener("sync:confirmed", (event) => rememberTouchedPages(event.detail.entry));
-  document.addEventListener("sync:flushed", (event) => { if (event.detail.result === "done") refreshPhoneCopies(); });
+  document.addEventListener("sync:confirmed", (event) => reportConfirmed(event.detail.entry));
+  document.addEventListener("sync:flushed", (event) => { if (event.detail.result === "done") reportOutboxEmpty(); });
   await reread();
   Sync.start(user);
-  registerWorker();
   checkStorage().then(renderIndicator, () => {});
 }
 

@@ -1,8 +1,9 @@
 // The outbox: every change an assessor makes, kept on the phone (IndexedDB) until the server has
 // confirmed it. Every change is written here first; the sync engine (sync.js) sends from here.
 //
-// An entry: {seq, kind, author, author_name, assessment_id, item_id, key, mutation_id, payload,
-// blob, state: "pending" | "rejected", error, created_at, updated_at}. Entries with the same `key`
+// An entry: {seq, kind, author, author_name, author_token, assessment_id, item_id, key, mutation_id, payload,
+// blob, state: "pending" | "rejected" | "draft", error, created_at, updated_at}. A draft is kept
+// but never sent: it lacks what the server would refuse it without (不适用's reason, say). Entries with the same `key`
 // hold the whole state of one thing (an item's result, a caption, a no-photo reason): a newer one
 // replaces the waiting one and takes a new mutation_id, so an older copy already on its way is
 // never mistaken for the newer.
@@ -12,6 +13,9 @@
 
 const DB_NAME = "assessment-outbox";
 const STORE = "entries";
+// The server's last answer for each item result it confirmed: a page opened from the phone's
+// older copy shows it, so the copy need not be fetched again after every change.
+const CONFIRMED = "confirmed";
 export const CHANNEL = "outbox";
 
 let dbPromise = null;
@@ -25,14 +29,21 @@ function openDb() {
   dbPromise = new Promise((resolve, reject) => {
     let request;
     try {
-      request = indexedDB.open(DB_NAME, 1);
+      request = indexedDB.open(DB_NAME, 2);
     } catch (error) {
       reject(error);
       return;
     }
-    request.onupgradeneeded = () => {
-      const store = request.result.createObjectStore(STORE, { keyPath: "seq", autoIncrement: true });
-      store.createIndex("assessment", "assessment_id");
+    request.onupgradeneeded = (event) => {
+      const store = event.oldVersion < 1
+        ? request.result.createObjectStore(STORE, { keyPath: "seq", autoIncrement: true })
+        : request.transaction.objectStore(STORE);
+      if (event.oldVersion < 1) store.createIndex("assessment", "assessment_id");
+      // Finding the entry a keystroke replaces must not read every entry (photos included).
+      if (event.oldVersion < 2) {
+        store.createIndex("key", "key");
+        request.result.createObjectStore(CONFIRMED, { keyPath: "key" });
+      }
     };
     request.onsuccess = () => {
       const db = request.result;
@@ -72,12 +83,12 @@ function requestValue(request) {
   });
 }
 
-async function run(mode, work) {
+async function run(mode, work, storeName = STORE) {
   const db = await openDb();
   return new Promise((resolve, reject) => {
-    const tx = db.transaction(STORE, mode);
+    const tx = db.transaction(storeName, mode);
     let result;
-    Promise.resolve(work(tx.objectStore(STORE))).then((value) => { result = value; }, () => tx.abort());
+    Promise.resolve(work(tx.objectStore(storeName))).then((value) => { result = value; }, () => tx.abort());
     tx.oncomplete = () => resolve(result);
     tx.onerror = () => reject(tx.error);
     tx.onabort = () => reject(tx.error || new Error("transaction aborted"));
@@ -114,9 +125,15 @@ export async function canKeepPhotos() {
   }
 }
 
+/** The token the server signed for this page's user: an exported entry carrying it is credited to them. */
+function authorToken() {
+  const meta = document.querySelector('meta[name="outbox-author"]');
+  return meta ? meta.content : null;
+}
+
 function stamp(entry) {
   const now = new Date().toISOString();
-  return { state: "pending", error: null, created_at: now, ...entry, updated_at: now };
+  return { state: "pending", error: null, created_at: now, author_token: authorToken(), ...entry, updated_at: now };
 }
 
 /**
@@ -162,7 +179,7 @@ function keepInMemory(record) {
 
 async function storeEntry(store, record) {
   if (record.key) {
-    const existing = (await requestValue(store.getAll())).find((e) => e.key === record.key && e.author === record.author);
+    const existing = (await requestValue(store.index("key").getAll(record.key))).find((e) => e.author === record.author);
     if (existing) {
       const replaced = { ...record, seq: existing.seq, created_at: existing.created_at };
       await requestValue(store.put(replaced));
@@ -235,6 +252,26 @@ export async function remove(seq) {
   if (!durable) memoryEntries.delete(seq);
   else await run("readwrite", (store) => requestValue(store.delete(seq)));
   announce();
+}
+
+const memoryConfirmed = new Map();
+
+/** Keep the server's answer to a confirmed item result: {key, author, finding, score, unscored}. */
+export async function keepConfirmed(record) {
+  if (!durable) memoryConfirmed.set(record.key, record);
+  else await run("readwrite", (store) => requestValue(store.put(record)), CONFIRMED);
+}
+
+/** The last confirmed answer kept for `key`, or null. */
+export async function confirmedFor(key) {
+  if (!durable) return memoryConfirmed.get(key) || null;
+  return (await run("readonly", (store) => requestValue(store.get(key)), CONFIRMED)) || null;
+}
+
+/** Forget a confirmed answer the page already shows: the page is at least as new. */
+export async function forgetConfirmed(key) {
+  if (!durable) memoryConfirmed.delete(key);
+  else await run("readwrite", (store) => requestValue(store.delete(key)), CONFIRMED);
 }
 
 /** Listen for changes made by this page, other tabs and the service worker. */

@@ -38,11 +38,13 @@ self.addEventListener("fetch", (event) => {
 
 async function cacheFirst(request) {
   const cached = await caches.match(request, { cacheName: SHELL_CACHE });
-  return cached || fetch(request);
+  return cached || fetchWithTimeout(request, STATIC_TIMEOUT_MS);
 }
 
 // A page that does not answer within this time is taken from the phone's copy.
 const PAGE_TIMEOUT_MS = 8000;
+// A static file the shell does not hold (a release's new file, say) fails rather than hang a page.
+const STATIC_TIMEOUT_MS = 30000;
 // Saving a page for offline use may take longer on a slow link, but never forever.
 const SAVE_PAGE_TIMEOUT_MS = 30000;
 // Saving pages runs under the session's cookie: it stops before a logout, or an answer arriving
@@ -64,11 +66,33 @@ async function networkFirstPage(event) {
   }
 }
 
-function fetchWithTimeout(request, ms, stop) {
+/**
+ * fetch() with its whole body within `ms`: a server that sends the headers and then stalls must not
+ * hang a page or a save. The answer comes back with its body read; a redirect is passed on as it is
+ * (its body is never used).
+ */
+async function fetchWithTimeout(request, ms, stop) {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), ms);
-  if (stop) stop.addEventListener("abort", () => controller.abort());
-  return fetch(request, { signal: controller.signal }).finally(() => clearTimeout(timer));
+  const abort = () => controller.abort();
+  if (stop) stop.addEventListener("abort", abort);
+  try {
+    const response = await fetch(request, { signal: controller.signal });
+    if (response.redirected || response.type === "opaqueredirect" || response.body === null) return response;
+    const body = await response.arrayBuffer();
+    return new Response(body, { status: response.status, statusText: response.statusText, headers: readHeaders(response) });
+  } finally {
+    clearTimeout(timer);
+    if (stop) stop.removeEventListener("abort", abort);
+  }
+}
+
+/** The headers of an answer whose body was read: its length and encoding were the wire's, not the body's. */
+function readHeaders(response) {
+  const headers = new Headers(response.headers);
+  headers.delete("Content-Length");
+  headers.delete("Content-Encoding");
+  return headers;
 }
 
 /**
@@ -94,17 +118,52 @@ async function refreshOfflineCopy(url, response) {
   }
 }
 
-/** After confirmed changes the page asks for fresh copies of the pages they show. */
-async function refreshPages(urls) {
-  for (const url of urls) {
+// Pages whose copies a confirmed change made stale, kept in a cache so that a worker stopped
+// between two changes forgets none. An item's result needs no new copy (the page shows the answer
+// the outbox kept); the index, the summary, the home and a photo's item page do, once each, after
+// the outbox is empty.
+const STALE_CACHE = "offline-stale";
+const STALE_URL = "/offline-stale";
+let staleUpdate = Promise.resolve();
+
+function pagesShowing(change) {
+  const base = `/assess/${change.assessmentId}`;
+  const pages = [`${base}/index`, `${base}/summary`, HOME];
+  if (change.kind !== "finding" && change.kind !== "signature") pages.push(`${base}/items/${change.itemId}`);
+  return pages;
+}
+
+async function stalePages() {
+  const response = await caches.match(STALE_URL, { cacheName: STALE_CACHE });
+  return response ? response.json() : [];
+}
+
+async function keepStalePages(urls) {
+  const cache = await caches.open(STALE_CACHE);
+  await cache.put(STALE_URL, new Response(JSON.stringify(urls), { headers: { "Content-Type": "application/json" } }));
+}
+
+function serially(work) {
+  staleUpdate = staleUpdate.then(work).catch(() => undefined);
+  return staleUpdate;
+}
+
+const noteStale = (change) => serially(async () => keepStalePages([...new Set([...(await stalePages()), ...pagesShowing(change)])]));
+
+/** Fetch each stale page once; what could not be fetched stays stale for the next empty outbox. */
+const refreshStalePages = () => serially(async () => {
+  const urls = await stalePages();
+  for (const [done, url] of urls.entries()) {
     try {
-      const response = await fetchWithTimeout(new Request(url, { credentials: "same-origin" }), PAGE_TIMEOUT_MS, saving.signal);
+      const response = await fetchWithTimeout(new Request(url, { credentials: "same-origin" }), SAVE_PAGE_TIMEOUT_MS, saving.signal);
       if (response.ok && !response.redirected) await refreshOfflineCopy(new URL(url, self.location.origin).href, response);
     } catch (error) {
+      await keepStalePages(urls.slice(done));
       return;
     }
+    await keepStalePages(urls.slice(done + 1));
   }
-}
+});
 
 /** Save every page of one assessment's walk so it can be walked without a network. */
 async function cacheAssessment(assessmentId, urls) {
@@ -125,7 +184,7 @@ async function cacheAssessment(assessmentId, urls) {
 
 async function dropAssessmentCaches() {
   const keys = await caches.keys();
-  const own = keys.filter((key) => key.startsWith(ASSESSMENT_PREFIX) || key === HOME_CACHE);
+  const own = keys.filter((key) => key.startsWith(ASSESSMENT_PREFIX) || key === HOME_CACHE || key === STALE_CACHE);
   await Promise.all(own.map((key) => caches.delete(key)));
 }
 
@@ -189,7 +248,9 @@ self.addEventListener("message", (event) => {
     event.waitUntil(dropAssessmentCaches().then(() => reply({ ok: true })));
   } else if (message.type === "cached-assessments") {
     event.waitUntil(cachedAssessments().then((ids) => reply({ ok: true, ids })));
-  } else if (message.type === "refresh-pages") {
-    event.waitUntil(refreshPages(message.urls).then(() => reply({ ok: true })));
+  } else if (message.type === "confirmed") {
+    event.waitUntil(noteStale(message));
+  } else if (message.type === "outbox-empty") {
+    event.waitUntil(refreshStalePages());
   }
 });

@@ -3,12 +3,13 @@
 // when the network or the server comes back. It also knows whether the server answered lately:
 // that, not navigator.onLine, is what the status bar calls online.
 
-import { csrfToken, fetchWithTimeout, JSON_TIMEOUT_MS } from "./common.js";
+import { csrfToken, fetchWhole, jsonOf, JSON_TIMEOUT_MS } from "./common.js";
 import * as Outbox from "./outbox.js";
 
 const FLUSH_LOCK = "outbox-flush";
 const MAX_BACKOFF_MS = 20000;
 const PROBE_EVERY_MS = 30000;
+const PROBE_TIMEOUT_MS = 8000;
 const FRESH_ANSWER_MS = 45000;
 // A change still being typed is sent once it has rested this long (or at once when the page hides).
 const SETTLE_MS = 500;
@@ -72,18 +73,12 @@ async function sendJson(entry) {
   delete fields.photo_mutation_id;
   const headers = { Accept: "application/json", "X-CSRFToken": csrfToken() };
   if (!form) headers["Content-Type"] = "application/json";
-  const response = await fetchWithTimeout(url, {
+  const answer = await fetchWhole(url, {
     method,
     headers,
     body: form ? new URLSearchParams(fields) : JSON.stringify(fields),
   }, JSON_TIMEOUT_MS);
-  let body = {};
-  try {
-    body = await response.json();
-  } catch (error) {
-    body = {};
-  }
-  return { status: response.status, body };
+  return { status: answer.status, body: jsonOf(answer) || {} };
 }
 
 /** A photo goes up with XMLHttpRequest for its progress; it is given up when it stalls. */
@@ -148,12 +143,15 @@ async function deliver(entry) {
   const { status: code, body } = answer;
   if (code >= 200 && code < 300) {
     heard(true);
+    if (entry.kind === "finding" && body.finding) {
+      await Outbox.keepConfirmed({ key: entry.key, author: entry.author, finding: body.finding, score: body.score, unscored: body.unscored });
+    }
     const photoId = entry.kind === "photo" ? body.id : null;
     await Outbox.confirm(entry.seq, entry.mutation_id, photoId);
     emit("sync:confirmed", { entry, body });
     return "confirmed";
   }
-  if (code >= 500 || code === 429 || code === 0) {
+  if (code >= 500 || code === 408 || code === 429 || code === 0) {
     heard(false);
     await Outbox.noteFailure(entry.seq, entry.mutation_id, body.error || `HTTP ${code}`);
     return "retry";
@@ -245,6 +243,23 @@ function schedule(result) {
 }
 
 /**
+ * The server's answer to "who is logged in here": {id, username, name}, or null when nobody is.
+ * Throws when the server cannot be reached or fails; either way the status bar learns of it.
+ */
+export async function whoIsLoggedIn() {
+  let answer;
+  try {
+    answer = await fetchWhole("/api/me", { headers: { Accept: "application/json" } }, PROBE_TIMEOUT_MS);
+  } catch (error) {
+    unheard();
+    throw error;
+  }
+  heard(answer.status < 500);
+  if (answer.status >= 500) throw new Error(`HTTP ${answer.status}`);
+  return answer.ok ? jsonOf(answer) : null;
+}
+
+/**
  * Ask the server who is logged in: it tells whether the server answers at all, and whether this
  * page's user is still the one the session belongs to. A good answer sends what waits at once.
  */
@@ -252,15 +267,8 @@ export async function probe() {
   clearTimeout(state.timer);
   let me;
   try {
-    const response = await fetchWithTimeout("/api/me", { headers: { Accept: "application/json" } }, 8000);
-    heard(response.status < 500);
-    if (response.status >= 500) {
-      schedule("retry");
-      return;
-    }
-    me = response.ok ? await response.json() : null;
+    me = await whoIsLoggedIn();
   } catch (error) {
-    unheard();
     schedule("retry");
     return;
   }

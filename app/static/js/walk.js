@@ -3,7 +3,7 @@
 // The body sent is exactly the API's: {outcome, inputs, note}. Tapping an outcome chooses it and
 // clears the counts; filling every count lets the counts decide; a count alone waits for its partner.
 
-import { element, failureText, fetchWithTimeout, newMutationId, pageUser, showLines, t } from "./common.js";
+import { element, failureText, fetchWhole, newMutationId, pageUser, showLines, t } from "./common.js";
 import * as Outbox from "./outbox.js";
 import * as Sync from "./sync.js";
 
@@ -61,10 +61,25 @@ function setUp() {
     return { outcome: null, inputs, note: note.value };
   }
 
+  /**
+   * What the server would refuse waits on the phone as a draft, never sent: 不适用 without its
+   * reason, a note without a result. Once the missing part is entered it is queued as usual.
+   */
+  function missing(payload) {
+    if (payload.outcome === "not_applicable" && !payload.note.trim()) return "reason";
+    if (mode === "outcome" && !payload.outcome) return "outcome";
+    return null;
+  }
+
   async function keepChange() {
     const payload = body();
-    if (mode === "outcome" && !payload.outcome && !payload.note) return;
-    renderStatus({ pending: true });
+    const state = missing(payload) ? "draft" : "pending";
+    if (state === "draft" && missing(payload) === "outcome" && !payload.note) {
+      await dropDraft();
+      return;
+    }
+    renderStatus({ entry: { state, payload } });
+    if (missing(payload) === "reason" && document.activeElement !== note) note.focus();
     try {
       await Outbox.keep({
         kind: "finding",
@@ -74,6 +89,7 @@ function setUp() {
         assessment_id: assessmentId,
         item_id: itemId,
         mutation_id: newMutationId(),
+        state,
         payload,
       });
     } catch (error) {
@@ -81,15 +97,44 @@ function setUp() {
     }
   }
 
+  /** A note cleared before any result was chosen leaves nothing behind on the phone either. */
+  async function dropDraft() {
+    const drafts = (await waiting()).filter((e) => e.state === "draft");
+    await Promise.all(drafts.map((e) => Outbox.remove(e.seq)));
+    renderStatus();
+  }
+
   async function waiting() {
     return (await Sync.waitingFor(user)).filter((e) => e.key === key);
+  }
+
+  /**
+   * A page opened from the phone's copy shows the result the server confirmed since that copy
+   * was made, from the answer kept then: the copy is not fetched again after every change.
+   */
+  async function showConfirmed() {
+    const record = await Outbox.confirmedFor(key);
+    if (!record || String(record.author) !== String(user.id)) return;
+    const shown = form.dataset.updatedAt;
+    if (shown && Date.parse(shown) >= Date.parse(record.finding.updated_at)) {
+      await Outbox.forgetConfirmed(key);
+      return;
+    }
+    showResult(record.finding);
+    showProgress(record);
+    confirmed = timeOf(new Date(record.finding.updated_at));
   }
 
   /** A page opened from the phone's copy (or before a sync) shows what waits, as entered. */
   async function showWaiting() {
     const [entry] = await waiting();
     if (!entry) return;
-    const { outcome, inputs } = entry.payload;
+    showResult(entry.payload);
+    renderStatus();
+  }
+
+  /** Put a result ({outcome, inputs, note}) in the fields; a note being typed is left alone. */
+  function showResult({ outcome, inputs, note: text }) {
     mode = inputs ? "counts" : "outcome";
     form.querySelectorAll('input[name="outcome"]').forEach((radio) => { radio.checked = radio.value === outcome; });
     for (const field of counts()) {
@@ -97,16 +142,19 @@ function setUp() {
       if (field.type === "checkbox") field.checked = Boolean(value);
       else field.value = value === undefined || value === null ? "" : value;
     }
-    if (document.activeElement !== note) note.value = entry.payload.note;
-    renderStatus();
+    if (document.activeElement !== note) note.value = text;
+  }
+
+  function timeOf(date) {
+    return date.toLocaleTimeString(document.documentElement.lang, { hour: "2-digit", minute: "2-digit" });
   }
 
   function deductionChosen() {
     const chosen = form.querySelector('input[name="outcome"]:checked');
     const label = chosen && chosen.closest("label.outcome");
     if (!label) return null;
-    if (label.classList.contains("na")) return "not_applicable";
-    return label.classList.contains("zero") || label.classList.contains("partial") ? "deducted" : null;
+    if (label.dataset.kind === "not_applicable") return "not_applicable";
+    return label.dataset.kind === "zero" || label.dataset.kind === "partial" ? "deducted" : null;
   }
 
   function prompt() {
@@ -115,15 +163,23 @@ function setUp() {
     return element("p", "prompt", kind === "deducted" ? t("note_needed_deduction") : t("note_needed_na"));
   }
 
+  /** What a draft still needs before it can be sent, asked for in words where the note is. */
+  function draftPrompt(entry) {
+    const reason = missing(entry.payload) === "reason";
+    return element("p", "prompt", reason ? t("reason_needed_na") : t("outcome_needed"));
+  }
+
   /** The item's status line, from the outbox (waiting, sending, refused) or the last confirmation. */
   async function renderStatus(hint = {}) {
     const status = document.getElementById("item-status");
     if (!status) return;
     const lines = [];
-    const [entry] = hint.pending ? [{ state: "pending" }] : await waiting();
+    const [entry] = hint.entry ? [hint.entry] : await waiting();
     const sending = Sync.status().sending;
     if (hint.error) {
       lines.push(element("p", "error", hint.error));
+    } else if (entry && entry.state === "draft") {
+      lines.push(draftPrompt(entry));
     } else if (entry && entry.state === "rejected") {
       lines.push(element("p", "error", t("refused_reason", { reason: entry.error })));
     } else if (entry && sending && sending.key === key) {
@@ -139,7 +195,7 @@ function setUp() {
       return;
     }
     const needed = prompt();
-    if (needed && !(entry && entry.state === "rejected")) lines.push(needed);
+    if (needed && !(entry && (entry.state === "rejected" || entry.state === "draft"))) lines.push(needed);
     showLines(status, lines);
     document.dispatchEvent(new CustomEvent("walk:result", { detail: { deducted: deductionChosen() === "deducted" } }));
   }
@@ -157,9 +213,9 @@ function setUp() {
 
   /** Counted items explain the outcome their counts give: that sentence is the server's. */
   async function showDerived() {
-    const response = await fetchWithTimeout(location.pathname, { headers: { "HX-Request": "true" } });
-    if (!response.ok) return;
-    const fragment = new DOMParser().parseFromString(await response.text(), "text/html");
+    const answer = await fetchWhole(location.pathname, { headers: { "HX-Request": "true" } });
+    if (!answer.ok) return;
+    const fragment = new DOMParser().parseFromString(answer.text, "text/html");
     const fresh = fragment.querySelector(".derived");
     const shown = form.querySelector(".derived");
     if (fresh && shown) shown.replaceWith(fresh);
@@ -173,11 +229,11 @@ function setUp() {
     if ((await waiting()).length) return renderStatus();
     const outcome = answer.finding.outcome;
     form.querySelectorAll('input[name="outcome"]').forEach((radio) => { radio.checked = radio.value === outcome; });
-    confirmed = new Date().toLocaleTimeString(document.documentElement.lang, { hour: "2-digit", minute: "2-digit" });
+    confirmed = timeOf(new Date());
     renderStatus();
     if (answer.finding.inputs) showDerived().catch(() => {});
   });
   document.addEventListener("sync:sending", () => renderStatus());
   Outbox.onChange(() => renderStatus());
-  showWaiting();
+  showConfirmed().catch(() => {}).then(showWaiting).then(() => renderStatus());
 }
