@@ -5,7 +5,7 @@
 // last and whole: a reviewer never sees it without its photos. Without this script the plain form
 // posts. The reviewer's side: 不认可 asks for its comment at the field.
 
-import { button, element, failureText, fetchWithTimeout, newMutationId, pageUser, t } from "./common.js";
+import { button, element, failureText, fetchWhole, newMutationId, pageUser, t } from "./common.js";
 import * as Outbox from "./outbox.js";
 import { photoRow, setRowState, showEntryState, waitingHere } from "./photo_rows.js";
 import * as Sync from "./sync.js";
@@ -212,8 +212,8 @@ class AnswerForm {
     this.say(t("rect_sent"), "saved");
     const section = this.form.closest(".rectification");
     try {
-      const response = await fetchWithTimeout(location.pathname, { headers: { Accept: "text/html" } });
-      const page = new DOMParser().parseFromString(await response.text(), "text/html");
+      const response = await fetchWhole(location.pathname, { headers: { Accept: "text/html" } });
+      const page = new DOMParser().parseFromString(response.text, "text/html");
       const fresh = page.getElementById(section.closest("article").id).querySelector(".rectification");
       if (response.ok && fresh) section.replaceWith(fresh);
     } catch (error) {
