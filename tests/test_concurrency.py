@@ -82,7 +82,9 @@ def complete(client, station_id, items) -> int:
 def audit_actions(app, assessment_id, action) -> list:
     with app.app_context():
         return db.session.scalars(
-            db.select(AuditEvent).filter_by(assessment_id=assessment_id, action=action)
+            db.select(AuditEvent)
+            .filter_by(assessment_id=assessment_id, action=action)
+            .order_by(AuditEvent.id)
         ).all()
 
 
@@ -356,3 +358,41 @@ def test_two_assessors_starting_one_station_at_once_share_one_assessment(team, g
         with gunicorn_server.app.app_context():
             assessment = db.session.get(Assessment, answers[0][1]["id"])
             assert sorted(user.username for user in assessment.team) == sorted(TEAM)
+
+
+def test_a_share_link_racing_a_reopen_is_made_only_while_the_report_is_finalized(
+    team, gunicorn_server, make_user
+):
+    clients, stations = team
+    lead = clients[0]
+    make_user("boss", role="admin")
+    admin = HttpClient(gunicorn_server.url).log_in("boss")
+    assessment_id = complete(lead, stations[0], rubric_items(lead))
+    for trial in range(TRIALS * 2):
+        status, body = lead.json("POST", f"/api/assessments/{assessment_id}/finalize", {})
+        assert status == 200, body
+
+        (shared, _h, _p), (reopened, _h2, _p2) = simultaneously(
+            partial(
+                post_form, lead, f"/assess/{assessment_id}/shares", {"csrf_token": lead.token, "days": 7}
+            ),
+            partial(
+                post_form,
+                admin,
+                f"/admin/assessments/{assessment_id}/reopen",
+                {"csrf_token": admin.token, "reason": f"复核 {trial}"},
+            ),
+        )
+
+        assert shared in (200, 409) and reopened == 200, (shared, reopened)
+        reopen = audit_actions(gunicorn_server.app, assessment_id, "assessment.reopen")[-1]
+        created = audit_actions(gunicorn_server.app, assessment_id, "share.create")
+        made_this_trial = [
+            event for event in created if event.id > finalized_at_event(gunicorn_server.app, assessment_id)
+        ]
+        assert len(made_this_trial) == (1 if shared == 200 else 0), (shared, made_this_trial)
+        assert all(event.id < reopen.id for event in made_this_trial), "a link was made after the reopen"
+
+
+def finalized_at_event(app, assessment_id) -> int:
+    return audit_actions(app, assessment_id, "assessment.finalize")[-1].id
