@@ -76,7 +76,7 @@ def drawing_slot(folder: Path):
 
 def draw(source: Path, target: Path, upload_dir: str) -> None:
     """Draw `source` into `target` through a rename, so a reader never sees half a PDF."""
-    os.nice(NICENESS)
+    os.setpriority(os.PRIO_PROCESS, 0, max(os.getpriority(os.PRIO_PROCESS, 0), NICENESS))
     with drawing_slot(target.parent):
         drawn = lay_out(source.read_text(encoding="utf-8"), upload_dir).write_pdf()
         evidence.write_atomically(target, drawn)

@@ -12,6 +12,7 @@ import fcntl
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -25,7 +26,7 @@ from weasyprint.document import Document
 
 from app.extensions import db
 from app.models import Assessment, AuditEvent
-from app.services.reports import document
+from app.services.reports import document, drawing
 from app.services.reports.drawing import UPLOAD_SCHEME, lay_out
 from app.services.reports.drawing import NotFetched as NotFetched
 from app.services.reports.drawing import StoreFetcher as StoreFetcher
@@ -33,6 +34,9 @@ from app.services.reports.layout import CSS_PATH
 
 ROOT = Path(__file__).resolve().parents[3]
 CHILD = "app.services.reports.drawing"
+# The child runs at a lower priority from its first instruction: importing WeasyPrint takes a core
+# for a second, and three reports finalized at once would otherwise take it from the walk.
+LOWER_PRIORITY = ("nice", "-n", str(drawing.NICENESS)) if shutil.which("nice") else ()
 # Audit events that change nothing the report prints: opening a share link must not redraw it.
 NOT_PRINTED = "share."
 RETRY_AFTER_SECONDS = 5
@@ -95,7 +99,7 @@ def render_pdf(report, kept: Path, lock: int, **context) -> None:
     source.write_text(report_html(report, **context), encoding="utf-8")
     upload_dir = str(Path(current_app.config["UPLOAD_DIR"]).resolve())
     child = subprocess.Popen(
-        [sys.executable, "-m", CHILD, str(source), str(kept), upload_dir],
+        [*LOWER_PRIORITY, sys.executable, "-m", CHILD, str(source), str(kept), upload_dir],
         cwd=ROOT,
         pass_fds=(lock,),
         stdin=subprocess.DEVNULL,
