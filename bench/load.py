@@ -43,6 +43,7 @@ from bench.pdf_size import numbered
 from tests.conftest import TEST_PASSWORD, make_test_app
 from tests.databases import PostgresDatabases, SQLiteDatabases
 from tests.servers import GunicornServer, HttpClient, mutation_id
+from tests.test_concurrency import simultaneously
 
 WALK_SAMPLES = 40
 REPORT_PHOTOS = (30, 60, 90)
@@ -86,23 +87,6 @@ class Ledger:
     def change(self, mutation: str, saved: bool) -> None:
         with self.lock:
             self.changes[mutation] = self.changes.get(mutation, False) or saved
-
-
-def at_once(*calls):
-    """Run the calls in threads released together by a barrier; their results in order."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(index, call):
-        barrier.wait()
-        results[index] = call()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def picture(seed: int) -> bytes:
@@ -151,7 +135,7 @@ def score(client, calls, ledger, assessment_id, item_id, replayed: bool) -> None
     def send():
         return calls.timed("score", lambda: client.json("PUT", url, payload))
 
-    answers = at_once(send, send) if replayed else [send()]
+    answers = simultaneously(send, send) if replayed else [send()]
     ledger.change(mutation, any(status == 200 for status, _ in answers))
 
 
@@ -159,7 +143,7 @@ def photograph(client, calls, assessment_id, item_id, seed, ledger) -> None:
     """The same picture three times at the same moment: twice as one mutation, once as another."""
     data, same = picture(seed), mutation_id()
     sends = [same, same, mutation_id()]
-    answers = at_once(
+    answers = simultaneously(
         *(
             lambda m=m: calls.timed("photo", lambda: upload(client, assessment_id, item_id, data, m))
             for m in sends
@@ -202,7 +186,7 @@ def burst(server, items, assessors: int, assessments_: int, seconds: float) -> t
     threads, ids = [], []
     for number, pair in enumerate(pairs):
         start = {"station_id": stations[number % assessments_]}
-        answers = at_once(
+        answers = simultaneously(
             *(
                 lambda c=client, s=start: calls.timed("start", lambda: c.json("POST", "/api/assessments", s))
                 for client in pair
