@@ -1,8 +1,9 @@
 """Gunicorn settings for production and for the multi-server tests: `gunicorn -c gunicorn.conf.py wsgi:app`.
 
 Every value can be changed from the environment, so one file serves a laptop, a test and a server.
-Threaded workers (gthread) keep the walk answering while a worker thread draws a PDF report or
-builds an export: the slow request holds one thread, the other threads and workers go on.
+Threaded workers (gthread) keep the walk answering while a worker thread builds an export or
+takes a slow upload: the slow request holds one thread, the other threads and workers go on.
+Report PDFs are drawn by separate interpreters at a lower priority, never in a worker.
 """
 
 import multiprocessing
@@ -12,7 +13,7 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", min(2 * multiprocessing.cpu_count() + 1, 9)))
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
-# A 90-photo PDF takes seconds; a phone on a bad link may take long to send a photo.
+# A phone on a bad link may take long to send a photo.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
 graceful_timeout = 30
 keepalive = 5

@@ -41,6 +41,11 @@ class Config:
     PHOTO_MAX_EDGE = int(os.environ.get("PHOTO_MAX_EDGE", "2048"))
     STATIC_BUILD_DIR = os.environ.get("STATIC_BUILD_DIR", str(INSTANCE_DIR / "static-build"))
     KEEP_PHOTO_GPS = os.environ.get("KEEP_PHOTO_GPS", "").lower() in ("1", "true", "yes", "on")
+    # A finalized report's PDF is drawn in the background as soon as a change to it is committed;
+    # a download that finds it still being drawn waits this many seconds (less than the service
+    # worker's 8 s for a page), then gets a page that asks again by itself.
+    REPORT_PDF_AHEAD = os.environ.get("REPORT_PDF_AHEAD", "1").lower() in ("1", "true", "yes", "on")
+    REPORT_PDF_WAIT = float(os.environ.get("REPORT_PDF_WAIT", "5"))
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

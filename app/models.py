@@ -211,6 +211,13 @@ class Finding(db.Model):
         db.UniqueConstraint("assessment_id", "item_id", name="one_per_item"),
         # The dashboard counts deductions across stations by reading only the findings that lose points.
         db.Index("ix_findings_outcome_assessment", "outcome", "assessment_id", "item_id"),
+        # The dashboard finds overdue deductions among the few findings given a deadline of their own.
+        db.Index(
+            "ix_findings_rectification_due",
+            "rectification_due",
+            sqlite_where=db.text("rectification_due IS NOT NULL"),
+            postgresql_where=db.text("rectification_due IS NOT NULL"),
+        ),
     )
 
     def snapshot(self) -> dict:
@@ -455,3 +462,16 @@ class DailyDeduction(db.Model):
     item_id: Mapped[str] = mapped_column(db.String(32), primary_key=True)
     outcome: Mapped[str] = mapped_column(db.String(32), primary_key=True)
     assessments: Mapped[int] = mapped_column(default=0)
+
+    # The dashboard sums a period per item and outcome: read in that order, from the index alone.
+    __table_args__ = (
+        db.Index(
+            "ix_daily_deductions_item_day",
+            "rubric_id",
+            "rubric_version",
+            "item_id",
+            "outcome",
+            "day",
+            "assessments",
+        ),
+    )

@@ -2,12 +2,17 @@
 
     .venv/bin/python -m bench.admin_pages [stations] [assessments] [requests]
 
+BENCH_ADMIN_DB=path keeps the filled database in that file and, when it exists, times it again
+without filling it (the fill takes many minutes).
+
 Fills a fresh SQLite file with ~3,000 stations and ~100,000 finalized assessments (61 findings
 each, deductions skewed towards some items, spread over three years), recounts the dashboard's
 daily tallies as a migration would, then prints the median time of each page over several
 requests through the Flask test client.
 """
 
+import logging
+import os
 import random
 import statistics
 import sys
@@ -138,17 +143,21 @@ def median_ms(client, url: str, count: int, headers=None) -> tuple[float, float]
 
 
 def main(stations: int = 3000, assessments: int = 100_000, count: int = 7) -> None:
+    logging.getLogger("app.requests").handlers = [logging.NullHandler()]
     folder = tempfile.mkdtemp(prefix="bench-admin-")
-    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{folder}/bench.db", UPLOAD_DIR=folder)
+    path = os.environ.get("BENCH_ADMIN_DB") or f"{folder}/bench.db"
+    filled = os.path.exists(path)
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}", UPLOAD_DIR=folder)
     app.add_url_rule("/bare", "bare", lambda: "ok")
-    with app.app_context():
-        db.create_all()
-    started = time.perf_counter()
-    fill(app, stations, assessments)
-    print(
-        f"filled {stations} stations, {assessments} finalized assessments, "
-        f"{assessments * 61:,} findings in {time.perf_counter() - started:.1f} s"
-    )
+    if not filled:
+        with app.app_context():
+            db.create_all()
+        started = time.perf_counter()
+        fill(app, stations, assessments)
+        print(
+            f"filled {stations} stations, {assessments} finalized assessments, "
+            f"{assessments * 61:,} findings in {time.perf_counter() - started:.1f} s"
+        )
     auth = Auth(app.test_client())
     auth.login("benchadmin", BENCH_PASSWORD)
     client = auth.client

@@ -2,12 +2,23 @@
 
 .venv/bin/python -m bench.load [assessors] [assessments] [seconds per database]
 
-Assessors walk assessments in pairs (so two write the same item at about the same time), score
-all 61 items, replay every fifth change with the same mutation_id, send every tenth item a photo
-twice (once as a replay, once under a new mutation_id), then finalize. Printed per database:
-lost changes, doubled changes or photos, 5xx answers, p50/p95 per kind of call, and the walk's
-p50 at rest and while three report PDFs download. PostgreSQL needs Debian's server binaries (a
-throwaway cluster is started) or TEST_DATABASE_URL.
+Assessors walk assessments in pairs, both scoring all 61 items, so two write the same item at
+about the same time. Every fifth change is sent twice at the same moment with the same
+mutation_id (threads released by a barrier); every tenth item gets a picture sent three times at
+the same moment (twice under one mutation_id, once under another); at the end both assessors of a
+pair press 定稿 at the same moment. Each change carries its mutation id in its note, so every
+answer is matched to its own audit event or stored row afterwards:
+
+- lost: answered as saved, but no audit event (or photo, or finalize) for it;
+- doubled: more than one audit event for one mutation, more than one stored photo for one
+  picture, more than one finalize of one assessment;
+- applied though refused: an audit event for a change the client was told failed.
+
+Then the walk's p50 at rest, and from the moment three clients start downloading the PDF of a
+different finalized assessment each (30, 60 and 90 photos), finalized just before, until all
+three have their PDF: the downloads find it still being drawn, and are told so (202 "being
+prepared", counted, as are 503s) until it is ready. PostgreSQL
+needs Debian's server binaries (a throwaway cluster is started) or TEST_DATABASE_URL.
 """
 
 import io
@@ -16,19 +27,29 @@ import sys
 import tempfile
 import threading
 import time
-from collections import defaultdict
+import uuid
+from collections import Counter, defaultdict
 from pathlib import Path
 
 from PIL import Image
 
 from app.extensions import db
-from app.models import AuditEvent, Finding, Photo, Station, User
+from app.models import FINALIZED, Assessment, AuditEvent, Finding, Photo, Station, User
+from app.rubrics import rubric_of
+from app.services import assessments
+from app.services.photos import attach_photo
+from bench._camera import camera_jpeg
+from bench.pdf_size import numbered
 from tests.conftest import TEST_PASSWORD, make_test_app
 from tests.databases import PostgresDatabases, SQLiteDatabases
 from tests.servers import GunicornServer, HttpClient, mutation_id
+from tests.test_concurrency import simultaneously
 
 WALK_SAMPLES = 40
-PDF_DOWNLOADS = 3
+REPORT_PHOTOS = (30, 60, 90)
+PDF_PHASE_SECONDS = 300
+REPLAY_EVERY = 5
+PHOTO_EVERY = 10
 
 
 class Calls:
@@ -47,18 +68,37 @@ class Calls:
             self.statuses[kind].append(status)
         return status, body
 
+    def count(self, *statuses: int) -> int:
+        return sum(1 for kind in self.statuses.values() for status in kind if status in statuses)
+
     def server_errors(self) -> int:
-        return sum(1 for statuses in self.statuses.values() for status in statuses if status >= 500)
+        return sum(1 for kind in self.statuses.values() for status in kind if status >= 500)
+
+
+class Ledger:
+    """What each client was told about each mutation, to match against the record afterwards."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.changes = {}  # mutation id -> True when answered 200
+        self.pictures = defaultdict(list)  # (assessment, item) -> statuses of its three sends
+        self.finalizes = defaultdict(list)  # assessment -> statuses of its pair of 定稿
+
+    def change(self, mutation: str, saved: bool) -> None:
+        with self.lock:
+            self.changes[mutation] = self.changes.get(mutation, False) or saved
 
 
 def picture(seed: int) -> bytes:
     out = io.BytesIO()
-    Image.new("RGB", (1200, 900), (seed * 37 % 256, 90, 140)).save(out, format="JPEG", quality=85)
+    Image.new("RGB", (1200, 900), (seed * 37 % 256, seed * 11 % 256, 140)).save(
+        out, format="JPEG", quality=85
+    )
     return out.getvalue()
 
 
 def upload(client: HttpClient, assessment_id: int, item_id: str, data: bytes, mutation: str):
-    boundary = "benchboundary"
+    boundary = uuid.uuid4().hex
     body = (
         (
             f'--{boundary}\r\nContent-Disposition: form-data; name="mutation_id"\r\n\r\n{mutation}\r\n'
@@ -75,9 +115,9 @@ def upload(client: HttpClient, assessment_id: int, item_id: str, data: bytes, mu
     return status, raw
 
 
-def prepare(app, assessors: int, assessments: int) -> None:
+def prepare(app, assessors: int, assessments_: int) -> None:
     with app.app_context():
-        stations = range(assessments + 2)  # two more for the report phase
+        stations = range(assessments_ + len(REPORT_PHOTOS) + 1)  # the reports and the walk at rest
         db.session.add_all(Station(code=f"L{n:03d}", name=f"压测鉴定所{n}") for n in stations)
         for n in range(assessors):
             user = User(username=f"load{n}", display_name=f"评估员{n}", role="assessor")
@@ -86,108 +126,222 @@ def prepare(app, assessors: int, assessments: int) -> None:
         db.session.commit()
 
 
-def walk(client, assessment_id, items, calls, applied, deadline, seed):
-    """Score every item, replaying every fifth change and photographing every tenth item twice."""
-    url = f"/api/assessments/{assessment_id}/findings"
+def score(client, calls, ledger, assessment_id, item_id, replayed: bool) -> None:
+    """One change, its mutation id in its note; a replayed one is sent twice at the same moment."""
+    mutation = mutation_id()
+    payload = {"outcome": "full", "note": f"m:{mutation}", "mutation_id": mutation}
+    url = f"/api/assessments/{assessment_id}/findings/{item_id}"
+
+    def send():
+        return calls.timed("score", lambda: client.json("PUT", url, payload))
+
+    answers = simultaneously(send, send) if replayed else [send()]
+    ledger.change(mutation, any(status == 200 for status, _ in answers))
+
+
+def photograph(client, calls, assessment_id, item_id, seed, ledger) -> None:
+    """The same picture three times at the same moment: twice as one mutation, once as another."""
+    data, same = picture(seed), mutation_id()
+    sends = [same, same, mutation_id()]
+    answers = simultaneously(
+        *(
+            lambda m=m: calls.timed("photo", lambda: upload(client, assessment_id, item_id, data, m))
+            for m in sends
+        )
+    )
+    with ledger.lock:
+        ledger.pictures[assessment_id, item_id].extend(status for status, _ in answers)
+
+
+def walk(client, calls, ledger, assessment_id, items, deadline, seed, pair: threading.Barrier) -> None:
+    """Score every item (replays and pictures as the module says), then 定稿 with the partner."""
     for index, item_id in enumerate(items):
         if time.monotonic() > deadline:
-            return
-        mutation = mutation_id()
-        payload = {"outcome": "full", "mutation_id": mutation}
-        status, _ = calls.timed("score", lambda p=payload, i=item_id: client.json("PUT", f"{url}/{i}", p))
-        if status == 200:
-            applied.add(mutation)
-        if index % 5 == 0:
-            calls.timed("replay", lambda p=payload, i=item_id: client.json("PUT", f"{url}/{i}", p))
-        if index % 10 == seed % 10:
-            data, photo_mutation = picture(index), mutation_id()
-            for sent in (photo_mutation, photo_mutation, mutation_id()):
-                calls.timed("photo", lambda i=item_id, m=sent, d=data: upload(client, assessment_id, i, d, m))
+            break
+        score(
+            client,
+            calls,
+            ledger,
+            assessment_id,
+            item_id,
+            replayed=index % REPLAY_EVERY == seed % REPLAY_EVERY,
+        )
+        if index % PHOTO_EVERY == seed % PHOTO_EVERY:
+            photograph(client, calls, assessment_id, item_id, seed * 100 + index, ledger)
+    pair.wait()
+    status, _ = calls.timed(
+        "finalize", lambda: client.json("POST", f"/api/assessments/{assessment_id}/finalize", {})
+    )
+    with ledger.lock:
+        ledger.finalizes[assessment_id].append(status)
 
 
-def burst(server, items, assessors: int, assessments: int, seconds: float) -> tuple[Calls, set, list]:
+def burst(server, items, assessors: int, assessments_: int, seconds: float) -> tuple[Calls, Ledger, list]:
     clients = [HttpClient(server.url).log_in(f"load{n}") for n in range(assessors)]
-    calls, applied = Calls(), set()
+    calls, ledger = Calls(), Ledger()
     with server.app.app_context():
         stations = db.session.scalars(db.select(Station.id).order_by(Station.id)).all()
-    ids = []
-    for n, client in enumerate(clients):
-        status, body = calls.timed(
-            "start",
-            lambda c=client, s=stations[n // 2 % assessments]: c.json(
-                "POST", "/api/assessments", {"station_id": s}
-            ),
-        )
-        ids.append(body["id"] if status in (200, 201) else None)
+    pairs = [clients[n : n + 2] for n in range(0, assessors, 2)]
     deadline = time.monotonic() + seconds
-    threads = [
-        threading.Thread(target=walk, args=(client, ids[n], items, calls, applied, deadline, n))
-        for n, client in enumerate(clients)
-        if ids[n] is not None
-    ]
+    threads, ids = [], []
+    for number, pair in enumerate(pairs):
+        start = {"station_id": stations[number % assessments_]}
+        answers = simultaneously(
+            *(
+                lambda c=client, s=start: calls.timed("start", lambda: c.json("POST", "/api/assessments", s))
+                for client in pair
+            )
+        )
+        assessment_id = answers[0][1]["id"]
+        ids.append(assessment_id)
+        partners = threading.Barrier(len(pair))
+        threads += [
+            threading.Thread(
+                target=walk,
+                args=(client, calls, ledger, assessment_id, items, deadline, 2 * number + n, partners),
+            )
+            for n, client in enumerate(pair)
+        ]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    return calls, applied, sorted({i for i in ids if i is not None})
+    return calls, ledger, sorted(set(ids))
 
 
-def audit_of(app, assessment_ids):
-    """(changes applied by the server, photos stored twice)."""
+def record_of(app, assessment_ids) -> dict:
+    """What the server kept: finding.set events by mutation, photos per item, finalizes, totals."""
     with app.app_context():
-        changes = db.session.scalar(
-            db.select(db.func.count())
-            .select_from(AuditEvent)
-            .where(AuditEvent.action == "finding.set", AuditEvent.assessment_id.in_(assessment_ids))
+        notes = Counter(
+            (after or {}).get("note", "")
+            for after in db.session.scalars(
+                db.select(AuditEvent.after).where(
+                    AuditEvent.action == "finding.set", AuditEvent.assessment_id.in_(assessment_ids)
+                )
+            )
         )
-        photos = db.session.execute(
-            db.select(Photo.finding_id, Photo.sha256, db.func.count())
-            .join(Finding, Photo.finding_id == Finding.id)
-            .where(Finding.assessment_id.in_(assessment_ids))
-            .group_by(Photo.finding_id, Photo.sha256)
-        ).all()
-    return changes, sum(count - 1 for _f, _s, count in photos)
+        photos = Counter(
+            db.session.execute(
+                db.select(Finding.assessment_id, Finding.item_id)
+                .join(Photo, Photo.finding_id == Finding.id)
+                .where(Finding.assessment_id.in_(assessment_ids))
+            ).all()
+        )
+        finalizes = Counter(
+            db.session.scalars(
+                db.select(AuditEvent.assessment_id).where(
+                    AuditEvent.action == "assessment.finalize", AuditEvent.assessment_id.in_(assessment_ids)
+                )
+            )
+        )
+        wrong_totals = sum(
+            1
+            for assessment in db.session.scalars(
+                db.select(Assessment).where(Assessment.id.in_(assessment_ids))
+            )
+            if assessment.status == FINALIZED and assessment.score != assessments.scorecard(assessment).total
+        )
+    return {"notes": notes, "photos": photos, "finalizes": finalizes, "wrong_totals": wrong_totals}
 
 
-def walk_p50(client, assessment_id, items, samples=WALK_SAMPLES) -> float:
+def tally(ledger: Ledger, record: dict) -> Counter:
+    """Lost, doubled and applied-though-refused, each counted on its own."""
+    found = Counter()
+    for mutation, saved in ledger.changes.items():
+        events = record["notes"][f"m:{mutation}"]
+        found["lost"] += saved and events == 0
+        found["doubled"] += events > 1
+        found["applied though refused"] += not saved and events > 0
+    for key, statuses in ledger.pictures.items():
+        stored = record["photos"][key]
+        saved = any(status in (200, 201) for status in statuses)
+        found["lost"] += saved and stored == 0
+        found["doubled"] += max(0, stored - 1)
+        found["applied though refused"] += not saved and stored > 0
+    for assessment_id, statuses in ledger.finalizes.items():
+        kept = record["finalizes"][assessment_id]
+        found["lost"] += 200 in statuses and kept == 0
+        found["doubled"] += max(0, kept - 1)
+        found["applied though refused"] += 200 not in statuses and kept > 0
+    found["stored total differs from findings"] = record["wrong_totals"]
+    return found
+
+
+def walk_p50(client, assessment_id, items, samples=WALK_SAMPLES, until=None) -> float:
+    """The p50 of `samples` walk changes, or of as many as are made until `until` is set."""
     times = []
-    for n in range(samples):
-        payload = {"outcome": "full", "note": f"第{n}次", "mutation_id": mutation_id()}
+    while len(times) < samples or (until is not None and not until.is_set()):
+        payload = {"outcome": "full", "note": f"第{len(times)}次", "mutation_id": mutation_id()}
+        item_id = items[len(times) % len(items)]
         start = time.perf_counter()
-        client.json("PUT", f"/api/assessments/{assessment_id}/findings/{items[n % len(items)]}", payload)
+        client.json("PUT", f"/api/assessments/{assessment_id}/findings/{item_id}", payload)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 
 
-def during_pdf_downloads(server, items) -> tuple[float, float]:
-    """The walk's p50 at rest, then while three clients download a finalized report's PDF."""
-    lead, reader = HttpClient(server.url).log_in("load0"), HttpClient(server.url).log_in("load1")
+def report_with_photos(app, station_id: int, count: int) -> int:
+    """A fully scored assessment with `count` different camera-like photos, ready for 定稿."""
+    with app.app_context():
+        user = db.session.scalar(db.select(User).filter_by(username="load0"))
+        assessment = assessments.start_assessment(db.session.get(Station, station_id), user)
+        items = rubric_of(assessment).items
+        for item in items:
+            assessments.record_finding(assessment, item.id, outcome="full", inputs=None, note="", user=user)
+        base = Image.open(io.BytesIO(camera_jpeg((2048, 1536), quality=85)))
+        for n in range(count):
+            attach_photo(
+                assessment, items[n % len(items)].id, numbered(base, n), user=user, caption=f"照片 {n + 1}"
+            )
+        db.session.commit()
+        return assessment.id
+
+
+def during_pdf_downloads(server, items) -> dict:
+    """The walk's p50 at rest, then while three clients each download a different report's PDF,
+    finalized just before; a download told "being prepared" (202) comes back after Retry-After."""
     with server.app.app_context():
-        station = db.session.scalar(db.select(Station.id).order_by(Station.id.desc()))
-        spare = db.session.scalar(db.select(Station.id).order_by(Station.id.desc()).offset(1))
-    finalized = lead.json("POST", "/api/assessments", {"station_id": station})[1]["id"]
-    for item_id in items:
-        lead.json("PUT", f"/api/assessments/{finalized}/findings/{item_id}", {"outcome": "full"})
-    lead.json("POST", f"/api/assessments/{finalized}/finalize", {})
+        spare, *stations = db.session.scalars(
+            db.select(Station.id).order_by(Station.id.desc()).limit(len(REPORT_PHOTOS) + 1)
+        ).all()
+    reports = [report_with_photos(server.app, s, n) for s, n in zip(stations, REPORT_PHOTOS, strict=True)]
+    lead = HttpClient(server.url).log_in("load0")
     walking = lead.json("POST", "/api/assessments", {"station_id": spare})[1]["id"]
     at_rest = walk_p50(lead, walking, items)
-    stop = threading.Event()
+    # Logged in one after another: logins of one user at the same moment are not what this measures.
+    clients = [HttpClient(server.url, timeout=PDF_PHASE_SECONDS).log_in("load1") for _ in reports]
+    for report in reports:
+        status, body = lead.json("POST", f"/api/assessments/{report}/finalize", {})
+        assert status == 200, body
+    downloads, first_pdf = Calls(), {}
+    deadline = time.monotonic() + PDF_PHASE_SECONDS
+    started = time.perf_counter()
 
-    def download():
-        """Download again and again, coming back when asked to (503 with Retry-After), as a browser would."""
-        while not stop.is_set():
-            status, headers, _body = reader.request("GET", f"/reports/assessments/{finalized}.pdf")
-            if status == 503:
-                stop.wait(int(headers.get("Retry-After", "1")))
+    def download(report: int, reader: HttpClient):
+        """Until the PDF comes; told "being prepared" (202) or busy (503), back a second later."""
+        url = f"/reports/assessments/{report}.pdf"
+        while time.monotonic() < deadline:
+            status, _headers = downloads.timed("pdf", lambda: reader.request("GET", url)[:2])
+            if status == 200:
+                first_pdf[report] = time.perf_counter() - started
+                return
+            time.sleep(1)
 
-    downloaders = [threading.Thread(target=download) for _ in range(PDF_DOWNLOADS)]
-    for thread in downloaders:
-        thread.start()
-    busy = walk_p50(lead, walking, items)
-    stop.set()
-    for thread in downloaders:
-        thread.join()
-    return at_rest, busy
+    downloaded = threading.Event()
+
+    def download_all():
+        readers = [
+            threading.Thread(target=download, args=(report, client))
+            for report, client in zip(reports, clients, strict=True)
+        ]
+        for thread in readers:
+            thread.start()
+        for thread in readers:
+            thread.join()
+        downloaded.set()
+
+    threading.Thread(target=download_all).start()
+    busy = walk_p50(lead, walking, items, until=downloaded)
+    return {"at rest": at_rest, "busy": busy, "downloads": downloads, "first PDF": first_pdf}
 
 
 def percentile(samples: list[float], share: float) -> float:
@@ -195,10 +349,10 @@ def percentile(samples: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def run(databases, assessors: int, assessments: int, seconds: float) -> None:
+def run(databases, assessors: int, assessments_: int, seconds: float) -> None:
     folder = Path(tempfile.mkdtemp(prefix="bench-load-"))
     app = make_test_app(folder, SQLALCHEMY_DATABASE_URI=databases.create(folder))
-    prepare(app, assessors, assessments)
+    prepare(app, assessors, assessments_)
     server = GunicornServer(app, folder / "gunicorn.log").start()
     try:
         items = [
@@ -206,29 +360,41 @@ def run(databases, assessors: int, assessments: int, seconds: float) -> None:
             for c in HttpClient(server.url).log_in("load0").json("GET", "/api/rubric")[1]["categories"]
             for item in c["items"]
         ]
-        calls, applied, ids = burst(server, items, assessors, assessments, seconds)
-        changes, doubled_photos = audit_of(app, ids)
-        at_rest, busy = during_pdf_downloads(server, items)
+        calls, ledger, ids = burst(server, items, assessors, assessments_, seconds)
+        found = tally(ledger, record_of(app, ids))
+        pdfs = during_pdf_downloads(server, items)
     finally:
         server.stop()
-    print(f"\n{databases.dialect}: {assessors} assessors on {len(ids)} assessments, 3 gunicorn workers")
-    lost, doubled = max(0, len(applied) - changes), max(0, changes - len(applied)) + doubled_photos
-    print(f"  lost {lost}   doubled {doubled}   5xx {calls.server_errors()}")
+    print(
+        f"\n{databases.dialect}: {assessors} assessors in pairs on {len(ids)} assessments, 3 gunicorn workers"
+    )
+    print(
+        f"  lost {found['lost']}   doubled {found['doubled']}   5xx {calls.server_errors()}"
+        f"   applied though refused {found['applied though refused']}"
+        f"   stored total differs {found['stored total differs from findings']}"
+    )
+    finalized = sum(200 in statuses for statuses in ledger.finalizes.values())
+    answers = dict(Counter(status for statuses in ledger.finalizes.values() for status in statuses))
+    print(f"  定稿 at once: {len(ledger.finalizes)} assessments, {finalized} finalized, answers {answers}")
     for kind, times in sorted(calls.times.items()):
         print(
-            f"  {kind:<7} n={len(times):4d}  p50 {percentile(times, 0.5) * 1000:7.1f} ms"
-            f"  p95 {percentile(times, 0.95) * 1000:7.1f} ms"
+            f"  {kind:<9} n={len(times):4d}  p50 {percentile(times, 0.5) * 1000:7.1f} ms"
+            f"  p95 {percentile(times, 0.95) * 1000:7.1f} ms   answers {dict(Counter(calls.statuses[kind]))}"
         )
+    downloads = pdfs["downloads"]
+    waits = ", ".join(f"{seconds:.0f} s" for seconds in sorted(pdfs["first PDF"].values())) or "none"
+    at_rest, busy = pdfs["at rest"], pdfs["busy"]
     print(
-        f"  walk p50 at rest {at_rest * 1000:.1f} ms,"
-        f" during {PDF_DOWNLOADS} PDF downloads {busy * 1000:.1f} ms ({busy / at_rest:.1f}x)"
+        f"  walk p50 at rest {at_rest * 1000:.1f} ms, during 3 PDF downloads {busy * 1000:.1f} ms"
+        f" ({busy / at_rest:.1f}x); PDF answers {dict(Counter(downloads.statuses['pdf']))}"
+        f" (503: {downloads.count(503)}, 5xx: {downloads.server_errors()}); first PDF after {waits}"
     )
 
 
-def main(assessors: int = 6, assessments: int = 3, seconds: float = 60) -> None:
+def main(assessors: int = 6, assessments_: int = 3, seconds: float = 60) -> None:
     for databases in (SQLiteDatabases(), PostgresDatabases()):
         try:
-            run(databases, assessors, assessments, seconds)
+            run(databases, assessors, assessments_, seconds)
         finally:
             databases.close()
 

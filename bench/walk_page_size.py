@@ -1,8 +1,9 @@
 """What a phone downloads to open one item of the walk, measured in headless Chromium.
 
-First visit: every response with its body as sent (compressed where the server compressed it)
-and as the page reads it. Repeat visit, with the service worker blocked: how many requests for
-static files still reach the server (hashed names are cached as immutable, so none should).
+First visit: every response with its headers and its body as sent (compressed where the server
+compressed it), and its body as the page reads it. Repeat visit, with the service worker
+blocked: how many requests for static files still reach the server (hashed names are cached as
+immutable, so none should).
 
 .venv/bin/python -m bench.walk_page_size
 """
@@ -21,6 +22,11 @@ from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, log_in
 def assessment_in_progress(app) -> int:
     with app.app_context():
         return db.session.scalar(db.select(Assessment.id).filter_by(status=IN_PROGRESS))
+
+
+def wire_sizes(sizes: dict) -> tuple[int, int]:
+    """The response's headers and body as they came over the connection."""
+    return sizes["responseHeadersSize"], sizes["responseBodySize"]
 
 
 def counting_requests(wsgi_app, paths: list):
@@ -48,7 +54,7 @@ def main() -> None:
         page.on("response", lambda response: responses.append(response))
         page.goto(walk_url, wait_until="networkidle")
         rows = [
-            (r.url.replace(base, ""), r.request.sizes()["responseBodySize"], len(r.body()))
+            (r.url.replace(base, ""), *wire_sizes(r.request.sizes()), len(r.body()))
             for r in responses
             if r.status == 200
         ]
@@ -58,10 +64,13 @@ def main() -> None:
         browser.close()
     server.shutdown()
     print(f"walk page {walk_url.replace(base, '')}, first visit with an empty cache")
-    print(f"{'resource':<52} {'on the wire':>11} {'decoded':>8}")
-    for url, wire, decoded in rows:
-        print(f"{url[:52]:<52} {wire:>11} {decoded:>8}")
-    print(f"{'total':<52} {sum(r[1] for r in rows):>11} {sum(r[2] for r in rows):>8}")
+    print(f"{'resource':<52} {'headers':>8} {'body':>8} {'decoded':>8}")
+    for url, headers, body, decoded in rows:
+        print(f"{url[:52]:<52} {headers:>8} {body:>8} {decoded:>8}")
+    headers, body, decoded = (sum(row[n] for row in rows) for n in (1, 2, 3))
+    print(f"{'total':<52} {headers:>8} {body:>8} {decoded:>8}")
+    wire = f"{(headers + body) / 1000:.1f} KB"
+    print(f"on the wire: {wire} ({body / 1000:.1f} KB of bodies, {headers / 1000:.1f} KB of headers)")
     print(f"repeat visit without a service worker: {len(repeat)} requests for static files {repeat}")
 
 

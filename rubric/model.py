@@ -143,13 +143,18 @@ class Item:
             return FULL
         return ZERO if outcome.points == 0 else PARTIAL
 
+    def loses_points(self, outcome: Outcome) -> bool:
+        """The outcome gives less than the item's points: a deduction on this item (not applicable
+        with fewer points too), as the dashboard counts it."""
+        return outcome.points < self.points
+
     def finds_a_problem(self, outcome: Outcome) -> bool:
         """Points lost for a problem found, not for 不适用: the ones photographed and rectified."""
         return self.kind_of(outcome) in (PARTIAL, ZERO)
 
     def needs_note(self, outcome: Outcome) -> bool:
         """Every deduction, and every item marked not applicable, should say why."""
-        return outcome.points < self.points or outcome.key == NOT_APPLICABLE
+        return self.loses_points(outcome) or outcome.key == NOT_APPLICABLE
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,9 @@ User.password_method = "pbkdf2:sha256:1000"
 class TestConfig(Config):
     TESTING = True
     SECRET_KEY = "test-secret"
+    # A test's PDF is drawn when downloaded, and the download waits for it however busy the machine.
+    REPORT_PDF_AHEAD = False
+    REPORT_PDF_WAIT = 600
 
 
 def make_test_app(folder, **overrides):

@@ -4,10 +4,14 @@ Each race is tried a few times: requests released together by a barrier still re
 database in a different order each time, and every order must leave one true record.
 """
 
+import html
 import io
+import re
 import threading
+import urllib.parse
 import uuid
 from functools import partial
+from html.parser import HTMLParser
 
 import pytest
 from PIL import Image
@@ -78,7 +82,9 @@ def complete(client, station_id, items) -> int:
 def audit_actions(app, assessment_id, action) -> list:
     with app.app_context():
         return db.session.scalars(
-            db.select(AuditEvent).filter_by(assessment_id=assessment_id, action=action)
+            db.select(AuditEvent)
+            .filter_by(assessment_id=assessment_id, action=action)
+            .order_by(AuditEvent.id)
         ).all()
 
 
@@ -143,6 +149,101 @@ def test_two_finalizes_at_once_one_wins_and_the_lead_signature_stays(team, gunic
             roles = db.session.scalars(db.select(Signature.role).filter_by(assessment_id=assessment_id)).all()
         lead_won = answers[0][0] == 200
         assert roles == (["lead_assessor"] if lead_won else []), answers
+
+
+class FinalizeFormFields(HTMLParser):
+    """The fields a browser sends with the summary's finalize form: its own inputs and every input,
+    radio (when checked) and textarea outside it that names it with `form="finalize-form"`."""
+
+    def __init__(self):
+        super().__init__()
+        self.fields = {}
+        self.in_form = False
+        self.textarea = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self.in_form = attrs.get("id") == "finalize-form"
+        belongs = self.in_form or attrs.get("form") == "finalize-form"
+        if not belongs or "name" not in attrs:
+            return
+        if tag == "textarea":
+            self.textarea = attrs["name"]
+            self.fields[self.textarea] = ""
+        elif tag == "input" and (attrs.get("type") != "radio" or "checked" in attrs):
+            self.fields[attrs["name"]] = attrs.get("value") or ""
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.in_form = False
+        if tag == "textarea":
+            self.textarea = None
+
+    def handle_data(self, data):
+        if self.textarea:
+            self.fields[self.textarea] += data
+
+
+def post_form(client, path, fields: dict):
+    body = urllib.parse.urlencode(fields).encode()
+    return client.request("POST", path, body, {"Content-Type": "application/x-www-form-urlencoded"})
+
+
+def reviewed_finalize_form(client, assessment_id) -> dict:
+    """What a colleague's 定稿 sends: the summary's fields as the page showed them, through the review."""
+    _status, _headers, summary = client.request("GET", f"/assess/{assessment_id}/summary")
+    parser = FinalizeFormFields()
+    parser.feed(summary.decode())
+    status, _headers, review = post_form(client, f"/assess/{assessment_id}/review", parser.fields)
+    assert status == 200, review[:400]
+    confirm = review.decode().split(f'action="/assess/{assessment_id}/finalize"', 1)[1].split("</form>")[0]
+    hidden = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', confirm)
+    return {name: html.unescape(value) for name, value in hidden}
+
+
+def signature_images(app, assessment_id) -> dict:
+    with app.app_context():
+        rows = db.session.execute(
+            db.select(Signature.role, Signature.image).filter_by(assessment_id=assessment_id)
+        ).all()
+    return {role: image is not None for role, image in rows}
+
+
+def test_a_colleague_finalizing_from_an_older_summary_keeps_the_signatures_the_lead_sent(
+    team, gunicorn_server
+):
+    clients, stations = team
+    lead, colleague = clients[0], clients[1]
+    items = rubric_items(lead)
+    for station_id in stations[:TRIALS]:
+        assessment_id = complete(lead, station_id, items)
+        sent_before = reviewed_finalize_form(colleague, assessment_id)
+        signatures = f"/api/assessments/{assessment_id}/signatures"
+        status, body = lead.json(
+            "PUT",
+            f"{signatures}/lead_assessor",
+            {"name": "组长", "image": png_data_url(), "mutation_id": mutation_id()},
+        )
+        assert status == 200, body
+
+        (kept, _), (finalized, _headers, _page) = simultaneously(
+            partial(
+                lead.json,
+                "PUT",
+                f"{signatures}/station_representative",
+                {"name": "站长", "image": png_data_url((500, 180)), "mutation_id": mutation_id()},
+            ),
+            partial(post_form, colleague, f"/assess/{assessment_id}/finalize", sent_before),
+        )
+
+        assert finalized == 200 and kept in (200, 409), (finalized, kept)
+        expected = (
+            {"lead_assessor": True, "station_representative": True}
+            if kept == 200
+            else {"lead_assessor": True}
+        )
+        assert signature_images(gunicorn_server.app, assessment_id) == expected
 
 
 def test_a_write_racing_a_finalize_lands_before_it_or_is_refused(team, gunicorn_server):
@@ -257,3 +358,41 @@ def test_two_assessors_starting_one_station_at_once_share_one_assessment(team, g
         with gunicorn_server.app.app_context():
             assessment = db.session.get(Assessment, answers[0][1]["id"])
             assert sorted(user.username for user in assessment.team) == sorted(TEAM)
+
+
+def test_a_share_link_racing_a_reopen_is_made_only_while_the_report_is_finalized(
+    team, gunicorn_server, make_user
+):
+    clients, stations = team
+    lead = clients[0]
+    make_user("boss", role="admin")
+    admin = HttpClient(gunicorn_server.url).log_in("boss")
+    assessment_id = complete(lead, stations[0], rubric_items(lead))
+    for trial in range(TRIALS * 2):
+        status, body = lead.json("POST", f"/api/assessments/{assessment_id}/finalize", {})
+        assert status == 200, body
+
+        (shared, _h, _p), (reopened, _h2, _p2) = simultaneously(
+            partial(
+                post_form, lead, f"/assess/{assessment_id}/shares", {"csrf_token": lead.token, "days": 7}
+            ),
+            partial(
+                post_form,
+                admin,
+                f"/admin/assessments/{assessment_id}/reopen",
+                {"csrf_token": admin.token, "reason": f"复核 {trial}"},
+            ),
+        )
+
+        assert shared in (200, 409) and reopened == 200, (shared, reopened)
+        reopen = audit_actions(gunicorn_server.app, assessment_id, "assessment.reopen")[-1]
+        created = audit_actions(gunicorn_server.app, assessment_id, "share.create")
+        made_this_trial = [
+            event for event in created if event.id > finalized_at_event(gunicorn_server.app, assessment_id)
+        ]
+        assert len(made_this_trial) == (1 if shared == 200 else 0), (shared, made_this_trial)
+        assert all(event.id < reopen.id for event in made_this_trial), "a link was made after the reopen"
+
+
+def finalized_at_event(app, assessment_id) -> int:
+    return audit_actions(app, assessment_id, "assessment.finalize")[-1].id

@@ -1,8 +1,12 @@
 """The dashboard's daily tallies follow finalize and reopen, and a recount gives the same tallies."""
 
+import pytest
+from sqlalchemy import event
+
 from app.extensions import db
 from app.models import Assessment, DailyDeduction, DailyFinalized, User
-from app.services import assessments, dashboard
+from app.services import assessments, dashboard, deadlines
+from tests.databases import wanted
 from tests.test_admin import finish_assessment
 
 
@@ -61,3 +65,33 @@ def test_recount_gives_the_tallies_that_finalize_and_reopen_kept(app, make_user,
         db.session.commit()
     assert tallies(app) == kept
     assert kept[1] == [("1.1.1", "zero", 1), ("9.1.2", "partial", 1)]
+
+
+def query_plans(app, call) -> list[str]:
+    """SQLite's plan of every statement `call` runs, one text per statement."""
+    statements = []
+
+    def keep(_connection, _cursor, statement, parameters, *_args):
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append((statement, parameters))
+
+    with app.test_request_context():
+        event.listen(db.engine, "before_cursor_execute", keep)
+        try:
+            call()
+        finally:
+            event.remove(db.engine, "before_cursor_execute", keep)
+        connection = db.session.connection()
+        return [
+            " / ".join(row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params))
+            for sql, params in statements
+        ]
+
+
+@pytest.mark.skipif(wanted() != "sqlite", reason="reads SQLite's query plans")
+def test_the_overdue_count_seeks_the_deadlines_and_never_reads_every_assessment(app):
+    plans = query_plans(app, lambda: deadlines.overdue_by_station(deadlines.today()))
+
+    assert len(plans) == 1
+    assert "ix_findings_rectification_due" in plans[0], plans
+    assert "SCAN assessments" not in plans[0] and "ix_assessments_status (status=?)" not in plans[0], plans

@@ -14,13 +14,15 @@ from app.models import Assessment
 from app.services import assessments
 
 HTMX = {"HX-Request": "true", "HX-Trigger-Name": "outcome", "HX-Target": "item"}
-# the session, the user, the assessment with station and team, BEGIN IMMEDIATE, the lock's
-# SELECT of the assessment and its fresh read under the lock (writes are race-safe), the item's
-# finding with photos, the results of all findings, the finding's update and its audit entry;
-# the API adds the mutation's look-up and row. One more for the server-side session's own
-# bookkeeping, which it writes now and then.
-WALK_STATEMENTS = 11
-API_STATEMENTS = 13
+# the session, the user, the assessment with station and team (to check who may see it), BEGIN
+# IMMEDIATE (SQLite), the assessment with station and team read again under its lock in one
+# statement (FOR UPDATE OF assessments on PostgreSQL), the item's finding with photos, the
+# results of all findings, the finding's update and its audit entry, and the previous assessment
+# the fragment shows; the API adds the mutation's look-up and row but renders no fragment.
+# PostgreSQL needs one fewer (no BEGIN IMMEDIATE). The session's row is touched only every
+# five minutes, never between a test's login and its taps.
+WALK_STATEMENTS = 10
+API_STATEMENTS = 11
 
 
 @pytest.fixture

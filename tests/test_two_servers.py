@@ -1,21 +1,36 @@
 """Two app servers (gunicorn, gunicorn.conf.py) on two ports, sharing one database and one upload
 folder, as behind a load balancer: what one takes in, the other serves the same.
 
-Photos are content-addressed and written through a rename, sessions are signed cookies and the
-static build is named by content, so nothing lives in one server's memory or disk only.
+Photos are content-addressed and written through a rename, sessions are rows in the shared
+`user_sessions` table, report PDFs are kept in the shared upload folder under their version and
+the static build is named by content, so nothing lives in one server's memory or disk only.
 """
 
 import hashlib
 import io
 import json
 import re
+import time
 import uuid
+from pathlib import Path
 
 from PIL import Image
 
 from tests.servers import GunicornServer, HttpClient
 
 WORKERS = 2
+PDF_TIMEOUT = 300
+
+
+def pdf_from(client: HttpClient, url: str) -> bytes:
+    """The PDF, asking again as told while the server answers that it is being prepared (202)."""
+    deadline = time.monotonic() + PDF_TIMEOUT
+    while True:
+        status, headers, body = client.request("GET", url)
+        if status == 200:
+            return body
+        assert status == 202 and time.monotonic() < deadline, (status, body[:200])
+        time.sleep(int(headers["Retry-After"]))
 
 
 def jpeg() -> bytes:
@@ -94,6 +109,12 @@ def test_two_servers_sharing_database_and_uploads_serve_walk_photos_and_reports_
             photo["url"].replace("/image", "") in reports[1][2].decode()
             or photo["url"] in reports[1][2].decode()
         )
+
+        # The PDF one server drew is kept in the shared folder: the other serves those same bytes.
+        pdf_url = f"/reports/assessments/{assessment['id']}.pdf"
+        drawn = pdf_from(on_first, pdf_url)
+        assert drawn.startswith(b"%PDF") and pdf_from(on_second, pdf_url) == drawn
+        assert len(list((Path(app.config["UPLOAD_DIR"]) / "reports").glob("*.pdf"))) == 1
     finally:
         first.stop()
         second.stop()

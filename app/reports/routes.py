@@ -9,8 +9,8 @@ from app.access import admin_required, viewable_assessment
 from app.extensions import db
 from app.forms import AssessmentFilterForm
 from app.models import Assessment, Finding
+from app.report_files import send_report_pdf
 from app.reports import bp
-from app.security import content_disposition
 from app.services import assessment_list
 from app.services.reports import document, export, pdf
 
@@ -35,18 +35,22 @@ def report(assessment_id: int):
 @bp.get("/assessments/<int:assessment_id>.pdf")
 @login_required
 def report_pdf(assessment_id: int):
-    """The same report as a PDF download."""
+    """The same report as a PDF download, or a page saying it is being prepared."""
     assessment = viewable_assessment(assessment_id)
-    drawn = pdf.report_pdf(assessment, with_rectification())
     day = format_date(assessment.finalized_at or assessment.started_at, "yyyyMMdd")
-    return Response(
-        drawn,
-        mimetype="application/pdf",
-        headers={
-            "Content-Disposition": content_disposition(f"report-{assessment.station.code}-{day}.pdf"),
-            "Cache-Control": "private, no-store",
-        },
+    return send_report_pdf(
+        assessment,
+        with_rectification(),
+        f"report-{assessment.station.code}-{day}.pdf",
+        {"Cache-Control": "private, no-store"},
     )
+
+
+@bp.after_app_request
+def draw_new_report_versions(response):
+    """Reports finalized or changed by this request start drawing now, so downloads find them kept."""
+    pdf.draw_new_versions()
+    return response
 
 
 def filtered_assessments() -> list[Assessment]:

@@ -18,7 +18,7 @@ from app.extensions import db
 from app.models import FINALIZED, IN_PROGRESS, Assessment, DailyDeduction, DailyFinalized, Finding, Station
 from app.rubrics import registry
 from app.services.paging import Page, paginate
-from rubric import Item, Outcome, Scorecard
+from rubric import Item, Scorecard
 
 BUCKETS = ((0, 59, "<60"), (60, 69, "60-69"), (70, 79, "70-79"), (80, 89, "80-89"), (90, 100, "90-100"))
 LOW, HIGH = "low", "high"
@@ -186,10 +186,6 @@ def _trends(station_ids: list[int], until: datetime) -> dict[int, list[int]]:
     return trends
 
 
-def loses_points(item: Item, outcome: Outcome) -> bool:
-    return outcome.points < item.points
-
-
 def top_deductions(period: Period, finalized: int, limit: int = 10) -> list[ItemDeductions]:
     """Items most often losing points in the period's `finalized` assessments, most often first."""
     rows = db.session.execute(
@@ -241,7 +237,7 @@ def count_finalized(assessment: Assessment, card: Scorecard, change: int) -> Non
             "assessments": change,
         }
         for item_score in card.items.values()
-        if loses_points(item_score.item, item_score.outcome)
+        if item_score.item.loses_points(item_score.outcome)
     ]
     _add(DailyDeduction, deductions, ["day", "rubric_id", "rubric_version", "item_id", "outcome"])
 
@@ -277,7 +273,7 @@ def rebuild_tallies(connection) -> None:
         for rubric in registry().all()
         for item in rubric.items
         for outcome in item.outcomes
-        if loses_points(item, outcome)
+        if item.loses_points(outcome)
     }
     deductions = Counter()
     findings = connection.execute(

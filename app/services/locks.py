@@ -1,15 +1,19 @@
 """Write transactions that check and change under a lock, so concurrent writers take turns.
 
 Every write to an assessment locks it before it reads what it checks: PostgreSQL with
-`SELECT … FOR UPDATE` on the assessment's row (starting a station's assessment locks the
-station's row); SQLite with `BEGIN IMMEDIATE`, which takes the database's one write lock before
-the transaction reads anything. Whatever the session had loaded before the lock is read again
-after it, so a status checked, a finding looked up or a mutation id found is the state the
-commit writes over. Locks last until the caller commits or rolls back.
+`SELECT … FOR UPDATE OF assessments` on the assessment's row (starting a station's assessment
+locks the station's row); SQLite with `BEGIN IMMEDIATE`, which takes the database's one write
+lock before the transaction reads anything. Whatever the session had loaded before the lock is
+read again after it, so a status checked, a finding looked up or a mutation id found is the state
+the commit writes over. The locked row itself is read again by the locking statement, with what
+it was loaded with (an assessment's station and team on the score path), so the lock costs one
+statement and no lazy reloads. Locks last until the caller commits or rolls back.
 
 The lock is taken before anything in the session changes (rows loaded earlier are expired):
 work that needs no database, such as decoding a photo, is done before it.
 """
+
+from sqlalchemy import inspect
 
 from app.extensions import db
 
@@ -31,11 +35,24 @@ def lock(row):
     if key in held:
         return row
     db.session.flush()
-    model = type(row)
-    db.session.execute(db.select(model.id).where(model.id == row.id).with_for_update())
     db.session.expire_all()
+    _read_locked(row, key[1])
     held.add(key)
     return row
+
+
+def _read_locked(row, row_id: int) -> None:
+    """Lock the row and read it again, with the relationships it was loaded with, in one statement."""
+    model = type(row)
+    statement = (
+        db.select(model)
+        .where(model.id == row_id)
+        .options(*inspect(row).load_options)
+        .execution_options(populate_existing=True)
+    )
+    if db.session.get_bind().dialect.name != "sqlite":
+        statement = statement.with_for_update(of=model)
+    db.session.execute(statement).unique().one()
 
 
 def _held() -> set:

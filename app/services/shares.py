@@ -12,15 +12,18 @@ from flask_babel import lazy_gettext as _l
 from app.errors import Refused
 from app.extensions import db
 from app.models import Assessment, Photo, ShareLink, User, utcnow
-from app.services import audit
+from app.services import audit, locks
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 365
 
 
 def create(assessment: Assessment, user: User, days) -> ShareLink:
+    """A link to the finalized report; the assessment is locked first, so a reopen racing it either
+    lands after the link or refuses it (409), never leaves a link made after it."""
     if not user.can_assess:
         raise Refused(403, _l("Only assessors and administrators can share a report."))
+    locks.lock(assessment)
     if not assessment.is_finalized:
         raise Refused(409, _l("Only a finalized assessment can be shared."))
     days = _checked_days(days)

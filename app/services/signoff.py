@@ -83,7 +83,11 @@ def one_from_json(role: str, entry, user: User) -> SignatureInput | None:
 
 
 def from_form(form, user: User) -> list[SignatureInput]:
-    """The finalize form's sign-off fields; without JavaScript they carry names and a status only."""
+    """The roles the finalize form fills in; without JavaScript they carry names and a status only.
+
+    A role left empty is not in the list, so `record` keeps what was kept for it: the page may
+    have been loaded before a colleague's phone sent that role's signature.
+    """
     checked = []
     for role in SIGNER_ROLES:
         signature = checked_signature(
@@ -208,13 +212,21 @@ def _is_blank(image: Image.Image) -> bool:
 
 
 def record(assessment: Assessment, signatures: list[SignatureInput] | None, user: User) -> None:
-    """Store this finalize's sign-off, replacing what was kept before; None keeps the sign-off the
-    phone already sent (`keep`) as it stands."""
-    if signatures is None:
-        return
-    given = {signature.role: signature for signature in signatures}
-    for role in SIGNER_ROLES:
-        _replace(assessment, role, given.get(role), user)
+    """Store this finalize's sign-off over what the phones kept (`keep`), role by role.
+
+    Only the roles given are replaced; None or an empty list keeps the whole sign-off as it stands.
+    A signature by name alone never replaces a drawn one: the finalize form carries a kept drawing
+    back, so a form without it was shown before the drawing was kept (the lead's name is filled in
+    by the page), and a pad emptied on purpose has already cleared the drawing through `keep`.
+    """
+    for signature in signatures or ():
+        if not _name_only_over_drawing(signature_for(assessment, signature.role), signature):
+            _replace(assessment, signature.role, signature, user)
+
+
+def _name_only_over_drawing(kept: Signature | None, given: SignatureInput) -> bool:
+    drawn = kept is not None and kept.status == SIGNED and kept.image is not None
+    return drawn and given.status == SIGNED and given.image is None
 
 
 def keep(assessment: Assessment, role: str, given: SignatureInput | None, user: User) -> dict:

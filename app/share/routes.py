@@ -1,12 +1,12 @@
 """A shared report, opened by its token alone: the report, its PDF and its evidence photos, read only."""
 
-from flask import Response, render_template, url_for
+from flask import render_template, url_for
 from flask_babel import format_date
 
 from app.photo_files import send_photo_file
-from app.security import content_disposition
+from app.report_files import send_report_pdf
 from app.services import shares
-from app.services.reports import document, pdf
+from app.services.reports import document
 from app.share import bp
 
 PRIVATE = {
@@ -32,19 +32,13 @@ def report(token: str):
 
 @bp.get("/<token>.pdf")
 def report_pdf(token: str):
-    """The shared report as a PDF download."""
+    """The shared report as a PDF download, or a page saying it is being prepared."""
     link = shares.usable(token)
     shares.record_use(link, "pdf")
     assessment = link.assessment
     day = format_date(assessment.finalized_at, "yyyyMMdd")
-    return Response(
-        pdf.report_pdf(assessment, with_rectification=False),
-        mimetype="application/pdf",
-        headers={
-            **PRIVATE,
-            "Content-Disposition": content_disposition(f"report-{assessment.station.code}-{day}.pdf"),
-        },
-    )
+    filename = f"report-{assessment.station.code}-{day}.pdf"
+    return send_report_pdf(assessment, False, filename, PRIVATE)
 
 
 @bp.get("/<token>/photos/<int:photo_id>")

@@ -1,91 +1,114 @@
-"""The report as a PDF, drawn by WeasyPrint with the Noto CJK fonts; files are read from disk only.
+"""The report as a PDF, drawn off the request path and kept once per version under UPLOAD_DIR/reports.
 
-A finalized assessment's PDF is drawn once per version and kept under UPLOAD_DIR/reports: a
-version changes with every audited change to the assessment (reopen, sign-off, rectification)
-and with the names the report prints, so a kept file is never stale. Photos go in scaled for
-print, not at the stored screen size.
+A version changes with every audited change to the assessment (finalize, reopen, sign-off,
+rectification; not the opening of a share link) and with the names the report prints, so a kept
+file is never stale. A finalized report is drawn as soon as its new version is committed
+(`draw_new_versions`, at the end of that request), in a spawned child process (`drawing.py`), so
+its download usually finds the file kept. A download that arrives while it is drawn waits a
+bounded time (REPORT_PDF_WAIT), then is told that the PDF is being prepared (`Preparing`).
 """
 
 import fcntl
 import hashlib
 import json
 import os
-import re
-import tempfile
-import traceback
-from collections.abc import Callable
-from contextlib import contextmanager
+import shutil
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 
 from flask import current_app, render_template
 from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
-from PIL import ImageFile
-from weasyprint import HTML
+from sqlalchemy import event
 from weasyprint.document import Document
-from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from app import evidence
-from app.errors import Refused
 from app.extensions import db
 from app.models import Assessment, AuditEvent
-from app.services.reports import document
+from app.services.reports import document, drawing
+from app.services.reports.drawing import UPLOAD_SCHEME, lay_out
+from app.services.reports.drawing import NotFetched as NotFetched
+from app.services.reports.drawing import StoreFetcher as StoreFetcher
 from app.services.reports.layout import CSS_PATH
 
-BUSY_MESSAGE = _l("Another report is being drawn right now. Please try again in a few seconds.")
-UPLOAD_SCHEME = "upload:"
-SHA256 = re.compile(r"[0-9a-f]{64}")
-# How much lower than the walk a drawing runs: the kernel gives the walk's requests the CPU first.
-DRAWING_NICENESS = 10
+ROOT = Path(__file__).resolve().parents[3]
+CHILD = "app.services.reports.drawing"
+# The child runs at a lower priority from its first instruction: importing WeasyPrint takes a core
+# for a second, and three reports finalized at once would otherwise take it from the walk.
+LOWER_PRIORITY = ("nice", "-n", str(drawing.NICENESS)) if shutil.which("nice") else ()
 # Audit events that change nothing the report prints: opening a share link must not redraw it.
 NOT_PRINTED = "share."
+RETRY_AFTER_SECONDS = 5
+POLL_SECONDS = 0.1
+CHANGED = "report_versions_changed"
+COMMITTED = "report_versions_committed"
 
-# Importing WeasyPrint makes Pillow accept truncated images in the whole process; the photo
-# pipeline must go on refusing them (a half-uploaded photo is not evidence).
-ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+class Preparing(Exception):
+    """The PDF is being drawn and was not ready within the wait: ask the reader to come back."""
+
+    retry_after = RETRY_AFTER_SECONDS
 
 
 class DrawingFailed(RuntimeError):
     """The child process drawing a PDF ended without one; its traceback went to the error log."""
 
 
-class NotFetched(ValueError):
-    """WeasyPrint asked for something outside the upload folder; it is left out of the PDF."""
-
-
 def photo_src(photo) -> str:
     return f"{UPLOAD_SCHEME}{photo.sha256}"
 
 
-class StoreFetcher(URLFetcher):
-    """Photos come from the content-addressed store, scaled for print, data: URLs are decoded;
-    nothing goes to the network."""
-
-    def __init__(self, upload_dir: str):
-        super().__init__(allowed_protocols=("data",))
-        self.upload_dir = upload_dir
-
-    def fetch(self, url, headers=None):
-        if url.startswith(UPLOAD_SCHEME):
-            sha = url[len(UPLOAD_SCHEME) :]
-            path = evidence.path_for(self.upload_dir, sha)
-            if not SHA256.fullmatch(sha) or not path.is_file():
-                raise NotFetched(url)
-            return URLFetcherResponse(
-                url, evidence.print_copy(path.read_bytes()), {"Content-Type": "image/jpeg"}
-            )
-        return super().fetch(url, headers)
+def report_pdf(assessment: Assessment, with_rectification: bool) -> Path:
+    """The kept PDF of the assessment's current version, drawn first if need be (see the module)."""
+    kept = kept_path(assessment, with_rectification)
+    if kept.is_file():
+        return kept
+    prepare(assessment, with_rectification, kept)
+    if not _drawn_within(kept, current_app.config["REPORT_PDF_WAIT"]):
+        raise Preparing()
+    return kept
 
 
-def render_pdf(report, **context) -> bytes:
-    """The report's HTML is written here (it reads the database); WeasyPrint draws it aside."""
-    html = report_html(report, **context)
-    upload_dir = current_app.config["UPLOAD_DIR"]
-    return drawn_aside(lambda: lay_out(html, upload_dir).write_pdf())
+def kept_path(assessment: Assessment, with_rectification: bool) -> Path:
+    return _reports_folder() / f"{version(assessment, with_rectification)}.pdf"
+
+
+def prepare(assessment: Assessment, with_rectification: bool, kept: Path) -> None:
+    """Start drawing `kept` unless it is kept or being drawn already (by any worker or server).
+
+    The version's lock is taken here and handed to the child, which holds it until it exits: a
+    second download sees the drawing under way instead of starting another one.
+    """
+    lock = os.open(kept.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return
+        if not kept.is_file():
+            report = document.build(assessment, with_rectification)
+            render_pdf(report, kept, lock, with_rectification=with_rectification)
+    finally:
+        os.close(lock)
+
+
+def render_pdf(report, kept: Path, lock: int, **context) -> None:
+    """The report's HTML is written here (it reads the database); a spawned child draws it."""
+    source = kept.with_suffix(".html")
+    source.write_text(report_html(report, **context), encoding="utf-8")
+    upload_dir = str(Path(current_app.config["UPLOAD_DIR"]).resolve())
+    child = subprocess.Popen(
+        [*LOWER_PRIORITY, sys.executable, "-m", CHILD, str(source), str(kept), upload_dir],
+        cwd=ROOT,
+        pass_fds=(lock,),
+        stdin=subprocess.DEVNULL,
+    )
+    threading.Thread(target=child.wait, name=f"pdf-{child.pid}", daemon=True).start()
 
 
 def render_document(report, **context) -> Document:
-    """The report laid out on A4 pages by WeasyPrint, before it is written as a PDF."""
+    """The report laid out on A4 pages by WeasyPrint, in this process (for checking its layout)."""
     return lay_out(report_html(report, **context), current_app.config["UPLOAD_DIR"])
 
 
@@ -99,86 +122,39 @@ def report_html(report, **context) -> str:
     )
 
 
-def lay_out(html: str, upload_dir: str) -> Document:
-    return HTML(string=html, base_url=UPLOAD_SCHEME, url_fetcher=StoreFetcher(upload_dir)).render()
+def _drawn_within(kept: Path, seconds: float) -> bool:
+    """Wait up to `seconds` for the drawing of `kept`; False if it is still under way then."""
+    deadline = time.monotonic() + seconds
+    lock = kept.with_suffix(".lock")
+    while not kept.is_file():
+        if not _being_drawn(lock):
+            if kept.is_file():
+                return True
+            raise DrawingFailed(f"the drawing of {kept.name} ended without a PDF")
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(POLL_SECONDS)
+    return True
 
 
-def drawn_aside(draw: Callable[[], bytes]) -> bytes:
-    """What `draw` returns, computed in a forked child process at a lower CPU priority.
-
-    Drawing a PDF holds the interpreter lock and a core for seconds. In a child, the worker's
-    other threads go on answering the walk while this one only waits, and the niceness makes the
-    kernel run the walk first when the cores are busy. The child touches neither the database nor
-    the request: it gets finished HTML and reads photos from the store.
-    """
-    with tempfile.TemporaryFile() as drawn:
-        child = os.fork()
-        if child == 0:
-            _draw_in_child(draw, drawn)
-        _, status = os.waitpid(child, 0)
-        if os.waitstatus_to_exitcode(status) != 0:
-            raise DrawingFailed(f"the PDF drawing process ended with status {status}")
-        drawn.seek(0)
-        return drawn.read()
-
-
-def _draw_in_child(draw: Callable[[], bytes], into) -> None:
-    """Runs in the forked child only, and never returns: the child must not run the parent's
-    cleanup (atexit handlers, open database connections, a test runner's teardown)."""
-    code = 1
-    try:
-        os.nice(DRAWING_NICENESS)
-        into.write(draw())
-        into.flush()
-        code = 0
-    except BaseException:
-        traceback.print_exc()
-    finally:
-        os._exit(code)
-
-
-def report_pdf(assessment: Assessment, with_rectification: bool) -> bytes:
-    """The PDF of the assessment's current version: kept once drawn while it is finalized.
-
-    One PDF is drawn at a time per server: drawing takes seconds of a worker, and a download
-    that finds another one being drawn is answered 503 with Retry-After instead of waiting, so
-    report downloads never take every worker from the walk.
-    """
-    reports = Path(current_app.config["UPLOAD_DIR"]) / "reports"
-    if not assessment.is_finalized:
-        with drawing_slot(reports):
-            return _draw(assessment, with_rectification)
-    kept = reports / f"{version(assessment, with_rectification)}.pdf"
-    if kept.is_file():
-        return kept.read_bytes()
-    with drawing_slot(reports):
-        if not kept.is_file():
-            evidence.write_atomically(kept, _draw(assessment, with_rectification))
-    return kept.read_bytes()
-
-
-@contextmanager
-def drawing_slot(reports: Path):
-    """The server's one slot for drawing a PDF (a lock on a file, shared by every worker)."""
-    reports.mkdir(parents=True, exist_ok=True)
-    with open(reports / ".drawing.lock", "a") as slot:
+def _being_drawn(lock: Path) -> bool:
+    with open(lock, "a") as handle:
         try:
-            fcntl.flock(slot, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise Refused(503, BUSY_MESSAGE) from None
-        try:
-            yield
-        finally:
-            fcntl.flock(slot, fcntl.LOCK_UN)
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False
 
 
-def _draw(assessment: Assessment, with_rectification: bool) -> bytes:
-    report = document.build(assessment, with_rectification)
-    return render_pdf(report, with_rectification=with_rectification)
+def _reports_folder() -> Path:
+    folder = Path(current_app.config["UPLOAD_DIR"]).resolve() / "reports"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def version(assessment: Assessment, with_rectification: bool) -> str:
-    """Everything the printed report depends on that can change after finalize, as one hash."""
+    """Everything the printed report depends on that can change, as one hash."""
     last_change = db.session.scalar(
         db.select(db.func.max(AuditEvent.id)).where(
             AuditEvent.assessment_id == assessment.id, AuditEvent.action.not_like(f"{NOT_PRINTED}%")
@@ -194,3 +170,40 @@ def version(assessment: Assessment, with_rectification: bool) -> str:
         "people": [user.name for user in [assessment.lead_assessor, *assessment.team] if user is not None],
     }
     return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()
+
+
+def draw_new_versions() -> None:
+    """Start drawing the finalized reports whose new versions this request committed, so that their
+    downloads find them kept; a failure here is logged and never spoils the answer."""
+    changed = db.session.info.pop(COMMITTED, set())
+    if not current_app.config["REPORT_PDF_AHEAD"]:
+        return
+    for assessment_id in sorted(changed):
+        try:
+            assessment = db.session.get(Assessment, assessment_id)
+            if assessment is not None and assessment.is_finalized:
+                prepare(assessment, False, kept_path(assessment, False))
+        except Exception:
+            current_app.logger.exception("could not start drawing the report of assessment %s", assessment_id)
+
+
+@event.listens_for(db.session, "after_flush")
+def _note_changed_reports(session, _context) -> None:
+    changed = {
+        row.assessment_id
+        for row in session.new
+        if isinstance(row, AuditEvent) and row.assessment_id and not row.action.startswith(NOT_PRINTED)
+    }
+    if changed:
+        session.info.setdefault(CHANGED, set()).update(changed)
+
+
+@event.listens_for(db.session, "after_commit")
+def _keep_committed_changes(session) -> None:
+    if CHANGED in session.info:
+        session.info.setdefault(COMMITTED, set()).update(session.info.pop(CHANGED))
+
+
+@event.listens_for(db.session, "after_soft_rollback")
+def _forget_rolled_back_changes(session, _previous) -> None:
+    session.info.pop(CHANGED, None)

@@ -1,0 +1,31 @@
+"""Sending a report's kept PDF, or the page saying it is being prepared, for the report pages and
+shared reports alike."""
+
+from pathlib import Path
+
+from flask import render_template, send_file
+
+from app.security import content_disposition
+from app.services.reports import pdf
+
+
+def send_report_pdf(assessment, with_rectification: bool, filename: str, headers: dict):
+    """The kept PDF as a download; while it is being drawn, a 202 page with Retry-After and a
+    Refresh, so the browser asks again by itself and the PDF downloads once it is ready."""
+    try:
+        kept = pdf.report_pdf(assessment, with_rectification)
+    except pdf.Preparing as preparing:
+        return preparing_page(preparing.retry_after, headers)
+    return _send(kept, filename, headers)
+
+
+def preparing_page(seconds: int, headers: dict):
+    page = render_template("reports/preparing.html", seconds=seconds)
+    retry = {"Retry-After": str(seconds), "Refresh": str(seconds)}
+    return page, 202, {**headers, **retry, "Cache-Control": "private, no-store"}
+
+
+def _send(kept: Path, filename: str, headers: dict):
+    response = send_file(kept, mimetype="application/pdf", conditional=False, etag=False)
+    response.headers.update({**headers, "Content-Disposition": content_disposition(filename)})
+    return response
