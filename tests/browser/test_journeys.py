@@ -38,6 +38,23 @@ def test_next_visit_shows_last_times_findings_folded_on_each_item(page, demo_dat
     shot(page, "item-previous-visit")
 
 
+def test_last_times_deduction_shows_above_the_outcomes_on_the_first_screen(page, demo_data):
+    log_in(page, demo_data.url, "assessor2")
+    page.fill("#station-search", "BJ001")
+    page.get_by_role("button", name=re.compile("评估")).first.click()
+    page.wait_for_url(re.compile(r"/items/1\.1\.1$"))
+    clean_last_time = page.locator("#previous-visit").bounding_box()
+    outcome = page.locator("label[for=outcome-full]").bounding_box()
+    assert clean_last_time["y"] > outcome["y"], "full points last time: out of the way, below the item"
+    page.goto(page.url.replace("1.1.1", "5.3.1"))
+    expect(page.locator("#previous-visit")).to_contain_text("0 / 1 分")
+    lost_last_time = page.locator("#previous-visit").bounding_box()
+    first_outcome = page.locator("label[for=outcome-full]").bounding_box()
+    assert lost_last_time["y"] + lost_last_time["height"] <= first_outcome["y"]
+    assert first_outcome["y"] + first_outcome["height"] <= 844, "the outcomes stay on the first screen"
+    shot(page, "item-lost-last-time")
+
+
 def test_second_assessor_is_told_who_is_on_it_and_asked_before_joining(page, demo_data):
     _finalized, in_progress = demo_ids(demo_data)
     log_in(page, demo_data.url, "assessor2")
