@@ -196,3 +196,19 @@ def test_a_share_link_opens_the_report_read_only_without_an_account(page, demo_d
         stranger.close()
     page.get_by_role("button", name="撤回").click()
     expect(page.locator(".flash")).to_contain_text("分享链接已撤回")
+
+
+def test_each_checklist_line_starts_beside_its_mark_in_english(page, demo_data):
+    _finalized, in_progress = demo_ids(demo_data)
+    log_in(page, demo_data.url, "assessor1")
+    page.get_by_role("button", name="English").click()
+    page.wait_for_load_state("networkidle")
+    page.goto(f"{demo_data.url}/assess/{in_progress}/summary")
+    lines = page.locator("#checklist .check-line")
+    expect(lines.first).to_be_visible()
+    for line in lines.all():
+        mark = line.locator(".check-mark").bounding_box()
+        text = line.locator("> span:last-of-type").bounding_box()
+        assert abs(text["y"] - mark["y"]) < mark["height"], (line.inner_text(), mark, text)
+    page.locator("#checklist").scroll_into_view_if_needed()
+    shot(page, "checklist-english")
