@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from app.extensions import db
 from app.models import Assessment
 from app.services import deadlines
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, wait_until
 from tests.browser.test_finalize import shot
 
 
@@ -33,7 +33,7 @@ def test_next_visit_shows_last_times_findings_folded_on_each_item(page, demo_dat
     previous.locator("summary").click()
     expect(previous).to_contain_text("二楼实操室一台车床防护罩缺失。")
     expect(previous.locator("img").first).to_be_visible()
-    page.wait_for_function("document.querySelector('#previous-visit img').naturalWidth > 0")
+    wait_until(page, "document.querySelector('#previous-visit img').naturalWidth > 0")
     previous.scroll_into_view_if_needed()
     shot(page, "item-previous-visit")
 
@@ -76,7 +76,7 @@ def test_index_opens_with_the_current_item_below_the_top_bar_and_jumps_to_catego
     page.wait_for_url(re.compile(r"/index#item-5\.3\.1$"))
     topbar = page.locator(".topbar").bounding_box()
     item = page.locator("#item-5\\.3\\.1")
-    page.wait_for_function("window.scrollY > 0")
+    wait_until(page, "window.scrollY > 0")
     box = item.bounding_box()
     assert box["y"] >= topbar["y"] + topbar["height"], (box, topbar)
     assert box["y"] + 44 <= 844
@@ -186,8 +186,9 @@ def test_a_share_link_opens_the_report_read_only_without_an_account(page, demo_d
         shared.goto(link)
         expect(shared.locator("h1.report-title")).to_be_visible()
         expect(shared.locator(".report-tools")).to_contain_text("只读")
-        shared.wait_for_function(
-            "[...document.querySelectorAll('.appendix-photo img')].every((img) => img.naturalWidth > 0)"
+        wait_until(
+            shared,
+            "[...document.querySelectorAll('.appendix-photo img')].every((img) => img.naturalWidth > 0)",
         )
         shot(shared, "shared-report")
         shared.goto(f"{demo_data.url}/assess/")
