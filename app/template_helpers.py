@@ -38,6 +38,11 @@ def rectification_countdown(state):
     return deadlines.countdown(state, deadlines.today())
 
 
+def rectification_progress(assessment: Assessment):
+    """Where the assessment's rectification stands today, or None with nothing to rectify."""
+    return deadlines.progress(assessment, deadlines.today())
+
+
 def answers_waiting() -> int:
     """How many station answers wait for review, for the assessor's home."""
     return db.session.scalar(
@@ -68,6 +73,7 @@ GLOBALS = (
     back_url,
     signature_shown_image,
     rectification_countdown,
+    rectification_progress,
     answers_waiting,
     rectifications_waiting,
     not_applicable_policy,

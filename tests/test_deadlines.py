@@ -113,3 +113,65 @@ def test_an_answer_stops_the_clock_and_not_accepted_starts_it_again(app, client,
 def test_dashboard_says_when_nothing_is_overdue(client, auth, demo):
     log_in(auth, "admin")
     assert "没有逾期未整改的扣分项" in client.get("/admin/").get_data(as_text=True)
+
+
+def finished_row(client, assessment_id) -> str:
+    """The assessor's home's row for one finalized assessment."""
+    page = client.get("/assess/").get_data(as_text=True)
+    finished = page.split('id="finished"')[1]
+    return finished.split(f'href="/assess/{assessment_id}/result"')[1].split("</li>")[0]
+
+
+def rectification_card(client, url) -> str:
+    page = client.get(url).get_data(as_text=True)
+    return page.split('id="rectification-progress"')[1].split("</section>")[0]
+
+
+def test_assessors_finished_list_shows_days_left_and_what_is_still_open(app, client, auth, demo):
+    set_due(app, demo.finalized, overall=today(app) + timedelta(days=12))
+    log_in(auth, "assessor1")
+    row = finished_row(client, demo.finalized)
+    assert "还剩 12 天" in row
+    assert "2 个待答复" in row, "4.1.1 and 6.5.1; 5.3.1 is answered"
+    assert "1 个答复待审核" in row
+    assert "逾期" not in row
+
+
+def test_assessors_finished_list_shows_an_overdue_deduction(app, client, auth, demo):
+    later, past = today(app) + timedelta(days=20), today(app) - timedelta(days=3)
+    set_due(app, demo.finalized, overall=later, **{"4_1_1": past})
+    log_in(auth, "assessor1")
+    row = finished_row(client, demo.finalized)
+    assert "已逾期 3 天" in row and "1 项已逾期" in row and "2 个待答复" in row
+    assert "还剩 20 天" not in row, "the most urgent deadline leads"
+
+
+def test_result_and_summary_of_a_finalized_assessment_show_the_deadline_status(app, client, auth, demo):
+    set_due(app, demo.finalized, overall=today(app) - timedelta(days=2))
+    log_in(auth, "assessor1")
+    for url in (f"/assess/{demo.finalized}/result", f"/assess/{demo.finalized}/summary"):
+        card = rectification_card(client, url)
+        assert "已逾期 2 天" in card and "2 项已逾期" in card and "2 个待答复" in card, url
+        assert "1 个答复待审核" in card, url
+        assert f'href="/station/assessments/{demo.finalized}"' in card, url
+
+
+def test_without_a_deadline_the_assessor_sees_what_is_open_and_that_none_is_set(app, client, auth, demo):
+    log_in(auth, "assessor1")
+    assert "2 个待答复" in finished_row(client, demo.finalized)
+    card = rectification_card(client, f"/assess/{demo.finalized}/result")
+    assert "2 个待答复" in card and "未设整改期限" in card
+
+
+def test_once_every_deduction_is_accepted_the_clock_is_gone(app, client, auth, demo):
+    set_due(app, demo.finalized, overall=today(app) - timedelta(days=2))
+    for item_id in ("4.1.1", "6.5.1"):
+        log_in(auth, "staff1")
+        assert answer(client, auth, demo.finalized, item_id).status_code == 303
+    log_in(auth, "assessor1")
+    for item_id in ("4.1.1", "5.3.1", "6.5.1"):
+        review(client, auth, latest(app, demo.finalized, item_id), "accepted", "")
+    row = finished_row(client, demo.finalized)
+    assert "逾期" not in row and "待答复" not in row and "扣分项均已整改通过" in row
+    card = rectification_card(client, f"/assess/{demo.finalized}/result")
+    assert "扣分项均已整改通过" in card and "逾期" not in card

@@ -338,8 +338,9 @@ def test_report_merges_method_cells_where_the_printed_form_does(client, auth, de
 LONG_NOTE = ("https://example.com/serials/" + "0123456789ABCDEF" * 40)[:500]
 
 
-def record_in_progress(app, *findings):
-    """Record (item_id, outcome, inputs, note) on the demo's in-progress assessment, as its assessor."""
+def record_in_progress(app, *findings, no_photo_reasons=None):
+    """Record (item_id, outcome, inputs, note) on the demo's in-progress assessment, as its assessor,
+    and the reasons why a deduction has no photo ({item_id: reason})."""
     from app.models import Assessment, User
     from app.services import assessments
 
@@ -350,6 +351,8 @@ def record_in_progress(app, *findings):
             assessments.record_finding(
                 assessment, item_id, outcome=outcome, inputs=inputs, note=note, user=user
             )
+        for item_id, reason in (no_photo_reasons or {}).items():
+            assessments.set_no_photo_reason(assessment, item_id, reason, user)
         db.session.commit()
         return assessment.id
 
@@ -396,26 +399,52 @@ def test_a_long_note_moves_rows_to_a_continuation_page_that_repeats_category_and
     assert sum(len(page.rows) for page in pages) == 61
 
 
-def test_pdf_prints_each_table_from_the_top_of_its_own_pages(app, demo):
-    assessment_id = record_in_progress(
-        app, ("1.5.2", "zero", None, LONG_NOTE), ("6.6.1", "zero", None, LONG_NOTE)
-    )
+LONG_REASON = ("档案室正在装修，资料已整体封存于外地库房，现场无法拍照；" * 40)[:1000]
+TITLE = "职业技能鉴定所（站）质量管理评估表（试行）"
+
+
+@pytest.mark.parametrize(
+    ("findings", "reasons"),
+    [
+        pytest.param(
+            (("1.5.2", "zero", None, LONG_NOTE), ("6.6.1", "zero", None, LONG_NOTE)), {}, id="unbroken-note"
+        ),
+        pytest.param(
+            (
+                ("1.5.1", "zero", None, "缺员"),
+                ("1.5.2", "zero", None, "缺员"),
+                ("6.6.1", "zero", None, "缺表"),
+            ),
+            {"1.5.1": LONG_REASON[:500], "1.5.2": LONG_REASON[:500], "6.6.1": LONG_REASON},
+            id="no-photo-reason",
+        ),
+    ],
+)
+def test_pdf_prints_each_table_from_the_top_of_its_own_pages(app, demo, findings, reasons):
+    assessment_id = record_in_progress(app, *findings, no_photo_reasons=reasons)
     report, pages = pdf_pages(app, assessment_id)
-    title = "职业技能鉴定所（站）质量管理评估表（试行）"
-    table_pages = pages[: len(report.tables)]
-    assert pages[0].startswith("附件2" + title)
-    for table, text in zip(report.tables, table_pages, strict=True):
+    totals = next(number for number, text in enumerate(pages) if "各大项得分汇总" in text)
+    starts = [number for number, text in enumerate(pages[:totals]) if text.startswith(("附件2", TITLE))]
+    assert starts[0] == 0 and len(starts) == len(report.tables), "each table page starts under the title"
+    for table, start, end in zip(report.tables, starts, [*starts[1:], totals], strict=True):
         name = table.name + ("（续）" if table.continued else "")
-        head = text.split("评估内容")[0]
-        assert head.startswith("附件2" + title if table is report.tables[0] else title), name
+        head = pages[start].split("评估内容")[0]
+        assert head.startswith("附件2" + TITLE if table is report.tables[0] else TITLE), name
         assert head.endswith(name), name
-        assert f"{name}评估内容评估分值{table.method_heading}评估结果大项中项小项" in text, "header repeated"
+        assert end - start == 1 or table.tall, f"{name} spills onto a page without its title"
+        header = f"评估内容评估分值{table.method_heading}评估结果大项中项小项"
+        assert all(header in page for page in pages[start:end]), f"{name}: the header is repeated"
+        # A row taller than a page goes on under the repeated header: read past it and the page number.
+        text = "".join(re.sub(r"\d+ / \d+$", "", page).removeprefix(header) for page in pages[start:end])
         for row in table.rows:
             assert row.item.text in text, f"{row.item.id} is on its table's page"
+            if row.no_photo_reason:
+                assert "无照片：" + row.no_photo_reason in text, f"{row.item.id}: its whole no-photo reason"
         if table.continued:
             category = table.rows[0].category
             assert f"{category.code}．{category.title}{category.points}分" in text
-    assert "各大项得分汇总" in pages[len(report.tables)]
+    printed = {row.item.id: row.no_photo_reason for table in report.tables for row in table.rows}
+    assert {item_id: reason for item_id, reason in printed.items() if reason} == reasons
 
 
 def test_report_shows_counts_and_boundary_labels_that_agree(client, auth, app, demo):

@@ -80,8 +80,20 @@ def test_anyone_with_the_link_reads_the_report_and_pdf_and_each_use_is_audited(a
     pdf = client.get(f"/shared/{shared.token}.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     uses = audit_actions(app, "share.view")
-    assert [use.after["what"] for use in uses] == ["report", "pdf"]
+    assert [use.after["what"] for use in uses] == ["report", "photo", "pdf"]
     assert all(use.user_id is None and use.assessment_id == demo.finalized for use in uses)
+
+
+def test_opening_an_evidence_photo_through_the_link_is_audited_with_the_photo(app, client, shared, demo):
+    assert client.get(f"/shared/{shared.token}/photos/{demo.photo}").status_code == 200
+    (use,) = audit_actions(app, "share.view")
+    assert use.after == {"what": "photo", "photo_id": demo.photo}
+    assert use.subject == str(shared.id) and use.user_id is None and use.assessment_id == demo.finalized
+
+
+def test_a_photo_the_link_does_not_reach_is_not_recorded_as_a_use(app, client, shared, demo):
+    assert client.get(f"/shared/{shared.token}/photos/999999").status_code == 404
+    assert audit_actions(app, "share.view") == []
 
 
 def test_the_link_reaches_no_photo_of_another_assessment(app, client, shared, demo):

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.errors import Refused
 from app.extensions import db
-from app.models import FINALIZED, Assessment, Finding, Station, User
+from app.models import ANSWERED, FINALIZED, Assessment, Finding, Station, User
 from app.services import audit
 from app.services.rectifications import DeductionState, deductions
 
@@ -30,6 +30,24 @@ class Countdown:
     @property
     def overdue(self) -> bool:
         return self.days < 0
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a finalized assessment's rectification stands, for the assessors' lists and screens."""
+
+    to_answer: int
+    """Deductions the station has still to answer (open or not accepted)."""
+    to_review: int
+    """Answers waiting for an assessor."""
+    overdue: int
+    """Deductions to answer past their deadline."""
+    soonest: Countdown | None
+    """The most urgent deadline of the deductions to answer."""
+
+    @property
+    def done(self) -> bool:
+        return not self.to_answer and not self.to_review
 
 
 @dataclass(frozen=True)
@@ -111,6 +129,20 @@ def countdown(state: DeductionState, on: date) -> Countdown | None:
     if due is None or not state.can_answer:
         return None
     return Countdown(due, (due - on).days)
+
+
+def progress(assessment: Assessment, on: date) -> Progress | None:
+    """The rectification of a finalized assessment against its deadlines; None with nothing to rectify."""
+    states = deductions(assessment) if assessment.is_finalized else []
+    if not states:
+        return None
+    countdowns = [left for state in states if (left := countdown(state, on)) is not None]
+    return Progress(
+        to_answer=sum(1 for state in states if state.can_answer),
+        to_review=sum(1 for state in states if state.status == ANSWERED),
+        overdue=sum(1 for left in countdowns if left.overdue),
+        soonest=min(countdowns, key=lambda left: left.due, default=None),
+    )
 
 
 def due_for_station(station_id: int, on: date) -> list[tuple[Assessment, DeductionState, Countdown]]:

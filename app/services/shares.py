@@ -86,9 +86,12 @@ def usable(token: str) -> ShareLink:
     return link
 
 
-def record_use(link: ShareLink, what: str) -> None:
-    """One use of the link (the report page or the PDF), in the audit trail, committed at once."""
-    audit.record("share.view", assessment=link.assessment, subject=str(link.id), after={"what": what})
+def record_use(link: ShareLink, what: str, **detail) -> None:
+    """One use of the link (the report page, the PDF or a photo, which `detail` names), in the audit
+    trail, committed at once."""
+    audit.record(
+        "share.view", assessment=link.assessment, subject=str(link.id), after={"what": what, **detail}
+    )
     db.session.commit()
 
 

@@ -46,6 +46,7 @@ def photo(token: str, photo_id: int):
     """An evidence photo of the shared assessment, and of no other."""
     link = shares.usable(token)
     photo = shares.shared_photo(link, photo_id)
+    shares.record_use(link, "photo", photo_id=photo.id)
     response = send_photo_file(photo, photo.sha256)
     response.headers["Referrer-Policy"] = "no-referrer"
     return response

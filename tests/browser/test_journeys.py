@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from app.extensions import db
 from app.models import Assessment
 from app.services import deadlines
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, wait_until
 from tests.browser.test_finalize import shot
 
 
@@ -33,9 +33,26 @@ def test_next_visit_shows_last_times_findings_folded_on_each_item(page, demo_dat
     previous.locator("summary").click()
     expect(previous).to_contain_text("二楼实操室一台车床防护罩缺失。")
     expect(previous.locator("img").first).to_be_visible()
-    page.wait_for_function("document.querySelector('#previous-visit img').naturalWidth > 0")
+    wait_until(page, "document.querySelector('#previous-visit img').naturalWidth > 0")
     previous.scroll_into_view_if_needed()
     shot(page, "item-previous-visit")
+
+
+def test_last_times_deduction_shows_above_the_outcomes_on_the_first_screen(page, demo_data):
+    log_in(page, demo_data.url, "assessor2")
+    page.fill("#station-search", "BJ001")
+    page.get_by_role("button", name=re.compile("评估")).first.click()
+    page.wait_for_url(re.compile(r"/items/1\.1\.1$"))
+    clean_last_time = page.locator("#previous-visit").bounding_box()
+    outcome = page.locator("label[for=outcome-full]").bounding_box()
+    assert clean_last_time["y"] > outcome["y"], "full points last time: out of the way, below the item"
+    page.goto(page.url.replace("1.1.1", "5.3.1"))
+    expect(page.locator("#previous-visit")).to_contain_text("0 / 1 分")
+    lost_last_time = page.locator("#previous-visit").bounding_box()
+    first_outcome = page.locator("label[for=outcome-full]").bounding_box()
+    assert lost_last_time["y"] + lost_last_time["height"] <= first_outcome["y"]
+    assert first_outcome["y"] + first_outcome["height"] <= 844, "the outcomes stay on the first screen"
+    shot(page, "item-lost-last-time")
 
 
 def test_second_assessor_is_told_who_is_on_it_and_asked_before_joining(page, demo_data):
@@ -59,7 +76,7 @@ def test_index_opens_with_the_current_item_below_the_top_bar_and_jumps_to_catego
     page.wait_for_url(re.compile(r"/index#item-5\.3\.1$"))
     topbar = page.locator(".topbar").bounding_box()
     item = page.locator("#item-5\\.3\\.1")
-    page.wait_for_function("window.scrollY > 0")
+    wait_until(page, "window.scrollY > 0")
     box = item.bounding_box()
     assert box["y"] >= topbar["y"] + topbar["height"], (box, topbar)
     assert box["y"] + 44 <= 844
@@ -169,8 +186,9 @@ def test_a_share_link_opens_the_report_read_only_without_an_account(page, demo_d
         shared.goto(link)
         expect(shared.locator("h1.report-title")).to_be_visible()
         expect(shared.locator(".report-tools")).to_contain_text("只读")
-        shared.wait_for_function(
-            "[...document.querySelectorAll('.appendix-photo img')].every((img) => img.naturalWidth > 0)"
+        wait_until(
+            shared,
+            "[...document.querySelectorAll('.appendix-photo img')].every((img) => img.naturalWidth > 0)",
         )
         shot(shared, "shared-report")
         shared.goto(f"{demo_data.url}/assess/")
@@ -179,3 +197,19 @@ def test_a_share_link_opens_the_report_read_only_without_an_account(page, demo_d
         stranger.close()
     page.get_by_role("button", name="撤回").click()
     expect(page.locator(".flash")).to_contain_text("分享链接已撤回")
+
+
+def test_each_checklist_line_starts_beside_its_mark_in_english(page, demo_data):
+    _finalized, in_progress = demo_ids(demo_data)
+    log_in(page, demo_data.url, "assessor1")
+    page.get_by_role("button", name="English").click()
+    page.wait_for_load_state("networkidle")
+    page.goto(f"{demo_data.url}/assess/{in_progress}/summary")
+    lines = page.locator("#checklist .check-line")
+    expect(lines.first).to_be_visible()
+    for line in lines.all():
+        mark = line.locator(".check-mark").bounding_box()
+        text = line.locator("> span:last-of-type").bounding_box()
+        assert abs(text["y"] - mark["y"]) < mark["height"], (line.inner_text(), mark, text)
+    page.locator("#checklist").scroll_into_view_if_needed()
+    shot(page, "checklist-english")

@@ -35,11 +35,6 @@ class Report:
     def photo_count(self, item_id: str) -> int:
         return next((len(photos) for item, photos in self.photos if item.id == item_id), 0)
 
-    def no_photo_reason(self, item_id: str) -> str:
-        """Why a deduction has no photo, where the assessor wrote it down."""
-        finding = self.assessment.finding_for(item_id)
-        return finding.no_photo_reason if finding is not None and not finding.photos else ""
-
 
 def build(assessment: Assessment, with_rectification: bool = False) -> Report:
     rubric = rubric_of(assessment)
@@ -50,7 +45,7 @@ def build(assessment: Assessment, with_rectification: bool = False) -> Report:
         assessment=assessment,
         rubric=rubric,
         card=card,
-        tables=tables(rubric, card, frozenset(item.id for item, _ in photos)),
+        tables=tables(rubric, card, frozenset(item.id for item, _ in photos), no_photo_reasons(assessment)),
         lead_signature=signoff.signature_for(assessment, LEAD_ASSESSOR) if signed else None,
         representative_signature=signoff.signature_for(assessment, STATION_REPRESENTATIVE)
         if signed
@@ -58,6 +53,15 @@ def build(assessment: Assessment, with_rectification: bool = False) -> Report:
         photos=photos,
         rectification=rectifications.deductions(assessment) if with_rectification and signed else None,
     )
+
+
+def no_photo_reasons(assessment: Assessment) -> dict[str, str]:
+    """Why a finding has no photo, by item, where the assessor wrote it down."""
+    return {
+        finding.item_id: finding.no_photo_reason
+        for finding in assessment.findings
+        if finding.no_photo_reason and not finding.photos
+    }
 
 
 def evidence_by_item(assessment: Assessment, rubric: Rubric) -> list[tuple[Item, list[Photo]]]:

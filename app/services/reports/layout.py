@@ -16,6 +16,7 @@ below); the estimate leans high, so a page may end early but does not overflow.
 import math
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import takewhile
 from pathlib import Path
@@ -47,9 +48,10 @@ CELL_PADDING_MM = 2 * 0.3 * 10 * 0.3528
 CELL_HEIGHT_PADDING_MM = 2 * 0.25 * 10 * 0.3528 + 0.3
 POINTS_LINE_MM = 1.4 * 10 * 0.3528
 SMALL_TEXT_MM = 7.5 * 0.3528
-# Above each table: the form's title and the table's name; the two header rows.
-TABLE_HEAD_MM = 22
-HEADER_ROWS_MM = 18
+# Above each table: the form's title and the table's name; the two header rows (WeasyPrint lays
+# them out at 13 and 12.5 mm).
+TABLE_HEAD_MM = 15
+HEADER_ROWS_MM = 14
 # Above the first table only: 附件2, the station, date, assessors and total, a draft's warning.
 REPORT_HEAD_MM = 42
 SAFETY = 1.1
@@ -64,6 +66,8 @@ class Row:
     group: Group | None = None
     group_rows: int = 0
     method_rows: int = 1
+    no_photo_reason: str = ""
+    """Why this deduction has no photo; empty for every other row."""
 
     @property
     def explained(self) -> bool:
@@ -90,18 +94,30 @@ class Table:
     """One row taller than a page: the row itself has to break across pages."""
 
 
-def tables(rubric: Rubric, card: Scorecard, items_with_photos=frozenset()) -> list[Table]:
-    """The form's tables in order, cut into pages, each row knowing which merged cells start on it."""
+def tables(
+    rubric: Rubric,
+    card: Scorecard,
+    items_with_photos=frozenset(),
+    no_photo_reasons: Mapping[str, str] | None = None,
+) -> list[Table]:
+    """The form's tables in order, cut into pages, each row knowing which merged cells start on it.
+
+    `no_photo_reasons` holds, by item id, why a finding has no photo; a deduction's row prints it.
+    """
+    reasons = _printed_reasons(card, no_photo_reasons or {})
     by_table: dict[str, list[Item]] = {}
     for item in rubric.items:
         by_table.setdefault(item.group.table, []).append(item)
     pages = []
     for index, (name, items) in enumerate(by_table.items()):
-        heights = [_row_height(item, card.items.get(item.id), item.id in items_with_photos) for item in items]
+        heights = [
+            _row_height(item, card.items.get(item.id), item.id in items_with_photos, reasons.get(item.id, ""))
+            for item in items
+        ]
         first_page = PAGE_HEIGHT_MM - TABLE_HEAD_MM - HEADER_ROWS_MM - (REPORT_HEAD_MM if index == 0 else 0)
         cuts = _cut(heights, first_page, PAGE_HEIGHT_MM - TABLE_HEAD_MM - HEADER_ROWS_MM)
         for number, (start, end) in enumerate(cuts):
-            rows = tuple(_rows(rubric, items[start:end], card))
+            rows = tuple(_rows(rubric, items[start:end], card, reasons))
             tall = end - start == 1 and heights[start] * SAFETY > first_page
             heading = METHOD_HEADINGS.get(name, METHOD_HEADING)
             pages.append(Table(name, heading, rows, continued=number > 0, tall=tall))
@@ -124,7 +140,16 @@ def _cut(heights: list[float], first_page: float, later_pages: float) -> list[tu
     return cuts
 
 
-def _rows(rubric: Rubric, items: list[Item], card: Scorecard) -> list[Row]:
+def _printed_reasons(card: Scorecard, no_photo_reasons: Mapping[str, str]) -> dict[str, str]:
+    """The no-photo reasons the report prints: those of deductions."""
+    return {
+        item_id: reason
+        for item_id, reason in no_photo_reasons.items()
+        if reason and item_id in card.items and card.items[item_id].deduction
+    }
+
+
+def _rows(rubric: Rubric, items: list[Item], card: Scorecard, reasons: Mapping[str, str]) -> list[Row]:
     rows = []
     for index, item in enumerate(items):
         previous = items[index - 1] if index else None
@@ -139,6 +164,7 @@ def _rows(rubric: Rubric, items: list[Item], card: Scorecard) -> list[Row]:
                 group=item.group if new_group else None,
                 group_rows=_run(items, index, lambda i: (i.category_code, i.group)) if new_group else 0,
                 method_rows=0 if item.method_continued and index else _method_rowspan(items, index),
+                no_photo_reason=reasons.get(item.id, ""),
             )
         )
     return rows
@@ -160,33 +186,37 @@ def _run(items: list[Item], start: int, key) -> int:
     return count
 
 
-def _row_height(item: Item, result: ItemScore | None, has_photos: bool) -> float:
+def _row_height(item: Item, result: ItemScore | None, has_photos: bool, no_photo_reason: str) -> float:
     """The row's height in mm, led by its tallest cell; merged cells are counted on their first row."""
     cells = [
         _lines(item.text, "item") * LINE_MM,
         _lines(item.group.code + item.group.title, "group") * LINE_MM,
         0 if item.method_continued else _lines(item.method, "method") * LINE_MM,
-        _result_height(item, result, has_photos),
+        _result_height(item, result, has_photos, no_photo_reason),
     ]
     return max(cells) + CELL_HEIGHT_PADDING_MM
 
 
-def _result_height(item: Item, result: ItemScore | None, has_photos: bool) -> float:
+def _result_height(item: Item, result: ItemScore | None, has_photos: bool, no_photo_reason: str) -> float:
     height = POINTS_LINE_MM
     if result is not None and (result.needs_note or result.inputs):
         height += _lines(result.outcome.label, "result") * LINE_MM
         # The counts sentence, the 不适用 policy: two lines at most in the result column.
         height += 2 * LINE_MM if (result.inputs or result.outcome.key == NOT_APPLICABLE) else 0
         height += sum(_lines(line, "result") for line in result.note.split("\n")) * LINE_MM
+    if no_photo_reason:
+        # In the small type, after its label (counted in English, the wider of the UI's languages).
+        height += _lines("No photo: " + no_photo_reason, "result", SMALL_TEXT_MM) * 1.4 * SMALL_TEXT_MM
     if has_photos:
         height += 2 * 1.4 * SMALL_TEXT_MM
     return height
 
 
-def _lines(text: str, column: str) -> int:
-    """How many lines text takes in a column when it may wrap anywhere."""
+def _lines(text: str, column: str, text_mm: float = TEXT_MM) -> int:
+    """How many lines text takes in a column when it may wrap anywhere: a line holds whole
+    characters, so a full-width one that does not fit starts the next line."""
     width_mm = TABLE_WIDTH_MM * COLUMN_WIDTHS[column] / 100 - CELL_PADDING_MM
-    per_line = width_mm / TEXT_MM
+    per_line = math.floor(width_mm / text_mm)
     return max(1, math.ceil(sum(_width_em(char) for char in text) / per_line))
 
 
