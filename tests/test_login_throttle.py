@@ -8,6 +8,8 @@ from tests.conftest import TEST_PASSWORD, csrf_token_from
 from tests.servers import HttpClient
 
 PARALLEL_GUESSES = 30
+PARALLEL_LOGINS, ROUNDS = 8, 6
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 def guess_in_parallel(server, usernames: list[str]) -> list[int]:
@@ -51,3 +53,27 @@ def test_unknown_username_costs_a_password_hash_check_too(auth, monkeypatch):
     monkeypatch.setattr(passwords, "check_password_hash", lambda *a: checked.append(a) or real_check(*a))
     assert auth.login("nobody", TEST_PASSWORD).status_code == 401
     assert len(checked) == 1
+
+
+def test_one_user_logging_in_on_several_phones_at_once_is_never_answered_500(gunicorn_server, make_user):
+    """A right password clears the username's count while other logins are counting it."""
+    make_user("assessor")
+    server = gunicorn_server.start()
+    for _round in range(ROUNDS):
+        statuses = log_in_in_parallel(server, PARALLEL_LOGINS)
+        assert all(status < 500 for status in statuses), statuses
+
+
+def log_in_in_parallel(server, phones: int) -> list[int]:
+    """One user on `phones` fresh browser sessions, all pressing 登录 at the same moment."""
+    clients = [HttpClient(server.url) for _ in range(phones)]
+    tokens = [csrf_token_from(client.request("GET", "/login")[2].decode()) for client in clients]
+    start = threading.Barrier(phones)
+
+    def log_in(client, token):
+        fields = {"username": "assessor", "password": TEST_PASSWORD, "csrf_token": token}
+        start.wait()
+        return client.request("POST", "/login", urllib.parse.urlencode(fields).encode(), FORM)[0]
+
+    with ThreadPoolExecutor(max_workers=phones) as pool:
+        return list(pool.map(log_in, clients, tokens))

@@ -51,27 +51,27 @@ def client_key(client: str) -> str:
 def _take(key: str, limit: int, window: timedelta) -> int:
     now = utcnow()
     with db.engine.begin() as connection:
-        connection.execute(_insert_missing(connection.dialect.name, key, now))
-        count, start = connection.execute(_count_attempt(key, now, now - window)).one()
+        counted = _count_attempt(connection.dialect.name, key, now, now - window)
+        count, start = connection.execute(counted).one()
     if count <= limit:
         return 0
     return max(1, math.ceil((start + window - now).total_seconds()))
 
 
-def _insert_missing(dialect: str, key: str, now: datetime):
+def _count_attempt(dialect: str, key: str, now: datetime, cutoff: datetime):
+    """One statement, so a login clearing the row meanwhile cannot leave nothing to count: a new
+    key starts at 1, a window that ran out starts again at 1, otherwise the count goes up by one."""
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    return insert(ATTEMPTS).values(key=key, count=0, window_start=now).on_conflict_do_nothing()
-
-
-def _count_attempt(key: str, now: datetime, cutoff: datetime):
-    """One statement: a window that ran out starts again at 1, otherwise the count goes up by one."""
     ran_out = ATTEMPTS.c.window_start < cutoff
     return (
-        update(ATTEMPTS)
-        .where(ATTEMPTS.c.key == key)
-        .values(
-            count=case((ran_out, 1), else_=ATTEMPTS.c.count + 1),
-            window_start=case((ran_out, now), else_=ATTEMPTS.c.window_start),
+        insert(ATTEMPTS)
+        .values(key=key, count=1, window_start=now)
+        .on_conflict_do_update(
+            index_elements=[ATTEMPTS.c.key],
+            set_={
+                "count": case((ran_out, 1), else_=ATTEMPTS.c.count + 1),
+                "window_start": case((ran_out, now), else_=ATTEMPTS.c.window_start),
+            },
         )
         .returning(ATTEMPTS.c.count, ATTEMPTS.c.window_start)
     )
