@@ -74,3 +74,16 @@ def test_no_translation_calls_finalizing_完成():
     about_finalizing = [message for message in catalogue if "finaliz" in str(message.id).lower()]
     assert about_finalizing
     assert [message.id for message in about_finalizing if "完成" in str(message.string)] == []
+
+
+def test_every_page_showing_a_no_photo_reason_puts_it_right_after_the_colon(client, auth, demo):
+    reason = "无照片：试卷属保密材料，现场不允许拍照。"
+    log_in(auth, "assessor1")
+    for url in (
+        f"/assess/{demo.finalized}/summary",
+        f"/assess/{demo.finalized}/items/6.5.1",
+        f"/station/assessments/{demo.finalized}",
+    ):
+        page = client.get(url).get_data(as_text=True)
+        assert reason in page, url
+        assert "无照片： " not in page, url
