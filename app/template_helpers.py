@@ -6,8 +6,7 @@ from flask import Flask, current_app, url_for
 from flask_login import current_user
 
 from app import assets, i18n
-from app.extensions import db
-from app.models import FINALIZED, Assessment, Rectification
+from app.models import Assessment
 from app.rubrics import not_applicable_policy
 from app.security import outbox_author_token
 from app.services import deadlines, rectifications, signoff
@@ -44,13 +43,8 @@ def rectification_progress(assessment: Assessment):
 
 
 def answers_waiting() -> int:
-    """How many station answers wait for review, for the assessor's home."""
-    return db.session.scalar(
-        db.select(db.func.count())
-        .select_from(Rectification)
-        .join(Assessment, Assessment.id == Rectification.assessment_id)
-        .where(Rectification.review.is_(None), Assessment.status == FINALIZED)
-    )
+    """How many station answers wait for this user's review, for the assessor's home."""
+    return sum(len(states) for _assessment, states in rectifications.review_queue(current_user))
 
 
 def rectifications_waiting(assessment: Assessment) -> list:

@@ -22,6 +22,7 @@ WEB_HELPERS = (
     "app.i18n",
     "app.operations",
     "app.photo_files",
+    "app.report_files",
 )
 # Entry points beside the blueprints: only create_app imports them.
 ENTRY_POINTS = ("app.cli",)

@@ -1,6 +1,7 @@
 """Rectification (整改): staff answer deductions with text and photos; assessors accept them or not."""
 
 import io
+import re
 import uuid
 
 import pytest
@@ -401,3 +402,17 @@ def test_plain_answer_over_the_limit_from_someone_who_may_not_see_the_page_gets_
     assert response.status_code == 413
     assert 'id="item-4.1.1"' not in response.get_data(as_text=True)
     assert status(app, demo.finalized, "4.1.1") == "open"
+
+
+def test_an_assessor_is_asked_to_review_the_answers_of_their_own_assessments_only(app, client, auth, demo):
+    log_in(auth, "assessor2")
+    assert "所（站）整改答复待审核" not in client.get("/assess/").get_data(as_text=True)
+    assert "三楼考场引导标识已全部更换为新标识牌。" not in client.get("/station/reviews").get_data(as_text=True)
+
+
+def test_the_home_counts_the_answers_the_review_page_lists(app, client, auth, demo):
+    log_in(auth, "assessor1")
+    home = client.get("/assess/").get_data(as_text=True)
+    count = int(re.search(r'所（站）整改答复待审核</span><span class="badge partial">(\d+)<', home).group(1))
+    reviews = client.get("/station/reviews").get_data(as_text=True)
+    assert count == reviews.count('class="review-entry"')

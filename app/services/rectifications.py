@@ -18,6 +18,7 @@ from app.models import (
     ACCEPTED,
     ANSWERED,
     EVIDENCE,
+    FINALIZED,
     NOT_ACCEPTED,
     OPEN,
     RECTIFICATION,
@@ -253,6 +254,21 @@ def review(rectification: Rectification, decision: str, comment: str, user: User
 
 def waiting_for_review(assessment: Assessment) -> list[DeductionState]:
     return [state for state in deductions(assessment) if state.status == ANSWERED]
+
+
+def review_queue(user: User) -> list[tuple[Assessment, list[DeductionState]]]:
+    """The answers waiting for this user's review, newest assessment first: an assessor's are
+    those of the assessments they worked on, an administrator's are every station's."""
+    query = (
+        db.select(Assessment)
+        .where(Assessment.id.in_(db.select(Rectification.assessment_id).filter_by(review=None)))
+        .filter_by(status=FINALIZED)
+        .order_by(Assessment.finalized_at.desc())
+    )
+    if not user.is_admin:
+        query = query.where(Assessment.team.any(User.id == user.id))
+    waiting = [(assessment, waiting_for_review(assessment)) for assessment in db.session.scalars(query)]
+    return [(assessment, states) for assessment, states in waiting if states]
 
 
 def is_evidence(photo: Photo) -> bool:

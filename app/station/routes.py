@@ -198,12 +198,5 @@ def review(rectification_id: int):
 @bp.get("/reviews")
 @assessor_required
 def reviews():
-    """Answers from stations that wait for an assessor's review, across finalized assessments."""
-    answered = db.session.scalars(
-        db.select(Assessment)
-        .where(Assessment.id.in_(db.select(Rectification.assessment_id).filter_by(review=None)))
-        .filter_by(status=FINALIZED)
-        .order_by(Assessment.finalized_at.desc())
-    ).all()
-    waiting = [(a, rectifications.waiting_for_review(a)) for a in answered]
-    return render_template("station/reviews.html", waiting=[(a, w) for a, w in waiting if w])
+    """Answers from stations that wait for this assessor's review, across finalized assessments."""
+    return render_template("station/reviews.html", waiting=rectifications.review_queue(current_user))
