@@ -9,6 +9,7 @@ from wtforms import DateField, PasswordField, SelectField, StringField, TextArea
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
+from app.errors import Refused
 from app.services import passwords
 from app.services.assessments import STATUS_LABELS
 
@@ -118,6 +119,20 @@ class AssessmentFilterForm(DateRangeForm):
         """The keyword arguments for assessment_list.search; none when the filters don't validate."""
         if not self.validate():
             return {}
+        return self.valid_filters()
+
+    def required_filters(self) -> dict:
+        """The same, for an export: filters that don't validate refuse it rather than export everything."""
+        if not self.validate():
+            problems = [
+                str(_l("%(field)s: %(problem)s", field=field.label.text, problem=error))
+                for field in self
+                for error in field.errors
+            ]
+            raise Refused(422, " ".join(problems))
+        return self.valid_filters()
+
+    def valid_filters(self) -> dict:
         return {
             "station": self.station.data or "",
             "status": self.status.data or "",

@@ -407,7 +407,8 @@ def test_plain_answer_over_the_limit_from_someone_who_may_not_see_the_page_gets_
 def test_an_assessor_is_asked_to_review_the_answers_of_their_own_assessments_only(app, client, auth, demo):
     log_in(auth, "assessor2")
     assert "所（站）整改答复待审核" not in client.get("/assess/").get_data(as_text=True)
-    assert "三楼考场引导标识已全部更换为新标识牌。" not in client.get("/station/reviews").get_data(as_text=True)
+    reviews = client.get("/station/reviews").get_data(as_text=True)
+    assert "三楼考场引导标识已全部更换为新标识牌。" not in reviews
 
 
 def test_the_home_counts_the_answers_the_review_page_lists(app, client, auth, demo):

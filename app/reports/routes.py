@@ -56,7 +56,7 @@ def draw_new_report_versions(response):
 def filtered_assessments() -> list[Assessment]:
     """The administrators' assessment list filters: station, status, assessor and start dates."""
     form = AssessmentFilterForm(request.args).offer_assessors(assessment_list.assessors())
-    filters = form.filters()
+    filters = form.required_filters()
     statement = assessment_list.search(**filters).options(
         selectinload(Assessment.findings).selectinload(Finding.photos), selectinload(Assessment.team)
     )
