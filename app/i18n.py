@@ -41,6 +41,7 @@ def js_strings() -> dict:
         "waiting_items": _("%(n)s items waiting to sync"),
         "waiting_photos": _("%(n)s photos waiting to sync"),
         "waiting_signatures": _("%(n)s signatures waiting to sync"),
+        "waiting_drafts": _("%(n)s items for you to finish"),
         "saved_on_phone": _("On this phone, not yet synced."),
         "sending": _("Sending to the server…"),
         "synced": _("Saved"),

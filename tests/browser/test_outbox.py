@@ -569,6 +569,9 @@ def test_not_applicable_without_a_reason_asks_for_it_inline_and_is_sent_only_wit
     expect(status.locator(".prompt")).to_contain_text("为什么本项不适用？请在备注中写明理由")
     expect(page.locator("#note")).to_be_focused()
     outbox_holds(page, 1)
+    summary = page.locator("#sync-indicator .sync-summary")
+    expect(summary).to_contain_text("1 项待补充")
+    expect(summary).not_to_contain_text("待同步")
 
     page.reload()
     expect(page.locator("#outcome-not_applicable")).to_be_checked()

@@ -43,18 +43,23 @@ function photoOf(entry) {
 
 /**
  * "3 项、2 张照片待同步": items (whatever waits for one item counts once), photos (a caption counts
- * with its photo) and signatures.
+ * with its photo) and signatures; then the items whose change waits for the assessor to finish it
+ * (a draft is never sent, so it is not said to wait for the sync).
  */
 export function waitingText(list) {
-  const itemEntries = list.filter((e) => !photoOf(e) && e.kind !== "signature");
-  const items = new Set(itemEntries.map((e) => `${e.assessment_id}:${e.item_id}`)).size;
-  const photos = new Set(list.map(photoOf).filter(Boolean)).size;
-  const signatures = list.filter((e) => e.kind === "signature").length;
+  const itemKey = (e) => `${e.assessment_id}:${e.item_id}`;
+  const drafts = new Set(list.filter((e) => e.state === "draft").map(itemKey)).size;
+  const sendable = list.filter((e) => e.state !== "draft");
+  const itemEntries = sendable.filter((e) => !photoOf(e) && e.kind !== "signature");
+  const items = new Set(itemEntries.map(itemKey)).size;
+  const photos = new Set(sendable.map(photoOf).filter(Boolean)).size;
+  const signatures = sendable.filter((e) => e.kind === "signature").length;
   let text = "";
   if (items && photos) text = t("waiting_items_photos", { items, photos });
   else if (items) text = t("waiting_items", items);
   else if (photos) text = t("waiting_photos", photos);
-  return signatures ? [text, t("waiting_signatures", signatures)].filter(Boolean).join(" · ") : text;
+  const parts = [text, signatures && t("waiting_signatures", signatures), drafts && t("waiting_drafts", drafts)];
+  return parts.filter(Boolean).join(" · ");
 }
 
 function serverWords() {
