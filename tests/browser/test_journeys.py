@@ -179,6 +179,10 @@ def test_a_share_link_opens_the_report_read_only_without_an_account(page, demo_d
     page.get_by_role("button", name="生成分享链接").click()
     expect(page.locator(".flash")).to_contain_text("分享链接已生成")
     link = page.locator(".share-link input[readonly]").first.input_value()
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=demo_data.url)
+    page.get_by_role("button", name="复制链接").click()
+    expect(page.get_by_role("button", name="已复制")).to_be_visible()
+    assert page.evaluate("navigator.clipboard.readText()") == link
     shot(page, "result-share")
     stranger = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, locale="zh-CN")
     try:
