@@ -157,3 +157,12 @@ def test_a_hidden_offline_status_line_stays_hidden():
     shown = css.index(".offline-status { display: flex;")
     hidden = css.index(".offline-status[hidden] { display: none; }")
     assert hidden > shown, "the [hidden] rule must come after the one that shows the line"
+
+
+def test_the_walk_page_leaves_htmx_out_and_the_home_page_loads_it(client, auth, demo):
+    """The walk sends through the outbox: 14 KB of htmx on every item would only slow a weak link."""
+    log_in(auth, "assessor1")
+    item = client.get(f"/assess/{demo.in_progress}/items/1.1.1").get_data(as_text=True)
+    loads_htmx = re.compile(r'<script src="/static/js/htmx-2\.0\.11\.min\.')
+    assert "/static/js/walk." in item and not loads_htmx.search(item)
+    assert loads_htmx.search(client.get("/assess/").get_data(as_text=True))
