@@ -659,3 +659,17 @@ def test_entries_waiting_in_the_previous_releases_outbox_are_kept_and_sent(page,
     page.click("label[for=outcome-full]")
     wait_until_outbox_empty(page)
     assert server_finding(demo_data, assessment_id, item_id) == ("full", "旧版本留下的记录")
+
+
+def test_a_page_opened_offline_from_an_older_copy_counts_what_was_scored_since(page, demo_data):
+    base = open_demo_assessment(page, demo_data)
+    first = page.url.rsplit("/", 1)[1]
+    count = page.locator("#progress .progress-count")
+    before = int(count.inner_text().split("/")[0])
+    go_to_next_item(page)
+    page.click("label[for=outcome-full]")
+    expect(page.locator("#item-status .saved")).to_be_visible()
+    expect(count).to_have_text(re.compile(rf"^{before + 1}/"))
+    page.context.set_offline(True)
+    page.goto(f"{base}/items/{first}")
+    expect(count).to_have_text(re.compile(rf"^{before + 1}/"))

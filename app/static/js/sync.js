@@ -144,7 +144,10 @@ async function deliver(entry) {
   if (code >= 200 && code < 300) {
     heard(true);
     if (entry.kind === "finding" && body.finding) {
-      await Outbox.keepConfirmed({ key: entry.key, author: entry.author, finding: body.finding, score: body.score, unscored: body.unscored });
+      const { score, unscored } = body;
+      await Outbox.keepConfirmed({ key: entry.key, author: entry.author, finding: body.finding, score, unscored });
+      const at = body.finding.updated_at;
+      await Outbox.keepConfirmed({ key: `progress:${entry.assessment_id}`, author: entry.author, at, score, unscored });
     }
     const photoId = entry.kind === "photo" ? body.id : null;
     await Outbox.confirm(entry.seq, entry.mutation_id, photoId);

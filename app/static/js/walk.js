@@ -121,8 +121,16 @@ function setUp() {
       return;
     }
     showResult(record.finding);
-    showProgress(record);
     confirmed = timeOf(new Date(record.finding.updated_at));
+  }
+
+  /** The progress bar of a page opened from an older copy follows the last answer the phone kept. */
+  async function showLatestProgress() {
+    const record = await Outbox.confirmedFor(`progress:${assessmentId}`);
+    const holder = document.getElementById("progress");
+    if (!record || !holder || String(record.author) !== String(user.id)) return;
+    if (holder.dataset.asOf && Date.parse(holder.dataset.asOf) >= Date.parse(record.at)) return;
+    showProgress(record);
   }
 
   /** A page opened from the phone's copy (or before a sync) shows what waits, as entered. */
@@ -235,5 +243,6 @@ function setUp() {
   });
   document.addEventListener("sync:sending", () => renderStatus());
   Outbox.onChange(() => renderStatus());
+  showLatestProgress().catch(() => {});
   showConfirmed().catch(() => {}).then(showWaiting).then(() => renderStatus());
 }
