@@ -417,3 +417,11 @@ def test_the_home_counts_the_answers_the_review_page_lists(app, client, auth, de
     count = int(re.search(r'所（站）整改答复待审核</span><span class="badge partial">(\d+)<', home).group(1))
     reviews = client.get("/station/reviews").get_data(as_text=True)
     assert count == reviews.count('class="review-entry"')
+
+
+def test_each_answer_on_the_review_list_has_an_id_of_its_own_across_assessments(app, client, auth, demo):
+    """The list spans assessments, and two assessments can wait on the same item."""
+    log_in(auth, "admin")
+    reviews = client.get("/station/reviews").get_data(as_text=True)
+    ids = re.findall(r'class="review-entry" id="([^"]+)"', reviews)
+    assert ids and all(entry_id.startswith(f"review-{demo.finalized}-") for entry_id in ids)
