@@ -305,6 +305,28 @@ def test_the_same_mutation_sent_twice_at_once_is_applied_once(team, gunicorn_ser
         assert len(changes) == 1
 
 
+def test_the_same_results_sent_together_twice_at_once_are_applied_once(team, gunicorn_server):
+    """A phone whose request of several results timed out sends it again while the first still runs."""
+    clients, stations = team
+    assessment_id = start(clients[0], stations[0])
+    for trial in range(TRIALS):
+        items = ("1.1.1", "1.2.1", "1.3.1")
+        changes = [
+            {"item_id": i, "outcome": "full", "note": f"第{trial}次", "mutation_id": mutation_id()}
+            for i in items
+        ]
+        send = partial(
+            clients[0].json, "POST", f"/api/assessments/{assessment_id}/findings", {"findings": changes}
+        )
+        answers = simultaneously(send, send)
+
+        assert [status for status, _body in answers] == [200, 200], answers
+        assert answers[0][1] == answers[1][1], "the second got the answers the first was given"
+        assert [r["status"] for r in answers[0][1]["results"]] == [200] * 3
+        changes_made = [e for e in audit_actions(gunicorn_server.app, assessment_id, "finding.set")]
+        assert len(changes_made) == 3 * (trial + 1)
+
+
 def test_the_same_photo_upload_sent_twice_at_once_is_stored_once(team, gunicorn_server):
     clients, stations = team
     assessment_id = start(clients[0], stations[0])

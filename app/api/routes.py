@@ -64,21 +64,31 @@ def put_finding(assessment_id: int, item_id: str):
     assessment = viewable_assessment(assessment_id, *assessments.SCORING_LOAD)
     body = json_body()
     ensure_author(body.get("author"))
-    outcome = typed_field(body, "outcome", str)
-    note = typed_field(body, "note", str, "")
-    inputs = typed_field(body, "inputs", dict)
-    no_photo_reason = typed_field(body, "no_photo_reason", str)
     recorded = assessments.record_finding_once(
         assessment,
         item_id,
         mutation_id=parse_mutation_id(body.get("mutation_id")),
         user=current_user,
-        outcome=outcome,
-        inputs=inputs,
-        note=note,
-        no_photo_reason=no_photo_reason,
+        **assessments.finding_change(body),
     )
     return jsonify(recorded.body), 200
+
+
+@bp.post("/assessments/<int:assessment_id>/findings")
+@assessor_required
+def post_findings(assessment_id: int):
+    """Record several items' results in their order, each once and on its own: a phone sends
+    what it kept offline in one round trip instead of one per item. Answers 200 with a result per
+    change, each with the status and body its own PUT would have had."""
+    assessment = viewable_assessment(assessment_id, *assessments.SCORING_LOAD)
+    changes = typed_field(json_body(), "findings", list)
+    if not changes or len(changes) > assessments.MAX_FINDINGS_PER_REQUEST:
+        raise Refused(
+            422,
+            _l("Send from 1 to %(max)d results.", max=assessments.MAX_FINDINGS_PER_REQUEST),
+            field="findings",
+        )
+    return jsonify({"results": assessments.record_findings_in_order(assessment, changes, current_user)}), 200
 
 
 @bp.put("/assessments/<int:assessment_id>/signatures/<role>")

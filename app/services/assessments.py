@@ -9,9 +9,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import joinedload
 
-from app.errors import Refused, checked_text
+from app.access import ensure_author
+from app.errors import Refused, checked_text, typed_field
 from app.extensions import db
-from app.idempotency import apply_once, finding_fingerprint
+from app.idempotency import apply_once, finding_fingerprint, parse_mutation_id
 from app.models import FINALIZED, IN_PROGRESS, Assessment, Finding, Station, User, utcnow
 from app.rubrics import active_rubric, rubric_of
 from app.services import assessment_list, audit, dashboard, locks, signoff
@@ -21,6 +22,8 @@ from rubric import NOT_APPLICABLE, ItemScore, Result, Scorecard, ScoringError, r
 STATUS_LABELS = {IN_PROGRESS: _l("In progress"), FINALIZED: _l("Finalized")}
 NOTE_MAX_LENGTH = 4000
 NO_PHOTO_REASON_MAX_LENGTH = 1000
+# Results a phone sends in one request: a day's walk kept offline goes in a few round trips.
+MAX_FINDINGS_PER_REQUEST = 100
 
 SCORING_MESSAGES = {
     "unknown_item": _l("This item is not on the form."),
@@ -239,6 +242,58 @@ def record_finding_once(
         mutation_id, user, finding_fingerprint(assessment.id, item_id), apply, lock=assessment
     )
     return RecordedFinding(body, **computed)
+
+
+def finding_change(body: dict) -> dict:
+    """The fields of one result as a client sends them, each of its type (422 otherwise)."""
+    return {
+        "outcome": typed_field(body, "outcome", str),
+        "note": typed_field(body, "note", str, ""),
+        "inputs": typed_field(body, "inputs", dict),
+        "no_photo_reason": typed_field(body, "no_photo_reason", str),
+    }
+
+
+def record_findings_in_order(assessment: Assessment, changes: list, user: User) -> list[dict]:
+    """Record results a phone kept waiting, in their order, each once and on its own.
+
+    Each is committed with its mutation record before the next is read, so a refused one (a
+    wrong field, 定稿 meanwhile) refuses only itself. A change made by another user on the phone
+    stops the run: what follows waits for its author, as it would have request by request.
+    Answers one result per change looked at: its item, mutation_id, status and the body its own
+    request would have been answered.
+    """
+    results = []
+    for change in changes:
+        result = _record_one_of_many(assessment, change, user)
+        results.append(result)
+        if result["body"].get("code") == "author":
+            break
+    return results
+
+
+def _record_one_of_many(assessment: Assessment, change, user: User) -> dict:
+    named = change if isinstance(change, dict) else {}
+    result = {"item_id": named.get("item_id"), "mutation_id": named.get("mutation_id")}
+    try:
+        if not isinstance(change, dict):
+            raise Refused(422, _l("Each result must be a JSON object."))
+        ensure_author(change.get("author"))
+        recorded = record_finding_once(
+            assessment,
+            typed_field(change, "item_id", str, ""),
+            mutation_id=parse_mutation_id(change.get("mutation_id")),
+            user=user,
+            **finding_change(change),
+        )
+    except Refused as refused:
+        db.session.rollback()
+        return {
+            **result,
+            "status": refused.status,
+            "body": {"error": str(refused.message), **refused.details},
+        }
+    return {**result, "status": 200, "body": recorded.body}
 
 
 @dataclass(frozen=True)

@@ -26,18 +26,39 @@ COUNT_OUTBOX = """new Promise((resolve) => {
 })"""
 
 
-def count_finding_puts(app) -> list:
-    """Record every finding PUT the server receives, from any tab or the service worker."""
+def is_finding_write(environ) -> bool:
+    """One result sent alone (PUT .../findings/<item>) or several in one request (POST .../findings)."""
+    method, path = environ["REQUEST_METHOD"], environ["PATH_INFO"]
+    return (method == "PUT" and "/findings/" in path) or (method == "POST" and path.endswith("/findings"))
+
+
+def results_sent(environ) -> list[str]:
+    """The item of each result a finding write carries; the body is put back for the app to read."""
+    path = environ["PATH_INFO"]
+    if environ["REQUEST_METHOD"] == "PUT":
+        return [path.rsplit("/", 1)[1]]
+    body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+    environ["wsgi.input"] = io.BytesIO(body)
+    return [change["item_id"] for change in json.loads(body)["findings"]]
+
+
+def record_finding_writes(app) -> list[list[str]]:
+    """Record every finding write the server receives, from any tab or the service worker: for
+    each request, the items of the results it carries."""
     received = []
     inner = app.wsgi_app
 
-    def counting(environ, start_response):
-        if environ["REQUEST_METHOD"] == "PUT" and "/findings/" in environ["PATH_INFO"]:
-            received.append(environ["PATH_INFO"])
+    def recording(environ, start_response):
+        if is_finding_write(environ):
+            received.append(results_sent(environ))
         return inner(environ, start_response)
 
-    app.wsgi_app = counting
+    app.wsgi_app = recording
     return received
+
+
+def results_in(requests: list[list[str]]) -> list[str]:
+    return [item for request in requests for item in request]
 
 
 def refuse_finding_writes(app) -> None:
@@ -45,7 +66,7 @@ def refuse_finding_writes(app) -> None:
     inner = app.wsgi_app
 
     def refusing(environ, start_response):
-        if environ["REQUEST_METHOD"] == "PUT" and "/findings/" in environ["PATH_INFO"]:
+        if is_finding_write(environ):
             start_response("503 Service Unavailable", [("Content-Type", "application/json")])
             return [b'{"error": "maintenance"}']
         return inner(environ, start_response)
@@ -318,7 +339,7 @@ def test_two_open_tabs_never_send_the_same_entry_twice(page, demo_data):
     item_url = page.url
     second = page.context.new_page()
     second.goto(f"{base}/index")
-    sent = count_finding_puts(demo_data.app)
+    sent = record_finding_writes(demo_data.app)
     page.context.set_offline(True)
     page.goto(item_url)
     for number, key in enumerate(("zero", "full", "zero")):
@@ -331,7 +352,7 @@ def test_two_open_tabs_never_send_the_same_entry_twice(page, demo_data):
         tab.evaluate("window.dispatchEvent(new Event('online'))")
     wait_until_synced(page)
     expect(second.locator("#sync-indicator")).not_to_have_class(re.compile("has-waiting"))
-    assert len(sent) == 3
+    assert len(results_in(sent)) == 3
 
 
 def test_logging_out_removes_saved_pages_but_keeps_what_waits(page, demo_data):

@@ -13,8 +13,9 @@ from app.models import AuditEvent, Finding, Photo, User
 from tests.browser.conftest import log_in, wait_until
 from tests.browser.test_offline import (
     COUNT_OUTBOX,
-    count_finding_puts,
     open_demo_assessment,
+    record_finding_writes,
+    results_in,
     server_finding,
     wait_until_synced,
     whole_answer,
@@ -22,7 +23,7 @@ from tests.browser.test_offline import (
 from tests.browser.test_photos import in_progress_assessment_id, in_progress_finding, in_progress_item_url
 from tests.browser.test_walk import go_to_next_item, start_assessment
 
-WRITE_PATHS = re.compile(r"/findings/|/items/[^/]+$|/no-photo-reason$|/api/photos/")
+WRITE_PATHS = re.compile(r"/findings(/|$)|/items/[^/]+$|/no-photo-reason$|/api/photos/")
 
 
 def is_write(environ) -> bool:
@@ -563,7 +564,7 @@ def test_not_applicable_without_a_reason_asks_for_it_inline_and_is_sent_only_wit
     log_in(page, demo_data.url, "assessor1")
     base = start_assessment(page, "CD004")
     page.goto(f"{base}/items/6.3.2")
-    puts = count_finding_puts(demo_data.app)
+    sent = record_finding_writes(demo_data.app)
     page.click("label[for=outcome-not_applicable]")
     status = page.locator("#item-status")
     expect(status.locator(".prompt")).to_contain_text("为什么本项不适用？请在备注中写明理由")
@@ -583,13 +584,13 @@ def test_not_applicable_without_a_reason_asks_for_it_inline_and_is_sent_only_wit
     outbox_holds(page, 0)
     reason = ("not_applicable", "本所鉴定职业均有国家题库")
     assert server_finding(demo_data, assessment_id_of(base), "6.3.2") == reason
-    assert len(puts) == 1, "only the change with its reason went to the server"
+    assert len(results_in(sent)) == 1, "only the change with its reason went to the server"
 
 
 def test_a_note_written_before_the_result_waits_on_the_phone_for_the_result(page, demo_data):
     log_in(page, demo_data.url, "assessor1")
     base = start_assessment(page, "CD004")
-    puts = count_finding_puts(demo_data.app)
+    sent = record_finding_writes(demo_data.app)
     status = page.locator("#item-status")
     page.fill("#note", "先写备注")
     expect(status.locator(".prompt")).to_contain_text("请选择评估结果")
@@ -608,7 +609,7 @@ def test_a_note_written_before_the_result_waits_on_the_phone_for_the_result(page
     expect(status.locator(".saved")).to_be_visible()
     outbox_holds(page, 0)
     assert server_finding(demo_data, assessment_id_of(base), "1.1.1") == ("full", "所长任命文件齐全")
-    assert len(puts) == 1, "the note went to the server once, with its result"
+    assert len(results_in(sent)) == 1, "the note went to the server once, with its result"
 
 
 # The outbox as the previous release left it on a phone: version 1, no index on `key`.
@@ -673,3 +674,73 @@ def test_a_page_opened_offline_from_an_older_copy_counts_what_was_scored_since(p
     page.context.set_offline(True)
     page.goto(f"{base}/items/{first}")
     expect(count).to_have_text(re.compile(rf"^{before + 1}/"))
+
+
+def finding_events(server, assessment_id: int) -> int:
+    with server.app.app_context():
+        return (
+            db.session.query(AuditEvent).filter_by(assessment_id=assessment_id, action="finding.set").count()
+        )
+
+
+def score_offline(page, count: int) -> list[str]:
+    """Score `count` items 未发现问题 one after another with the phone offline; answers their ids."""
+    page.context.set_offline(True)
+    scored = []
+    for number in range(count):
+        if number:
+            go_to_next_item(page)
+        scored.append(page.url.rsplit("/", 1)[1])
+        page.click("label[for=outcome-full]")
+        expect(page.locator("#item-status .pending")).to_be_visible()
+    wait_until(page, ALL_SETTLED)
+    return scored
+
+
+# The engine sends a change once it has rested half a second: as a phone's would have, long
+# before it comes back online.
+ALL_SETTLED = """new Promise((resolve) => {
+  const opened = indexedDB.open("assessment-outbox");
+  opened.onsuccess = () => {
+    const read = opened.result.transaction("entries").objectStore("entries").getAll();
+    read.onsuccess = () => resolve(read.result.every((e) => Date.now() - Date.parse(e.updated_at) > 600));
+  };
+})"""
+
+
+def test_results_scored_offline_reach_the_server_in_one_request_each_applied_once(page, demo_data):
+    base = open_demo_assessment(page, demo_data)
+    before = finding_events(demo_data, assessment_id_of(base))
+    sent = record_finding_writes(demo_data.app)
+    scored = score_offline(page, 5)
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    wait_until_outbox_empty(page)
+    assert sent == [scored], "one request carried the five results, in the order they were made"
+    stored = findings_by_item(demo_data, assessment_id_of(base))
+    assert [stored[item][0] for item in scored] == ["full"] * 5
+    assert finding_events(demo_data, assessment_id_of(base)) - before == 5
+    expect(page.locator("#item-status .saved")).to_be_visible()
+
+
+def test_results_whose_request_failed_are_sent_again_one_at_a_time(page, demo_data):
+    base = open_demo_assessment(page, demo_data)
+    before = finding_events(demo_data, assessment_id_of(base))
+    inner = demo_data.app.wsgi_app
+    refused = []
+
+    def refuse_the_first_request_of_several(environ, start_response):
+        if environ["REQUEST_METHOD"] == "POST" and environ["PATH_INFO"].endswith("/findings") and not refused:
+            refused.append(environ["PATH_INFO"])
+            start_response("503 Service Unavailable", [("Content-Type", "application/json")])
+            return [b'{"error": "busy"}']
+        return inner(environ, start_response)
+
+    demo_data.app.wsgi_app = refuse_the_first_request_of_several
+    sent = record_finding_writes(demo_data.app)
+    scored = score_offline(page, 3)
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    wait_until_outbox_empty(page)
+    assert sent == [scored] + [[item] for item in scored]
+    assert finding_events(demo_data, assessment_id_of(base)) - before == 3

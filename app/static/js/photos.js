@@ -187,7 +187,7 @@ class PhotoPanel {
     const sending = Sync.status().sending;
     for (const entry of entries.filter((e) => e.kind === "photo")) {
       const job = this.jobs.get(entry.mutation_id);
-      const onItsWay = sending && sending.mutation_id === entry.mutation_id;
+      const onItsWay = sending.some((e) => e.mutation_id === entry.mutation_id);
       if (job && !onItsWay && job.state !== "preparing" && job.state !== "saved") showEntryState(job, entry);
     }
     if (this.reasonWaits && !entries.some((e) => e.key === this.reasonKey)) {

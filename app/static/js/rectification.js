@@ -188,7 +188,7 @@ class AnswerForm {
     const sending = Sync.status().sending;
     for (const job of this.jobs.filter((j) => j.seq && j.state !== "saved")) {
       const entry = entries.find((e) => e.mutation_id === job.mutationId);
-      if (entry && !(sending && sending.mutation_id === job.mutationId)) showEntryState(job, entry);
+      if (entry && !sending.some((e) => e.mutation_id === job.mutationId)) showEntryState(job, entry);
     }
     const answer = this.answer && entries.find((e) => e.key === this.key);
     if (answer && !(sending && sending.key === this.key)) this.showAnswer(answer);

@@ -1,6 +1,8 @@
-// The one sync engine: sends the logged-in user's outbox entries in order, one at a time, each
-// request with a timeout; on a failure waits (1 s, 2 s, 4 s … at most 20 s) and tries at once
-// when the network or the server comes back. It also knows whether the server answered lately:
+// The one sync engine: sends the logged-in user's outbox entries in order, one request at a time,
+// each with a timeout; on a failure waits (1 s, 2 s, 4 s … at most 20 s) and tries at once when
+// the network or the server comes back. Item results waiting one after another go in one request,
+// which the server applies in their order, each on its own: a walk scored offline costs a few
+// round trips, not one per item. It also knows whether the server answered lately:
 // that, not navigator.onLine, is what the status bar calls online.
 
 import { csrfToken, fetchWhole, jsonOf, JSON_TIMEOUT_MS } from "./common.js";
@@ -15,14 +17,18 @@ const FRESH_ANSWER_MS = 45000;
 const SETTLE_MS = 500;
 // A photo upload is given up when no byte moved for this long, or no answer came after the last one.
 const UPLOAD_STALL_MS = 30000;
+// At most this many results go in one request, which is given a second more per result to answer.
+const FINDINGS_PER_REQUEST = 20;
+const MS_PER_FINDING = 1000;
 
 const state = {
   user: null,
   server: "unknown", // "online" | "unreachable" | "failing" | "unknown"
   lastAnswerAt: 0,
   login: "", // "" | "needed" | "other"
-  sending: null, // the entry on its way
+  sending: [], // the entries on their way
   failures: 0,
+  oneAtATime: false, // a request of several results failed: one per request until all went
   busy: false,
   again: false, // a change arrived while a flush was looking: look once more when it ends
   timer: null,
@@ -65,20 +71,36 @@ const ENDPOINTS = {
   rectification: (e) => ({ method: "POST", url: `/station/assessments/${e.assessment_id}/items/${e.item_id}/rectification` }),
 };
 
-/** Everything but a photo goes as JSON, or as a form where the endpoint reads one (the no-photo reason). */
-async function sendJson(entry) {
-  const { method, url, form } = ENDPOINTS[entry.kind](entry);
+/** What the server is told of an entry: its payload, under its mutation_id and author. */
+function fieldsOf(entry) {
   const fields = { ...entry.payload, mutation_id: entry.mutation_id, author: entry.author };
   delete fields.photo_id;
   delete fields.photo_mutation_id;
+  return fields;
+}
+
+async function request(method, url, fields, { form = false, timeout = JSON_TIMEOUT_MS } = {}) {
   const headers = { Accept: "application/json", "X-CSRFToken": csrfToken() };
   if (!form) headers["Content-Type"] = "application/json";
   const answer = await fetchWhole(url, {
     method,
     headers,
     body: form ? new URLSearchParams(fields) : JSON.stringify(fields),
-  }, JSON_TIMEOUT_MS);
+  }, timeout);
   return { status: answer.status, body: jsonOf(answer) || {} };
+}
+
+/** Everything but a photo goes as JSON, or as a form where the endpoint reads one (the no-photo reason). */
+function sendJson(entry) {
+  const { method, url, form } = ENDPOINTS[entry.kind](entry);
+  return request(method, url, fieldsOf(entry), { form });
+}
+
+/** Several results of one assessment in one request: the server answers one result per entry. */
+function sendFindings(batch) {
+  const findings = batch.map((entry) => ({ ...fieldsOf(entry), item_id: entry.item_id }));
+  const timeout = JSON_TIMEOUT_MS + MS_PER_FINDING * batch.length;
+  return request("POST", `/api/assessments/${batch[0].assessment_id}/findings`, { findings }, { timeout });
 }
 
 /** A photo goes up with XMLHttpRequest for its progress; it is given up when it stalls. */
@@ -135,11 +157,46 @@ async function deliver(entry) {
   try {
     answer = entry.kind === "photo" ? await sendPhoto(entry) : await sendJson(entry);
   } catch (error) {
-    unheard();
-    const reason = error && error.name === "TimeoutError" ? "timeout" : "network";
-    await Outbox.noteFailure(entry.seq, entry.mutation_id, reason);
-    return "retry";
+    return unanswered(entry, error);
   }
+  return settle(entry, answer);
+}
+
+/**
+ * Results in one request; each answer is settled as its own request's would be, in order. When
+ * the request timed out or the server failed it, the results go one at a time for a while: a link
+ * too slow for the whole answer still moves on. (Being offline is no reason.)
+ */
+async function deliverFindings(batch) {
+  let answer;
+  try {
+    answer = await sendFindings(batch);
+  } catch (error) {
+    if (error && error.name === "TimeoutError") state.oneAtATime = true;
+    return unanswered(batch[0], error);
+  }
+  const results = answer.status === 200 && Array.isArray(answer.body.results) ? answer.body.results : null;
+  const answers = results
+    ? results.map((result) => [batch.find((e) => e.mutation_id === result.mutation_id), result])
+    : batch.map((entry) => [entry, answer]);
+  for (const [entry, { status: code, body }] of answers) {
+    if (!entry) return "retry";
+    const outcome = await settle(entry, { status: code, body: body || {} });
+    if (outcome === "retry" && !results) state.oneAtATime = true;
+    if (outcome === "retry" || outcome === "stop") return outcome;
+  }
+  return "confirmed";
+}
+
+async function unanswered(entry, error) {
+  unheard();
+  const reason = error && error.name === "TimeoutError" ? "timeout" : "network";
+  await Outbox.noteFailure(entry.seq, entry.mutation_id, reason);
+  return "retry";
+}
+
+/** What the server's answer to `entry` means for it, kept on the phone. */
+async function settle(entry, answer) {
   const { status: code, body } = answer;
   if (code >= 200 && code < 300) {
     heard(true);
@@ -182,15 +239,34 @@ function sendable(entry) {
   return entry.kind !== "caption" || Boolean(entry.payload.photo_id);
 }
 
+/**
+ * The entries the next request carries: the first waiting one, and when it is a result, the
+ * settled results of the same assessment right behind it; one at a time again after such a
+ * request failed, until the outbox is empty.
+ */
+function nextRequest(waiting) {
+  const [next] = waiting;
+  if (next.kind !== "finding") return [next];
+  const limit = state.oneAtATime ? 1 : FINDINGS_PER_REQUEST;
+  const batch = [];
+  for (const entry of waiting) {
+    const together = entry.kind === "finding" && entry.assessment_id === next.assessment_id && settled(entry);
+    if (!together || batch.length === limit) break;
+    batch.push(entry);
+  }
+  return batch;
+}
+
 async function flushLocked() {
   for (;;) {
-    const next = (await waitingFor(state.user)).filter(sendable).sort((a, b) => a.seq - b.seq)[0];
-    if (!next) return "done";
-    if (!settled(next)) return "settling";
-    state.sending = next;
-    emit("sync:sending", { entry: next });
-    const outcome = await deliver(next);
-    state.sending = null;
+    const waiting = (await waitingFor(state.user)).filter(sendable).sort((a, b) => a.seq - b.seq);
+    if (!waiting.length) return "done";
+    if (!settled(waiting[0])) return "settling";
+    const batch = nextRequest(waiting);
+    state.sending = batch;
+    emit("sync:sending", { entry: batch[0] });
+    const outcome = batch.length > 1 ? await deliverFindings(batch) : await deliver(batch[0]);
+    state.sending = [];
     emit("sync:sending", { entry: null });
     if (outcome === "retry" || outcome === "stop") return outcome;
   }
@@ -234,6 +310,7 @@ function schedule(result) {
   clearTimeout(state.timer);
   if (result === "done") {
     state.failures = 0;
+    state.oneAtATime = false;
     state.timer = setTimeout(probe, PROBE_EVERY_MS);
   } else if (result === "settling") {
     state.timer = setTimeout(flush, SETTLE_MS);

@@ -190,7 +190,7 @@ function setUp() {
       lines.push(draftPrompt(entry));
     } else if (entry && entry.state === "rejected") {
       lines.push(element("p", "error", t("refused_reason", { reason: entry.error })));
-    } else if (entry && sending && sending.key === key) {
+    } else if (entry && sending.some((e) => e.key === key)) {
       lines.push(element("p", "pending sending", t("sending")));
     } else if (entry) {
       lines.push(element("p", "pending", t("saved_on_phone")));
