@@ -38,7 +38,7 @@ class Config:
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "25")) * 1024 * 1024
     MAX_PHOTO_MB = int(os.environ.get("MAX_PHOTO_MB", "20"))
     PHOTO_MAX_PIXELS = int(os.environ.get("PHOTO_MAX_PIXELS", "64000000"))
-    PHOTO_MAX_EDGE = int(os.environ.get("PHOTO_MAX_EDGE", "2048"))
+    PHOTO_MAX_EDGE = int(os.environ.get("PHOTO_MAX_EDGE", "1600"))
     STATIC_BUILD_DIR = os.environ.get("STATIC_BUILD_DIR", str(INSTANCE_DIR / "static-build"))
     KEEP_PHOTO_GPS = os.environ.get("KEEP_PHOTO_GPS", "").lower() in ("1", "true", "yes", "on")
     # A finalized report's PDF is drawn in the background as soon as a change to it is committed;

@@ -40,7 +40,7 @@ PLAUSIBLE_YEARS = (1900, 2200)
 class Limits:
     max_bytes: int = 20 * 1024 * 1024
     max_pixels: int = 64_000_000
-    max_edge: int = 2048
+    max_edge: int = 1600
     thumb_edge: int = 400
     quality: int = 85
     thumb_quality: int = 75
@@ -119,7 +119,7 @@ def print_copy(data: bytes, edge: int = PRINT_EDGE, quality: int = PRINT_QUALITY
     """A stored photo scaled down for print; one already small enough is answered as it is.
 
     libjpeg decodes straight at half size when that still gives 90% of the print edge, so a
-    stored 2048 px photo costs a small decode and an encode, not a full decode and a resize.
+    large stored photo costs a small decode and an encode, not a full decode and a resize.
     """
     image = Image.open(io.BytesIO(data))
     if max(image.size) <= edge:

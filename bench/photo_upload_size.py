@@ -34,7 +34,7 @@ SEND_BOTH = """async ([encoded, url]) => {
     const bytes = Uint8Array.from(atob(encoded), (c) => c.charCodeAt(0));
     const file = new File([bytes], "camera.jpg", {type: "image/jpeg"});
     const started = performance.now();
-    const shrunk = await downscale(file, 2048);
+    const shrunk = await downscale(file);
     const shrinkMs = performance.now() - started;
     const bitmap = await createImageBitmap(shrunk);
     const whole = await send(file, "whole");

@@ -82,11 +82,12 @@ def test_transparent_png_is_flattened_on_white(tmp_path):
 @pytest.mark.parametrize(
     ("format", "size", "stored_size"),
     [
-        ("JPEG", (3000, 2250), (2048, 1536)),
-        ("PNG", (4000, 3000), (2048, 1536)),
-        ("JPEG", (4000, 3000), (2000, 1500)),
-        ("JPEG", (8000, 6000), (2000, 1500)),
-        ("JPEG", (2048, 1536), (2048, 1536)),
+        ("JPEG", (3000, 2250), (1500, 1125)),
+        ("PNG", (4000, 3000), (1600, 1200)),
+        ("JPEG", (4000, 3000), (1600, 1200)),
+        ("JPEG", (8000, 6000), (1600, 1200)),
+        ("JPEG", (2048, 1536), (1600, 1200)),
+        ("JPEG", (1600, 1200), (1600, 1200)),
     ],
 )
 def test_large_photo_is_shrunk_to_the_long_edge_limit(tmp_path, format, size, stored_size):

@@ -284,7 +284,7 @@ def test_photos_taken_offline_survive_a_reload_and_upload_once_when_back_online(
             db.select(Photo).join(Finding).filter(Finding.assessment_id == assessment_id)
         ).all()
         assert len(photos) == 1
-        assert max(photos[0].width, photos[0].height) == 2048
+        assert max(photos[0].width, photos[0].height) == 1600
 
 
 def test_waiting_changes_exported_to_a_file_are_applied_once_by_an_admin_import(page, demo_data, tmp_path):

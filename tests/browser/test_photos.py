@@ -121,8 +121,7 @@ def test_assessor_photographs_a_deduction_marks_it_up_and_sees_both(page, demo_d
 
     assert sent and sent[0] < source_bytes / 2, f"the phone sent {sent[0]} of {source_bytes} bytes"
     ((width, height, _),) = stored_photos(demo_data)
-    assert max(width, height) <= 2048
-    assert (width, height) == (2048, 1536)
+    assert (width, height) == (1600, 1200)
 
     page.click(".photo-strip a")
     expect(page.locator(".photo-count")).to_have_text("照片 1/1")
@@ -139,7 +138,7 @@ def test_assessor_photographs_a_deduction_marks_it_up_and_sees_both(page, demo_d
     expect(page.locator(".photo-counterpart .photo-role")).to_have_text("原图")
     for image in page.locator(".photo-view img").all():
         expect(image).to_have_js_property("complete", True)
-        assert image.evaluate("img => img.naturalWidth") == 2048
+        assert image.evaluate("img => img.naturalWidth") == 1600
 
     photos = stored_photos(demo_data)
     assert len(photos) == 2 and photos[1][2] is not None, "the copy points at its original"

@@ -209,7 +209,7 @@ def test_staff_answer_with_four_large_photos_shrinks_each_and_saves_it_once(page
     assert len(sent) == 4 and max(sent) < source_bytes / 2, (
         f"the phone sent {sent} of {source_bytes} bytes each"
     )
-    assert rectification_photos(server, own, "4.1.1") == [[(2048, 1536)] * 4]
+    assert rectification_photos(server, own, "4.1.1") == [[(1600, 1200)] * 4]
     page.screenshot(path=str(shots_dir(tmp_path) / "12-answered-four-photos.png"))
 
 
