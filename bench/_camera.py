@@ -27,3 +27,10 @@ def camera_jpeg(size=(4000, 3000), quality=92) -> bytes:
     out = io.BytesIO()
     photo.save(out, format="JPEG", quality=quality, exif=exif)
     return out.getvalue()
+
+
+def phone_photo(edge=1600) -> Image.Image:
+    """The 12 MP camera picture as the phone sends it: shrunk to `edge` on the long side (the
+    phone's canvas smooths like this), so its noise is averaged as a real upload's is."""
+    camera = Image.open(io.BytesIO(camera_jpeg((4000, 3000))))
+    return camera.resize((edge, edge * 3 // 4), Image.Resampling.LANCZOS)

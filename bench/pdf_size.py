@@ -1,10 +1,11 @@
 """Size and time of the PDF report with 90 evidence photos: photos scaled for print against the
-stored 2048 px copies embedded as they are, same run, same report.
+stored copies (PHOTO_MAX_EDGE on the long edge) embedded as they are, same run, same report.
 
     .venv/bin/python -m bench.pdf_size [photos]
 
 The photos are camera-like pictures (bench/_camera.py: ruled ledger lines, text, sensor noise)
-that went through the evidence pipeline, as a phone's shrunk upload does.
+shrunk and encoded as the phone sends them (1600 px, JPEG quality 0.6), then put through the
+evidence pipeline as an upload is.
 """
 
 import io
@@ -22,7 +23,7 @@ from app.services import assessments
 from app.services.photos import attach_photo
 from app.services.reports import document, drawing, pdf
 from bench._app import demo_app, logged_in
-from bench._camera import camera_jpeg
+from bench._camera import phone_photo
 
 
 def numbered(base: Image.Image, n: int) -> bytes:
@@ -30,7 +31,7 @@ def numbered(base: Image.Image, n: int) -> bytes:
     picture = base.copy()
     ImageDraw.Draw(picture).text((60, 60), f"No. {n + 1}", fill=(200, 20, 20), font_size=120)
     out = io.BytesIO()
-    picture.save(out, format="JPEG", quality=85)
+    picture.save(out, format="JPEG", quality=60)
     return out.getvalue()
 
 
@@ -41,7 +42,7 @@ def assessment_with_photos(app, count: int) -> int:
         station = db.session.scalar(db.select(Station).filter_by(code="CD004"))
         assessment = assessments.start_assessment(station, user)
         items = rubric_of(assessment).items
-        base = Image.open(io.BytesIO(camera_jpeg((2048, 1536), quality=85)))
+        base = phone_photo()
         for n in range(count):
             attach_photo(
                 assessment, items[n % len(items)].id, numbered(base, n), user=user, caption=f"照片 {n + 1}"
@@ -73,7 +74,7 @@ def main(count: int = 90) -> None:
     downloaded = client.get(f"/reports/assessments/{assessment_id}.pdf")
     assert downloaded.status_code == 200, downloaded.status_code
     print(f"PDF of a report with {count} photos, one drawing each")
-    stored = "stored 2048 px copies embedded"
+    stored = f"stored {app.config['PHOTO_MAX_EDGE']} px copies embedded"
     print(f"  {stored:<32} {stored_bytes / 1e6:7.1f} MB   {stored_s:5.1f} s ({stored_cpu:5.1f} s CPU)")
     scaled = f"scaled for print ({evidence.PRINT_EDGE} px, q{evidence.PRINT_QUALITY})"
     print(f"  {scaled:<32} {print_bytes / 1e6:7.1f} MB   {print_s:5.1f} s ({print_cpu:5.1f} s CPU)")
