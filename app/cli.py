@@ -2,7 +2,7 @@
 
 import os
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
@@ -15,10 +15,12 @@ from app.extensions import db
 from app.models import ROLES, Assessment, Station, User
 from app.rubrics import rubric_of
 from app.services import assessments, backup, deadlines, mail, notices, people, stations
+from app.services.reports import pdf
 
 station_cli = AppGroup("station", help="Manage stations.")
 user_cli = AppGroup("user", help="Manage users.")
 rectification_cli = AppGroup("rectification", help="Rectification deadlines.")
+reports_cli = AppGroup("reports", help="Kept report PDFs.")
 
 DEMO_PASSWORD = "demo2026"
 DEMO_STATIONS = [
@@ -46,6 +48,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(station_cli)
     app.cli.add_command(user_cli)
     app.cli.add_command(rectification_cli)
+    app.cli.add_command(reports_cli)
     app.cli.add_command(demo)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
@@ -88,6 +91,14 @@ def remind(within_days: int) -> None:
     sent = notices.remind_due(deadlines.today(), within_days)
     db.session.commit()
     click.echo(f"sent {sent} reminders")
+
+
+@reports_cli.command("prune")
+@click.option("--older-than", "hours", default=24, show_default=True, help="Hours a file is kept at least.")
+def prune_reports(hours: int) -> None:
+    """Remove kept PDFs of report versions no reader can be sent any more (run it daily)."""
+    removed = pdf.prune(timedelta(hours=hours))
+    click.echo(f"removed {removed} files of superseded report versions")
 
 
 @station_cli.command("create")

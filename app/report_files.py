@@ -14,9 +14,12 @@ def send_report_pdf(assessment, with_rectification: bool, filename: str, headers
     Refresh, so the browser asks again by itself and the PDF downloads once it is ready."""
     try:
         kept = pdf.report_pdf(assessment, with_rectification)
+        return _send(kept, filename, headers)
     except pdf.Preparing as preparing:
         return preparing_page(preparing.retry_after, headers)
-    return _send(kept, filename, headers)
+    except FileNotFoundError:
+        # A change superseded this version and `prune` removed it in between: ask again.
+        return preparing_page(pdf.RETRY_AFTER_SECONDS, headers)
 
 
 def preparing_page(seconds: int, headers: dict):

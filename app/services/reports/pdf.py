@@ -6,21 +6,24 @@ file is never stale. A finalized report is drawn as soon as its new version is c
 (`draw_new_versions`, at the end of that request), in a spawned child process (`drawing.py`), so
 its download usually finds the file kept. A download that arrives while it is drawn waits a
 bounded time (REPORT_PDF_WAIT), then is told that the PDF is being prepared (`Preparing`).
+Files of versions no reader can be sent any more are removed by `prune` (`flask reports prune`).
 """
 
 import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 
 from flask import current_app, render_template
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale
 from sqlalchemy import event
 from weasyprint.document import Document
 
@@ -42,6 +45,8 @@ NOT_PRINTED = "share."
 RETRY_AFTER_SECONDS = 5
 POLL_SECONDS = 0.1
 CHANGED = "report_versions_changed"
+# A kept file is named by its assessment and version: <assessment id>-<sha256 of the version>.
+KEPT_NAME = re.compile(r"(\d+)-[0-9a-f]{64}")
 COMMITTED = "report_versions_committed"
 
 
@@ -71,7 +76,45 @@ def report_pdf(assessment: Assessment, with_rectification: bool) -> Path:
 
 
 def kept_path(assessment: Assessment, with_rectification: bool) -> Path:
-    return _reports_folder() / f"{version(assessment, with_rectification)}.pdf"
+    return _reports_folder() / f"{assessment.id}-{version(assessment, with_rectification)}.pdf"
+
+
+def prune(older_than: timedelta) -> int:
+    """Remove the kept files (PDF, its HTML source and lock) of versions no reader can be sent any
+    more, once they are `older_than` old: every version but each assessment's current ones, in
+    every language, with and without the rectification appendix. A file being drawn, or of an
+    assessment gone, is left alone or removed alike by that rule. Answers how many files went."""
+    folder = _reports_folder()
+    cutoff = time.time() - older_than.total_seconds()
+    current = _current_stems(folder)
+    removed = 0
+    for path in folder.iterdir():
+        if path.name == drawing.SLOT or path.stem in current or not _older(path, cutoff):
+            continue
+        lock = path.with_suffix(".lock")
+        if lock.exists() and _being_drawn(lock):
+            continue
+        path.unlink(missing_ok=True)
+        removed += 1
+    return removed
+
+
+def _older(path: Path, cutoff: float) -> bool:
+    try:
+        return path.is_file() and path.stat().st_mtime <= cutoff
+    except FileNotFoundError:
+        return False
+
+
+def _current_stems(folder: Path) -> set[str]:
+    """The names (without suffix) of the current versions of every assessment with a kept file."""
+    ids = {int(match[1]) for path in folder.iterdir() if (match := KEPT_NAME.fullmatch(path.stem))}
+    stems = set()
+    for assessment in db.session.scalars(db.select(Assessment).where(Assessment.id.in_(ids))):
+        for language in current_app.config["LANGUAGES"]:
+            with force_locale(language):
+                stems.update(kept_path(assessment, rect).stem for rect in (False, True))
+    return stems
 
 
 def prepare(assessment: Assessment, with_rectification: bool, kept: Path) -> None:
