@@ -85,9 +85,14 @@ def wants_json() -> bool:
     return best == "application/json" and not sent_by_htmx()
 
 
+def error_json(message: str, **details) -> dict:
+    """The JSON body of a refusal, as every route answers it."""
+    return {"error": str(message), **details}
+
+
 def error_response(status: int, message: str, **details):
     if wants_json():
-        return jsonify({"error": str(message), **details}), status
+        return jsonify(error_json(message, **details)), status
     return render_template("errors/error.html", status=status, message=message), status
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import joinedload
 
 from app.access import ensure_author
-from app.errors import Refused, checked_text, typed_field
+from app.errors import Refused, checked_text, error_json, typed_field
 from app.extensions import db
 from app.idempotency import apply_once, finding_fingerprint, parse_mutation_id
 from app.models import FINALIZED, IN_PROGRESS, Assessment, Finding, Station, User, utcnow
@@ -288,11 +288,7 @@ def _record_one_of_many(assessment: Assessment, change, user: User) -> dict:
         )
     except Refused as refused:
         db.session.rollback()
-        return {
-            **result,
-            "status": refused.status,
-            "body": {"error": str(refused.message), **refused.details},
-        }
+        return {**result, "status": refused.status, "body": error_json(refused.message, **refused.details)}
     return {**result, "status": 200, "body": recorded.body}
 
 
