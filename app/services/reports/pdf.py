@@ -45,9 +45,9 @@ NOT_PRINTED = "share."
 RETRY_AFTER_SECONDS = 5
 POLL_SECONDS = 0.1
 CHANGED = "report_versions_changed"
+COMMITTED = "report_versions_committed"
 # A kept file is named by its assessment and version: <assessment id>-<sha256 of the version>.
 KEPT_NAME = re.compile(r"(\d+)-[0-9a-f]{64}")
-COMMITTED = "report_versions_committed"
 
 
 class Preparing(Exception):
@@ -82,8 +82,8 @@ def kept_path(assessment: Assessment, with_rectification: bool) -> Path:
 def prune(older_than: timedelta) -> int:
     """Remove the kept files (PDF, its HTML source and lock) of versions no reader can be sent any
     more, once they are `older_than` old: every version but each assessment's current ones, in
-    every language, with and without the rectification appendix. A file being drawn, or of an
-    assessment gone, is left alone or removed alike by that rule. Answers how many files went."""
+    every language, with and without the rectification appendix. A file still being drawn stays;
+    files of an assessment deleted since, or named the older way, go too. Answers how many went."""
     folder = _reports_folder()
     cutoff = time.time() - older_than.total_seconds()
     current = _current_stems(folder)

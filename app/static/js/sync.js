@@ -179,9 +179,9 @@ async function deliverFindings(batch) {
   const answers = results
     ? results.map((result) => [batch.find((e) => e.mutation_id === result.mutation_id), result])
     : batch.map((entry) => [entry, answer]);
-  for (const [entry, { status: code, body }] of answers) {
+  for (const [entry, { status, body }] of answers) {
     if (!entry) return "retry";
-    const outcome = await settle(entry, { status: code, body: body || {} });
+    const outcome = await settle(entry, { status, body: body || {} });
     if (outcome === "retry" && !results) state.oneAtATime = true;
     if (outcome === "retry" || outcome === "stop") return outcome;
   }
