@@ -744,3 +744,43 @@ def test_results_whose_request_failed_are_sent_again_one_at_a_time(page, demo_da
     wait_until_outbox_empty(page)
     assert sent == [scored] + [[item] for item in scored]
     assert finding_events(demo_data, assessment_id_of(base)) - before == 3
+
+
+def a_portal_page(route) -> None:
+    """Venue Wi-Fi that answers every request with its own login page: 200, HTML."""
+    route.fulfill(status=200, content_type="text/html", body="<html><body>请先登录场馆 Wi-Fi</body></html>")
+
+
+def test_a_wifi_login_page_answering_a_save_confirms_nothing_and_the_change_waits(page, demo_data):
+    base = open_demo_assessment(page, demo_data)
+    item_id = page.url.rsplit("/", 1)[1]
+    before = server_finding(demo_data, assessment_id_of(base), item_id)
+    writes = re.compile(r".*/api/assessments/\d+/findings(/.*)?$")
+    page.route(writes, a_portal_page)
+    page.click("label[for=outcome-zero]")
+    page.fill("#note", "考场门口未张贴考场规则")
+    expect(page.locator("#item-status")).to_contain_text("没有连接：连上服务器后发送", timeout=30_000)
+    expect(page.locator("#item-status .pending")).to_be_visible()
+    outbox_holds(page, 1)
+    assert server_finding(demo_data, assessment_id_of(base), item_id) == before
+
+    page.unroute(writes)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    wait_until_outbox_empty(page)
+    assert server_finding(demo_data, assessment_id_of(base), item_id) == ("zero", "考场门口未张贴考场规则")
+
+
+def test_a_wifi_login_page_answering_results_sent_together_confirms_none_of_them(page, demo_data):
+    base = open_demo_assessment(page, demo_data)
+    writes = re.compile(r".*/api/assessments/\d+/findings$")
+    page.route(writes, a_portal_page)
+    scored = score_offline(page, 3)
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(page.locator("#item-status")).to_contain_text("没有连接：连上服务器后发送", timeout=30_000)
+    outbox_holds(page, 3)
+    page.unroute(writes)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    wait_until_outbox_empty(page)
+    stored = findings_by_item(demo_data, assessment_id_of(base))
+    assert [stored[item][0] for item in scored] == ["full"] * 3

@@ -87,7 +87,7 @@ async function request(method, url, fields, { form = false, timeout = JSON_TIMEO
     headers,
     body: form ? new URLSearchParams(fields) : JSON.stringify(fields),
   }, timeout);
-  return { status: answer.status, body: jsonOf(answer) || {} };
+  return { status: answer.status, body: jsonOf(answer) };
 }
 
 /** Everything but a photo goes as JSON, or as a form where the endpoint reads one (the no-photo reason). */
@@ -131,11 +131,11 @@ function sendPhoto(entry) {
     xhr.upload.addEventListener("load", restartStall);
     xhr.addEventListener("load", () => {
       clearTimeout(stall);
-      let body = {};
+      let body = null;
       try {
         body = JSON.parse(xhr.responseText);
       } catch (error) {
-        body = {};
+        body = null;
       }
       resolve({ status: xhr.status, body });
     });
@@ -157,7 +157,7 @@ async function deliver(entry) {
   try {
     answer = entry.kind === "photo" ? await sendPhoto(entry) : await sendJson(entry);
   } catch (error) {
-    return unanswered(entry, error);
+    return unanswered([entry], error);
   }
   return settle(entry, answer);
 }
@@ -173,31 +173,46 @@ async function deliverFindings(batch) {
     answer = await sendFindings(batch);
   } catch (error) {
     if (error && error.name === "TimeoutError") state.oneAtATime = true;
-    return unanswered(batch[0], error);
+    return unanswered(batch, error);
   }
-  const results = answer.status === 200 && Array.isArray(answer.body.results) ? answer.body.results : null;
-  const answers = results
-    ? results.map((result) => [batch.find((e) => e.mutation_id === result.mutation_id), result])
-    : batch.map((entry) => [entry, answer]);
-  for (const [entry, { status, body }] of answers) {
+  const results = answer.body && answer.body.results;
+  const succeeded = answer.status >= 200 && answer.status < 300;
+  if (succeeded && !Array.isArray(results)) return unanswered(batch, null);
+  if (!succeeded) return settleTogether(batch, answer);
+  for (const { mutation_id: mutationId, status, body } of results) {
+    const entry = batch.find((e) => e.mutation_id === mutationId);
     if (!entry) return "retry";
-    const outcome = await settle(entry, { status, body: body || {} });
-    if (outcome === "retry" && !results) state.oneAtATime = true;
+    const outcome = await settle(entry, { status, body });
     if (outcome === "retry" || outcome === "stop") return outcome;
   }
   return "confirmed";
 }
 
-async function unanswered(entry, error) {
+/** A refusal of the whole request (a server error, a login needed) is each entry's answer. */
+async function settleTogether(batch, answer) {
+  const outcomes = [];
+  for (const entry of batch) outcomes.push(await settle(entry, answer));
+  if (outcomes.includes("retry")) state.oneAtATime = true;
+  return ["stop", "retry"].find((outcome) => outcomes.includes(outcome)) || "confirmed";
+}
+
+/** No answer from the server for `entries` (all on their way): each waits, saying why. */
+async function unanswered(entries, error) {
   unheard();
   const reason = error && error.name === "TimeoutError" ? "timeout" : "network";
-  await Outbox.noteFailure(entry.seq, entry.mutation_id, reason);
+  for (const entry of entries) await Outbox.noteFailure(entry.seq, entry.mutation_id, reason);
   return "retry";
 }
 
-/** What the server's answer to `entry` means for it, kept on the phone. */
+/**
+ * What the server's answer to `entry` means for it, kept on the phone. The server answers JSON:
+ * a success that is not JSON came from something between (a Wi-Fi login page), and confirms nothing.
+ */
 async function settle(entry, answer) {
-  const { status: code, body } = answer;
+  const code = answer.status;
+  const body = answer.body || {};
+  const ours = answer.body !== null && typeof answer.body === "object";
+  if (code >= 200 && code < 300 && !ours) return unanswered([entry], null);
   if (code >= 200 && code < 300) {
     heard(true);
     if (entry.kind === "finding" && body.finding) {
