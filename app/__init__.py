@@ -5,9 +5,11 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import assets, cli, errors, i18n, operations, rubrics, security, template_helpers
+from app import cli
 from app.config import INSTANCE_DIR, Config
 from app.extensions import babel, compress, csrf, db, login_manager, migrate
+from app.services import rubrics
+from app.web import assets, errors, i18n, operations, security, template_helpers
 
 
 def create_app(config_class: type = Config, **overrides) -> Flask:

@@ -23,8 +23,8 @@ from datetime import timedelta
 from app import create_app
 from app.extensions import db
 from app.models import FINALIZED, IN_PROGRESS, User, utcnow
-from app.rubrics import active_rubric
 from app.services.dashboard import rebuild_tallies
+from app.services.rubrics import active_rubric
 from tests.conftest import Auth, TestConfig
 
 BENCH_PASSWORD = "bench-password"

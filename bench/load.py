@@ -35,9 +35,9 @@ from PIL import Image
 
 from app.extensions import db
 from app.models import FINALIZED, Assessment, AuditEvent, Finding, Photo, Station, User
-from app.rubrics import rubric_of
 from app.services import assessments
 from app.services.photos import attach_photo
+from app.services.rubrics import rubric_of
 from bench._camera import camera_jpeg
 from bench.pdf_size import numbered
 from tests.conftest import TEST_PASSWORD, make_test_app

@@ -15,13 +15,12 @@ from unittest import mock
 
 from PIL import Image, ImageDraw
 
-from app import evidence
 from app.extensions import db
 from app.models import Assessment, Station, User
-from app.rubrics import rubric_of
-from app.services import assessments
+from app.services import assessments, evidence
 from app.services.photos import attach_photo
 from app.services.reports import document, drawing, pdf
+from app.services.rubrics import rubric_of
 from bench._app import demo_app, logged_in
 from bench._camera import phone_photo
 

@@ -15,7 +15,7 @@ import time
 
 from PIL import Image, ImageOps
 
-from app import evidence
+from app.services import evidence
 from bench._camera import camera_jpeg
 
 ROUNDS = 7

@@ -12,9 +12,9 @@ from PIL import Image, ImageDraw
 
 from app.extensions import db
 from app.models import FINALIZED, IN_PROGRESS, Assessment, Station, User
-from app.rubrics import rubric_of
 from app.services import assessments
 from app.services.photos import demo_photo
+from app.services.rubrics import rubric_of
 
 DEMO_PASSWORD = "demo2026"
 

@@ -7,11 +7,11 @@ from datetime import datetime, timedelta
 import pytest
 from openpyxl import Workbook
 
-from app.errors import Refused
 from app.extensions import db
 from app.models import Assessment, AuditEvent, Finding, Station, User, utcnow
-from app.rubrics import rubric_of
 from app.services import assessments, dashboard, people, stations
+from app.services.refusals import Refused
+from app.services.rubrics import rubric_of
 from tests.conftest import TEST_PASSWORD, csrf_token_from
 
 NEW_PASSWORD = "a brand new secret"
@@ -378,13 +378,13 @@ def test_bad_user_input_is_refused_and_nothing_saved(app, auth, admin, make_stat
 @pytest.mark.parametrize(
     "call, field",
     [
-        (lambda s: people.create("boss", "", "assessor", None, NEW_PASSWORD), "username"),
-        (lambda s: people.create("has space", "", "assessor", None, NEW_PASSWORD), "username"),
-        (lambda s: people.create("newbie", "", "staff", None, NEW_PASSWORD), "station_code"),
-        (lambda s: people.create("newbie", "", "assessor", None, "short"), "password"),
+        (lambda s: people.create("boss", "", "assessor", None, NEW_PASSWORD, actor=None), "username"),
+        (lambda s: people.create("has space", "", "assessor", None, NEW_PASSWORD, actor=None), "username"),
+        (lambda s: people.create("newbie", "", "staff", None, NEW_PASSWORD, actor=None), "station_code"),
+        (lambda s: people.create("newbie", "", "assessor", None, "short", actor=None), "password"),
         (lambda s: people.station_for("staff", "NOPE"), "station_code"),
-        (lambda s: stations.create({"code": "S001", "name": "重复"}), "code"),
-        (lambda s: stations.update(s, {"code": "S001", "name": "第二站"}), "code"),
+        (lambda s: stations.create({"code": "S001", "name": "重复"}, None), "code"),
+        (lambda s: stations.update(s, {"code": "S001", "name": "第二站"}, None), "code"),
     ],
 )
 def test_the_services_refuse_what_the_admin_forms_refuse(app, admin, make_station, call, field):

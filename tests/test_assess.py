@@ -6,7 +6,7 @@ import pytest
 
 from app.extensions import db
 from app.models import Assessment, AuditEvent, Finding
-from app.rubrics import active_rubric
+from app.services.rubrics import active_rubric
 from tests.conftest import Auth, csrf_token_from
 
 HTMX = {"HX-Request": "true"}

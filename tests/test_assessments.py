@@ -2,11 +2,11 @@
 
 import pytest
 
-from app.errors import Refused
 from app.extensions import db
 from app.models import Assessment, AuditEvent, Finding, Station, User
-from app.rubrics import rubric_of
 from app.services import assessments
+from app.services.refusals import Refused
+from app.services.rubrics import rubric_of
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from pathlib import Path
 import brotli
 import pytest
 
-from app import assets
+from app.web import assets
 
 STATIC = Path(__file__).resolve().parent.parent / "app" / "static"
 HASHED_URL = re.compile(r'(?:href|src)="(/static/[^"]+\.[0-9a-f]{12}\.[a-z]+)"')

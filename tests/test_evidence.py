@@ -7,7 +7,7 @@ import pillow_heif
 import pytest
 from PIL import Image, JpegImagePlugin
 
-from app import evidence
+from app.services import evidence
 
 EXIF_ORIENTATION = 0x0112
 MAKE = 0x010F

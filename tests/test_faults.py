@@ -9,9 +9,10 @@ import sqlite3
 import pytest
 from sqlalchemy import create_engine, text
 
-from app import create_app, evidence
+from app import create_app
 from app.extensions import db
 from app.models import Finding, Photo
+from app.services import evidence
 from tests import databases
 from tests.conftest import TestConfig
 from tests.test_photos import jpeg, upload

@@ -464,7 +464,7 @@ def test_a_json_login_is_refused_as_an_empty_form(client, auth, make_user):
 def test_every_form_reads_only_what_a_browser_form_sends(app):
     from flask_wtf import FlaskForm
 
-    from app.forms import Form
+    from app.web.forms import Form
 
     def subclasses(cls):
         for sub in cls.__subclasses__():

@@ -12,32 +12,16 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("app", "rubric")
 FRAMEWORKS = ("flask", "flask_babel", "flask_login", "flask_wtf", "sqlalchemy", "werkzeug", "wtforms")
-# The layer of web helpers, above the services: they read the request, build forms and pages.
-WEB_HELPERS = (
-    "app.web",
-    "app.forms",
-    "app.template_helpers",
-    "app.assets",
-    "app.security",
-    "app.i18n",
-    "app.operations",
-    "app.photo_files",
-    "app.report_files",
-)
-# Entry points beside the blueprints: only create_app imports them.
-ENTRY_POINTS = ("app.cli",)
-# Below the web helpers: the use cases and what they stand on.
-BELOW_THE_WEB = (
-    "app.services",
-    "app.models",
-    "app.extensions",
-    "app.errors",
-    "app.access",
-    "app.evidence",
-    "app.idempotency",
-    "app.rubrics",
-    "app.config",
-)
+# The layers, one folder each, from the bottom up: what a module may import follows from its folder.
+FOUNDATION = ("app.config", "app.extensions", "app.models")
+SERVICES = "app.services"
+WEB = "app.web"
+CLI = "app.cli"
+# What a service may not take from Flask: the request and whatever stands for one, and route URLs.
+REQUEST_BOUND = {
+    "flask": {"request", "session", "g", "url_for", "redirect", "abort", "make_response"},
+    "flask_login": {"current_user", "login_required", "login_user", "logout_user"},
+}
 
 
 def module_name(path: Path) -> str:
@@ -91,8 +75,20 @@ def in_any(module: str, packages) -> bool:
     return any(module == package or module.startswith(package + ".") for package in packages)
 
 
+def layer_of(module: str) -> str:
+    """The folder a module of the app lives in, which is its layer."""
+    if module == "app":
+        return "factory"
+    if module in FOUNDATION:
+        return "foundation"
+    for layer, package in (("services", SERVICES), ("web", WEB), ("cli", CLI)):
+        if in_any(module, (package,)):
+            return layer
+    return "blueprint" if blueprint_of(module) else "unplaced"
+
+
 def above_the_services(module: str) -> bool:
-    return blueprint_of(module) is not None or in_any(module, WEB_HELPERS + ENTRY_POINTS)
+    return layer_of(module) in ("web", "cli", "blueprint", "factory")
 
 
 def ancestors(module: str) -> list[str]:
@@ -161,7 +157,10 @@ def test_only_create_app_imports_a_blueprint(module):
     assert upward == [], f"{module} imports blueprint modules {upward}"
 
 
-@pytest.mark.parametrize("module", sorted(m for m in MODULES if in_any(m, BELOW_THE_WEB)))
+SERVICE_MODULES = sorted(m for m in MODULES if layer_of(m) in ("services", "foundation"))
+
+
+@pytest.mark.parametrize("module", SERVICE_MODULES)
 def test_services_and_what_they_stand_on_import_nothing_of_the_web(module):
     """Services, models and their helpers run in the CLI and the outbox import too: no web helper,
     command or blueprint above them may be imported, not even inside a function."""
@@ -169,13 +168,38 @@ def test_services_and_what_they_stand_on_import_nothing_of_the_web(module):
     assert upward == [], f"{module} imports {upward}, which sit above it"
 
 
-def test_every_module_of_the_app_has_a_layer():
-    """A new module is placed on purpose: add it to a layer above (or to the README's Layout)."""
-    placed = (*WEB_HELPERS, *ENTRY_POINTS, *BELOW_THE_WEB)
-    unplaced = sorted(
-        m for m in MODULES if m.startswith("app.") and blueprint_of(m) is None and not in_any(m, placed)
-    )
-    assert unplaced == []
+def request_bound_names(path: Path) -> list[str]:
+    """The names of the request (or route URLs) a module imports from Flask or Flask-Login."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module in REQUEST_BOUND:
+            found += [f"{node.module}.{a.name}" for a in node.names if a.name in REQUEST_BOUND[node.module]]
+    return found
+
+
+@pytest.mark.parametrize("module", SERVICE_MODULES)
+def test_services_are_request_free(module):
+    """A service gets its actor and values passed in: it reads no request, no logged-in user and
+    builds no route URL, so the CLI and the outbox import call it as a page does."""
+    assert request_bound_names(MODULES[module]) == []
+
+
+def test_the_request_free_check_sees_a_request_import(tmp_path):
+    module = tmp_path / "module.py"
+    module.write_text("from flask import current_app, url_for\nfrom flask_login import current_user\n")
+    assert request_bound_names(module) == ["flask.url_for", "flask_login.current_user"]
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if layer_of(m) == "web"))
+def test_web_helpers_import_no_blueprint_and_no_command(module):
+    upward = sorted(t for t in GRAPH[module] if layer_of(t) in ("blueprint", "cli", "factory"))
+    assert upward == [], f"{module} imports {upward}, which sit above it"
+
+
+def test_every_module_of_the_app_lives_in_a_layer_folder():
+    """A new module goes into a layer's folder (app/services/, app/web/, app/cli/ or a blueprint's
+    package); only the factory and the foundation (config, extensions, models) stand at app/."""
+    assert sorted(m for m in MODULES if m.startswith("app") and layer_of(m) == "unplaced") == []
 
 
 def test_only_the_template_helpers_module_registers_template_helpers():
@@ -190,7 +214,7 @@ def test_only_the_template_helpers_module_registers_template_helpers():
     found = sorted(
         name
         for name, path in MODULES.items()
-        if name != "app.template_helpers"
+        if name != "app.web.template_helpers"
         and any(call in path.read_text(encoding="utf-8") for call in registering)
     )
     assert found == []

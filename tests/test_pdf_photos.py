@@ -5,9 +5,9 @@ import re
 
 from PIL import Image
 
-from app import evidence
 from app.extensions import db
 from app.models import Assessment, User
+from app.services import evidence
 from app.services.photos import attach_photo, demo_photo
 from tests.report_fixtures import demo_data, log_in  # noqa: F401
 

@@ -12,9 +12,9 @@ from PIL import Image
 
 from app.extensions import db
 from app.models import Assessment, AuditEvent, Finding, Photo, User
-from app.rubrics import rubric_of
 from app.services import assessments
 from app.services.photos import demo_photo
+from app.services.rubrics import rubric_of
 from tests.conftest import Auth
 
 

@@ -7,9 +7,9 @@ import time
 from pathlib import Path
 
 from app.extensions import db
-from app.i18n import LANGUAGE_COOKIE
 from app.models import Station
 from app.services.reports import drawing, pdf
+from app.web.i18n import LANGUAGE_COOKIE
 from tests.report_fixtures import demo_data, log_in  # noqa: F401
 
 TWO_DAYS = 2 * 24 * 3600

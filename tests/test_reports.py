@@ -130,7 +130,7 @@ def test_pdf_fetcher_reads_only_the_photo_store(tmp_path):
 
 
 def test_rendering_a_pdf_keeps_truncated_photos_refused(client, auth, demo, app):
-    from app import evidence
+    from app.services import evidence
     from app.services.photos import demo_photo
 
     log_in(auth, "staff1")

@@ -4,11 +4,11 @@ from wtforms import DateField, EmailField, HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
-from app.errors import Refused
-from app.forms import TOO_LONG, DateRangeForm, Form, new_password_field, strip
 from app.models import Station
 from app.services import people, stations
 from app.services.people import ROLE_LABELS
+from app.services.refusals import Refused
+from app.web.forms import TOO_LONG, DateRangeForm, Form, new_password_field, strip
 
 
 def as_field_error(rule, *args):

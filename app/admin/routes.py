@@ -2,7 +2,6 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.access import admin_required
 from app.admin import bp
 from app.admin.forms import (
     ImportConfirmForm,
@@ -14,9 +13,7 @@ from app.admin.forms import (
     UserCreateForm,
     UserEditForm,
 )
-from app.errors import ImportFileError
 from app.extensions import db
-from app.forms import AssessmentFilterForm, ReopenForm
 from app.models import Assessment, Station, User
 from app.services import (
     assessment_list,
@@ -32,8 +29,11 @@ from app.services import (
 from app.services import outbox_import as outbox_import_service
 from app.services.assessments import STATUS_LABELS
 from app.services.paging import paginate
+from app.services.refusals import ImportFileError
 from app.services.station_import import check, read_rows
-from app.web import is_htmx, render_swap, safe_next
+from app.web.access import admin_required
+from app.web.forms import AssessmentFilterForm, ReopenForm
+from app.web.requests import is_htmx, render_swap, safe_next
 
 
 def query_args(*names: str) -> dict:
@@ -99,7 +99,7 @@ def station_new():
     """Add one station."""
     form = StationForm()
     if form.validate_on_submit():
-        station = stations.create(form.values())
+        station = stations.create(form.values(), current_user)
         db.session.commit()
         flash(_("Station %(code)s created.", code=station.code))
         return redirect(url_for("admin.station_list", q=station.code))
@@ -113,7 +113,7 @@ def station_edit(station_id: int):
     station = db.get_or_404(Station, station_id)
     form = StationForm(obj=station, station=station)
     if form.validate_on_submit():
-        stations.update(station, form.values())
+        stations.update(station, form.values(), current_user)
         db.session.commit()
         flash(_("Station %(code)s saved.", code=station.code))
         return redirect(url_for("admin.station_edit", station_id=station.id))
@@ -125,7 +125,7 @@ def station_edit(station_id: int):
 def station_deactivate(station_id: int):
     """No new assessments start at a deactivated station; its history stays."""
     station = db.get_or_404(Station, station_id)
-    stations.set_active(station, False)
+    stations.set_active(station, False, current_user)
     db.session.commit()
     flash(_("Station %(code)s deactivated.", code=station.code))
     return redirect(url_for("admin.station_edit", station_id=station.id))
@@ -136,7 +136,7 @@ def station_deactivate(station_id: int):
 def station_reactivate(station_id: int):
     """Make a deactivated station available for assessments again."""
     station = db.get_or_404(Station, station_id)
-    stations.set_active(station, True)
+    stations.set_active(station, True, current_user)
     db.session.commit()
     flash(_("Station %(code)s reactivated.", code=station.code))
     return redirect(url_for("admin.station_edit", station_id=station.id))
@@ -167,7 +167,7 @@ def station_import():
 def station_import_confirm():
     """Import the previewed good rows in one transaction, or none if one has become bad meanwhile."""
     filename, rows = stations.unsign_rows(ImportConfirmForm().rows.data)
-    report = stations.import_rows(rows, filename)
+    report = stations.import_rows(rows, filename, current_user)
     if report.rejected or not report.good:
         db.session.rollback()
         return render_template(
@@ -202,6 +202,7 @@ def user_new():
             form.station,
             form.password.data,
             email=form.email.data,
+            actor=current_user,
         )
         db.session.commit()
         flash(_("User %(name)s created.", name=user.username))
@@ -246,7 +247,7 @@ def user_password(user_id: int):
     password_form = PasswordResetForm(username=user.username)
     if not password_form.validate_on_submit():
         return render_user(user, password_form=password_form, status=422)
-    people.reset_password(user, password_form.password.data)
+    people.reset_password(user, password_form.password.data, current_user)
     db.session.commit()
     flash(_("The password of %(name)s was reset.", name=user.username))
     return redirect(url_for("admin.user_edit", user_id=user.id))
@@ -257,7 +258,7 @@ def user_password(user_id: int):
 def user_sessions_end(user_id: int):
     """Log a user out on every device, say when a phone is lost."""
     user = db.get_or_404(User, user_id)
-    ended = people.end_sessions(user)
+    ended = people.end_sessions(user, current_user)
     db.session.commit()
     flash(_("%(name)s was logged out on %(n)d devices.", name=user.username, n=ended))
     return redirect(url_for("admin.user_edit", user_id=user.id))

@@ -4,16 +4,18 @@ from flask import jsonify
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from app.access import assessor_required, ensure_author, viewable_assessment
 from app.api import bp
-from app.errors import Refused, typed_field
 from app.extensions import db
-from app.idempotency import parse_mutation_id
 from app.models import Station, is_row_id
-from app.rubrics import active_rubric
 from app.services import assessments, signoff
+from app.services.authorship import ensure_author
+from app.services.idempotency import Change, parse_mutation_id
 from app.services.json_shapes import assessment_json, rubric_json, user_json
-from app.web import answer_once, json_body
+from app.services.refusals import Refused, typed_field
+from app.services.rubrics import active_rubric
+from app.web.access import assessor_required, viewable_assessment
+from app.web.links import json_answer
+from app.web.requests import answer_once, json_body
 
 
 @bp.get("/me")
@@ -46,7 +48,7 @@ def create_assessment():
         assessment, created = assessments.start_or_join(station, current_user)
         return assessment_json(assessment, assessments.scorecard(assessment)), 201 if created else 200
 
-    return answer_once(body.get("mutation_id"), body, apply)
+    return answer_once(body.get("mutation_id"), Change("assessment.start", (), body), apply)
 
 
 @bp.get("/assessments/<int:assessment_id>")
@@ -54,7 +56,7 @@ def create_assessment():
 def get_assessment(assessment_id: int):
     """An assessment with its score, subtotals, findings and unscored items."""
     assessment = viewable_assessment(assessment_id)
-    return jsonify(assessment_json(assessment, assessments.scorecard(assessment)))
+    return json_answer(assessment_json(assessment, assessments.scorecard(assessment)))
 
 
 @bp.put("/assessments/<int:assessment_id>/findings/<item_id>")
@@ -63,7 +65,7 @@ def put_finding(assessment_id: int, item_id: str):
     """Record one item's result; answers the finding and the new totals."""
     assessment = viewable_assessment(assessment_id, *assessments.SCORING_LOAD)
     body = json_body()
-    ensure_author(body.get("author"))
+    ensure_author(body.get("author"), current_user)
     recorded = assessments.record_finding_once(
         assessment,
         item_id,
@@ -71,7 +73,7 @@ def put_finding(assessment_id: int, item_id: str):
         user=current_user,
         **assessments.finding_change(body),
     )
-    return jsonify(recorded.body), 200
+    return json_answer(recorded.body)
 
 
 @bp.post("/assessments/<int:assessment_id>/findings")
@@ -88,7 +90,7 @@ def post_findings(assessment_id: int):
             _l("Send from 1 to %(max)d results.", max=assessments.MAX_FINDINGS_PER_REQUEST),
             field="findings",
         )
-    return jsonify({"results": assessments.record_findings_in_order(assessment, changes, current_user)}), 200
+    return json_answer({"results": assessments.record_findings_in_order(assessment, changes, current_user)})
 
 
 @bp.put("/assessments/<int:assessment_id>/signatures/<role>")
@@ -97,13 +99,14 @@ def put_signature(assessment_id: int, role: str):
     """Keep one role's sign-off before 定稿, as the phone's signature pad stands; empty clears it."""
     assessment = viewable_assessment(assessment_id)
     body = json_body()
-    ensure_author(body.get("author"))
+    ensure_author(body.get("author"), current_user)
     signature = signoff.one_from_json(role, body, current_user)
 
     def apply():
         return signoff.keep(assessment, role, signature, current_user), 200
 
-    return answer_once(body.get("mutation_id"), body, apply, lock=assessment)
+    change = Change("signature.keep", (assessment.id, role), body)
+    return answer_once(body.get("mutation_id"), change, apply, lock=assessment)
 
 
 @bp.post("/assessments/<int:assessment_id>/finalize")
@@ -119,4 +122,5 @@ def finalize(assessment_id: int):
         signoff.record(assessment, signatures, current_user)
         return assessment_json(assessment, card), 200
 
-    return answer_once(body.get("mutation_id"), body, apply, lock=assessment)
+    change = Change("assessment.finalize", (assessment.id,), body)
+    return answer_once(body.get("mutation_id"), change, apply, lock=assessment)

@@ -2,18 +2,18 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.access import assessor_required, viewable_assessment
 from app.assess import bp, walk
-from app.errors import Refused
 from app.extensions import db
-from app.forms import ReopenForm
-from app.idempotency import parse_mutation_id
 from app.models import IN_PROGRESS, Assessment, Station, User, is_row_id, utcnow
-from app.rubrics import rubric_of
 from app.services import assessments, deadlines, rectifications, shares, signoff, stations
-from app.services.json_shapes import offline_urls_json
+from app.services.idempotency import parse_mutation_id
 from app.services.paging import paginate
-from app.web import VARY_ON_HTMX, is_htmx
+from app.services.refusals import Refused
+from app.services.rubrics import rubric_of
+from app.web.access import assessor_required, viewable_assessment
+from app.web.forms import ReopenForm
+from app.web.links import offline_urls_json
+from app.web.requests import VARY_ON_HTMX, is_htmx
 from rubric import derive_outcome
 
 STATION_RESULTS_LIMIT = 20

@@ -4,12 +4,12 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from app.auth import bp
 from app.auth.forms import LoginForm, PasswordChangeForm
-from app.errors import error_response, wants_json
 from app.extensions import db, login_manager
-from app.i18n import LANGUAGE_COOKIE
 from app.models import User
 from app.services import login_throttle, passwords, sessions
-from app.web import safe_next
+from app.web.errors import error_response, wants_json
+from app.web.i18n import LANGUAGE_COOKIE
+from app.web.requests import safe_next
 
 
 @login_manager.user_loader

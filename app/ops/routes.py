@@ -2,8 +2,8 @@
 
 from flask import jsonify
 
-from app import operations
 from app.ops import bp
+from app.web import operations
 
 
 @bp.get("/healthz")

@@ -14,16 +14,18 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from app.access import ensure_author, viewable_assessment
-from app.errors import Refused, wrong_type
 from app.extensions import db
-from app.idempotency import parse_mutation_id
 from app.models import Assessment, Photo, is_row_id
-from app.photo_files import send_photo_file
 from app.photos import bp
-from app.rubrics import rubric_of
 from app.services import photos as actions
-from app.web import json_body, safe_next
+from app.services.authorship import ensure_author
+from app.services.idempotency import parse_mutation_id
+from app.services.refusals import Refused, wrong_type
+from app.services.rubrics import rubric_of
+from app.web.access import viewable_assessment
+from app.web.links import photo_with_links
+from app.web.photo_files import send_photo_file
+from app.web.requests import json_body, safe_next
 
 
 def viewable_photo(photo_id: int) -> Photo:
@@ -67,7 +69,7 @@ def form_mutation_id() -> str | None:
 def upload(assessment_id: int, item_id: str):
     """Attach one photo (multipart field `photo`) to an item: 201 with its id and URLs."""
     assessment = assessable(assessment_id)
-    ensure_author(request.form.get("author"))
+    ensure_author(request.form.get("author"), current_user)
     photo = request.files.get("photo")
     if photo is None:
         raise Refused(422, _l("Send the photo in the multipart field “photo”."), field="photo")
@@ -80,7 +82,7 @@ def upload(assessment_id: int, item_id: str):
     body, status = actions.upload_once(
         assessment, item_id, upload, user=current_user, mutation_id=form_mutation_id()
     )
-    return jsonify(body), status
+    return jsonify(photo_with_links(body)), status
 
 
 @bp.patch("/api/photos/<int:photo_id>")
@@ -93,11 +95,11 @@ def update(photo_id: int):
     body = json_body()
     if not isinstance(body.get("caption"), str):
         raise Refused(422, _l("Send a JSON object with a caption."), field="caption")
-    ensure_author(body.get("author"))
+    ensure_author(body.get("author"), current_user)
     answer, status = actions.set_caption_once(
         photo, body["caption"], user=current_user, mutation_id=parse_mutation_id(body.get("mutation_id"))
     )
-    return jsonify(answer), status
+    return jsonify(photo_with_links(answer)), status
 
 
 @bp.delete("/api/photos/<int:photo_id>")
@@ -200,7 +202,7 @@ def delete_form(photo_id: int):
 def no_photo_reason(assessment_id: int, item_id: str):
     """Record why a deduction has no photo (JSON for scripts, a redirect for the plain form)."""
     assessment = assessable(assessment_id)
-    ensure_author(request.form.get("author"))
+    ensure_author(request.form.get("author"), current_user)
     answer, status = actions.set_no_photo_reason_once(
         assessment,
         item_id,

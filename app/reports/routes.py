@@ -5,14 +5,14 @@ from flask_babel import format_date
 from flask_login import login_required
 from sqlalchemy.orm import selectinload
 
-from app.access import admin_required, viewable_assessment
 from app.extensions import db
-from app.forms import AssessmentFilterForm
 from app.models import Assessment, Finding
-from app.report_files import send_report_pdf
 from app.reports import bp
 from app.services import assessment_list
 from app.services.reports import document, export, pdf
+from app.web.access import admin_required, viewable_assessment
+from app.web.forms import AssessmentFilterForm
+from app.web.report_files import send_report_pdf
 
 
 def with_rectification() -> bool:

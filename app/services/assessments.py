@@ -9,14 +9,14 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import joinedload
 
-from app.access import ensure_author
-from app.errors import Refused, checked_text, error_json, typed_field
 from app.extensions import db
-from app.idempotency import apply_once, finding_fingerprint, parse_mutation_id
 from app.models import FINALIZED, IN_PROGRESS, Assessment, Finding, Station, User, utcnow
-from app.rubrics import active_rubric, rubric_of
 from app.services import assessment_list, audit, dashboard, locks, signoff
+from app.services.authorship import ensure_author
+from app.services.idempotency import Change, apply_once, parse_mutation_id
 from app.services.json_shapes import finding_json, totals_json
+from app.services.refusals import Refused, checked_text, error_json, typed_field
+from app.services.rubrics import active_rubric, rubric_of
 from rubric import NOT_APPLICABLE, ItemScore, Result, Scorecard, ScoringError, resolve_outcome, score
 
 STATUS_LABELS = {IN_PROGRESS: _l("In progress"), FINALIZED: _l("Finalized")}
@@ -239,7 +239,7 @@ def record_finding_once(
         return {"finding": finding_json(finding, card), **totals_json(card)}, 200
 
     body, _status = apply_once(
-        mutation_id, user, finding_fingerprint(assessment.id, item_id), apply, lock=assessment
+        mutation_id, user, Change("finding.record", (assessment.id, item_id)), apply, lock=assessment
     )
     return RecordedFinding(body, **computed)
 
@@ -278,7 +278,7 @@ def _record_one_of_many(assessment: Assessment, change, user: User) -> dict:
     try:
         if not isinstance(change, dict):
             raise Refused(422, _l("Each result must be a JSON object."))
-        ensure_author(change.get("author"))
+        ensure_author(change.get("author"), user)
         recorded = record_finding_once(
             assessment,
             typed_field(change, "item_id", str, ""),

@@ -1,16 +1,17 @@
 """The append-only trail of every change."""
 
-from flask_login import current_user
-
 from app.extensions import db
 from app.models import AuditEvent
 
 
 def record(
-    action: str, *, assessment=None, subject: str = "", before=None, after=None, reason="", user=None
+    action: str, *, user, assessment=None, subject: str = "", before=None, after=None, reason=""
 ) -> AuditEvent:
-    """Add an audit event to the current transaction; it commits with the change it describes."""
-    actor = user if user is not None else _current_user_or_none()
+    """Add an audit event to the current transaction; it commits with the change it describes.
+
+    `user` is who did it, passed by every caller (None for the system itself: a reminder run, an
+    anonymous reader of a share link, a command run on the server)."""
+    actor = user
     event = AuditEvent(
         action=action,
         user_id=actor.id if actor else None,
@@ -22,10 +23,3 @@ def record(
     )
     db.session.add(event)
     return event
-
-
-def _current_user_or_none():
-    try:
-        return current_user if current_user.is_authenticated else None
-    except (AttributeError, RuntimeError):
-        return None

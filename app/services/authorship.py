@@ -7,9 +7,11 @@ file's `exported_by` is only a name anyone can type; the token is what credits a
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from app.models import User, is_row_id
+from app.services.refusals import Refused
 
 SALT = "outbox-author"
 # An entry may wait on a phone for a long time: a token proves authorship for this long after its page.
@@ -33,3 +35,15 @@ def user_id_from(token) -> int | None:
 
 def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT)
+
+
+def ensure_author(claimed, user: User) -> None:
+    """A change kept on a shared phone is applied only under the session of the user who made it."""
+    if claimed in (None, ""):
+        return
+    if str(claimed) != str(user.id):
+        raise Refused(
+            409,
+            _l("This change was made by another user on this phone: it waits for them to log in."),
+            code="author",
+        )

@@ -16,8 +16,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
 from app.models import FINALIZED, IN_PROGRESS, Assessment, DailyDeduction, DailyFinalized, Finding, Station
-from app.rubrics import registry
 from app.services.paging import Page, paginate
+from app.services.rubrics import registry
 from rubric import Item, Scorecard
 
 BUCKETS = ((0, 59, "<60"), (60, 69, "60-69"), (70, 79, "70-79"), (80, 89, "80-89"), (90, 100, "90-100"))

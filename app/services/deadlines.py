@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from app.errors import Refused
 from app.extensions import db
 from app.models import ANSWERED, FINALIZED, Assessment, Finding, Station, User
 from app.services import audit
 from app.services.rectifications import DeductionState, deductions
+from app.services.refusals import Refused
 
 ASSESSMENT_FIELD = "rectification_due"
 ITEM_FIELD_PREFIX = "due-"

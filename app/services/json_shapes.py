@@ -1,6 +1,4 @@
-"""The JSON shapes of the API."""
-
-from flask import url_for
+"""The JSON shapes of the API, without links: the web layer adds those (app/web/links.py)."""
 
 from app.models import Assessment, Finding, Photo, Rectification, User
 from rubric import Item, Rubric, Scorecard
@@ -71,9 +69,6 @@ def photo_json(photo: Photo) -> dict:
         "taken_at": photo.taken_at.isoformat() + "Z" if photo.taken_at else None,
         "marked_up_from": photo.marked_up_from_id,
         "uploaded_by": photo.uploaded_by.username,
-        "url": url_for("photos.image", photo_id=photo.id),
-        "thumb_url": url_for("photos.thumb", photo_id=photo.id),
-        "page_url": url_for("photos.view", photo_id=photo.id),
     }
 
 
@@ -114,16 +109,6 @@ def assessment_json(assessment: Assessment, card: Scorecard) -> dict:
 
 def signature_kept_json(role: str, signed: bool) -> dict:
     return {"role": role, "signed": signed}
-
-
-def offline_urls_json(assessment: Assessment, items: tuple[Item, ...]) -> dict:
-    """Every page of an assessment's walk, for the service worker to keep on the phone."""
-    urls = [url_for("assess.item", assessment_id=assessment.id, item_id=item.id) for item in items]
-    urls += [
-        url_for("assess.index", assessment_id=assessment.id),
-        url_for("assess.summary", assessment_id=assessment.id),
-    ]
-    return {"urls": urls}
 
 
 def rectification_json(rectification: Rectification) -> dict:

@@ -93,6 +93,7 @@ def remind_due(on: date, within_days: int) -> int:
                     assessment=assessment,
                     subject=state.deduction.item.id,
                     after={"due": left.due.isoformat()},
+                    user=None,
                 )
     return sent
 

@@ -17,12 +17,12 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from app.errors import ImportFileError, Refused, typed_field
 from app.extensions import db
-from app.idempotency import apply_once, parse_mutation_id, route_fingerprint
 from app.models import Assessment, Mutation, Photo, User, is_row_id
 from app.services import assessments, audit, authorship, signoff
 from app.services import photos as photo_actions
+from app.services.idempotency import Change, apply_once, parse_mutation_id
+from app.services.refusals import ImportFileError, Refused, typed_field
 
 EXPORT_FORMAT = "assessment-outbox"
 MAX_FILE_BYTES = 200 * 1024 * 1024
@@ -293,7 +293,7 @@ def _signature(entry: dict, assessment: Assessment, mutation_id: str, author: Us
     apply_once(
         mutation_id,
         author,
-        route_fingerprint("api.put_signature", payload, assessment_id=assessment.id, role=role),
+        Change("signature.keep", (assessment.id, role), payload),
         lambda: (signoff.keep(assessment, role, signature, author), 200),
         lock=assessment,
     )

@@ -8,10 +8,10 @@ import re
 
 from flask_babel import lazy_gettext as _l
 
-from app.errors import Refused
 from app.extensions import db
 from app.models import Station, User
 from app.services import audit, passwords, sessions
+from app.services.refusals import Refused
 from app.services.search import contains
 
 ROLE_LABELS = {"admin": _l("Administrator"), "assessor": _l("Assessor"), "staff": _l("Station staff")}
@@ -73,7 +73,14 @@ def _check_station(role: str, station: Station | None) -> None:
 
 
 def create(
-    username: str, display_name: str, role: str, station: Station | None, password: str, email: str = ""
+    username: str,
+    display_name: str,
+    role: str,
+    station: Station | None,
+    password: str,
+    email: str = "",
+    *,
+    actor: User | None,
 ) -> User:
     check_username(username)
     _check_station(role, station)
@@ -90,7 +97,7 @@ def create(
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
-    audit.record("user.create", subject=username, after=_profile(user))
+    audit.record("user.create", subject=username, after=_profile(user), user=actor)
     return user
 
 
@@ -107,20 +114,22 @@ def update(
     user.station = station if role == "staff" else None
     after = _profile(user)
     if after != before:
-        audit.record("user.update", subject=user.username, before=before, after=after)
+        audit.record("user.update", subject=user.username, before=before, after=after, user=actor)
 
 
-def reset_password(user: User, password: str) -> None:
+def reset_password(user: User, password: str, actor: User | None) -> None:
     """The old password stops working, and so does every device logged in with it."""
     user.set_password(password)
     ended = sessions.end_all(user)
-    audit.record("user.password_reset", subject=user.username, after={"sessions_ended": ended})
+    audit.record(
+        "user.password_reset", subject=user.username, after={"sessions_ended": ended}, user=actor
+    )
 
 
-def end_sessions(user: User) -> int:
+def end_sessions(user: User, actor: User | None) -> int:
     """Log the user out on every device (a lost phone); what waits in a phone's outbox stays there."""
     ended = sessions.end_all(user)
-    audit.record("user.sessions_end", subject=user.username, after={"ended": ended})
+    audit.record("user.sessions_end", subject=user.username, after={"ended": ended}, user=actor)
     return ended
 
 
@@ -134,4 +143,6 @@ def set_active(user: User, active: bool, actor: User) -> None:
     if not active:
         sessions.end_all(user)
     action = "user.reactivate" if active else "user.deactivate"
-    audit.record(action, subject=user.username, before={"active": not active}, after={"active": active})
+    audit.record(
+        action, subject=user.username, before={"active": not active}, after={"active": active}, user=actor
+    )

@@ -14,14 +14,13 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from app import evidence
-from app.errors import Refused, checked_text
 from app.extensions import db
-from app.idempotency import apply_once, route_fingerprint
 from app.models import EVIDENCE, Assessment, Photo, User
-from app.rubrics import rubric_of
-from app.services import assessments, audit
+from app.services import assessments, audit, evidence
+from app.services.idempotency import Change, apply_once
 from app.services.json_shapes import no_photo_reason_json, photo_json
+from app.services.refusals import Refused, checked_text
+from app.services.rubrics import rubric_of
 
 CAPTION_MAX_LENGTH = 300
 
@@ -106,8 +105,8 @@ def upload_once(
         return photo_json(attached.photo), 201 if attached.created else 200
 
     payload = upload.fingerprint_payload()
-    print_ = route_fingerprint("photos.upload", payload, assessment_id=assessment.id, item_id=item_id)
-    return apply_once(mutation_id, user, print_, apply, lock=assessment)
+    change = Change("photo.add", (assessment.id, item_id), payload)
+    return apply_once(mutation_id, user, change, apply, lock=assessment)
 
 
 def attach_photo(assessment: Assessment, item_id: str, data: bytes, *, user: User, **fields) -> Attached:
@@ -218,8 +217,8 @@ def set_caption_once(photo: Photo, caption: str, *, user: User, mutation_id: str
         set_caption(photo, caption, user)
         return photo_json(photo), 200
 
-    print_ = route_fingerprint("photos.update", {"caption": caption}, photo_id=photo.id)
-    return apply_once(mutation_id, user, print_, apply, lock=photo.finding.assessment)
+    change = Change("photo.caption", (photo.id,), {"caption": caption})
+    return apply_once(mutation_id, user, change, apply, lock=photo.finding.assessment)
 
 
 def set_no_photo_reason_once(
@@ -233,10 +232,8 @@ def set_no_photo_reason_once(
         return no_photo_reason_json(finding), 200
 
     payload = {"no_photo_reason": reason}
-    print_ = route_fingerprint(
-        "photos.no_photo_reason", payload, assessment_id=assessment.id, item_id=item_id
-    )
-    return apply_once(mutation_id, user, print_, apply, lock=assessment)
+    change = Change("finding.no_photo_reason", (assessment.id, item_id), payload)
+    return apply_once(mutation_id, user, change, apply, lock=assessment)
 
 
 def set_caption(photo: Photo, caption: str, user: User) -> Photo:

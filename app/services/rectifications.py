@@ -10,10 +10,7 @@ from datetime import UTC, datetime
 
 from flask_babel import lazy_gettext as _l
 
-from app import evidence
-from app.errors import Refused, checked_text
 from app.extensions import db
-from app.idempotency import parse_mutation_id
 from app.models import (
     ACCEPTED,
     ANSWERED,
@@ -30,9 +27,11 @@ from app.models import (
     User,
     utcnow,
 )
-from app.services import audit, locks
+from app.services import audit, evidence, locks
 from app.services import photos as photo_actions
 from app.services.assessments import scorecard
+from app.services.idempotency import parse_mutation_id
+from app.services.refusals import Refused, checked_text
 from rubric import ItemScore
 
 TEXT_MAX_LENGTH = 4000
@@ -174,7 +173,7 @@ def photo_sent_ahead(
     assessment: Assessment, item_id: str, stored: evidence.StoredPhoto, client_taken_at: datetime | None
 ) -> dict:
     """What the server answers for a photo a phone sends ahead of its answer; kept as that upload's
-    reply (see app.idempotency), it is what the answer finds the photo by.
+    reply (see app.services.idempotency), it is what the answer finds the photo by.
 
     The capture time is the file's own or else the one the phone read before shrinking it (UTC).
     """

@@ -9,10 +9,10 @@ from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 
-from app.errors import Refused
 from app.extensions import db
 from app.models import Assessment, Photo, ShareLink, User, utcnow
 from app.services import audit, locks
+from app.services.refusals import Refused
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 365
@@ -90,7 +90,11 @@ def record_use(link: ShareLink, what: str, **detail) -> None:
     """One use of the link (the report page, the PDF or a photo, which `detail` names), in the audit
     trail, committed at once."""
     audit.record(
-        "share.view", assessment=link.assessment, subject=str(link.id), after={"what": what, **detail}
+        "share.view",
+        assessment=link.assessment,
+        subject=str(link.id),
+        after={"what": what, **detail},
+        user=None,
     )
     db.session.commit()
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from PIL import Image, UnidentifiedImageError
 
-from app.errors import Refused, checked_text
 from app.extensions import db
 from app.models import (
     ABSENT,
@@ -28,6 +27,7 @@ from app.models import (
 )
 from app.services import audit, locks
 from app.services.json_shapes import signature_kept_json
+from app.services.refusals import Refused, checked_text
 
 DATA_URL_PREFIX = "data:image/png;base64,"
 MAX_IMAGE_BYTES = 300 * 1024

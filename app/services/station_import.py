@@ -14,9 +14,9 @@ from flask_babel import lazy_gettext as _l
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
-from app.errors import ImportFileError
 from app.extensions import db
 from app.models import Station
+from app.services.refusals import ImportFileError
 
 FIELDS = ("code", "name", "address", "contact")
 HEADERS = {

@@ -4,10 +4,10 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from app.errors import Refused
 from app.extensions import db
-from app.models import Station
+from app.models import Station, User
 from app.services import audit
+from app.services.refusals import Refused
 from app.services.search import contains
 from app.services.station_import import FIELDS, CheckedRows, Row, check
 
@@ -32,31 +32,33 @@ def check_code_free(code: str, station: Station | None = None) -> None:
         raise Refused(422, _l("A station with the code %(code)s exists already.", code=code), field="code")
 
 
-def create(values: dict) -> Station:
+def create(values: dict, actor: User | None) -> Station:
     check_code_free(values.get("code") or "")
     station = Station(**{name: values.get(name) or "" for name in FIELDS})
     db.session.add(station)
     db.session.flush()
-    audit.record("station.create", subject=station.code, after=station.as_dict())
+    audit.record("station.create", subject=station.code, after=station.as_dict(), user=actor)
     return station
 
 
-def update(station: Station, values: dict) -> None:
+def update(station: Station, values: dict, actor: User | None) -> None:
     check_code_free(values.get("code") or "", station)
     before = station.as_dict()
     for name in FIELDS:
         setattr(station, name, values.get(name) or "")
     after = station.as_dict()
     if after != before:
-        audit.record("station.update", subject=station.code, before=before, after=after)
+        audit.record("station.update", subject=station.code, before=before, after=after, user=actor)
 
 
-def set_active(station: Station, active: bool) -> None:
+def set_active(station: Station, active: bool, actor: User | None) -> None:
     if station.active == active:
         return
     station.active = active
     action = "station.reactivate" if active else "station.deactivate"
-    audit.record(action, subject=station.code, before={"active": not active}, after={"active": active})
+    audit.record(
+        action, subject=station.code, before={"active": not active}, after={"active": active}, user=actor
+    )
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -77,7 +79,7 @@ def unsign_rows(token: str) -> tuple[str, list[Row]]:
     return data["file"], [Row(number, *values) for number, *values in data["rows"]]
 
 
-def import_rows(rows: list[Row], filename: str) -> CheckedRows:
+def import_rows(rows: list[Row], filename: str, actor: User | None) -> CheckedRows:
     """Check the rows again and add them all, or none when one has become bad since the preview."""
     report = check(rows)
     if report.rejected or not report.good:
@@ -89,5 +91,6 @@ def import_rows(rows: list[Row], filename: str) -> CheckedRows:
         "station.import",
         subject=filename[:100],
         after={"count": len(stations), "codes": [s.code for s in stations]},
+        user=actor,
     )
     return report

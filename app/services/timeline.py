@@ -7,9 +7,9 @@ from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
 from app.models import Assessment, AuditEvent, User
-from app.rubrics import rubric_of
 from app.services.assessments import STATUS_LABELS
 from app.services.paging import Page, paginate
+from app.services.rubrics import rubric_of
 from rubric import Item
 
 ACTION_LABELS = {

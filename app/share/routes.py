@@ -3,11 +3,11 @@
 from flask import render_template, url_for
 from flask_babel import format_date
 
-from app.photo_files import send_photo_file
-from app.report_files import send_report_pdf
 from app.services import shares
 from app.services.reports import document
 from app.share import bp
+from app.web.photo_files import send_photo_file
+from app.web.report_files import send_report_pdf
 
 PRIVATE = {
     "Cache-Control": "private, no-store",

@@ -11,16 +11,19 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import parse_form_data
 from wtforms import ValidationError
 
-from app.access import assessor_required, ensure_author, staff_required, viewable_assessment
-from app.errors import CSRF_MESSAGE, MESSAGES, Refused, error_response
 from app.extensions import db
 from app.models import FINALIZED, Assessment, Rectification
-from app.rubrics import rubric_of
 from app.services import assessments, deadlines, notices, rectifications
 from app.services import photos as photo_actions
+from app.services.authorship import ensure_author
+from app.services.idempotency import Change
 from app.services.json_shapes import rectification_json
+from app.services.refusals import Refused
+from app.services.rubrics import rubric_of
 from app.station import bp
-from app.web import answer_once, json_body, safe_next
+from app.web.access import assessor_required, staff_required, viewable_assessment
+from app.web.errors import CSRF_MESSAGE, MESSAGES, error_response
+from app.web.requests import answer_once, json_body, safe_next
 
 
 @bp.get("/")
@@ -88,7 +91,7 @@ def answer(assessment_id: int, item_id: str):
 def answer_json(assessment: Assessment, item_id: str):
     """201 with the answer; the same mutation_id again gets the same reply and changes nothing."""
     body = json_body()
-    ensure_author(body.get("author"))
+    ensure_author(body.get("author"), current_user)
     text, photos = body.get("text"), body.get("photos", [])
     if not isinstance(text, str):
         raise Refused(422, _l("Say what was corrected."), field="text")
@@ -100,7 +103,8 @@ def answer_json(assessment: Assessment, item_id: str):
         answered.append(rectification)
         return rectification_json(rectification), 201
 
-    reply = answer_once(body.get("mutation_id"), {"text": text, "photos": photos}, apply, lock=assessment)
+    change = Change("rectification.answer", (assessment.id, item_id), {"text": text, "photos": photos})
+    reply = answer_once(body.get("mutation_id"), change, apply, lock=assessment)
     if answered:
         notices.answered(answered[0])
     return reply
@@ -112,7 +116,7 @@ def photo_ahead(assessment_id: int, item_id: str):
     """One photo of an answer still to come (multipart `photo`, `mutation_id`, optional `taken_at`),
     sent by the phone's outbox ahead of the answer that names it: 201 with what was stored."""
     assessment = viewable_assessment(assessment_id)
-    ensure_author(request.form.get("author"))
+    ensure_author(request.form.get("author"), current_user)
     mutation_id = request.form.get("mutation_id")
     if not mutation_id:
         raise Refused(422, _l("Send the photo with its mutation_id."), field="mutation_id")
@@ -128,7 +132,8 @@ def photo_ahead(assessment_id: int, item_id: str):
     def apply():
         return rectifications.photo_sent_ahead(assessment, item_id, stored, taken_at), 201
 
-    return answer_once(mutation_id, payload, apply, lock=assessment)
+    change = Change("rectification.photo", (assessment.id, item_id), payload)
+    return answer_once(mutation_id, change, apply, lock=assessment)
 
 
 @bp.errorhandler(RequestEntityTooLarge)

@@ -11,8 +11,8 @@ from playwright.sync_api import expect
 from app.extensions import db
 from app.models import Assessment, AuditEvent, Finding, Mutation, Photo, User
 from app.pwa import routes as pwa_routes
-from app.rubrics import rubric_of
 from app.services import assessments
+from app.services.rubrics import rubric_of
 from tests.browser.conftest import log_in, wait_until
 from tests.browser.test_walk import go_to_next_item
 from tests.conftest import Auth

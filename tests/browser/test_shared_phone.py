@@ -16,7 +16,7 @@ ASSESSMENT_CACHES = "async () => (await caches.keys()).filter((key) => key.start
 def end_sessions_on_the_server(server, username: str) -> None:
     """What an admin's 'log out on every device' does for a lost or handed-over phone."""
     with server.app.app_context():
-        people.end_sessions(db.session.scalar(db.select(User).filter_by(username=username)))
+        people.end_sessions(db.session.scalar(db.select(User).filter_by(username=username)), None)
         db.session.commit()
 
 

@@ -3,10 +3,10 @@
 from dataclasses import dataclass
 
 from app.models import LEAD_ASSESSOR, STATION_REPRESENTATIVE, Assessment, Photo, Signature
-from app.rubrics import rubric_of
 from app.services import rectifications, signoff
 from app.services.assessments import scorecard
 from app.services.reports.layout import Table, tables
+from app.services.rubrics import rubric_of
 from rubric import Item, Rubric, Scorecard
 
 

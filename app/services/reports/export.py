@@ -29,8 +29,8 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from app.models import Assessment
-from app.rubrics import rubric_of
 from app.services.assessments import INPUT_LABELS, STATUS_LABELS, scorecard
+from app.services.rubrics import rubric_of
 from rubric import NOT_APPLICABLE, Item, ItemScore, Scorecard
 
 TEXT = "text"

@@ -2,8 +2,8 @@
 
 from flask import abort, current_app, send_file
 
-from app import evidence
 from app.models import Photo
+from app.services import evidence
 
 ONE_YEAR = 365 * 24 * 3600
 

@@ -9,9 +9,9 @@ from wtforms import DateField, PasswordField, SelectField, StringField, TextArea
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from app.errors import Refused
 from app.services import passwords
 from app.services.assessments import STATUS_LABELS
+from app.services.refusals import Refused
 
 TOO_LONG = _l("At most %(max)d characters.")
 SUBMIT_METHODS = ("POST", "PUT", "PATCH", "DELETE")

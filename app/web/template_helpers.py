@@ -5,12 +5,12 @@ here."""
 from flask import Flask, current_app, url_for
 from flask_login import current_user
 
-from app import assets, i18n
 from app.models import Assessment
-from app.rubrics import not_applicable_policy
-from app.security import outbox_author_token
 from app.services import deadlines, rectifications, signoff
 from app.services.json_shapes import user_json
+from app.services.rubrics import not_applicable_policy
+from app.web import assets, i18n
+from app.web.security import outbox_author_token
 
 
 def signature_data_url(signature) -> str:

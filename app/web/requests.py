@@ -3,12 +3,14 @@
 import re
 from urllib.parse import urlsplit
 
-from flask import jsonify, make_response, render_template, request
+from flask import make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from app.errors import Refused, sent_by_htmx
-from app.idempotency import apply_once, parse_mutation_id, route_fingerprint
+from app.services.idempotency import Change, apply_once, parse_mutation_id
+from app.services.refusals import Refused
+from app.web.errors import sent_by_htmx
+from app.web.links import json_answer
 
 # Browsers drop tabs and newlines anywhere in a URL and C0 controls at its ends: "/\t/evil" is "//evil".
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
@@ -72,11 +74,10 @@ def _depth(value) -> int:
     return deepest
 
 
-def answer_once(mutation_id, payload: dict, apply, lock=None):
-    """Run apply() -> (body, status) once per mutation_id and path; a retry gets the stored reply.
+def answer_once(mutation_id, change: Change, apply, lock=None):
+    """Run apply() -> (body, status) once per mutation_id and change; a retry gets the stored reply.
 
     `lock` is the assessment the change is to, locked before the stored reply is looked up.
     """
-    print_ = route_fingerprint(request.endpoint, payload, **request.view_args)
-    body, status = apply_once(parse_mutation_id(mutation_id), current_user, print_, apply, lock=lock)
-    return jsonify(body), status
+    body, status = apply_once(parse_mutation_id(mutation_id), current_user, change, apply, lock=lock)
+    return json_answer(body, status)

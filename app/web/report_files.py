@@ -5,8 +5,8 @@ from pathlib import Path
 
 from flask import render_template, send_file
 
-from app.security import content_disposition
 from app.services.reports import pdf
+from app.web.security import content_disposition
 
 
 def send_report_pdf(assessment, with_rectification: bool, filename: str, headers: dict):

@@ -3,10 +3,8 @@
 from functools import wraps
 
 from flask import abort
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from app.errors import Refused
 from app.extensions import db
 from app.models import Assessment
 
@@ -56,15 +54,3 @@ def admin_required(view):
         return view(*args, **kwargs)
 
     return wrapped
-
-
-def ensure_author(claimed) -> None:
-    """A change kept on a shared phone is applied only under the session of the user who made it."""
-    if claimed in (None, ""):
-        return
-    if str(claimed) != str(current_user.id):
-        raise Refused(
-            409,
-            _l("This change was made by another user on this phone: it waits for them to log in."),
-            code="author",
-        )

@@ -9,6 +9,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db, login_manager
+from app.services.refusals import Refused, error_json
 
 MESSAGES = {
     400: _l("The request could not be understood."),
@@ -32,47 +33,6 @@ DISK_FULL_SQLSTATE = "53100"
 CSRF_MESSAGE = _l("The form expired or was not sent from this site. Please reload the page and try again.")
 
 
-class ImportFileError(Exception):
-    """An uploaded file as a whole cannot be read; the message says why, for the person who chose it."""
-
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
-
-
-class Refused(Exception):
-    """An error with a message meant for the client, answered as JSON or a page."""
-
-    def __init__(self, status: int, message: str, **details):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.details = details
-
-
-def wrong_type(name: str) -> Refused:
-    return Refused(422, _l("The field %(name)s has the wrong type.", name=name), field=name)
-
-
-def typed_field(mapping: dict, name: str, kind: type, default=None):
-    """`mapping[name]` of a parsed JSON object when it is a `kind`; missing or null gives `default`,
-    any other type is refused (422)."""
-    value = mapping.get(name)
-    if value is None:
-        return default
-    if not isinstance(value, kind):
-        raise wrong_type(name)
-    return value
-
-
-def checked_text(value, limit: int, too_long_message: str, field: str) -> str:
-    """Free text from a form or JSON, trimmed; longer than `limit` is refused with 422."""
-    text = (value or "").strip()
-    if len(text) > limit:
-        raise Refused(422, too_long_message, field=field)
-    return text
-
-
 def sent_by_htmx() -> bool:
     """htmx sent the request: a swap or a history restore (app.web.is_htmx tells the two apart)."""
     return request.headers.get("HX-Request") == "true"
@@ -83,11 +43,6 @@ def wants_json() -> bool:
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return best == "application/json" and not sent_by_htmx()
-
-
-def error_json(message: str, **details) -> dict:
-    """The JSON body of a refusal, as every route answers it."""
-    return {"error": str(message), **details}
 
 
 def error_response(status: int, message: str, **details):

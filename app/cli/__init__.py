@@ -1,0 +1,143 @@
+"""Command-line set-up: stations, users and the demo data."""
+
+import os
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import AppGroup, with_appcontext
+from flask_babel import force_locale
+
+from app.cli import demo
+from app.extensions import db
+from app.models import ROLES
+from app.services import backup, deadlines, mail, notices, people, stations
+from app.services.refusals import Refused
+from app.services.reports import pdf
+
+station_cli = AppGroup("station", help="Manage stations.")
+user_cli = AppGroup("user", help="Manage users.")
+rectification_cli = AppGroup("rectification", help="Rectification deadlines.")
+reports_cli = AppGroup("reports", help="Kept report PDFs.")
+
+def register(app: Flask) -> None:
+    app.cli.add_command(station_cli)
+    app.cli.add_command(user_cli)
+    app.cli.add_command(rectification_cli)
+    app.cli.add_command(reports_cli)
+    app.cli.add_command(demo_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
+
+
+@click.command("backup")
+@click.argument("archive", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(archive: Path | None) -> None:
+    """Write the database and every photo to one ARCHIVE (.tar.gz); safe while the app runs."""
+    archive = archive or Path(f"backup-{datetime.now(UTC):%Y%m%d-%H%M%S}.tar.gz")
+    try:
+        manifest = backup.write_backup(archive)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"wrote {archive}: {manifest['dialect']} database, {manifest['files']} photo files")
+
+
+@click.command("restore")
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def restore_command(archive: Path) -> None:
+    """Load a backup ARCHIVE into this instance, whose database and upload folder must be empty."""
+    try:
+        manifest = backup.restore_backup(archive)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    rows = sum(backup.row_counts().values())
+    click.echo(
+        f"restored {archive} (written {manifest['created_at']}): {rows} rows, {manifest['files']} photo files"
+    )
+
+
+@rectification_cli.command("remind")
+@click.option("--within", "within_days", default=3, show_default=True, help="Days before the deadline.")
+def remind(within_days: int) -> None:
+    """E-mail the station and the assessors about deductions due soon or overdue (run it daily)."""
+    if not mail.enabled():
+        raise click.ClickException("no SMTP_HOST and SMTP_FROM configured: nothing can be sent")
+    sent = notices.remind_due(deadlines.today(), within_days)
+    db.session.commit()
+    click.echo(f"sent {sent} reminders")
+
+
+@reports_cli.command("prune")
+@click.option("--older-than", "hours", default=24, show_default=True, help="Hours a file is kept at least.")
+def prune_reports(hours: int) -> None:
+    """Remove kept PDFs of report versions no reader can be sent any more (run it daily)."""
+    removed = pdf.prune(timedelta(hours=hours))
+    click.echo(f"removed {removed} files of superseded report versions")
+
+
+@station_cli.command("create")
+@click.argument("code")
+@click.argument("name")
+@click.option("--address", default="", help="Postal address.")
+@click.option("--contact", default="", help="Contact person and phone.")
+def create_station(code: str, name: str, address: str, contact: str) -> None:
+    """Create a station with its CODE and NAME."""
+    with refusals_as_usage_errors():
+        stations.create({"code": code, "name": name, "address": address, "contact": contact}, None)
+    db.session.commit()
+    click.echo(f"created station {code} {name}")
+
+
+@user_cli.command("create")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--station", "station_code", help="Station code (required for staff).")
+@click.option("--name", "display_name", default="", help="Display name.")
+def create_user(username: str, role: str, station_code: str | None, display_name: str) -> None:
+    """Create a user; the password comes from $PASSWORD or is asked for."""
+    with refusals_as_usage_errors():
+        people.check_username(username)
+        station = people.station_for(role, station_code)
+        password = os.environ.get("PASSWORD") or click.prompt(
+            "Password", hide_input=True, confirmation_prompt=True
+        )
+        people.create(username, display_name, role, station, password, actor=None)
+    db.session.commit()
+    click.echo(f"created {role} {username}")
+
+
+# Where on the command line the field a service refuses comes from.
+PARAMETERS = {
+    "code": "'CODE'",
+    "username": "'USERNAME'",
+    "station_code": "'--station'",
+    "password": "the password",
+}
+
+
+@contextmanager
+def refusals_as_usage_errors():
+    """A service's refusal, in English and naming the parameter, as click's usage error (exit 2)."""
+    try:
+        yield
+    except Refused as refused:
+        with force_locale("en"):
+            message = str(refused.message)
+        hint = PARAMETERS.get(refused.details.get("field"))
+        raise click.BadParameter(message, param_hint=hint) from refused
+
+
+@click.command("demo")
+@with_appcontext
+def demo_command() -> None:
+    """Fill the database with demo stations, users and assessments, and print the logins."""
+    demo.fill()
+    db.session.commit()
+    click.echo(f"Demo logins (password {demo.DEMO_PASSWORD} for all):")
+    for username, display_name, role, station_code in demo.DEMO_USERS:
+        where = f" @ {station_code}" if station_code else ""
+        click.echo(f"  {username:<10} {role:<8} {display_name}{where}")
