@@ -192,13 +192,13 @@ def test_summary_lists_answers_waiting_for_review(app, client, auth, demo):
     section = page.split('id="rectification-reviews"')[1]
     assert "三楼考场引导标识已全部更换为新标识牌。" in section
     assert 'value="accepted"' in section and 'value="not_accepted"' in section
-    reviews = client.get("/station/reviews").get_data(as_text=True)
+    reviews = client.get("/assess/reviews").get_data(as_text=True)
     assert "三楼考场引导标识已全部更换为新标识牌。" in reviews
 
 
 def test_reviews_page_is_for_assessors(app, client, auth, demo):
     log_in(auth, "staff1")
-    assert client.get("/station/reviews").status_code == 403
+    assert client.get("/assess/reviews").status_code == 403
 
 
 def test_both_sides_see_every_deduction_status(app, client, auth, demo):
@@ -211,7 +211,7 @@ def test_both_sides_see_every_deduction_status(app, client, auth, demo):
 def test_assessor_home_links_to_answers_waiting_for_review(app, client, auth, demo):
     log_in(auth, "assessor1")
     page = client.get("/assess/").get_data(as_text=True)
-    assert "/station/reviews" in page and "所（站）整改答复待审核" in page
+    assert "/assess/reviews" in page and "所（站）整改答复待审核" in page
 
 
 def send_photo_ahead(client, auth, assessment_id, item_id, data, mutation_id, **fields):
@@ -407,7 +407,7 @@ def test_plain_answer_over_the_limit_from_someone_who_may_not_see_the_page_gets_
 def test_an_assessor_is_asked_to_review_the_answers_of_their_own_assessments_only(app, client, auth, demo):
     log_in(auth, "assessor2")
     assert "所（站）整改答复待审核" not in client.get("/assess/").get_data(as_text=True)
-    reviews = client.get("/station/reviews").get_data(as_text=True)
+    reviews = client.get("/assess/reviews").get_data(as_text=True)
     assert "三楼考场引导标识已全部更换为新标识牌。" not in reviews
 
 
@@ -415,13 +415,20 @@ def test_the_home_counts_the_answers_the_review_page_lists(app, client, auth, de
     log_in(auth, "assessor1")
     home = client.get("/assess/").get_data(as_text=True)
     count = int(re.search(r'所（站）整改答复待审核</span><span class="badge partial">(\d+)<', home).group(1))
-    reviews = client.get("/station/reviews").get_data(as_text=True)
+    reviews = client.get("/assess/reviews").get_data(as_text=True)
     assert count == reviews.count('class="review-entry"')
 
 
 def test_each_answer_on_the_review_list_has_an_id_of_its_own_across_assessments(app, client, auth, demo):
     """The list spans assessments, and two assessments can wait on the same item."""
     log_in(auth, "admin")
-    reviews = client.get("/station/reviews").get_data(as_text=True)
+    reviews = client.get("/assess/reviews").get_data(as_text=True)
     ids = re.findall(r'class="review-entry" id="([^"]+)"', reviews)
     assert ids and all(entry_id.startswith(f"review-{demo.finalized}-") for entry_id in ids)
+
+
+def test_the_review_list_moved_to_the_assessors_pages_and_its_old_address_leads_there(client, assessor):
+    old = client.get("/station/reviews")
+    assert old.status_code == 301
+    assert old.headers["Location"].endswith("/assess/reviews")
+    assert client.get("/assess/reviews").status_code == 200

@@ -361,11 +361,11 @@ def pdf_pages(app, assessment_id):
     """The text on each page of the report's PDF, as WeasyPrint laid it out."""
     from app.models import Assessment
     from app.services.reports import document
-    from app.services.reports.pdf import render_document
+    from app.services.reports.pdf import lay_out, report_html
 
     with app.test_request_context("/"):
         report = document.build(db.session.get(Assessment, assessment_id))
-        laid_out = render_document(report, with_rectification=False)
+        laid_out = lay_out(report_html(report, with_rectification=False), app.config["UPLOAD_DIR"])
         return report, [
             "".join(box.text for box in page._page_box.descendants() if getattr(box, "text", None))
             for page in laid_out.pages

@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__)
 
-from app.api import routes  # noqa: E402,F401
+from app.api import photos, routes  # noqa: E402,F401

@@ -355,3 +355,10 @@ def revoke_share(assessment_id: int, link_id: int):
     db.session.commit()
     flash(_("The share link is withdrawn."))
     return redirect(url_for("assess.result", assessment_id=assessment.id, _anchor="share"))
+
+
+@bp.get("/reviews")
+@assessor_required
+def reviews():
+    """Answers from stations that wait for this assessor's review, across finalized assessments."""
+    return render_template("assess/reviews.html", waiting=rectifications.review_queue(current_user))

@@ -11,107 +11,24 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from app.extensions import db
-from app.models import Assessment, Photo, is_row_id
+from app.models import Assessment
 from app.photos import bp
 from app.services import photos as actions
 from app.services.authorship import ensure_author
-from app.services.idempotency import parse_mutation_id
-from app.services.refusals import Refused, wrong_type
+from app.services.refusals import Refused
 from app.services.rubrics import rubric_of
-from app.web.access import viewable_assessment
-from app.web.links import photo_with_links
+from app.web.access import assessable, viewable_assessment, viewable_photo
 from app.web.photo_files import send_photo_file
-from app.web.requests import json_body, safe_next
-
-
-def viewable_photo(photo_id: int) -> Photo:
-    """A photo is seen by whoever may see its assessment; anyone else gets 404."""
-    photo = db.session.get(Photo, photo_id)
-    if photo is None:
-        abort(404)
-    viewable_assessment(photo.finding.assessment_id)
-    return photo
-
-
-def assessable(assessment_id: int) -> Assessment:
-    """An assessment this user may add evidence to: unseen ones answer 404, staff get 403."""
-    assessment = viewable_assessment(assessment_id)
-    if not current_user.can_assess:
-        abort(403)
-    return assessment
+from app.web.requests import form_mutation_id, safe_next
 
 
 def item_url(assessment: Assessment, item_id: str) -> str:
     if current_user.can_assess and "assess.item" in current_app.view_functions:
         return url_for("assess.item", assessment_id=assessment.id, item_id=item_id)
     return url_for("auth.index")
-
-
-def optional_int(name: str) -> int | None:
-    raw = request.form.get(name, "").strip()
-    if not raw:
-        return None
-    if not raw.isdigit() or not is_row_id(int(raw[:12])):
-        raise wrong_type(name)
-    return int(raw)
-
-
-def form_mutation_id() -> str | None:
-    return parse_mutation_id(request.form.get("mutation_id") or None)
-
-
-@bp.post("/api/assessments/<int:assessment_id>/findings/<item_id>/photos")
-@login_required
-def upload(assessment_id: int, item_id: str):
-    """Attach one photo (multipart field `photo`) to an item: 201 with its id and URLs."""
-    assessment = assessable(assessment_id)
-    ensure_author(request.form.get("author"), current_user)
-    photo = request.files.get("photo")
-    if photo is None:
-        raise Refused(422, _l("Send the photo in the multipart field “photo”."), field="photo")
-    upload = actions.Upload(
-        actions.read_upload(photo.stream),
-        caption=request.form.get("caption", ""),
-        taken_at=request.form.get("taken_at") or None,
-        marked_up_from=optional_int("marked_up_from"),
-    )
-    body, status = actions.upload_once(
-        assessment, item_id, upload, user=current_user, mutation_id=form_mutation_id()
-    )
-    return jsonify(photo_with_links(body)), status
-
-
-@bp.patch("/api/photos/<int:photo_id>")
-@login_required
-def update(photo_id: int):
-    """Change a photo's caption."""
-    photo = viewable_photo(photo_id)
-    if not current_user.can_assess:
-        abort(403)
-    body = json_body()
-    if not isinstance(body.get("caption"), str):
-        raise Refused(422, _l("Send a JSON object with a caption."), field="caption")
-    ensure_author(body.get("author"), current_user)
-    answer, status = actions.set_caption_once(
-        photo, body["caption"], user=current_user, mutation_id=parse_mutation_id(body.get("mutation_id"))
-    )
-    return jsonify(photo_with_links(answer)), status
-
-
-@bp.delete("/api/photos/<int:photo_id>")
-@login_required
-def delete(photo_id: int):
-    """Remove a photo while its assessment is in progress; the audit trail keeps it."""
-    photo = viewable_photo(photo_id)
-    if not current_user.can_assess:
-        abort(403)
-    actions.delete_photo(photo, current_user)
-    db.session.commit()
-    return "", 204
 
 
 @bp.get("/photos/<int:photo_id>/image")

@@ -14,7 +14,6 @@ from app.extensions import db
 from app.models import (
     ACCEPTED,
     ANSWERED,
-    EVIDENCE,
     FINALIZED,
     NOT_ACCEPTED,
     OPEN,
@@ -269,6 +268,3 @@ def review_queue(user: User) -> list[tuple[Assessment, list[DeductionState]]]:
     waiting = [(assessment, waiting_for_review(assessment)) for assessment in db.session.scalars(query)]
     return [(assessment, states) for assessment, states in waiting if states]
 
-
-def is_evidence(photo: Photo) -> bool:
-    return photo.purpose == EVIDENCE

@@ -201,7 +201,6 @@ def review(rectification_id: int):
 
 
 @bp.get("/reviews")
-@assessor_required
-def reviews():
-    """Answers from stations that wait for this assessor's review, across finalized assessments."""
-    return render_template("station/reviews.html", waiting=rectifications.review_queue(current_user))
+def old_reviews_address():
+    """The review list lived here once: bookmarks of it still arrive."""
+    return redirect(url_for("assess.reviews"), 301)

@@ -6,7 +6,7 @@ from flask import abort
 from flask_login import current_user, login_required
 
 from app.extensions import db
-from app.models import Assessment
+from app.models import Assessment, Photo
 
 
 def viewable_assessment(assessment_id: int, *load_options) -> Assessment:
@@ -54,3 +54,20 @@ def admin_required(view):
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def viewable_photo(photo_id: int) -> Photo:
+    """A photo is seen by whoever may see its assessment; anyone else gets 404."""
+    photo = db.session.get(Photo, photo_id)
+    if photo is None:
+        abort(404)
+    viewable_assessment(photo.finding.assessment_id)
+    return photo
+
+
+def assessable(assessment_id: int) -> Assessment:
+    """An assessment this user may add evidence to: unseen ones answer 404, staff get 403."""
+    assessment = viewable_assessment(assessment_id)
+    if not current_user.can_assess:
+        abort(403)
+    return assessment

@@ -25,7 +25,6 @@ from whitenoise.compress import Compressor
 
 HASH_LENGTH = 12
 IMMUTABLE = "public, max-age=31536000, immutable"
-COMPRESSED_SUFFIXES = (".gz", ".br")
 IMPORT_MAP = "static_import_map"
 
 

@@ -7,8 +7,9 @@ from flask import make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from app.models import is_row_id
 from app.services.idempotency import Change, apply_once, parse_mutation_id
-from app.services.refusals import Refused
+from app.services.refusals import Refused, wrong_type
 from app.web.errors import sent_by_htmx
 from app.web.links import json_answer
 
@@ -81,3 +82,16 @@ def answer_once(mutation_id, change: Change, apply, lock=None):
     """
     body, status = apply_once(parse_mutation_id(mutation_id), current_user, change, apply, lock=lock)
     return json_answer(body, status)
+
+
+def optional_int(name: str) -> int | None:
+    raw = request.form.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or not is_row_id(int(raw[:12])):
+        raise wrong_type(name)
+    return int(raw)
+
+
+def form_mutation_id() -> str | None:
+    return parse_mutation_id(request.form.get("mutation_id") or None)

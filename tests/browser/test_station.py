@@ -252,7 +252,7 @@ def test_assessor_reviewing_on_a_phone_sees_the_evidence_and_is_asked_for_a_comm
     server = demo_data
     own = finalized_id(server)
     log_in(page, server.url, "assessor1")
-    page.goto(f"{server.url}/station/reviews")
+    page.goto(f"{server.url}/assess/reviews")
     entry = page.locator(f"#review-{own}-5\\.3\\.1")
     expect(entry.locator(".thumbs-mini img")).to_have_count(1)
     expect(entry.locator(".rect-answer .photo-strip img")).to_have_count(1)

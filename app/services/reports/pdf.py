@@ -25,12 +25,11 @@ from pathlib import Path
 from flask import current_app, render_template
 from flask_babel import force_locale, get_locale
 from sqlalchemy import event
-from weasyprint.document import Document
 
 from app.extensions import db
 from app.models import Assessment, AuditEvent
 from app.services.reports import document, drawing
-from app.services.reports.drawing import UPLOAD_SCHEME, lay_out
+from app.services.reports.drawing import UPLOAD_SCHEME
 from app.services.reports.drawing import NotFetched as NotFetched
 from app.services.reports.drawing import StoreFetcher as StoreFetcher
 from app.services.reports.layout import CSS_PATH
@@ -148,11 +147,6 @@ def render_pdf(report, kept: Path, lock: int, **context) -> None:
         stdin=subprocess.DEVNULL,
     )
     threading.Thread(target=child.wait, name=f"pdf-{child.pid}", daemon=True).start()
-
-
-def render_document(report, **context) -> Document:
-    """The report laid out on A4 pages by WeasyPrint, in this process (for checking its layout)."""
-    return lay_out(report_html(report, **context), current_app.config["UPLOAD_DIR"])
 
 
 def report_html(report, **context) -> str:
