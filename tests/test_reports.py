@@ -361,7 +361,8 @@ def pdf_pages(app, assessment_id):
     """The text on each page of the report's PDF, as WeasyPrint laid it out."""
     from app.models import Assessment
     from app.services.reports import document
-    from app.services.reports.pdf import lay_out, report_html
+    from app.services.reports.drawing import lay_out
+    from app.services.reports.pdf import report_html
 
     with app.test_request_context("/"):
         report = document.build(db.session.get(Assessment, assessment_id))
