@@ -8,7 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from app import cli
 from app.config import INSTANCE_DIR, Config
 from app.extensions import babel, compress, csrf, db, login_manager, migrate
-from app.services import rubrics
+from app.services import evidence, rubrics
 from app.web import assets, errors, i18n, operations, security, template_helpers
 
 
@@ -17,6 +17,7 @@ def create_app(config_class: type = Config, **overrides) -> Flask:
     app.config.from_object(config_class)
     app.config.update(overrides)
     Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
+    evidence.remove_abandoned_files(app.config["UPLOAD_DIR"])
     operations.register(app)  # first, so its timing and request id wrap every other hook
     register_extensions(app)
     security.register_request_parsing(app)
@@ -47,7 +48,7 @@ def register_extensions(app: Flask) -> None:
     compress.init_app(app)
     rubrics.register(app)
     with app.app_context():
-        security.enable_sqlite_wal(db.engine)
+        security.enable_sqlite_wal(db.engine, app.config["SQLITE_BUSY_TIMEOUT"])
 
 
 def register_blueprints(app: Flask) -> None:

@@ -32,6 +32,11 @@ class Config:
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL", ""))
     # A connection the database dropped while idle (a restart, a failover) is replaced, not used.
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # On SQLite, how long a write waits for the database's one write lock before answering 503
+    # busy; well within gunicorn's worker timeout (gunicorn.conf.py).
+    SQLITE_BUSY_TIMEOUT = float(os.environ.get("SQLITE_BUSY_TIMEOUT", "30"))
+    # /healthz fails when the upload or database disk has less free space than this.
+    HEALTH_MIN_FREE_MB = int(os.environ.get("HEALTH_MIN_FREE_MB", "100"))
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(BASE_DIR / "uploads"))
     RUBRIC_DIR = os.environ.get("RUBRIC_DIR", str(BASE_DIR / "rubric" / "forms"))
     ACTIVE_RUBRIC_ID = os.environ.get("ACTIVE_RUBRIC_ID", "station-quality")

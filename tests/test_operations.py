@@ -3,6 +3,7 @@
 import logging
 import re
 import shutil
+from pathlib import Path
 
 from app import create_app
 from tests.conftest import TestConfig
@@ -68,3 +69,43 @@ def test_anonymous_request_and_refused_request_are_logged_too(client, caplog):
         ("302", "-"),
         ("404", "-"),
     ]
+
+
+def test_health_check_is_503_when_the_upload_disk_is_nearly_full(app, client, monkeypatch):
+    from app.web import operations
+
+    folder = app.config["UPLOAD_DIR"]
+    real = shutil.disk_usage
+
+    def nearly_full(path):
+        usage = real(path)
+        return usage._replace(free=10 * 1024 * 1024) if str(path) == str(folder) else usage
+
+    monkeypatch.setattr(operations.shutil, "disk_usage", nearly_full)
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert "upload_disk" in response.get_json()["failed"]
+
+
+def test_health_check_is_503_when_the_sqlite_disk_is_nearly_full(app, client, monkeypatch):
+    from app.web import operations
+
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        database_folder = None
+    else:
+        database_folder = str(Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")).parent)
+    real = shutil.disk_usage
+
+    def nearly_full(path):
+        usage = real(path)
+        return usage._replace(free=0) if str(path) == database_folder else usage
+
+    monkeypatch.setattr(operations.shutil, "disk_usage", nearly_full)
+    response = client.get("/healthz")
+
+    if database_folder is None:
+        assert response.status_code == 200, "a server database watches its own disk"
+    else:
+        assert response.status_code == 503
+        assert response.get_json()["failed"] == ["database_disk"]

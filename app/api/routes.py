@@ -11,9 +11,10 @@ from app.services import assessments, signoff
 from app.services.authorship import ensure_author
 from app.services.idempotency import Change, parse_mutation_id
 from app.services.json_shapes import assessment_json, rubric_json, user_json
-from app.services.refusals import Refused, typed_field
+from app.services.refusals import Refused, error_json, typed_field
 from app.services.rubrics import active_rubric
 from app.web.access import assessor_required, viewable_assessment
+from app.web.errors import database_failure
 from app.web.links import json_answer
 from app.web.requests import answer_once, json_body
 
@@ -90,7 +91,14 @@ def post_findings(assessment_id: int):
             _l("Send from 1 to %(max)d results.", max=assessments.MAX_FINDINGS_PER_REQUEST),
             field="findings",
         )
-    return json_answer({"results": assessments.record_findings_in_order(assessment, changes, current_user)})
+    try:
+        results = assessments.record_findings_in_order(assessment, changes, current_user)
+    except assessments.StoppedByDatabase as stopped:
+        failure = database_failure(stopped.error)
+        failed = {"item_id": stopped.failed.get("item_id"), "mutation_id": stopped.failed.get("mutation_id")}
+        body = error_json(failure.message, **failure.details)
+        results = [*stopped.results, {**failed, "status": failure.status, "body": body}]
+    return json_answer({"results": results})
 
 
 @bp.put("/assessments/<int:assessment_id>/signatures/<role>")

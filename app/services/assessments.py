@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import inspect, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
@@ -175,6 +176,12 @@ def _as_result(finding: Finding) -> Result:
 def ensure_writable(assessment: Assessment) -> None:
     """Lock the assessment for this transaction, then refuse if it is finalized."""
     locks.lock(assessment)
+    refuse_if_finalized(assessment)
+
+
+def refuse_if_finalized(assessment: Assessment) -> None:
+    """Refuse a change to a finalized assessment (409); without the lock, a cheap early answer that
+    spares the work of a change bound to be refused, checked again under the lock."""
     if assessment.is_finalized:
         raise Refused(409, _l("This assessment is finalized and can no longer be changed."))
 
@@ -265,11 +272,28 @@ def record_findings_in_order(assessment: Assessment, changes: list, user: User) 
     """
     results = []
     for change in changes:
-        result = _record_one_of_many(assessment, change, user)
+        try:
+            result = _record_one_of_many(assessment, change, user)
+        except SQLAlchemyError as error:
+            if not results:
+                raise
+            db.session.rollback()
+            raise StoppedByDatabase(results, change, error) from error
         results.append(result)
         if result["body"].get("code") == "author":
             break
     return results
+
+
+class StoppedByDatabase(Exception):
+    """The database failed partway through a list of results: those answered before it were
+    committed, each with its mutation record; the one it failed on and those after were not."""
+
+    def __init__(self, results: list[dict], failed_change, error: SQLAlchemyError):
+        super().__init__(str(error))
+        self.results = results
+        self.failed = failed_change if isinstance(failed_change, dict) else {}
+        self.error = error
 
 
 def _record_one_of_many(assessment: Assessment, change, user: User) -> dict:

@@ -4,10 +4,12 @@ Knows nothing of requests or the database. A photo is accepted only if Pillow de
 of the allowed formats; what is stored has its orientation applied and no metadata left in it.
 """
 
+import contextlib
 import hashlib
 import io
 import os
 import tempfile
+import time
 import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -34,6 +36,9 @@ OFFSET_TIME_ORIGINAL = 0x9011
 SRGB_PROFILE = ImageCms.createProfile("sRGB")
 # A camera clock outside these years is wrong, and at the ends of the calendar no time zone fits.
 PLAUSIBLE_YEARS = (1900, 2200)
+TEMPORARY_PREFIX, TEMPORARY_SUFFIX = ".upload-", ".tmp"
+# A write is a few milliseconds; a temporary file this old was left by a process killed mid-write.
+ABANDONED_AFTER_SECONDS = 3600
 
 
 @dataclass(frozen=True)
@@ -150,7 +155,7 @@ def store_bytes(data: bytes, upload_dir: str | os.PathLike) -> str:
 def write_atomically(target: Path, data: bytes) -> None:
     """Write through a temporary file and a rename, so a reader never sees half a file."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".upload-", suffix=".tmp")
+    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=TEMPORARY_PREFIX, suffix=TEMPORARY_SUFFIX)
     try:
         with os.fdopen(fd, "wb") as file:
             file.write(data)
@@ -160,6 +165,21 @@ def write_atomically(target: Path, data: bytes) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+
+
+def remove_abandoned_files(upload_dir: str | os.PathLike, older_than: float = ABANDONED_AFTER_SECONDS) -> int:
+    """Remove the temporary files of writes that never finished (a worker killed while writing a
+    photo); the files of writes under way now are younger and stay. Answers how many went."""
+    cutoff = time.time() - older_than
+    removed = 0
+    for temporary in Path(upload_dir).glob(f"*/{TEMPORARY_PREFIX}*{TEMPORARY_SUFFIX}"):
+        with contextlib.suppress(FileNotFoundError):
+            if temporary.stat().st_mtime < cutoff:
+                temporary.unlink()
+                removed += 1
+    return removed
 
 
 def _decode(data: bytes, limits: Limits) -> tuple[Image.Image, str, Image.Exif]:

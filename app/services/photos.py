@@ -97,7 +97,8 @@ def upload_once(
 ) -> tuple[dict, int]:
     """Attach an uploaded photo to an item once per mutation_id, whether the phone sends it or an
     administrator imports it from the phone's file: (the photo, 201), or 200 for the same picture
-    again. Refused before anything is written when its fields are wrong; the commit is done here."""
+    again. Refused before anything is written when its fields are wrong, and its files removed
+    when it is refused under the lock (finalized meanwhile); the commit is done here."""
     stored = checked_and_stored(assessment, item_id, upload)
 
     def apply():
@@ -106,7 +107,25 @@ def upload_once(
 
     payload = upload.fingerprint_payload()
     change = Change("photo.add", (assessment.id, item_id), payload)
-    return apply_once(mutation_id, user, change, apply, lock=assessment)
+    try:
+        return apply_once(mutation_id, user, change, apply, lock=assessment)
+    except Refused:
+        db.session.rollback()
+        remove_unattached(stored)
+        raise
+
+
+def remove_unattached(stored: evidence.StoredPhoto) -> None:
+    """Remove the files of a picture that was written but then refused, unless a photo kept before
+    (the same picture sent to another item) stands on them."""
+    for sha in (stored.sha256, stored.thumb_sha256):
+        used = db.session.scalar(
+            db.select(db.func.count())
+            .select_from(Photo)
+            .where(db.or_(Photo.sha256 == sha, Photo.thumb_sha256 == sha))
+        )
+        if not used:
+            evidence.path_for(current_app.config["UPLOAD_DIR"], sha).unlink(missing_ok=True)
 
 
 def attach_photo(assessment: Assessment, item_id: str, data: bytes, *, user: User, **fields) -> Attached:
@@ -119,6 +138,7 @@ def attach_photo(assessment: Assessment, item_id: str, data: bytes, *, user: Use
 
 def checked_and_stored(assessment: Assessment, item_id: str, upload: Upload) -> evidence.StoredPhoto:
     """The upload's fields checked first, then the picture written: a refused upload writes nothing."""
+    assessments.refuse_if_finalized(assessment)
     check_upload(assessment, item_id, upload)
     return store(upload.data)
 

@@ -1,6 +1,7 @@
 """Every error answers in kind: JSON for the API, a page for people, never a stack trace."""
 
 import errno
+from dataclasses import dataclass
 
 from flask import Flask, g, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
@@ -28,6 +29,15 @@ MESSAGES = {
 RETRY_AFTER_SECONDS = 30
 BUSY_RETRY_AFTER_SECONDS = 5
 DISK_FULL_SQLSTATE = "53100"
+# PostgreSQL's words for "another transaction holds what this one waits for": a lock not granted
+# in time, a serialization failure, a deadlock broken by the server.
+BUSY_SQLSTATES = ("55P03", "40001", "40P01")
+BUSY_MESSAGE = _l(
+    "The server is busy with other changes, so this was not saved. It will be tried again shortly."
+)
+STORAGE_UNWRITABLE_MESSAGE = _l(
+    "The server cannot write files right now, so this was not saved. Please tell an administrator."
+)
 
 
 CSRF_MESSAGE = _l("The form expired or was not sent from this site. Please reload the page and try again.")
@@ -75,10 +85,10 @@ def register(app: Flask) -> None:
         """The database is down, restarting, busy or full: nothing of this request was kept."""
         app.logger.error("database unavailable: %s", error)
         _forget_the_session()
-        if _is_storage_full(error):
-            return error_response(507, MESSAGES[507])
-        response = make_response(error_response(503, MESSAGES[503]))
-        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        failure = database_failure(error)
+        response = make_response(error_response(failure.status, failure.message, **failure.details))
+        if failure.retry_after:
+            response.headers["Retry-After"] = str(failure.retry_after)
         return response
 
     @app.errorhandler(OSError)
@@ -87,6 +97,10 @@ def register(app: Flask) -> None:
             app.logger.error("storage full: %s", error)
             db.session.rollback()
             return error_response(507, MESSAGES[507])
+        if _is_storage_unwritable(error):
+            app.logger.error("storage not writable: %s", error)
+            db.session.rollback()
+            return error_response(503, STORAGE_UNWRITABLE_MESSAGE)
         return _unexpected_error(error)
 
     @app.errorhandler(Exception)
@@ -94,6 +108,36 @@ def register(app: Flask) -> None:
         app.logger.exception("unhandled error")
         db.session.rollback()
         return error_response(500, MESSAGES[500])
+
+
+@dataclass(frozen=True)
+class DatabaseFailure:
+    status: int
+    message: str
+    details: dict
+    retry_after: int | None
+
+
+def database_failure(error: SQLAlchemyError) -> DatabaseFailure:
+    """How to answer a database that failed: full (507), busy with other writers (503, try again
+    soon) or down (503, try again in a while). None of them saves anything."""
+    if _is_storage_full(error):
+        return DatabaseFailure(507, MESSAGES[507], {}, None)
+    if _is_busy(error):
+        return DatabaseFailure(503, BUSY_MESSAGE, {"code": "busy"}, BUSY_RETRY_AFTER_SECONDS)
+    return DatabaseFailure(503, MESSAGES[503], {}, RETRY_AFTER_SECONDS)
+
+
+def _is_busy(error: SQLAlchemyError) -> bool:
+    """The database answered, but another writer held the lock for longer than this one waits."""
+    driver_error = getattr(error, "orig", None)
+    busy_state = getattr(driver_error, "sqlstate", None) in BUSY_SQLSTATES
+    return busy_state or "database is locked" in str(driver_error)
+
+
+def _is_storage_unwritable(error: OSError) -> bool:
+    """A read-only or wrongly owned upload folder: nothing can be kept until an administrator acts."""
+    return error.errno in (errno.EACCES, errno.EPERM, errno.EROFS)
 
 
 def _is_storage_full(error: Exception) -> bool:

@@ -2,10 +2,12 @@
 
 import logging
 import re
+import shutil
 import sys
 import tempfile
 import time
 import uuid
+from pathlib import Path
 
 from flask import Flask, current_app, g, request
 from sqlalchemy import text
@@ -37,7 +39,34 @@ def upload_folder_writable() -> bool:
         return False
 
 
-HEALTH_CHECKS = {"database": database_answers, "uploads": upload_folder_writable}
+def has_room(folder) -> bool:
+    """At least HEALTH_MIN_FREE_MB free where `folder` lives: a full disk fails every save. A folder
+    that cannot be looked at is not counted here: the check that writes to it says so."""
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return True
+    return free >= current_app.config["HEALTH_MIN_FREE_MB"] * 1024 * 1024
+
+
+def upload_disk_has_room() -> bool:
+    return has_room(current_app.config["UPLOAD_DIR"])
+
+
+def database_disk_has_room() -> bool:
+    """SQLite keeps the database in a file on this machine; a server database watches its own disk."""
+    url = db.engine.url
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return True
+    return has_room(Path(url.database).resolve().parent)
+
+
+HEALTH_CHECKS = {
+    "database": database_answers,
+    "uploads": upload_folder_writable,
+    "upload_disk": upload_disk_has_room,
+    "database_disk": database_disk_has_room,
+}
 
 
 def failed_health_checks() -> list[str]:

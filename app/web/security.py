@@ -122,10 +122,14 @@ def outbox_author_token() -> str:
     return authorship.token_for(current_user)
 
 
-def enable_sqlite_wal(engine: Engine) -> None:
-    """SQLite in WAL mode lets readers and a writer work at once; foreign keys are off by default."""
+def enable_sqlite_wal(engine: Engine, busy_timeout_seconds: float) -> None:
+    """SQLite in WAL mode lets readers and a writer work at once; foreign keys are off by default.
+
+    A writer waits up to `busy_timeout_seconds` for the one write lock: long enough for a team's
+    burst of changes to take turns (each holds it for milliseconds), short of the worker timeout."""
     if engine.dialect.name != "sqlite":
         return
+    busy_timeout_ms = round(busy_timeout_seconds * 1000)
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection, _record):
@@ -133,7 +137,7 @@ def enable_sqlite_wal(engine: Engine) -> None:
         if not _is_memory(engine):
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.close()
 
 
