@@ -9,8 +9,18 @@ Report PDFs are drawn by separate interpreters at a lower priority, never in a w
 import multiprocessing
 import os
 
+
+def default_workers(database_url: str) -> int:
+    """SQLite, the default, has one write lock for the whole database: two workers of four threads
+    keep a team's burst of changes queued in gunicorn's backlog, where each waits its turn, rather
+    than twenty writers polling for the lock. A database server takes a worker per core and more."""
+    if not database_url or database_url.startswith("sqlite"):
+        return 2
+    return min(2 * multiprocessing.cpu_count() + 1, 9)
+
+
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("GUNICORN_WORKERS", min(2 * multiprocessing.cpu_count() + 1, 9)))
+workers = int(os.environ.get("GUNICORN_WORKERS") or default_workers(os.environ.get("DATABASE_URL", "")))
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 # A phone on a bad link may take long to send a photo.

@@ -13,6 +13,7 @@ then call the JSON API with the page's CSRF token, from as many threads as the t
 import http.cookiejar
 import json
 import os
+import runpy
 import signal
 import subprocess
 import sys
@@ -75,8 +76,9 @@ class GunicornServer:
             "PYTHONPATH": str(ROOT),
         }
 
-    def start(self, workers: int = GUNICORN_WORKERS) -> "GunicornServer":
-        """Start the workers and wait until every one of them can answer."""
+    def start(self, workers: int | None = GUNICORN_WORKERS) -> "GunicornServer":
+        """Start the workers and wait until every one of them can answer; `workers=None` runs as
+        many as gunicorn.conf.py configures for the database, as production does."""
         with self.app.app_context():
             db.engine.dispose()
         settings = ROOT / "tests" / "gunicorn_test_config.py"
@@ -87,8 +89,7 @@ class GunicornServer:
                 sys.executable,
                 "-m",
                 "gunicorn",
-                "--workers",
-                str(workers),
+                *(["--workers", str(workers)] if workers is not None else []),
                 "--config",
                 str(settings),
                 "--graceful-timeout",
@@ -103,8 +104,16 @@ class GunicornServer:
             start_new_session=True,
         )
         self.url = f"http://127.0.0.1:{self._wait_for_port(port_file)}"
-        self._wait_until_ready(workers)
+        self._wait_until_ready(workers or self.configured_workers())
         return self
+
+    def configured_workers(self) -> int:
+        """How many workers gunicorn.conf.py starts for this server's database."""
+        settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+        forced = os.environ.get("GUNICORN_WORKERS")
+        return (
+            int(forced) if forced else settings["default_workers"](self.app.config["SQLALCHEMY_DATABASE_URI"])
+        )
 
     def _wait_for_port(self, port_file: Path) -> int:
         deadline = time.monotonic() + READY_TIMEOUT
