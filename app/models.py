@@ -387,8 +387,25 @@ class AuditEvent(db.Model):
     before: Mapped[dict | None] = mapped_column(db.JSON)
     after: Mapped[dict | None] = mapped_column(db.JSON)
     reason: Mapped[str] = mapped_column(db.Text, default="")
+    # The tamper-evident chain (app/services/audit.py): the event's place in it, and a hash over its
+    # content and the hash of the event before it, set as the transaction that adds it commits.
+    chain_seq: Mapped[int | None] = mapped_column(unique=True)
+    chain_hash: Mapped[str | None] = mapped_column(db.String(64))
 
     user: Mapped[User | None] = relationship()
+
+
+CHAIN_FIELDS = ("chain_seq", "chain_hash")
+
+
+class AuditChainHead(db.Model):
+    """The last link of the audit trail's chain: one row, locked while a transaction adds links."""
+
+    __tablename__ = "audit_chain_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(default=0)
+    hash: Mapped[str] = mapped_column(db.String(64))
 
 
 class AppendOnlyError(RuntimeError):
@@ -396,8 +413,20 @@ class AppendOnlyError(RuntimeError):
 
 
 @event.listens_for(AuditEvent, "before_update")
-@event.listens_for(AuditEvent, "before_delete")
 def _refuse_audit_rewrite(mapper, connection, target):
+    """An event is never changed; only its place in the chain is written, once, as it commits."""
+    state = db.inspect(target)
+    changed = {attr.key for attr in state.attrs if attr.history.has_changes()}
+    first_link = changed <= set(CHAIN_FIELDS) and all(
+        not state.attrs[name].history.deleted or state.attrs[name].history.deleted == [None]
+        for name in CHAIN_FIELDS
+    )
+    if not first_link:
+        raise AppendOnlyError("the audit trail is append-only")
+
+
+@event.listens_for(AuditEvent, "before_delete")
+def _refuse_audit_delete(mapper, connection, target):
     raise AppendOnlyError("the audit trail is append-only")
 
 

@@ -15,6 +15,7 @@ What the answers said is then held against the record, change by change:
 - applied though refused: an audit event for a change every copy of which was refused;
 - written after the lock: a change's audit event between a 定稿 and the reopen after it;
 - row and trail disagree: an item's stored result is not the one its last audit event says;
+- audit chain broken: the trail's hash chain does not hold after the burst;
 - 5xx: any answer of 500 or more, to anything.
 """
 
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 
 from app.extensions import db
 from app.models import Assessment, AuditEvent, Finding, Mutation, Station, User
+from app.services import audit
 from tests.conftest import TEST_PASSWORD
 from tests.servers import HttpClient, mutation_id
 
@@ -37,6 +39,7 @@ PROBLEMS = (
     "applied though refused",
     "written after the lock",
     "row and trail disagree",
+    "audit chain broken",
     "5xx",
 )
 
@@ -254,7 +257,8 @@ def record_of(app, assessment_id: int) -> dict:
             if f.outcome is not None
         }
         status = db.session.get(Assessment, assessment_id).status
-    return {"events": events, "mutations": mutations, "findings": findings, "status": status}
+        chain = audit.verify()
+    return {"events": events, "mutations": mutations, "findings": findings, "status": status, "chain": chain}
 
 
 def problems(ledger: Ledger, record: dict) -> Counter:
@@ -288,6 +292,7 @@ def problems(ledger: Ledger, record: dict) -> Counter:
     found["row and trail disagree"] = sum(
         record["findings"].get(item_id) != kept for item_id, kept in last_per_item.items()
     )
+    found["audit chain broken"] = int(not record["chain"].holds)
     found["5xx"] = ledger.server_errors()
     return found
 

@@ -18,6 +18,7 @@ from app.models import Assessment, Station, User
 from app.services import (
     assessment_list,
     assessments,
+    audit,
     charts,
     dashboard,
     deadlines,
@@ -353,3 +354,10 @@ def outbox_import():
     return render_template(
         "admin/outbox_import.html", form=OutboxImportForm(), report=report, exported_by=exported_by
     )
+
+
+@bp.get("/audit")
+@admin_required
+def audit_chain():
+    """Whether the audit trail's chain holds: no event changed or removed since it was written."""
+    return render_template("admin/audit.html", report=audit.verify())

@@ -13,7 +13,7 @@ from flask_babel import force_locale
 from app.cli import demo
 from app.extensions import db
 from app.models import ROLES
-from app.services import backup, deadlines, mail, notices, people, stations
+from app.services import audit, backup, deadlines, mail, notices, people, stations
 from app.services.refusals import Refused
 from app.services.reports import pdf
 
@@ -21,12 +21,14 @@ station_cli = AppGroup("station", help="Manage stations.")
 user_cli = AppGroup("user", help="Manage users.")
 rectification_cli = AppGroup("rectification", help="Rectification deadlines.")
 reports_cli = AppGroup("reports", help="Kept report PDFs.")
+audit_cli = AppGroup("audit", help="The audit trail.")
 
 def register(app: Flask) -> None:
     app.cli.add_command(station_cli)
     app.cli.add_command(user_cli)
     app.cli.add_command(rectification_cli)
     app.cli.add_command(reports_cli)
+    app.cli.add_command(audit_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
@@ -69,6 +71,16 @@ def remind(within_days: int) -> None:
     sent = notices.remind_due(deadlines.today(), within_days)
     db.session.commit()
     click.echo(f"sent {sent} reminders")
+
+
+@audit_cli.command("verify")
+def verify_audit() -> None:
+    """Walk the audit trail's chain again; name the first event that was changed or removed."""
+    report = audit.verify()
+    if not report.holds:
+        where = f"event #{report.broken_at}" if report.broken_at else "the chain's end"
+        raise click.ClickException(f"the audit trail's chain is broken at {where}: {report.reason}")
+    click.echo(f"the audit trail's chain holds: {report.events} events")
 
 
 @reports_cli.command("prune")
