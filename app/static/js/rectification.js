@@ -191,7 +191,7 @@ class AnswerForm {
       if (entry && !sending.some((e) => e.mutation_id === job.mutationId)) showEntryState(job, entry);
     }
     const answer = this.answer && entries.find((e) => e.key === this.key);
-    if (answer && !(sending && sending.key === this.key)) this.showAnswer(answer);
+    if (answer && !sending.some((e) => e.key === this.key)) this.showAnswer(answer);
   }
 
   sending(entry, percent) {
