@@ -33,7 +33,7 @@ from app.services import outbox_import as outbox_import_service
 from app.services.assessments import STATUS_LABELS
 from app.services.paging import paginate
 from app.services.station_import import check, read_rows
-from app.web import is_htmx, render_swap, safe_next
+from app.web.requests import is_htmx, render_swap, safe_next
 
 
 def query_args(*names: str) -> dict:

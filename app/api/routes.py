@@ -13,7 +13,7 @@ from app.models import Station, is_row_id
 from app.rubrics import active_rubric
 from app.services import assessments, signoff
 from app.services.json_shapes import assessment_json, rubric_json, user_json
-from app.web import answer_once, json_body
+from app.web.requests import answer_once, json_body
 
 
 @bp.get("/me")

@@ -13,7 +13,7 @@ from app.rubrics import rubric_of
 from app.services import assessments, deadlines, rectifications, shares, signoff, stations
 from app.services.json_shapes import offline_urls_json
 from app.services.paging import paginate
-from app.web import VARY_ON_HTMX, is_htmx
+from app.web.requests import VARY_ON_HTMX, is_htmx
 from rubric import derive_outcome
 
 STATION_RESULTS_LIMIT = 20

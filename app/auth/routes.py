@@ -9,7 +9,7 @@ from app.extensions import db, login_manager
 from app.i18n import LANGUAGE_COOKIE
 from app.models import User
 from app.services import login_throttle, passwords, sessions
-from app.web import safe_next
+from app.web.requests import safe_next
 
 
 @login_manager.user_loader

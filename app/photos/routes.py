@@ -23,7 +23,7 @@ from app.photo_files import send_photo_file
 from app.photos import bp
 from app.rubrics import rubric_of
 from app.services import photos as actions
-from app.web import json_body, safe_next
+from app.web.requests import json_body, safe_next
 
 
 def viewable_photo(photo_id: int) -> Photo:

@@ -20,7 +20,7 @@ from app.services import assessments, deadlines, notices, rectifications
 from app.services import photos as photo_actions
 from app.services.json_shapes import rectification_json
 from app.station import bp
-from app.web import answer_once, json_body, safe_next
+from app.web.requests import answer_once, json_body, safe_next
 
 
 @bp.get("/")

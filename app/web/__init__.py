@@ -1,0 +1,1 @@
+"""The web layer: request helpers, access, forms, error handlers and JSON shapes."""
