@@ -11,6 +11,7 @@ from app.rubrics import not_applicable_policy
 from app.security import outbox_author_token
 from app.services import deadlines, rectifications, signoff
 from app.services.json_shapes import user_json
+from app.web.phone import max_length, phone_values
 
 
 def signature_data_url(signature) -> str:
@@ -73,6 +74,8 @@ GLOBALS = (
     not_applicable_policy,
     outbox_author_token,
     user_json,
+    phone_values,
+    max_length,
 )
 
 

@@ -263,7 +263,7 @@ def photo_entry(assessment_id, seq=2, **payload) -> dict:
 
 
 def send_online(wang, entry) -> tuple[int, dict]:
-    """The entry as the phone's sync engine sends it (app/static/js/sync.js)."""
+    """The entry as the phone's sync engine sends it (app/static/js/offline/sync.js)."""
     fields = {**entry["payload"], "mutation_id": entry["mutation_id"], "author": None}
     assessment_id, item_id, kind = entry["assessment_id"], entry["item_id"], entry["kind"]
     client, headers = wang.client, {**wang.headers(), "Accept": "application/json"}

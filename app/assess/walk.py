@@ -48,7 +48,7 @@ def item_state(card: Scorecard, item: Item) -> str:
 def parse_item_form(form: MultiDict, item: Item, trigger: str | None) -> tuple[str | None, dict | None, str]:
     """Read one item's result from its form: an outcome, or the counts that decide it, and the note.
 
-    The rule, the same as the page's script (static/js/walk.js) follows: tapping an outcome
+    The rule, the same as the page's script (static/js/pages/walk.js) follows: tapping an outcome
     (trigger "outcome") chooses it and drops the counts. Otherwise, once any count is typed the
     counts decide, and then every count must be filled: a partly filled set goes on to the rubric,
     which refuses it naming the missing count, and nothing is stored (the script, instead of
