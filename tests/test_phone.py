@@ -115,3 +115,15 @@ def test_the_service_worker_is_told_the_pages_it_keeps_and_the_message_kinds(cli
     told = json.loads(body.split("const PHONE = ", 1)[1].split(";\n", 1)[0])
     assert told["urls"]["index"] == "/assess/{assessment_id}/index"
     assert "const WorkerMessage = Object.freeze(" in body and "\nexport " not in body
+
+
+def test_the_worker_answers_every_message_the_pages_may_send():
+    """One vocabulary (offline/messages.js): sw.js has a case for each kind, no script types one by hand."""
+    vocabulary = JS / "offline" / "messages.js"
+    kinds = dict(re.findall(r'^  (\w+): "([\w-]+)",$', vocabulary.read_text(encoding="utf-8"), re.M))
+    worker = (JS / "sw.js").read_text(encoding="utf-8")
+    assert kinds and all(f"case WorkerMessage.{kind}:" in worker for kind in kinds)
+    for path in (path for path in SCRIPTS if path != vocabulary):
+        text = path.read_text(encoding="utf-8")
+        found = [value for value in kinds.values() if re.search(rf"""["'`]{value}["'`]""", text)]
+        assert not found, f"{name(path)} types the worker messages {found}: use WorkerMessage"

@@ -14,7 +14,7 @@ export const WorkerMessage = Object.freeze({
   CACHED_ASSESSMENTS: "cached-assessments",
   STOP_SAVING: "stop-saving",
   DROP_ASSESSMENT_CACHES: "drop-assessment-caches",
-  CONFIRMED: "confirmed",
+  CONFIRMED: "change-confirmed",
   OUTBOX_EMPTY: "outbox-empty",
 });
 
