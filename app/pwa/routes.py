@@ -12,8 +12,9 @@ from app.pwa import bp
 from app.web import phone
 
 WORKER = "js/sw.js"
-# The message kinds pages and the worker share: an ES module the worker gets written in.
-WORKER_MESSAGES = "js/offline/messages.js"
+# Modules the pages import and the worker gets written in: the messages both exchange, and how
+# an address Python hands them is filled in and recognised.
+WORKER_MODULES = ("js/offline/messages.js", "js/lib/urls.js")
 SHELL_STYLES_AND_ICONS = (
     "css/app.css",
     "icons/icon-192.png",
@@ -89,7 +90,9 @@ def service_worker():
     shell = [url_for("static", filename=name) for name in shell_files(current_app.static_folder)]
     shell.append(url_for("pwa.offline"))
     source = (static / WORKER).read_text(encoding="utf-8")
-    messages = as_classic_script((static / WORKER_MESSAGES).read_text(encoding="utf-8"))
+    modules = "".join(
+        as_classic_script((static / name).read_text(encoding="utf-8")) for name in WORKER_MODULES
+    )
     owner_max_age = int(current_app.config["SESSION_IDLE_LIFETIME"].total_seconds())
     prelude = (
         f"const VERSION = {version!r};\nconst SHELL = {current_app.json.dumps(shell)};\n"
@@ -101,7 +104,7 @@ def service_worker():
         "Cache-Control": "no-cache",
         "Service-Worker-Allowed": "/",
     }
-    return prelude + messages + source, headers
+    return prelude + modules + source, headers
 
 
 @bp.get("/offline")

@@ -1,7 +1,8 @@
 "use strict";
 // Service worker: a classic script, as every browser can run it. The /sw.js route writes in front
 // of it VERSION, SHELL, OWNER_MAX_AGE, PHONE (app/web/phone.py: the outbox kinds and the addresses
-// of the pages kept) and the message vocabulary shared with the pages (offline/messages.js).
+// of the pages kept), and two modules it shares with the pages: the messages both exchange
+// (offline/messages.js) and fillUrl/matchUrl (lib/urls.js).
 // Caches: "shell-<VERSION>" holds the app shell and is replaced on update; "assessment-<id>"
 // caches hold the walk pages of assessments made available offline and survive updates;
 // "pages-home" holds the assessor's home. Both are removed when the user logs out.
@@ -14,19 +15,7 @@ const HOME = PHONE.urls.home;
 const KIND = Object.fromEntries(PHONE.kinds.map((kind) => [kind, kind]));
 
 /** The address `name` of PHONE.urls with each {field} filled in. */
-function urlFor(name, fields = {}) {
-  return PHONE.urls[name].replace(/\{(\w+)\}/g, (match, field) => encodeURIComponent(fields[field]));
-}
-
-/** The fields of `path` when it is the address `name` (say {assessment_id: "7"}), else null. */
-function matchUrl(name, path) {
-  const names = [];
-  const pattern = PHONE.urls[name]
-    .replace(/[.*+?^$()|[\]\\]/g, "\\$&")
-    .replace(/\{(\w+)\}/g, (match, field) => { names.push(field); return "([^/]+)"; });
-  const found = new RegExp(`^${pattern}$`).exec(path);
-  return found ? Object.fromEntries(names.map((field, i) => [field, decodeURIComponent(found[i + 1])])) : null;
-}
+const urlFor = (name, fields) => fillUrl(PHONE.urls[name], fields);
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(SHELL_CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));
@@ -119,7 +108,7 @@ function readHeaders(response) {
 function offlineCopyOf(url) {
   const path = new URL(url).pathname;
   if (path === urlFor("root")) return HOME;
-  const resume = matchUrl("resume", path);
+  const resume = matchUrl(PHONE.urls.resume, path);
   return resume ? urlFor("index", resume) : url;
 }
 

@@ -2,6 +2,8 @@
 // the time a JSON request may take, the limits of what is typed, the kinds of outbox entry, the
 // count rule and the addresses of the server. None of it is typed again here.
 
+import { fillUrl, matchUrl } from "./urls.js";
+
 const holder = document.getElementById("phone");
 const values = holder ? JSON.parse(holder.textContent) : { limits: {}, kinds: [], urls: {}, count: {} };
 
@@ -27,15 +29,13 @@ export function countOf(text) {
 }
 
 /** The server's address `name` with each {field} filled in from `fields`. */
-export function urlFor(name, fields = {}) {
+export const urlFor = (name, fields = {}) => fillUrl(address(name), fields);
+
+/** Whether `url` is the server's address `name` (the login page, say), whatever its fields. */
+export const isUrl = (name, url) => matchUrl(address(name), new URL(url, location.href).pathname) !== null;
+
+function address(name) {
   const template = values.urls[name];
   if (!template) throw new Error(`no address named ${name}`);
-  return template.replace(/\{(\w+)\}/g, (match, field) => encodeURIComponent(fields[field]));
-}
-
-/** Whether `url` is the server's address `name` (a page of any assessment for "index", say). */
-export function isUrl(name, url) {
-  const path = new URL(url, location.href).pathname;
-  const pattern = values.urls[name].replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\{\w+\}/g, "[^/]+");
-  return new RegExp(`^${pattern}$`).test(path);
+  return template;
 }
