@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app.services import assessments, outbox_import, photos, rectifications, signoff
+from app.services import assessments, outbox_import, photos, signoff
 from app.web import phone
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,18 +85,6 @@ def test_every_outbox_kind_has_its_address_and_an_importer():
     assert set(outbox_import.KINDS) <= set(phone.SEND_URLS)
 
 
-def test_the_limits_the_phone_is_told_are_the_services_own():
-    assert phone.LIMITS == {
-        "note": assessments.NOTE_MAX_LENGTH,
-        "no_photo_reason": assessments.NO_PHOTO_REASON_MAX_LENGTH,
-        "caption": photos.CAPTION_MAX_LENGTH,
-        "rectification_text": rectifications.TEXT_MAX_LENGTH,
-        "review_comment": rectifications.COMMENT_MAX_LENGTH,
-        "signer_name": signoff.NAME_MAX_LENGTH,
-        "signer_note": signoff.NOTE_MAX_LENGTH,
-    }
-
-
 def test_a_page_hands_its_scripts_and_htmx_the_values_from_python(assessor, assessment_id):
     page = assessor.client.get(f"/assess/{assessment_id}/items/1.1.1").get_data(as_text=True)
     block = re.search(r'<script type="application/json" id="phone">(.*?)</script>', page).group(1)
@@ -108,6 +96,8 @@ def test_a_page_hands_its_scripts_and_htmx_the_values_from_python(assessor, asse
     htmx_config = json.loads(re.search(r"<meta name=\"htmx-config\" content='([^']+)'>", page).group(1))
     assert htmx_config["timeout"] == phone.JSON_TIMEOUT_MS
     assert f'maxlength="{assessments.NOTE_MAX_LENGTH}"' in page
+    assert values["limits"]["caption"] == photos.CAPTION_MAX_LENGTH
+    assert values["limits"]["signer_name"] == signoff.NAME_MAX_LENGTH
 
 
 def test_the_service_worker_is_told_the_pages_it_keeps_and_the_message_kinds(client):
