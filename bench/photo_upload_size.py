@@ -1,6 +1,6 @@
-"""Bytes a phone sends for one 12-megapixel photo, with and without the shrink in photos.js.
+"""Bytes a phone sends for one 12-megapixel photo, with and without the shrink in photos/shrink.js.
 
-Runs the real item page in headless Chromium: the photo goes through `downscale` from shrink.js
+Runs the real item page in headless Chromium: the photo goes through `downscale` from photos/shrink.js
 (the function the camera button uses) and both versions are posted to the upload API; the request
 bodies are counted as they reach the server.
 
@@ -22,8 +22,8 @@ from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, log_in
 WEAK_UPLINK_BITS_PER_SECOND = 1_000_000
 
 SEND_BOTH = """async ([encoded, url]) => {
-    const { downscale } = await import("/static/js/shrink.js");
-    const { csrfToken } = await import("/static/js/common.js");
+    const { downscale } = await import("/static/js/photos/shrink.js");
+    const { csrfToken } = await import("/static/js/lib/common.js");
     const send = async (photo, caption) => {
         const form = new FormData();
         form.append("photo", photo, "photo.jpg");
@@ -80,7 +80,7 @@ def main() -> None:
     print("photo: 4000x3000 JPEG (12 megapixels), camera-like, quality 92")
     print(f"  file on the phone           {result['fileBytes']:>10,} bytes")
     size = f"{result['width']}x{result['height']}"
-    print(f"  after downscale (shrink.js) {result['shrunkBytes']:>10,} bytes  ({size})")
+    print(f"  after downscale (photos/shrink.js) {result['shrunkBytes']:>10,} bytes  ({size})")
     print(f"  shrink time in Chromium     {result['shrinkMs']:>10.0f} ms")
     print(f"  request body, no shrink     {whole:>10,} bytes")
     print(f"  request body, shrunk        {shrunk:>10,} bytes")

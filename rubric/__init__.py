@@ -4,6 +4,7 @@ Pure Python: imports neither flask nor sqlalchemy, so the web app, scripts and t
 can all use it.
 """
 
+from .counts import COUNT_PATTERN, MAX_COUNT, parse_count
 from .derive import derive_outcome, rate_percent_shown, resolve_outcome
 from .errors import RubricError, ScoringError
 from .loader import load_rubric
@@ -28,6 +29,8 @@ from .registry import RubricRegistry, default_registry
 from .scoring import CategoryScore, ItemScore, Result, Scorecard, score
 
 __all__ = [
+    "COUNT_PATTERN",
+    "MAX_COUNT",
     "FULL",
     "NA_FULL_POINTS",
     "NA_NOT_ALLOWED",
@@ -53,6 +56,7 @@ __all__ = [
     "default_registry",
     "derive_outcome",
     "load_rubric",
+    "parse_count",
     "rate_percent_shown",
     "resolve_outcome",
     "score",

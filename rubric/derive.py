@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 from decimal import Decimal
 
+from .counts import MAX_COUNT
 from .errors import ScoringError
 from .model import ERROR_RATE, NOT_APPLICABLE, PROBLEM_COUNT, InputSpec, Item
 
@@ -93,6 +94,8 @@ def _read_input(item: Item, spec: InputSpec, value: object) -> object:
         raise _invalid_input(item, spec, value, "must be a whole number")
     if value < 0:
         raise _invalid_input(item, spec, value, "must not be negative")
+    if value > MAX_COUNT:
+        raise _invalid_input(item, spec, value, f"must be at most {MAX_COUNT}")
     return value
 
 

@@ -484,3 +484,32 @@ def test_item_that_leaves_not_applicable_out_says_so_on_its_button(tmp_path):
     button = page.split('id="outcome-not_applicable"')[1].split("</label>")[0]
     assert '<span class="outcome-points">不计分</span>' in button
     assert "不适用时本小项不计分，所属大项按比例折算。" in page
+
+
+NOT_COUNTS = ["--5", "²", "1e3", " 5 ", "+5", "5.0", "٣", "0x5", "1000000000"]
+
+
+@pytest.mark.parametrize("typed", NOT_COUNTS)
+def test_a_count_that_is_not_plain_digits_is_refused_with_a_message_and_changes_nothing(
+    app, assessor, assessment_id, typed
+):
+    """One rule (rubric.parse_count) for the no-JavaScript form, its htmx swap and the API."""
+    for headers in ({}, HTMX):
+        response = save(assessor, assessment_id, "4.1.1", headers=headers, **{"input-problems": typed})
+        assert response.status_code == 422, (typed, headers)
+        assert "“发现的问题数”必须是不小于零的整数。" in response.get_data(as_text=True)
+    response = assessor.put_json(
+        f"/api/assessments/{assessment_id}/findings/4.1.1", {"inputs": {"problems": typed}, "note": ""}
+    )
+    assert response.status_code == 422
+    assert response.get_json()["error"] == "“发现的问题数”必须是不小于零的整数。"
+    assert finding(app, assessment_id, "4.1.1") is None
+
+
+def test_the_api_refuses_a_count_above_the_maximum_the_form_refuses(app, assessor, assessment_id):
+    from rubric import MAX_COUNT
+
+    body = {"inputs": {"problems": MAX_COUNT + 1}, "note": ""}
+    response = assessor.put_json(f"/api/assessments/{assessment_id}/findings/4.1.1", body)
+    assert response.status_code == 422
+    assert finding(app, assessment_id, "4.1.1") is None

@@ -12,6 +12,7 @@ from PIL import Image
 from app.extensions import db
 from app.models import AuditEvent, Finding, Photo, User
 from tests.conftest import Auth
+from tests.report_fixtures import demo_data, log_in  # noqa: F401
 
 
 @pytest.fixture
@@ -27,9 +28,9 @@ def assessment_id(app, make_station, wang):
     return wang.post_json("/api/assessments", {"station_id": make_station()}).get_json()["id"]
 
 
-def author_token(auth) -> str:
+def author_token(auth, page_url="/assess/") -> str:
     """What the phone reads from the page's meta tag and keeps with each entry it queues."""
-    page = auth.client.get("/assess/").get_data(as_text=True)
+    page = auth.client.get(page_url).get_data(as_text=True)
     match = re.search(r'<meta name="outbox-author" content="([^"]+)"', page)
     assert match, "the page has no outbox-author meta tag"
     return match.group(1)
@@ -262,7 +263,7 @@ def photo_entry(assessment_id, seq=2, **payload) -> dict:
 
 
 def send_online(wang, entry) -> tuple[int, dict]:
-    """The entry as the phone's sync engine sends it (app/static/js/sync.js)."""
+    """The entry as the phone's sync engine sends it (app/static/js/offline/sync.js)."""
     fields = {**entry["payload"], "mutation_id": entry["mutation_id"], "author": None}
     assessment_id, item_id, kind = entry["assessment_id"], entry["item_id"], entry["kind"]
     client, headers = wang.client, {**wang.headers(), "Accept": "application/json"}
@@ -400,3 +401,42 @@ def test_an_entry_of_an_unknown_kind_is_refused_saying_so(app, admin, assessment
     assert "1 条被拒绝" in page and "telepathy" in page
     with app.app_context():
         assert db.session.query(Finding).count() == 0
+
+
+def test_a_stations_answer_kept_on_a_phone_is_imported_with_its_photos_and_author(app, admin, demo):
+    """The phone exports a station's answer as its photos (sent ahead) and the answer naming them."""
+    from app.models import RECTIFICATION, Assessment
+
+    staff = log_in(Auth(app.test_client()), "staff1")
+    token = author_token(staff, "/station/")
+    photo_id = str(uuid.uuid4())
+    base = {"assessment_id": str(demo.finalized), "item_id": "4.1.1", "author_token": token}
+    photo = {
+        **base,
+        "seq": 1,
+        "kind": "photo",
+        "purpose": "rectification",
+        "mutation_id": photo_id,
+        "blob": jpeg_data_url(),
+        "payload": {"taken_at": "2026-11-20T09:41:05+08:00"},
+    }
+    answer = {
+        **base,
+        "seq": 2,
+        "kind": "rectification",
+        "mutation_id": str(uuid.uuid4()),
+        "payload": {"text": "防护罩已装回。", "photos": [photo_id]},
+    }
+    data = export_file([photo, answer], exported_by="staff1")
+    with app.app_context():
+        photos_before = db.session.query(Photo).count()
+    page = upload(admin, data).get_data(as_text=True)
+    assert "2 条已应用" in page, page
+    assert "2 条已在服务器上" in upload(admin, data).get_data(as_text=True)
+    with app.app_context():
+        (rectification,) = db.session.get(Assessment, demo.finalized).finding_for("4.1.1").rectifications
+        assert (rectification.text, rectification.answered_by.username) == ("防护罩已装回。", "staff1")
+        assert [(p.purpose, p.taken_at.isoformat()) for p in rectification.photos] == [
+            (RECTIFICATION, "2026-11-20T01:41:05")
+        ]
+        assert db.session.query(Photo).count() == photos_before + 1, "no evidence photo, nothing twice"

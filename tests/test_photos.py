@@ -403,7 +403,7 @@ def test_photo_panel_shows_thumbnails_camera_button_and_no_photo_reason(app, ass
     assert photo["thumb_url"] in html
     assert 'accept="image/*" capture="environment"' in html
     assert 'name="no_photo_reason"' in html
-    assert re.search(r'src="/static/js/photos\.[0-9a-f]{12}\.js"', html)
+    assert re.search(r'src="/static/js/pages/photos\.[0-9a-f]{12}\.js"', html)
 
 
 def test_photo_panel_for_a_finalized_assessment_is_read_only_and_shows_the_reason(

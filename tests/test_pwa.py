@@ -25,7 +25,7 @@ def test_service_worker_is_served_from_the_root_uncached_and_versioned(client):
     assert response.headers["Service-Worker-Allowed"] == "/"
     body = response.get_data(as_text=True)
     assert body.startswith("const VERSION = '")
-    assert re.search(r'"/static/js/outbox\.[0-9a-f]{12}\.js"', body) and '"/offline"' in body
+    assert re.search(r'"/static/js/offline/outbox\.[0-9a-f]{12}\.js"', body) and '"/offline"' in body
 
 
 def test_every_precached_shell_file_exists(client):
@@ -37,12 +37,17 @@ def test_every_precached_shell_file_exists(client):
 
 def test_every_module_a_precached_script_imports_is_precached_too():
     """Offline, a module whose import is not on the phone fails whole: the walk's photos with it."""
-    from app.pwa.routes import SHELL_FILES
+    from app.pwa.routes import shell_files
 
-    js = Path(__file__).resolve().parent.parent / "app" / "static"
-    for name in (n for n in SHELL_FILES if n.endswith(".js")):
-        for imported in re.findall(r'from "\./([\w.-]+\.js)"', (js / name).read_text(encoding="utf-8")):
-            assert f"js/{imported}" in SHELL_FILES, f"{name} imports {imported}"
+    static = Path(__file__).resolve().parent.parent / "app" / "static"
+    shell = shell_files(str(static))
+    assert "js/pages/walk.js" in shell and "js/offline/outbox.js" in shell
+    for name in (n for n in shell if n.endswith(".js")):
+        for imported in re.findall(
+            r'from "(\.\.?/[\w./-]+\.js)"', (static / name).read_text(encoding="utf-8")
+        ):
+            resolved = ((static / name).parent / imported).resolve().relative_to(static).as_posix()
+            assert resolved in shell, f"{name} imports {imported}"
 
 
 def test_offline_page_explains_what_still_works(client):

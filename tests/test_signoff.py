@@ -154,7 +154,7 @@ def test_summary_offers_the_signature_pads_before_the_finalize_button(app, clien
     page = client.get(f"/assess/{assessment_id}/summary").get_data(as_text=True)
     assert page.index("data-signature-pad") < page.index('id="finalize-form"')
     assert 'name="lead_assessor-image" form="finalize-form"' in page
-    assert "/static/js/signature.js" in page
+    assert "/static/js/pages/signature.js" in page
 
 
 def test_plain_form_finalize_records_names_and_status_without_images(app, client, auth, demo):

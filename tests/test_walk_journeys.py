@@ -164,5 +164,5 @@ def test_the_walk_page_leaves_htmx_out_and_the_home_page_loads_it(client, auth, 
     log_in(auth, "assessor1")
     item = client.get(f"/assess/{demo.in_progress}/items/1.1.1").get_data(as_text=True)
     loads_htmx = re.compile(r'<script src="/static/js/htmx-2\.0\.11\.min\.')
-    assert "/static/js/walk." in item and not loads_htmx.search(item)
+    assert "/static/js/pages/walk." in item and not loads_htmx.search(item)
     assert loads_htmx.search(client.get("/assess/").get_data(as_text=True))

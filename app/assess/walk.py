@@ -3,12 +3,10 @@
 from werkzeug.datastructures import MultiDict
 
 from app.models import Assessment, User
-from rubric import FULL, NOT_APPLICABLE, Item, Rubric, Scorecard
+from rubric import FULL, NOT_APPLICABLE, Item, Rubric, Scorecard, parse_count
 
 UNSCORED = "unscored"
 DEDUCTED = "deducted"
-# A count typed into the walk: longer than this is no count of problems or papers, and kept as text.
-MAX_DIGITS = 9
 
 
 def neighbours(rubric: Rubric, item: Item) -> tuple[Item | None, Item | None]:
@@ -50,7 +48,7 @@ def item_state(card: Scorecard, item: Item) -> str:
 def parse_item_form(form: MultiDict, item: Item, trigger: str | None) -> tuple[str | None, dict | None, str]:
     """Read one item's result from its form: an outcome, or the counts that decide it, and the note.
 
-    The rule, the same as the page's script (static/js/walk.js) follows: tapping an outcome
+    The rule, the same as the page's script (static/js/pages/walk.js) follows: tapping an outcome
     (trigger "outcome") chooses it and drops the counts. Otherwise, once any count is typed the
     counts decide, and then every count must be filled: a partly filled set goes on to the rubric,
     which refuses it naming the missing count, and nothing is stored (the script, instead of
@@ -64,12 +62,14 @@ def parse_item_form(form: MultiDict, item: Item, trigger: str | None) -> tuple[s
 
 
 def _read_inputs(form: MultiDict, item: Item) -> dict | None:
+    """The typed values; a count that is not one (rubric.parse_count) stays text, which the rubric refuses."""
     values = {}
     for spec in item.inputs:
-        raw = form.get(f"input-{spec.name}", "").strip()
+        raw = form.get(f"input-{spec.name}", "")
         if spec.type == "bool":
-            values[spec.name] = raw in ("1", "on", "true")
-        elif raw:
-            values[spec.name] = int(raw) if raw.lstrip("-").isdigit() and len(raw) <= MAX_DIGITS else raw
+            values[spec.name] = raw.strip() in ("1", "on", "true")
+        elif raw.strip():
+            count = parse_count(raw)
+            values[spec.name] = raw if count is None else count
     has_count = any(spec.type == "int" and spec.name in values for spec in item.inputs)
     return values if has_count else None

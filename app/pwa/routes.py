@@ -1,6 +1,7 @@
 """The installable app: manifest, service worker and the page shown when a page is not cached."""
 
 import hashlib
+import re
 from functools import cache
 from pathlib import Path
 
@@ -8,20 +9,14 @@ from flask import current_app, render_template, url_for
 from flask_babel import gettext as _
 
 from app.pwa import bp
+from app.web import phone
 
-SHELL_FILES = (
+WORKER = "js/sw.js"
+# Modules the pages import and the worker gets written in: the messages both exchange, and how
+# an address Python hands them is filled in and recognised.
+WORKER_MODULES = ("js/offline/messages.js", "js/lib/urls.js")
+SHELL_STYLES_AND_ICONS = (
     "css/app.css",
-    "js/app.js",
-    "js/htmx-2.0.11.min.js",
-    "js/common.js",
-    "js/outbox.js",
-    "js/sync.js",
-    "js/offline.js",
-    "js/walk.js",
-    "js/shrink.js",
-    "js/photo_rows.js",
-    "js/photos.js",
-    "js/signature.js",
     "icons/icon-192.png",
     "icons/icon-512.png",
     "icons/icon-maskable-512.png",
@@ -31,12 +26,26 @@ SHELL_FILES = (
 
 
 @cache
+def shell_files(static_folder: str) -> tuple[str, ...]:
+    """The app shell: the stylesheet, every script (a module a page imports is never left out), the icons."""
+    scripts = sorted(
+        path.relative_to(static_folder).as_posix() for path in (Path(static_folder) / "js").rglob("*.js")
+    )
+    return SHELL_STYLES_AND_ICONS + tuple(name for name in scripts if name != WORKER)
+
+
+@cache
 def shell_version(static_folder: str) -> str:
     """A hash of the app shell and the worker itself, so any change installs a new worker."""
     digest = hashlib.sha256()
-    for name in SHELL_FILES + ("js/sw.js",):
+    for name in shell_files(static_folder) + (WORKER,):
         digest.update((Path(static_folder) / name).read_bytes())
     return digest.hexdigest()[:12]
+
+
+def as_classic_script(module_source: str) -> str:
+    """A module that only declares and exports, as declarations a classic script can hold."""
+    return re.sub(r"^export ", "", module_source, flags=re.MULTILINE)
 
 
 @bp.get("/manifest.webmanifest")
@@ -76,20 +85,26 @@ def manifest():
 @bp.get("/sw.js")
 def service_worker():
     """The service worker, served from the root so its scope is the whole app."""
+    static = Path(current_app.static_folder)
     version = shell_version(current_app.static_folder)
-    shell = [url_for("static", filename=name) for name in SHELL_FILES] + [url_for("pwa.offline")]
-    source = (Path(current_app.static_folder) / "js" / "sw.js").read_text(encoding="utf-8")
+    shell = [url_for("static", filename=name) for name in shell_files(current_app.static_folder)]
+    shell.append(url_for("pwa.offline"))
+    source = (static / WORKER).read_text(encoding="utf-8")
+    modules = "".join(
+        as_classic_script((static / name).read_text(encoding="utf-8")) for name in WORKER_MODULES
+    )
     owner_max_age = int(current_app.config["SESSION_IDLE_LIFETIME"].total_seconds())
     prelude = (
         f"const VERSION = {version!r};\nconst SHELL = {current_app.json.dumps(shell)};\n"
         f"const OWNER_MAX_AGE = {owner_max_age};\n"
+        f"const PHONE = {current_app.json.dumps(phone.worker_values())};\n"
     )
     headers = {
         "Content-Type": "text/javascript; charset=utf-8",
         "Cache-Control": "no-cache",
         "Service-Worker-Allowed": "/",
     }
-    return prelude + source, headers
+    return prelude + modules + source, headers
 
 
 @bp.get("/offline")

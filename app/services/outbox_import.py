@@ -11,6 +11,7 @@ agree on what is one change.
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask import current_app
@@ -18,8 +19,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
-from app.models import Assessment, Mutation, Photo, User, is_row_id
-from app.services import assessments, audit, authorship, signoff
+from app.models import RECTIFICATION, Assessment, Mutation, Photo, User, is_row_id
+from app.services import assessments, audit, authorship, notices, rectifications, signoff
 from app.services import photos as photo_actions
 from app.services.idempotency import Change, apply_once, parse_mutation_id
 from app.services.refusals import ImportFileError, Refused, typed_field
@@ -38,13 +39,6 @@ RESULT_LABELS = {
     "refused": _l("refused"),
     "later": _l("next import"),
 }
-KIND_LABELS = {
-    "finding": _l("result"),
-    "photo": _l("photo"),
-    "caption": _l("caption"),
-    "no_photo_reason": _l("reason for no photo"),
-    "signature": _l("signature"),
-}
 
 
 @dataclass
@@ -61,8 +55,9 @@ class EntryResult:
 
     @property
     def kind_label(self) -> str:
-        kind = self.entry.get("kind") or "finding"
-        return KIND_LABELS.get(kind, "") if isinstance(kind, str) else ""
+        name = self.entry.get("kind") or "finding"
+        kind = KINDS.get(name) if isinstance(name, str) else None
+        return str(kind.label) if kind else ""
 
 
 @dataclass
@@ -179,12 +174,18 @@ def _importer_reason(report: ImportReport, admin: User) -> str:
 
 
 def author_of(entry: dict, admin: User) -> tuple[User, bool]:
-    """The assessor the entry's signed token names while their account is active; else the importing admin."""
+    """The user the entry's signed token names while their account is active and may make such a
+    change (a station's staff its answers, an assessor the rest); else the importing admin."""
     user_id = authorship.user_id_from(entry.get("author_token"))
     user = db.session.get(User, user_id) if user_id else None
-    if user is not None and user.active and user.can_assess:
+    if user is not None and user.active and (user.role == "staff" if _by_station(entry) else user.can_assess):
         return user, True
     return admin, False
+
+
+def _by_station(entry: dict) -> bool:
+    """A station's answer to a deduction, or a photo sent ahead of one."""
+    return entry.get("kind") == "rectification" or entry.get("purpose") == RECTIFICATION
 
 
 def _import_one(entry: dict, admin: User, budget: Budget) -> EntryResult:
@@ -208,10 +209,10 @@ def _import_one(entry: dict, admin: User, budget: Budget) -> EntryResult:
 
 
 def _apply(entry: dict, author: User, budget: Budget) -> None:
-    kind = typed_field(entry, "kind", str, "finding")
-    apply_entry = APPLY.get(kind)
-    if apply_entry is None:
-        raise Refused(422, _("Entries of the kind “%(kind)s” cannot be imported.", kind=kind[:40]))
+    name = typed_field(entry, "kind", str, "finding")
+    kind = KINDS.get(name)
+    if kind is None:
+        raise Refused(422, _("Entries of the kind “%(kind)s” cannot be imported.", kind=name[:40]))
     mutation_id = parse_mutation_id(_text(entry, "mutation_id") or None)
     if mutation_id is None:
         raise Refused(422, _("The entry has no mutation_id."))
@@ -221,7 +222,7 @@ def _apply(entry: dict, author: User, budget: Budget) -> None:
     assessment = db.session.get(Assessment, assessment_id) if assessment_id else None
     if assessment is None:
         raise Refused(404, _("There is no such assessment."))
-    apply_entry(entry, assessment, mutation_id, author, budget)
+    kind.apply(entry, assessment, mutation_id, author, budget)
 
 
 def _int(value) -> int | None:
@@ -255,6 +256,9 @@ def _finding(entry: dict, assessment: Assessment, mutation_id: str, author: User
 
 def _photo(entry: dict, assessment: Assessment, mutation_id: str, author: User, budget: Budget) -> None:
     """Everything that can refuse the photo is checked before it spends the import's photo budget."""
+    if entry.get("purpose") == RECTIFICATION:
+        _rectification_photo(entry, assessment, mutation_id, author, budget)
+        return
     payload = _payload(entry)
     item_id = _text(entry, "item_id")
     upload = photo_actions.Upload(
@@ -299,12 +303,48 @@ def _signature(entry: dict, assessment: Assessment, mutation_id: str, author: Us
     )
 
 
-APPLY = {
-    "finding": _finding,
-    "photo": _photo,
-    "caption": _caption,
-    "no_photo_reason": _no_photo_reason,
-    "signature": _signature,
+def _rectification_photo(
+    entry: dict, assessment: Assessment, mutation_id: str, author: User, budget: Budget
+) -> None:
+    """A photo the phone sends ahead of the station's answer: kept as that upload's reply, which
+    the answer names it by, as the station's route keeps it."""
+    item_id = _text(entry, "item_id")
+    data = _data_url_bytes(entry.get("blob"))
+    rectifications.answerable(assessment, item_id, author)
+    budget.take_photo()
+    stored = photo_actions.store(data)
+    taken_at = _text(_payload(entry), "taken_at") or None
+    rectifications.photo_ahead_once(assessment, item_id, stored, taken_at, author, mutation_id)
+
+
+def _rectification(
+    entry: dict, assessment: Assessment, mutation_id: str, author: User, _budget: Budget
+) -> None:
+    """The station's answer to a deduction, naming the photos sent ahead of it."""
+    payload = _payload(entry)
+    item_id = _text(entry, "item_id")
+    text, photos = _text(payload, "text"), payload.get("photos", [])
+    _reply, answered = rectifications.answer_once(assessment, item_id, text, photos, author, mutation_id)
+    if answered:
+        notices.answered(answered)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of outbox entry: what the import report calls it and how it is applied."""
+
+    label: str
+    apply: Callable[[dict, Assessment, str, User, Budget], None]
+
+
+# Every kind of entry the phone keeps, the one list of them: the phone is handed these names.
+KINDS = {
+    "finding": Kind(_l("result"), _finding),
+    "photo": Kind(_l("photo"), _photo),
+    "caption": Kind(_l("caption"), _caption),
+    "no_photo_reason": Kind(_l("reason for no photo"), _no_photo_reason),
+    "signature": Kind(_l("signature"), _signature),
+    "rectification": Kind(_l("rectification"), _rectification),
 }
 
 

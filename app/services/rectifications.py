@@ -29,7 +29,8 @@ from app.models import (
 from app.services import audit, evidence, locks
 from app.services import photos as photo_actions
 from app.services.assessments import scorecard
-from app.services.idempotency import parse_mutation_id
+from app.services.idempotency import Change, apply_once, parse_mutation_id
+from app.services.json_shapes import rectification_json
 from app.services.refusals import Refused, checked_text
 from rubric import ItemScore
 
@@ -268,3 +269,35 @@ def review_queue(user: User) -> list[tuple[Assessment, list[DeductionState]]]:
     waiting = [(assessment, waiting_for_review(assessment)) for assessment in db.session.scalars(query)]
     return [(assessment, states) for assessment, states in waiting if states]
 
+
+def answer_once(
+    assessment: Assessment, item_id: str, text: str, photos, user: User, mutation_id: str | None
+) -> tuple[tuple[dict, int], Rectification | None]:
+    """The station's answer naming the photos it sent ahead, applied once per mutation_id whether
+    it comes from the phone or from its exported file; commits. Answers the reply, and the answer
+    when this call made it (None for a replay), for the caller to tell the assessors."""
+    answered = []
+
+    def apply():
+        stored = photos_sent_ahead(assessment, item_id, photos, user)
+        rectification = answer_with_stored(assessment, item_id, text, stored, user)
+        answered.append(rectification)
+        return rectification_json(rectification), 201
+
+    change = Change("rectification.answer", (assessment.id, item_id), {"text": text, "photos": photos})
+    reply = apply_once(mutation_id, user, change, apply, lock=assessment)
+    return reply, (answered[0] if answered else None)
+
+
+def photo_ahead_once(
+    assessment: Assessment, item_id: str, stored, taken_at: str | None, user: User, mutation_id: str | None
+) -> tuple[dict, int]:
+    """A photo sent ahead of the answer that will name it, kept once per mutation_id; commits."""
+    when = photo_actions.parse_client_time(taken_at)
+    payload = {"sha256": stored.sha256, "taken_at": taken_at}
+    change = Change("rectification.photo", (assessment.id, item_id), payload)
+
+    def apply():
+        return photo_sent_ahead(assessment, item_id, stored, when), 201
+
+    return apply_once(mutation_id, user, change, apply, lock=assessment)

@@ -16,14 +16,14 @@ from app.models import FINALIZED, Assessment, Rectification
 from app.services import assessments, deadlines, notices, rectifications
 from app.services import photos as photo_actions
 from app.services.authorship import ensure_author
-from app.services.idempotency import Change
-from app.services.json_shapes import rectification_json
+from app.services.idempotency import parse_mutation_id
 from app.services.refusals import Refused
 from app.services.rubrics import rubric_of
 from app.station import bp
 from app.web.access import assessor_required, staff_required, viewable_assessment
 from app.web.errors import CSRF_MESSAGE, MESSAGES, error_response
-from app.web.requests import answer_once, json_body, safe_next
+from app.web.links import json_answer
+from app.web.requests import json_body, safe_next
 
 
 @bp.get("/")
@@ -95,19 +95,12 @@ def answer_json(assessment: Assessment, item_id: str):
     text, photos = body.get("text"), body.get("photos", [])
     if not isinstance(text, str):
         raise Refused(422, _l("Say what was corrected."), field="text")
-    answered = []
-
-    def apply():
-        stored = rectifications.photos_sent_ahead(assessment, item_id, photos, current_user)
-        rectification = rectifications.answer_with_stored(assessment, item_id, text, stored, current_user)
-        answered.append(rectification)
-        return rectification_json(rectification), 201
-
-    change = Change("rectification.answer", (assessment.id, item_id), {"text": text, "photos": photos})
-    reply = answer_once(body.get("mutation_id"), change, apply, lock=assessment)
+    (reply, status), answered = rectifications.answer_once(
+        assessment, item_id, text, photos, current_user, parse_mutation_id(body.get("mutation_id"))
+    )
     if answered:
-        notices.answered(answered[0])
-    return reply
+        notices.answered(answered)
+    return json_answer(reply, status)
 
 
 @bp.post("/assessments/<int:assessment_id>/items/<item_id>/rectification/photos")
@@ -124,16 +117,13 @@ def photo_ahead(assessment_id: int, item_id: str):
     upload = request.files.get("photo")
     if upload is None:
         raise Refused(422, _l("Send the photo in the multipart field “photo”."), field="photo")
-    data = photo_actions.read_upload(upload.stream)
-    taken_at = photo_actions.parse_client_time(request.form.get("taken_at") or None)
-    stored = photo_actions.store(data)
-    payload = {"sha256": stored.sha256, "taken_at": request.form.get("taken_at") or None}
-
-    def apply():
-        return rectifications.photo_sent_ahead(assessment, item_id, stored, taken_at), 201
-
-    change = Change("rectification.photo", (assessment.id, item_id), payload)
-    return answer_once(mutation_id, change, apply, lock=assessment)
+    taken_at = request.form.get("taken_at") or None
+    photo_actions.parse_client_time(taken_at)  # a bad time is refused before the photo is written
+    stored = photo_actions.store(photo_actions.read_upload(upload.stream))
+    body, status = rectifications.photo_ahead_once(
+        assessment, item_id, stored, taken_at, current_user, parse_mutation_id(mutation_id)
+    )
+    return json_answer(body, status)
 
 
 @bp.errorhandler(RequestEntityTooLarge)

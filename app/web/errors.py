@@ -44,7 +44,7 @@ CSRF_MESSAGE = _l("The form expired or was not sent from this site. Please reloa
 
 
 def sent_by_htmx() -> bool:
-    """htmx sent the request: a swap or a history restore (app.web.is_htmx tells the two apart)."""
+    """htmx sent the request: a swap or a history restore (app.web.requests.is_htmx tells the two apart)."""
     return request.headers.get("HX-Request") == "true"
 
 

@@ -10,6 +10,7 @@ from app.services import deadlines, rectifications, signoff
 from app.services.json_shapes import user_json
 from app.services.rubrics import not_applicable_policy
 from app.web import assets, i18n
+from app.web.phone import max_length, phone_values
 from app.web.security import outbox_author_token
 
 
@@ -73,6 +74,8 @@ GLOBALS = (
     not_applicable_policy,
     outbox_author_token,
     user_json,
+    phone_values,
+    max_length,
 )
 
 

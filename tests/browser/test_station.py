@@ -303,3 +303,50 @@ def test_staff_remove_a_photo_the_server_refused_and_the_answer_goes_without_it(
     expect(deduction.locator(".rectification-status .badge")).to_have_text("已答复")
     expect(deduction.locator(".rect-answer .photo-strip img")).to_have_count(1)
     assert rectification_photos(server, own, "4.1.1") == [[(1200, 900)]]
+
+
+SETTLE_OUTBOX_READS = """() => new Promise((resolve, reject) => {
+  const opening = indexedDB.open("assessment-outbox");
+  opening.onerror = () => reject(opening.error);
+  opening.onsuccess = () => {
+    const read = opening.result.transaction("entries").objectStore("entries").getAll();
+    read.onsuccess = () => { opening.result.close(); resolve(true); };
+    read.onerror = () => reject(read.error);
+  };
+})"""
+
+
+def test_an_answer_on_its_way_keeps_saying_so_while_another_deduction_is_answered(page, demo_data):
+    """The outbox changing while an answer is being sent (here: a second deduction answered) must
+    not put the answer's last failure back on screen as if it still waited."""
+    server = demo_data
+    own = open_own_findings(page, server)
+    tries = []
+
+    def fail_then_hold(route):
+        tries.append(route)
+        if len(tries) == 1:
+            route.fulfill(status=503, json={"error": "维护中"})
+
+    page.route("**/items/4.1.1/rectification", fail_then_hold)
+    first = page.locator("#item-4\\.1\\.1")
+    first.locator("textarea[name=text]").fill("防护罩已装回。")
+    first.locator("button[type=submit]").click()
+    expect(first.locator("[data-rect-state]")).to_contain_text("维护中")
+    expect(first.locator("[data-rect-state]")).to_have_text("正在发送到服务器…", timeout=30_000)
+    assert len(tries) == 2, "the answer is on its way again, and held there"
+
+    second = page.locator("#item-6\\.5\\.1")
+    second.locator("textarea[name=text]").fill("阅卷差错已复核。")
+    second.locator("button[type=submit]").click()
+    expect(second.locator("[data-rect-state]")).to_contain_text("答复已存于本机")
+    page.evaluate(SETTLE_OUTBOX_READS)
+    expect(first.locator("[data-rect-state]")).to_have_text("正在发送到服务器…")
+
+    tries[1].continue_()
+    page.unroute("**/items/4.1.1/rectification")
+    expect(first.locator(".rectification-status .badge")).to_have_text("已答复", timeout=30_000)
+    expect(second.locator(".rectification-status .badge")).to_have_text("已答复", timeout=30_000)
+    with server.app.app_context():
+        assessment = db.session.get(Assessment, own)
+        assert [len(assessment.finding_for(i).rectifications) for i in ("4.1.1", "6.5.1")] == [1, 1]

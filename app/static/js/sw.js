@@ -1,15 +1,21 @@
 "use strict";
-// Service worker: a classic script, as every browser can run it. VERSION and SHELL are
-// prepended by the /sw.js route.
+// Service worker: a classic script, as every browser can run it. The /sw.js route writes in front
+// of it VERSION, SHELL, OWNER_MAX_AGE, PHONE (app/web/phone.py: the outbox kinds and the addresses
+// of the pages kept), and two modules it shares with the pages: the messages both exchange
+// (offline/messages.js) and fillUrl/matchUrl (lib/urls.js).
 // Caches: "shell-<VERSION>" holds the app shell and is replaced on update; "assessment-<id>"
 // caches hold the walk pages of assessments made available offline and survive updates;
 // "pages-home" holds the assessor's home. Both are removed when the user logs out.
-// Sending the outbox is the pages' job (sync.js): only a page knows whose session it runs in.
+// Sending the outbox is the pages' job (offline/sync.js): only a page knows whose session it runs in.
 
 const SHELL_CACHE = `shell-${VERSION}`;
 const ASSESSMENT_PREFIX = "assessment-";
 const HOME_CACHE = "pages-home";
-const HOME = "/assess/";
+const HOME = PHONE.urls.home;
+const KIND = Object.fromEntries(PHONE.kinds.map((kind) => [kind, kind]));
+
+/** The address `name` of PHONE.urls with each {field} filled in. */
+const urlFor = (name, fields) => fillUrl(PHONE.urls[name], fields);
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(SHELL_CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));
@@ -62,7 +68,7 @@ async function networkFirstPage(event) {
   } catch (error) {
     const cached = (await ownerStillHere()) && (await caches.match(offlineCopyOf(request.url), { ignoreVary: true }));
     if (cached) return cached;
-    return (await caches.match("/offline", { cacheName: SHELL_CACHE })) || Response.error();
+    return (await caches.match(urlFor("offline"), { cacheName: SHELL_CACHE })) || Response.error();
   }
 }
 
@@ -97,13 +103,13 @@ function readHeaders(response) {
 
 /**
  * Offline, the addresses that only redirect online open the phone's copy of where they lead:
- * "/" the assessor's home, "/assess/<id>/" the assessment's index.
+ * the root the assessor's home, an assessment's resume address its index.
  */
 function offlineCopyOf(url) {
   const path = new URL(url).pathname;
-  if (path === "/") return HOME;
-  const resume = /^\/assess\/(\d+)\/$/.exec(path);
-  return resume ? `/assess/${resume[1]}/index` : url;
+  if (path === urlFor("root")) return HOME;
+  const resume = matchUrl(PHONE.urls.resume, path);
+  return resume ? urlFor("index", resume) : url;
 }
 
 async function refreshOfflineCopy(url, response) {
@@ -127,9 +133,9 @@ const STALE_URL = "/offline-stale";
 let staleUpdate = Promise.resolve();
 
 function pagesShowing(change) {
-  const base = `/assess/${change.assessmentId}`;
-  const pages = [`${base}/index`, `${base}/summary`, HOME];
-  if (change.kind !== "finding" && change.kind !== "signature") pages.push(`${base}/items/${change.itemId}`);
+  const fields = { assessment_id: change.assessmentId, item_id: change.itemId };
+  const pages = [urlFor("index", fields), urlFor("summary", fields), HOME];
+  if (change.kind !== KIND.finding && change.kind !== KIND.signature) pages.push(urlFor("item", fields));
   return pages;
 }
 
@@ -234,23 +240,32 @@ async function ownerStillHere() {
 self.addEventListener("message", (event) => {
   const message = event.data || {};
   const reply = (body) => event.ports[0] && event.ports[0].postMessage(body);
-  if (message.type === "cache-assessment") {
-    event.waitUntil(
-      cacheAssessment(message.assessmentId, message.urls)
-        .then((count) => reply({ ok: true, count }))
-        .catch((error) => reply({ ok: false, error: String(error) }))
-    );
-  } else if (message.type === "stop-saving") {
-    saving.abort();
-    saving = new AbortController();
-    reply({ ok: true });
-  } else if (message.type === "drop-assessment-caches") {
-    event.waitUntil(dropAssessmentCaches().then(() => reply({ ok: true })));
-  } else if (message.type === "cached-assessments") {
-    event.waitUntil(cachedAssessments().then((ids) => reply({ ok: true, ids })));
-  } else if (message.type === "confirmed") {
-    event.waitUntil(noteStale(message));
-  } else if (message.type === "outbox-empty") {
-    event.waitUntil(refreshStalePages());
+  switch (message.type) {
+    case WorkerMessage.CACHE_ASSESSMENT:
+      event.waitUntil(
+        cacheAssessment(message.assessmentId, message.urls)
+          .then((count) => reply({ ok: true, count }))
+          .catch((error) => reply({ ok: false, error: String(error) }))
+      );
+      break;
+    case WorkerMessage.STOP_SAVING:
+      saving.abort();
+      saving = new AbortController();
+      reply({ ok: true });
+      break;
+    case WorkerMessage.DROP_ASSESSMENT_CACHES:
+      event.waitUntil(dropAssessmentCaches().then(() => reply({ ok: true })));
+      break;
+    case WorkerMessage.CACHED_ASSESSMENTS:
+      event.waitUntil(cachedAssessments().then((ids) => reply({ ok: true, ids })));
+      break;
+    case WorkerMessage.CONFIRMED:
+      event.waitUntil(noteStale(message));
+      break;
+    case WorkerMessage.OUTBOX_EMPTY:
+      event.waitUntil(refreshStalePages());
+      break;
+    default:
+      reply({ ok: false, error: `no worker message ${message.type}` });
   }
 });

@@ -3,9 +3,10 @@
 // The body sent is exactly the API's: {outcome, inputs, note}. Tapping an outcome chooses it and
 // clears the counts; filling every count lets the counts decide; a count alone waits for its partner.
 
-import { element, failureText, fetchWhole, newMutationId, pageUser, showLines, t } from "./common.js";
-import * as Outbox from "./outbox.js";
-import * as Sync from "./sync.js";
+import { element, failureText, fetchWhole, newMutationId, pageUser, showLines, t } from "../lib/common.js";
+import { countOf, Kind } from "../lib/phone.js";
+import * as Outbox from "../offline/outbox.js";
+import * as Sync from "../offline/sync.js";
 
 const form = document.getElementById("item-form");
 const user = pageUser();
@@ -15,7 +16,7 @@ if (form && user && !form.querySelector("fieldset[disabled]")) setUp();
 function setUp() {
   const assessmentId = form.dataset.assessmentId;
   const itemId = form.dataset.itemId;
-  const key = `finding:${assessmentId}:${itemId}`;
+  const key = `${Kind.finding}:${assessmentId}:${itemId}`;
   const note = form.querySelector('textarea[name="note"]');
   const counts = () => [...form.querySelectorAll('input[name^="input-"]')];
   const numbers = () => counts().filter((field) => field.type === "number");
@@ -56,7 +57,7 @@ function setUp() {
     for (const field of counts()) {
       const name = field.name.slice("input-".length);
       if (field.type === "checkbox") inputs[name] = field.checked;
-      else inputs[name] = /^-?\d+$/.test(field.value.trim()) ? parseInt(field.value.trim(), 10) : field.value.trim();
+      else inputs[name] = countOf(field.value);
     }
     return { outcome: null, inputs, note: note.value };
   }
@@ -82,7 +83,7 @@ function setUp() {
     if (missing(payload) === "reason" && document.activeElement !== note) note.focus();
     try {
       await Outbox.keep({
-        kind: "finding",
+        kind: Kind.finding,
         key,
         author: user.id,
         author_name: user.name,

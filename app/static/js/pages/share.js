@@ -1,7 +1,7 @@
 // A share link goes to the station head by message: one tap copies it, or hands it to the phone's
 // own share sheet where the browser has one. Without this script the link is still there to select.
 
-import { t } from "./common.js";
+import { t } from "../lib/common.js";
 
 function copyButton(field) {
   const copy = document.createElement("button");

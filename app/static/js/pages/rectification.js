@@ -5,11 +5,12 @@
 // last and whole: a reviewer never sees it without its photos. Without this script the plain form
 // posts. The reviewer's side: 不认可 asks for its comment at the field.
 
-import { button, element, failureText, fetchWhole, newMutationId, pageUser, t } from "./common.js";
-import * as Outbox from "./outbox.js";
-import { photoRow, setRowState, showEntryState, waitingHere } from "./photo_rows.js";
-import * as Sync from "./sync.js";
-import { DEFAULT_MAX_EDGE, preparePhoto } from "./shrink.js";
+import { button, element, failureText, fetchWhole, newMutationId, pageUser, t } from "../lib/common.js";
+import { Kind } from "../lib/phone.js";
+import * as Outbox from "../offline/outbox.js";
+import * as Sync from "../offline/sync.js";
+import { PhotoPanel, setRowState, showKept } from "../photos/panel.js";
+import { DEFAULT_MAX_EDGE, preparePhoto } from "../photos/shrink.js";
 
 const user = pageUser();
 const forms = [];
@@ -18,14 +19,16 @@ class AnswerForm {
   constructor(form) {
     this.form = form;
     this.text = form.querySelector("textarea[name=text]");
-    this.queue = form.querySelector("[data-photo-queue]");
+    this.photos = new PhotoPanel(user, form, form.querySelector("[data-photo-queue]"), {
+      purpose: "rectification",
+      onRemove: () => (this.answer ? this.keepAnswer() : undefined),
+    });
     this.picker = form.querySelector(".photo-pick");
     this.submit = form.querySelector("button[type=submit]");
     this.state = form.querySelector("[data-rect-state]");
     this.maxEdge = parseInt(form.dataset.maxEdge, 10) || DEFAULT_MAX_EDGE;
     this.maxPhotos = parseInt(form.dataset.maxPhotos, 10) || 10;
-    this.key = `rectification:${form.dataset.assessmentId}:${form.dataset.itemId}`;
-    this.jobs = [];
+    this.key = `${Kind.rectification}:${form.dataset.assessmentId}:${form.dataset.itemId}`;
     this.answer = null;
     form.classList.add("photos-js");
     const input = form.querySelector("[data-rect-photos]");
@@ -40,8 +43,8 @@ class AnswerForm {
     this.restore();
   }
 
-  base() {
-    return { author: user.id, author_name: user.name, assessment_id: this.form.dataset.assessmentId, item_id: this.form.dataset.itemId };
+  get jobs() {
+    return [...this.photos.jobs.values()];
   }
 
   say(text, kind) {
@@ -50,24 +53,12 @@ class AnswerForm {
     this.state.hidden = !text;
   }
 
-  newJob(mutationId) {
-    const job = photoRow(mutationId);
-    this.queue.append(job.row);
-    this.jobs.push(job);
-    job.ui.retry.addEventListener("click", async () => {
-      if (job.seq) await Outbox.retry(job.seq);
-      Sync.probe();
-    });
-    job.ui.remove.addEventListener("click", () => this.remove(job));
-    return job;
-  }
-
   add(file) {
     if (this.jobs.length >= this.maxPhotos) {
       this.say(t("rect_too_many_photos", this.maxPhotos), "error");
       return;
     }
-    const job = this.newJob(newMutationId());
+    const job = this.photos.newJob(newMutationId());
     setRowState(job, "preparing", t("photo_preparing"));
     job.prepared = preparePhoto(file, this.maxEdge).then(({ blob, takenAt }) => {
       job.blob = blob;
@@ -75,13 +66,6 @@ class AnswerForm {
       job.ui.preview.src = URL.createObjectURL(blob);
       if (job.state === "preparing") setRowState(job, "ready", t("rect_photo_ready"));
     });
-  }
-
-  async remove(job) {
-    if (job.seq) await Outbox.remove(job.seq);
-    this.jobs = this.jobs.filter((other) => other !== job);
-    job.row.remove();
-    if (this.answer) await this.keepAnswer();
   }
 
   /** While the answer is on its way it is shown as sent, not to be changed. */
@@ -113,25 +97,20 @@ class AnswerForm {
   }
 
   async keepPhoto(job) {
-    const kept = await Outbox.keep({
-      ...this.base(),
-      kind: "photo",
-      purpose: "rectification",
+    const kept = await Outbox.keep(this.photos.entry({
       upload_url: this.form.dataset.photoUrl,
       mutation_id: job.mutationId,
       blob: job.blob,
       payload: { taken_at: job.takenAt },
-    });
-    job.seq = kept.seq;
-    job.inMemory = Boolean(kept.blob_in_memory);
-    setRowState(job, "queued", job.inMemory ? t("photo_in_memory") : t("photo_queued"));
+    }));
+    showKept(job, kept);
   }
 
   /** The answer, naming its photos; a newer one (say, without a refused photo) replaces a waiting one. */
   async keepAnswer() {
     this.answer = await Outbox.keep({
-      ...this.base(),
-      kind: "rectification",
+      ...this.photos.base(),
+      kind: Kind.rectification,
       key: this.key,
       mutation_id: newMutationId(),
       payload: { text: this.text.value, photos: this.jobs.map((job) => job.mutationId) },
@@ -166,16 +145,12 @@ class AnswerForm {
 
   /** A reload, or a later visit, shows what still waits on the phone for this deduction. */
   async restore() {
-    const here = await waitingHere(user, this.form);
-    for (const entry of here.filter((e) => e.kind === "photo" && e.purpose === "rectification")) {
-      const job = this.newJob(entry.mutation_id);
-      if (entry.blob) job.ui.preview.src = URL.createObjectURL(entry.blob);
-      showEntryState(job, entry);
-    }
+    const here = await this.photos.waitingHere();
+    this.photos.restore(here);
     const answer = here.find((e) => e.key === this.key);
     if (!answer) return;
-    for (const id of answer.payload.photos.filter((id) => !this.jobs.some((job) => job.mutationId === id))) {
-      setRowState(this.newJob(id), "saved", t("photo_saved"));
+    for (const id of answer.payload.photos.filter((id) => !this.photos.jobs.has(id))) {
+      setRowState(this.photos.newJob(id), "saved", t("photo_saved"));
     }
     this.text.value = answer.payload.text;
     this.answer = answer;
@@ -186,24 +161,17 @@ class AnswerForm {
   async follow() {
     const entries = await Sync.waitingFor(user);
     const sending = Sync.status().sending;
-    for (const job of this.jobs.filter((j) => j.seq && j.state !== "saved")) {
-      const entry = entries.find((e) => e.mutation_id === job.mutationId);
-      if (entry && !sending.some((e) => e.mutation_id === job.mutationId)) showEntryState(job, entry);
-    }
+    this.photos.follow(entries);
     const answer = this.answer && entries.find((e) => e.key === this.key);
-    if (answer && !(sending && sending.key === this.key)) this.showAnswer(answer);
+    if (answer && !sending.some((e) => e.key === this.key)) this.showAnswer(answer);
   }
 
   sending(entry, percent) {
-    const job = this.jobs.find((j) => j.mutationId === entry.mutation_id);
-    if (job) setRowState(job, "uploading", `${percent}%`, percent);
-    else if (entry.key === this.key) this.say(t("sending"), "pending");
+    if (!this.photos.sending(entry, percent) && entry.key === this.key) this.say(t("sending"), "pending");
   }
 
   confirmed(entry) {
-    const job = this.jobs.find((j) => j.mutationId === entry.mutation_id);
-    if (job) setRowState(job, "saved", t("photo_saved"));
-    else if (this.answer && entry.mutation_id === this.answer.mutation_id) this.answered();
+    if (!this.photos.confirmed(entry) && this.answer && entry.mutation_id === this.answer.mutation_id) this.answered();
   }
 
   /** The server has the answer: the deduction shows it as the server does, photos and all. */
@@ -224,7 +192,7 @@ class AnswerForm {
   /** Leaving now would lose what was typed or chosen, or a photo this browser keeps only in memory. */
   unfinished() {
     const draft = !this.answer && (this.text.value.trim() || this.jobs.some((job) => !job.seq));
-    return Boolean(draft) || this.jobs.some((job) => job.inMemory && job.state !== "saved");
+    return Boolean(draft) || this.photos.unfinished();
   }
 }
 

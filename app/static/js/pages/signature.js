@@ -3,8 +3,9 @@
 // role's sign-off is sent as it is made, so a 定稿 that never reaches the server loses no signature
 // (the station's representative may be gone by then). Without JavaScript the pads stay hidden.
 
-import { newMutationId, pageUser } from "./common.js";
-import * as Outbox from "./outbox.js";
+import { newMutationId, pageUser } from "../lib/common.js";
+import { Kind } from "../lib/phone.js";
+import * as Outbox from "../offline/outbox.js";
 
 const section = document.querySelector("[data-signoff]");
 const user = pageUser();
@@ -20,14 +21,15 @@ function signOff(role) {
   return { role, name: value("name"), image: value("image"), status: status === "signed" ? "" : status, note: value("note") };
 }
 
-const entryKey = (role) => `signature:${section.dataset.assessmentId}:${role}`;
+const keyPrefix = () => `${Kind.signature}:${section.dataset.assessmentId}:`;
+const entryKey = (role) => `${keyPrefix()}${role}`;
 
 /** The newest sign-off of `role` goes to the outbox; it replaces one of the same role still waiting. */
 async function keepSignOff(role) {
   if (!user) return;
   try {
     await Outbox.keep({
-      kind: "signature",
+      kind: Kind.signature,
       key: entryKey(role),
       author: user.id,
       author_name: user.name,
@@ -154,8 +156,8 @@ function followFields() {
 /** A sign-off still waiting in this user's outbox is newer than the page the server rendered. */
 async function restoreWaiting() {
   const waiting = (await Outbox.all()).filter(
-    (e) => e.kind === "signature" && e.state === "pending" && String(e.author) === String(user.id) &&
-      e.key && e.key.startsWith(`signature:${section.dataset.assessmentId}:`),
+    (e) => e.kind === Kind.signature && e.state === "pending" && String(e.author) === String(user.id) &&
+      e.key && e.key.startsWith(keyPrefix()),
   );
   for (const entry of waiting) {
     const { role, name, image, status, note } = entry.payload;

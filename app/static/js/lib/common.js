@@ -1,7 +1,7 @@
 // What every page script shares: the CSRF token, mutation ids, the UI strings the server hands
 // over in <script id="ui-strings">, the logged-in user, and fetch with a timeout.
 
-export const JSON_TIMEOUT_MS = 15000;
+import { jsonTimeoutMs } from "./phone.js";
 
 export function csrfToken() {
   const meta = document.querySelector('meta[name="csrf-token"]');
@@ -46,7 +46,7 @@ export function pageUser() {
  * answers, or sends its headers and then stalls, must not hang a save. Answers {status, ok, url,
  * redirected, text}: the body is already read, so nothing after it can wait without a limit.
  */
-export async function fetchWhole(url, options = {}, ms = JSON_TIMEOUT_MS) {
+export async function fetchWhole(url, options = {}, ms = jsonTimeoutMs()) {
   const controller = new AbortController();
   let timedOut = false;
   const timer = setTimeout(() => { timedOut = true; controller.abort(); }, ms);

@@ -1,5 +1,6 @@
 // The outbox: every change an assessor makes, kept on the phone (IndexedDB) until the server has
 // confirmed it. Every change is written here first; the sync engine (sync.js) sends from here.
+// The kinds of entry are Python's (lib/phone.js: Kind).
 //
 // An entry: {seq, kind, author, author_name, author_token, assessment_id, item_id, key, mutation_id, payload,
 // blob, state: "pending" | "rejected" | "draft", error, created_at, updated_at}. A draft is kept
@@ -11,12 +12,16 @@
 // Where IndexedDB is missing the outbox lives in memory (and says so); where it cannot keep
 // photos (WebKit's ephemeral sessions) the photo waits in memory and its entry says so.
 
+import { Kind } from "../lib/phone.js";
+
 const DB_NAME = "assessment-outbox";
 const STORE = "entries";
 // The server's last answer for each item result it confirmed: a page opened from the phone's
 // older copy shows it, so the copy need not be fetched again after every change.
 const CONFIRMED = "confirmed";
-export const CHANNEL = "outbox";
+const CHANNEL = "outbox";
+// Not a change: the entry canKeepPhotos() writes and removes at once to try the store.
+export const PROBE = "probe";
 
 let dbPromise = null;
 let durable = true;
@@ -116,7 +121,7 @@ export async function canKeepPhotos() {
   if (!durable) return false;
   try {
     await run("readwrite", async (store) => {
-      const seq = await requestValue(store.add({ kind: "probe", blob: new Blob(["probe"], { type: "text/plain" }) }));
+      const seq = await requestValue(store.add({ kind: PROBE, blob: new Blob(["probe"], { type: "text/plain" }) }));
       await requestValue(store.delete(seq));
     });
     return true;
@@ -223,7 +228,7 @@ export async function confirm(seq, mutationId, photoId) {
 /** Captions typed on a photo that was still waiting point at the photo's id once it is on the server. */
 function linkCaptions(entries, photoMutationId, photoId) {
   return entries
-    .filter((e) => e.kind === "caption" && e.payload.photo_mutation_id === photoMutationId)
+    .filter((e) => e.kind === Kind.caption && e.payload.photo_mutation_id === photoMutationId)
     .map((e) => ({ ...e, payload: { ...e.payload, photo_id: photoId } }));
 }
 

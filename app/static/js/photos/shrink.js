@@ -11,7 +11,7 @@ const EXIF_PROBE_BYTES = 256 * 1024;
 // A JPEG that already fits is sent untouched: re-encoding it would only lose quality.
 const SEND_AS_IS_BYTES = 2.5 * 1024 * 1024;
 
-export function readCaptureTime(buffer) {
+function readCaptureTime(buffer) {
   const view = new DataView(buffer);
   if (view.byteLength < 4 || view.getUint16(0) !== 0xffd8) return null;
   let offset = 2;
@@ -68,7 +68,7 @@ function exifTime(view, tiff, end) {
   return zone && /^[+-]\d{2}:\d{2}$/.test(zone) ? iso + zone : iso;
 }
 
-export async function captureTimeOf(file) {
+async function captureTimeOf(file) {
   if (!file.slice || file.type !== "image/jpeg") return null;
   try {
     return readCaptureTime(await file.slice(0, EXIF_PROBE_BYTES).arrayBuffer());

@@ -5,7 +5,8 @@
 // round trips, not one per item. It also knows whether the server answered lately:
 // that, not navigator.onLine, is what the status bar calls online.
 
-import { csrfToken, fetchWhole, jsonOf, JSON_TIMEOUT_MS } from "./common.js";
+import { csrfToken, fetchWhole, jsonOf } from "../lib/common.js";
+import { jsonTimeoutMs, Kind, urlFor } from "../lib/phone.js";
 import * as Outbox from "./outbox.js";
 
 const FLUSH_LOCK = "outbox-flush";
@@ -59,17 +60,16 @@ export function serverAnswering() {
 
 /** Entries this user may send, in the order they were made. */
 export async function waitingFor(user) {
-  return (await Outbox.all()).filter((e) => e.kind !== "probe" && String(e.author) === String(user.id));
+  return (await Outbox.all()).filter((e) => e.kind !== Outbox.PROBE && String(e.author) === String(user.id));
 }
 
-const ENDPOINTS = {
-  finding: (e) => ({ method: "PUT", url: `/api/assessments/${e.assessment_id}/findings/${e.item_id}` }),
-  no_photo_reason: (e) => ({ method: "POST", url: `/photos/assessments/${e.assessment_id}/items/${e.item_id}/no-photo-reason`, form: true }),
-  caption: (e) => ({ method: "PATCH", url: `/api/photos/${e.payload.photo_id}` }),
-  photo: (e) => ({ method: "POST", url: e.upload_url || `/api/assessments/${e.assessment_id}/findings/${e.item_id}/photos` }),
-  signature: (e) => ({ method: "PUT", url: `/api/assessments/${e.assessment_id}/signatures/${e.payload.role}` }),
-  rectification: (e) => ({ method: "POST", url: `/station/assessments/${e.assessment_id}/items/${e.item_id}/rectification` }),
-};
+/** Where an entry goes and how: the address is Python's, named after the entry's kind. */
+function endpoint(entry) {
+  const fields = { ...entry.payload, assessment_id: entry.assessment_id, item_id: entry.item_id };
+  const url = entry.kind === Kind.photo && entry.upload_url ? entry.upload_url : urlFor(entry.kind, fields);
+  const method = { [Kind.finding]: "PUT", [Kind.caption]: "PATCH", [Kind.signature]: "PUT" }[entry.kind] || "POST";
+  return { method, url, form: entry.kind === Kind.no_photo_reason };
+}
 
 /** What the server is told of an entry: its payload, under its mutation_id and author. */
 function fieldsOf(entry) {
@@ -79,7 +79,7 @@ function fieldsOf(entry) {
   return fields;
 }
 
-async function request(method, url, fields, { form = false, timeout = JSON_TIMEOUT_MS } = {}) {
+async function request(method, url, fields, { form = false, timeout = jsonTimeoutMs() } = {}) {
   const headers = { Accept: "application/json", "X-CSRFToken": csrfToken() };
   if (!form) headers["Content-Type"] = "application/json";
   const answer = await fetchWhole(url, {
@@ -92,15 +92,15 @@ async function request(method, url, fields, { form = false, timeout = JSON_TIMEO
 
 /** Everything but a photo goes as JSON, or as a form where the endpoint reads one (the no-photo reason). */
 function sendJson(entry) {
-  const { method, url, form } = ENDPOINTS[entry.kind](entry);
+  const { method, url, form } = endpoint(entry);
   return request(method, url, fieldsOf(entry), { form });
 }
 
 /** Several results of one assessment in one request: the server answers one result per entry. */
 function sendFindings(batch) {
   const findings = batch.map((entry) => ({ ...fieldsOf(entry), item_id: entry.item_id }));
-  const timeout = JSON_TIMEOUT_MS + MS_PER_FINDING * batch.length;
-  return request("POST", `/api/assessments/${batch[0].assessment_id}/findings`, { findings }, { timeout });
+  const timeout = jsonTimeoutMs() + MS_PER_FINDING * batch.length;
+  return request("POST", urlFor("findings", { assessment_id: batch[0].assessment_id }), { findings }, { timeout });
 }
 
 /** A photo goes up with XMLHttpRequest for its progress; it is given up when it stalls. */
@@ -119,7 +119,7 @@ function sendPhoto(entry) {
       clearTimeout(stall);
       stall = setTimeout(() => xhr.abort(), UPLOAD_STALL_MS);
     };
-    xhr.open("POST", ENDPOINTS.photo(entry).url);
+    xhr.open("POST", endpoint(entry).url);
     xhr.setRequestHeader("X-CSRFToken", csrfToken());
     xhr.setRequestHeader("Accept", "application/json");
     xhr.upload.addEventListener("progress", (event) => {
@@ -149,13 +149,13 @@ function sendPhoto(entry) {
 
 /** One entry to the server. Answers what to do next: "confirmed", "rejected", "retry" or "stop". */
 async function deliver(entry) {
-  if (entry.kind === "photo" && !entry.blob) {
+  if (entry.kind === Kind.photo && !entry.blob) {
     await Outbox.reject(entry.seq, entry.mutation_id, "lost");
     return "rejected";
   }
   let answer;
   try {
-    answer = entry.kind === "photo" ? await sendPhoto(entry) : await sendJson(entry);
+    answer = entry.kind === Kind.photo ? await sendPhoto(entry) : await sendJson(entry);
   } catch (error) {
     return unanswered([entry], error);
   }
@@ -215,13 +215,13 @@ async function settle(entry, answer) {
   if (code >= 200 && code < 300 && !ours) return unanswered([entry], null);
   if (code >= 200 && code < 300) {
     heard(true);
-    if (entry.kind === "finding" && body.finding) {
+    if (entry.kind === Kind.finding && body.finding) {
       const { score, unscored } = body;
       await Outbox.keepConfirmed({ key: entry.key, author: entry.author, finding: body.finding, score, unscored });
       const at = body.finding.updated_at;
       await Outbox.keepConfirmed({ key: `progress:${entry.assessment_id}`, author: entry.author, at, score, unscored });
     }
-    const photoId = entry.kind === "photo" ? body.id : null;
+    const photoId = entry.kind === Kind.photo ? body.id : null;
     await Outbox.confirm(entry.seq, entry.mutation_id, photoId);
     emit("sync:confirmed", { entry, body });
     return "confirmed";
@@ -251,7 +251,7 @@ function settled(entry) {
 
 function sendable(entry) {
   if (entry.state !== "pending") return false;
-  return entry.kind !== "caption" || Boolean(entry.payload.photo_id);
+  return entry.kind !== Kind.caption || Boolean(entry.payload.photo_id);
 }
 
 /**
@@ -261,11 +261,11 @@ function sendable(entry) {
  */
 function nextRequest(waiting) {
   const [next] = waiting;
-  if (next.kind !== "finding") return [next];
+  if (next.kind !== Kind.finding) return [next];
   const limit = state.oneAtATime ? 1 : FINDINGS_PER_REQUEST;
   const batch = [];
   for (const entry of waiting) {
-    const together = entry.kind === "finding" && entry.assessment_id === next.assessment_id && settled(entry);
+    const together = entry.kind === Kind.finding && entry.assessment_id === next.assessment_id && settled(entry);
     if (!together || batch.length === limit) break;
     batch.push(entry);
   }
@@ -296,7 +296,7 @@ async function flushOnce() {
 
 /** Send what waits, now. Safe to call any time: one flush runs at a time, and one asked for
  * while another runs follows it, so a change made as the engine finds nothing is not left waiting. */
-export async function flush() {
+async function flush() {
   if (!state.user) return;
   if (state.busy) {
     state.again = true;
@@ -344,7 +344,7 @@ function schedule(result) {
 export async function whoIsLoggedIn() {
   let answer;
   try {
-    answer = await fetchWhole("/api/me", { headers: { Accept: "application/json" } }, PROBE_TIMEOUT_MS);
+    answer = await fetchWhole(urlFor("me"), { headers: { Accept: "application/json" } }, PROBE_TIMEOUT_MS);
   } catch (error) {
     unheard();
     throw error;

@@ -1,0 +1,25 @@
+// What the pages and the service worker say to each other: every kind of message, once. The pages
+// import this module; /sw.js is served with it written in (app/pwa/routes.py), since a service
+// worker every browser runs (Firefox ESR included) is a classic script and cannot import one.
+//
+//   CACHE_ASSESSMENT   {assessmentId, urls}         answers {ok, count} or {ok: false, error}
+//   CACHED_ASSESSMENTS                              answers {ok, ids}
+//   STOP_SAVING                                     answers {ok}: no page is saved under the old session
+//   DROP_ASSESSMENT_CACHES                          answers {ok}: the user's pages are gone
+//   CONFIRMED          {assessmentId, itemId, kind} the server has a change: its pages are stale
+//   OUTBOX_EMPTY                                    refresh the stale pages now
+
+export const WorkerMessage = Object.freeze({
+  CACHE_ASSESSMENT: "cache-assessment",
+  CACHED_ASSESSMENTS: "cached-assessments",
+  STOP_SAVING: "stop-saving",
+  DROP_ASSESSMENT_CACHES: "drop-assessment-caches",
+  CONFIRMED: "change-confirmed",
+  OUTBOX_EMPTY: "outbox-empty",
+});
+
+/** The message `type` (one of WorkerMessage) with its fields; any other type is a mistake, said at once. */
+export function workerMessage(type, fields = {}) {
+  if (!Object.values(WorkerMessage).includes(type)) throw new TypeError(`no worker message ${type}`);
+  return { ...fields, type };
+}
