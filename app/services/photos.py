@@ -66,6 +66,17 @@ def refusal(rejected: evidence.RejectedPhoto) -> Refused:
             _l("The photo has too many pixels (at most %(n)d megapixels).", n=megapixels),
             code="too_many_pixels",
         )
+    if rejected.code == "odd_shape":
+        return Refused(
+            422,
+            _l(
+                "The photo's shape is not one a camera takes: each side at most %(side)d pixels, "
+                "the long side at most %(ratio)d times the short one.",
+                side=limits().max_side,
+                ratio=limits().max_aspect,
+            ),
+            code="odd_shape",
+        )
     return Refused(
         422,
         _l("The photo could not be read: it may be damaged or incomplete. Please take it again."),
