@@ -80,7 +80,9 @@ def damaged_exif(orientation=6) -> bytes:
     """EXIF turned a quarter, whose image description (text) is stored as a fraction instead."""
     entries = struct.pack("<HHII", ORIENTATION, TIFF_SHORT, 1, orientation)
     entries += struct.pack("<HHII", IMAGE_DESCRIPTION, TIFF_RATIONAL, 1, 38)
-    return b"II*\x00\x08\x00\x00\x00" + struct.pack("<H", 2) + entries + b"\x00" * 4 + struct.pack("<II", 1, 0)
+    return (
+        b"II*\x00\x08\x00\x00\x00" + struct.pack("<H", 2) + entries + b"\x00" * 4 + struct.pack("<II", 1, 0)
+    )
 
 
 def test_a_jpeg_with_a_damaged_exif_block_is_stored_upright(app, assessor, assessment_id):
@@ -92,7 +94,9 @@ def test_a_jpeg_with_a_damaged_exif_block_is_stored_upright(app, assessor, asses
 
 def test_a_jpeg_whose_orientation_is_not_a_number_is_stored_as_it_is(app, assessor, assessment_id):
     entries = struct.pack("<HHII", ORIENTATION, TIFF_RATIONAL, 1, 26)
-    block = b"II*\x00\x08\x00\x00\x00" + struct.pack("<H", 1) + entries + b"\x00" * 4 + struct.pack("<II", 6, 0)
+    block = (
+        b"II*\x00\x08\x00\x00\x00" + struct.pack("<H", 1) + entries + b"\x00" * 4 + struct.pack("<II", 6, 0)
+    )
     response = upload(assessor, assessment_id, jpeg_with_exif_block(block))
     assert response.status_code == 201, response.get_data(as_text=True)
     assert (response.get_json()["width"], response.get_json()["height"]) == (320, 240)

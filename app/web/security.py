@@ -16,6 +16,7 @@ from werkzeug.routing import IntegerConverter
 
 from app.models import MAX_ID
 from app.services import authorship
+from app.services.refusals import holds_unstorable_text, unstorable_text
 
 
 def content_security_policy(inline_script_hashes=()) -> str:
@@ -102,10 +103,27 @@ def add_security_headers(response):
     return response
 
 
+def refuse_unstorable_text() -> None:
+    """One clear 400 for a NUL or a lone surrogate anywhere a route reads text: the path, the
+    query, the form (names, values and file names) and the strings of a JSON body. Checked once
+    here instead of route by route, so no route meets them (PostgreSQL refuses a NUL, UTF-8 a
+    lone surrogate: both were 500s)."""
+    texts = [request.path, list(request.args.items(multi=True))]
+    if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        texts.append(list(request.form.items(multi=True)))
+        texts.append([(name, upload.filename or "") for name, upload in request.files.items(multi=True)])
+    if request.is_json:
+        texts.append(request.get_json(silent=True))
+    if holds_unstorable_text(texts):
+        raise unstorable_text()
+
+
 def register_request_parsing(app: Flask) -> None:
-    """Before the blueprints: their routes take the bounded id converter."""
+    """Before the blueprints: their routes take the bounded id converter, and their requests
+    hold no text a database cannot store."""
     app.url_map.converters["int"] = RowIdConverter
     app.json = BoundedJSONProvider(app)
+    app.before_request(refuse_unstorable_text)
 
 
 def register(app: Flask) -> None:
