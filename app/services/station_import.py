@@ -244,7 +244,8 @@ def _rows_from_table(table: list[list[str]]) -> list[Row]:
             continue
         row = Row(number=index + 1)
         for name, position in columns.items():
-            setattr(row, name, cells[position].strip() if position < len(cells) else "")
+            # One line: a cell written with Alt+Enter in Excel holds line breaks.
+            setattr(row, name, " ".join(cells[position].split()) if position < len(cells) else "")
         rows.append(row)
     if not rows:
         raise ImportFileError(_l("The file has no station rows below its header."))
