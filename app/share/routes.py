@@ -24,6 +24,7 @@ def report(token: str):
     page = render_template(
         "share/report.html",
         link=link,
+        token=token,
         report=document.build(link.assessment),
         photo_src=lambda photo: url_for("share.photo", token=token, photo_id=photo.id),
     )
