@@ -6,7 +6,7 @@ import json
 import re
 from urllib.parse import quote
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request, session
 from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
@@ -77,6 +77,13 @@ def content_disposition(filename: str, disposition: str = "attachment") -> str:
     """RFC 6266: an ASCII `filename` for old clients and the exact name as UTF-8 in `filename*`."""
     fallback = re.sub(r"[^A-Za-z0-9._ -]", "_", filename)
     return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def fresh_session() -> None:
+    """Empties the cookie session, its CSRF token included, at login and logout: a token read
+    before (by the last user of a shared phone, or a page open before the login) stops working."""
+    session.clear()
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
 
 
 def offline_owner() -> str:
