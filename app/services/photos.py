@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_
 
 from app.extensions import db
 from app.models import EVIDENCE, Assessment, Photo, User
@@ -170,6 +171,20 @@ def store(data: bytes) -> evidence.StoredPhoto:
         return evidence.process(io.BytesIO(data), current_app.config["UPLOAD_DIR"], limits())
     except evidence.RejectedPhoto as rejected:
         raise refusal(rejected) from rejected
+
+
+def discard_unused(stored_photos: list[evidence.StoredPhoto]) -> None:
+    """Remove the files of photos stored for a change that was refused, unless a photo row uses them
+    (files are content-addressed: the same picture may be attached elsewhere)."""
+    upload_dir = current_app.config["UPLOAD_DIR"]
+    with db.session.no_autoflush:
+        for stored in stored_photos:
+            for sha in (stored.sha256, stored.thumb_sha256):
+                used = db.session.scalar(
+                    db.select(Photo.id).where(or_(Photo.sha256 == sha, Photo.thumb_sha256 == sha)).limit(1)
+                )
+                if used is None:
+                    evidence.path_for(upload_dir, sha).unlink(missing_ok=True)
 
 
 def attach_stored(
