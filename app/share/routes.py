@@ -39,7 +39,7 @@ def report_pdf(token: str):
     assessment = link.assessment
     day = format_date(assessment.finalized_at, "yyyyMMdd")
     filename = f"report-{assessment.station.code}-{day}.pdf"
-    return send_report_pdf(assessment, False, filename, PRIVATE)
+    return send_report_pdf(assessment, False, filename, PRIVATE, f"share-{link.id}")
 
 
 @bp.get("/<token>/photos/<int:photo_id>")
