@@ -100,3 +100,21 @@ def test_a_jpeg_whose_orientation_is_not_a_number_is_stored_as_it_is(app, assess
     response = upload(assessor, assessment_id, jpeg_with_exif_block(block))
     assert response.status_code == 201, response.get_data(as_text=True)
     assert (response.get_json()["width"], response.get_json()["height"]) == (320, 240)
+
+
+@pytest.mark.parametrize("pointer", [0x8769, 0x8825], ids=["exif-ifd", "gps-ifd"])
+@pytest.mark.parametrize("signed_type", [6, 8, 9], ids=["sbyte", "sshort", "slong"])
+def test_a_jpeg_whose_exif_points_before_its_start_is_stored_without_its_metadata(
+    app, assessor, assessment_id, pointer, signed_type
+):
+    """A sub-IFD pointer of a signed type reads as a negative offset: the metadata is ignored."""
+    app.config["KEEP_PHOTO_GPS"] = True
+    entries = struct.pack("<HHII", ORIENTATION, TIFF_SHORT, 1, 6)
+    entries += struct.pack("<HHII", pointer, signed_type, 1, 0xFFFFFFF0)
+    block = (
+        b"II*\x00\x08\x00\x00\x00" + struct.pack("<H", 2) + entries + b"\x00" * 4 + b"\x01\x00\x00\x00" * 20
+    )
+    response = upload(assessor, assessment_id, jpeg_with_exif_block(block))
+    assert response.status_code == 201, response.get_data(as_text=True)
+    body = response.get_json()
+    assert body["taken_at"] is None and (body["width"], body["height"]) == (240, 320)

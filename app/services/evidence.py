@@ -7,6 +7,7 @@ of the allowed formats; what is stored has its orientation applied and no metada
 import hashlib
 import io
 import os
+import struct
 import tempfile
 import warnings
 from dataclasses import dataclass
@@ -285,9 +286,18 @@ def _encode(image: Image.Image, quality: int) -> bytes:
 
 def _capture_time(metadata: Image.Exif) -> datetime | None:
     """DateTimeOriginal (or DateTime), aware when the camera wrote its UTC offset, else local."""
-    exif_ifd = metadata.get_ifd(EXIF_IFD)
+    exif_ifd = _sub_ifd(metadata, EXIF_IFD)
     raw = exif_ifd.get(DATETIME_ORIGINAL) or metadata.get(DATETIME)
     return parse_exif_time(raw, exif_ifd.get(OFFSET_TIME_ORIGINAL))
+
+
+def _sub_ifd(metadata: Image.Exif, tag: int) -> dict:
+    """A sub-IFD of the EXIF block, or nothing when its pointer leads nowhere readable (a damaged
+    block, or a pointer of a signed type read as an offset before the block's start)."""
+    try:
+        return metadata.get_ifd(tag)
+    except (ValueError, OSError, KeyError, TypeError, EOFError, SyntaxError, struct.error):
+        return {}
 
 
 def parse_exif_time(raw, offset=None) -> datetime | None:
@@ -310,7 +320,7 @@ def parse_exif_time(raw, offset=None) -> datetime | None:
 
 
 def _gps(metadata: Image.Exif) -> tuple[float | None, float | None]:
-    gps = metadata.get_ifd(GPS_IFD)
+    gps = _sub_ifd(metadata, GPS_IFD)
     try:
         latitude = _degrees(gps[2], gps.get(1, "N"), "S")
         longitude = _degrees(gps[4], gps.get(3, "E"), "W")
