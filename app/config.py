@@ -9,13 +9,26 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = BASE_DIR / "instance"
 
 
-def _persistent_dev_secret() -> str:
-    """A random key kept in instance/ so sessions survive a restart when SECRET_KEY is unset."""
-    INSTANCE_DIR.mkdir(exist_ok=True)
-    key_file = INSTANCE_DIR / "secret_key"
+def persistent_dev_secret(folder: Path = INSTANCE_DIR) -> str:
+    """A random key kept in instance/ so sessions survive a restart when SECRET_KEY is unset.
+
+    gunicorn's workers may all start before any key exists: each writes its own candidate to a
+    file of its own, then links it to `secret_key`, which only one of them can do. Every worker
+    reads the one that won, and never a file half written.
+    """
+    folder.mkdir(exist_ok=True)
+    key_file = folder / "secret_key"
     if not key_file.exists():
-        key_file.write_text(secrets.token_hex(32))
-        key_file.chmod(0o600)
+        candidate = folder / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+        try:
+            descriptor = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w") as out:
+                out.write(secrets.token_hex(32))
+            os.link(candidate, key_file)
+        except FileExistsError:
+            pass
+        finally:
+            candidate.unlink(missing_ok=True)
     return key_file.read_text().strip()
 
 
@@ -28,7 +41,7 @@ def database_url(url: str) -> str:
 
 
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY") or _persistent_dev_secret()
+    SECRET_KEY = os.environ.get("SECRET_KEY") or persistent_dev_secret()
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL", ""))
     # A connection the database dropped while idle (a restart, a failover) is replaced, not used.
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}

@@ -352,7 +352,9 @@ class ShareLink(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     assessment_id: Mapped[int] = mapped_column(db.ForeignKey("assessments.id"), index=True)
-    token: Mapped[str] = mapped_column(db.String(64), unique=True)
+    # Only the SHA-256 of the token is kept, as for session tokens: the token itself is shown once,
+    # to whoever made the link, and a copy of the database opens no report.
+    token_sha256: Mapped[str] = mapped_column(db.String(64), unique=True)
     created_by_id: Mapped[int] = mapped_column(db.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]

@@ -116,12 +116,17 @@ class Auth:
 
     def login(self, username="assessor", password=TEST_PASSWORD):
         token = self.fetch_token()
-        return self.client.post(
+        response = self.client.post(
             "/login", data={"username": username, "password": password, "csrf_token": token}
         )
+        if response.status_code == 302:
+            self.fetch_token()  # a login renews the token, as the next page shows it
+        return response
 
     def logout(self):
-        return self.client.post("/logout", data={"csrf_token": self.token})
+        response = self.client.post("/logout", data={"csrf_token": self.token})
+        self.token = None  # a logout renews it too: headers() reads the new one when needed
+        return response
 
     def headers(self) -> dict:
         return {"X-CSRFToken": self.token or self.fetch_token()}

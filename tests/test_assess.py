@@ -482,7 +482,8 @@ def test_item_that_leaves_not_applicable_out_says_so_on_its_button(tmp_path):
     assessment_id = auth.post_json("/api/assessments", {"station_id": 1}).get_json()["id"]
     page = auth.client.get(f"/assess/{assessment_id}/items/6.3.2").get_data(as_text=True)
     button = page.split('id="outcome-not_applicable"')[1].split("</label>")[0]
-    assert '<span class="outcome-points">不计分</span>' in button
+    assert '<span class="outcome-points" aria-hidden="true">不计分</span>' in button
+    assert 'aria-label="' in button and ' 不计分"' in button
     assert "不适用时本小项不计分，所属大项按比例折算。" in page
 
 

@@ -60,6 +60,13 @@ class ImportConfirmForm(Form):
     rows = HiddenField()
 
 
+# A bare address, as the Bcc header of a notice takes it: no display name ("x<y@z.cn>" would send
+# to y@z.cn), no list, no quoting, and a domain of dot-separated labels.
+PLAIN_EMAIL = (
+    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9-]{2,}\Z"
+)
+
+
 class _ProfileFields(Form):
     display_name = StringField(
         _l("Full name"), validators=[Length(max=100, message=TOO_LONG)], filters=[strip]
@@ -69,7 +76,7 @@ class _ProfileFields(Form):
         validators=[
             Optional(),
             Length(max=200, message=TOO_LONG),
-            Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Enter an e-mail address.")),
+            Regexp(PLAIN_EMAIL, message=_l("Enter an e-mail address.")),
         ],
         filters=[strip],
     )

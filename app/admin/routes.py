@@ -208,7 +208,9 @@ def user_new():
         db.session.commit()
         flash(_("User %(name)s created.", name=user.username))
         return redirect(url_for("admin.user_list", q=user.username))
-    return render_template("admin/user_new.html", form=form), form_status()
+    return render_template(
+        "admin/user_new.html", form=form, station_choices=people.station_choices()
+    ), form_status()
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
@@ -237,6 +239,7 @@ def render_user(user: User, form=None, password_form=None, status: int = 200):
         password_form=password_form,
         roles=people.ROLE_LABELS,
         session_count=sessions.count(user),
+        station_choices=people.station_choices(),
     ), status
 
 

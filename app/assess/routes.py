@@ -1,4 +1,4 @@
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -18,6 +18,8 @@ from rubric import derive_outcome
 
 STATION_RESULTS_LIMIT = 20
 FINISHED_PER_PAGE = 10
+# The session key holding a share link just made, until the page showing it once is drawn.
+NEW_SHARE_LINK = "new_share_link"
 
 
 @bp.get("/")
@@ -331,6 +333,7 @@ def result(assessment_id: int):
         assessment=assessment,
         card=assessments.scorecard(assessment),
         share_links=shares.links_of(assessment),
+        new_share=session.pop(NEW_SHARE_LINK, None),
         now=utcnow(),
     )
 
@@ -340,8 +343,10 @@ def result(assessment_id: int):
 def share(assessment_id: int):
     """Create a read-only link to this finalized assessment's report."""
     assessment = viewable_assessment(assessment_id)
-    shares.create(assessment, current_user, request.form.get("days", shares.DEFAULT_DAYS))
+    new = shares.create(assessment, current_user, request.form.get("days", shares.DEFAULT_DAYS))
     db.session.commit()
+    # Only the hash is stored: the link is shown once, on the page this redirects to.
+    session[NEW_SHARE_LINK] = {"id": new.link.id, "token": new.token}
     flash(_("The share link is ready: copy it below."))
     return redirect(url_for("assess.result", assessment_id=assessment.id, _anchor="share"))
 

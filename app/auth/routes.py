@@ -10,6 +10,7 @@ from app.services import login_throttle, passwords, sessions
 from app.web.errors import error_response, wants_json
 from app.web.i18n import LANGUAGE_COOKIE
 from app.web.requests import safe_next
+from app.web.security import fresh_session
 
 
 @login_manager.user_loader
@@ -62,6 +63,7 @@ def start_session(user: User) -> None:
     """A fresh server-side session for this device; the cookie carries only its token."""
     user.session_token = sessions.start(user)
     db.session.commit()
+    fresh_session()
     session.permanent = True
     login_user(user)
 
@@ -73,6 +75,7 @@ def logout():
     sessions.end(current_user.session_token)
     db.session.commit()
     logout_user()
+    fresh_session()
     flash(_("You are logged out."))
     return redirect(url_for("auth.login"))
 

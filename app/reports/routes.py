@@ -2,7 +2,7 @@
 
 from flask import Response, render_template, request, url_for
 from flask_babel import format_date
-from flask_login import login_required
+from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
@@ -43,13 +43,14 @@ def report_pdf(assessment_id: int):
         with_rectification(),
         f"report-{assessment.station.code}-{day}.pdf",
         {"Cache-Control": "private, no-store"},
+        f"user-{current_user.id}",
     )
 
 
 @bp.after_app_request
 def draw_new_report_versions(response):
     """Reports finalized or changed by this request start drawing now, so downloads find them kept."""
-    pdf.draw_new_versions()
+    pdf.draw_new_versions(f"user-{current_user.id}" if current_user.is_authenticated else None)
     return response
 
 

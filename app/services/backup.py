@@ -6,6 +6,7 @@ never changed or deleted, so every photo the copied database names is in the fol
 A restore goes only into an empty instance: no rows in any table, no photo in the upload folder.
 """
 
+import gzip
 import json
 import os
 import shutil
@@ -13,6 +14,7 @@ import sqlite3
 import subprocess
 import tarfile
 import tempfile
+import zlib
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -152,11 +154,16 @@ def refuse_unless_empty() -> None:
         raise BackupError(f"the upload folder {upload_dir()} is not empty; restore needs an empty one")
 
 
+NOT_A_BACKUP = "this is not a backup written by `flask backup`"
+
+
 def read_manifest(tar: tarfile.TarFile) -> dict:
     try:
         manifest = json.load(tar.extractfile(MANIFEST))
     except (KeyError, ValueError) as error:
-        raise BackupError("this is not a backup written by `flask backup`") from error
+        raise BackupError(NOT_A_BACKUP) from error
+    if not isinstance(manifest, dict) or manifest.get("dialect") not in DUMPS:
+        raise BackupError(NOT_A_BACKUP)
     if manifest.get("format") != FORMAT:
         raise BackupError(f"backup format {manifest.get('format')} is not known to this version")
     if manifest["dialect"] != dialect():
@@ -169,12 +176,28 @@ def read_manifest(tar: tarfile.TarFile) -> dict:
 def restore_backup(archive: Path) -> dict:
     """Load the archive into this (empty) instance; answers the archive's manifest."""
     refuse_unless_empty()
-    with tarfile.open(archive, "r:*") as tar, tempfile.TemporaryDirectory() as folder:
-        manifest = read_manifest(tar)
-        tar.extractall(folder, filter="data")
-        load_database(Path(folder) / DUMPS[manifest["dialect"]])
-        copy_photos(Path(folder) / UPLOADS, upload_dir())
+    try:
+        with tarfile.open(archive, "r:*") as tar, tempfile.TemporaryDirectory() as folder:
+            manifest = read_manifest(tar)
+            tar.extractall(folder, filter="data")
+            dump = Path(folder) / DUMPS[manifest["dialect"]]
+            if not dump.is_file():
+                raise BackupError(f"the archive holds no {dump.name}: {NOT_A_BACKUP}")
+            load_database(dump)
+            copy_photos(Path(folder) / UPLOADS, upload_dir())
+    except tarfile.FilterError as error:
+        raise BackupError(
+            f"the archive holds a file it may not write ({error}); nothing was restored"
+        ) from error
+    except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as error:
+        raise BackupError(f"the archive cannot be read ({_one_line(error)}): {NOT_A_BACKUP}") from error
+    except sqlite3.DatabaseError as error:
+        raise BackupError(f"the database in the archive cannot be read ({error})") from error
     return manifest
+
+
+def _one_line(error: Exception) -> str:
+    return " ".join(str(error).split())
 
 
 def copy_photos(source: Path, target: Path) -> None:

@@ -8,6 +8,7 @@ import contextlib
 import hashlib
 import io
 import os
+import struct
 import tempfile
 import time
 import warnings
@@ -16,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pillow_heif
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, UnidentifiedImageError
 
 pillow_heif.register_heif_opener()
 
@@ -30,6 +31,7 @@ DRAFT_TOLERANCE = 0.9
 EXIF_IFD = 0x8769
 GPS_IFD = 0x8825
 DATETIME = 0x0132
+ORIENTATION = 0x0112
 DATETIME_ORIGINAL = 0x9003
 OFFSET_TIME_ORIGINAL = 0x9011
 
@@ -45,6 +47,11 @@ ABANDONED_AFTER_SECONDS = 3600
 class Limits:
     max_bytes: int = 20 * 1024 * 1024
     max_pixels: int = 64_000_000
+    # Checked from the header, before any pixel is decoded: a 1 x 60,000,000 PNG is under the
+    # pixel limit, yet decoding it costs a worker a gigabyte. A camera's longest side is under
+    # 16,384 px, and a phone's panorama is at most about 1:10.
+    max_side: int = 16_384
+    max_aspect: int = 16
     max_edge: int = 1600
     thumb_edge: int = 400
     quality: int = 85
@@ -67,7 +74,8 @@ class StoredPhoto:
 
 
 class RejectedPhoto(Exception):
-    """An upload that is not stored; `code` says why (too_large, not_an_image, too_many_pixels, damaged)."""
+    """An upload that is not stored; `code` says why (too_large, not_an_image, too_many_pixels,
+    odd_shape, damaged)."""
 
     def __init__(self, code: str, detail: str = ""):
         super().__init__(f"{code}: {detail}" if detail else code)
@@ -187,8 +195,7 @@ def _decode(data: bytes, limits: Limits) -> tuple[Image.Image, str, Image.Exif]:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
-            if image.width * image.height > limits.max_pixels:
-                raise RejectedPhoto("too_many_pixels", f"{image.width}x{image.height}")
+            check_shape(image.width, image.height, limits)
             source_format = "JPEG" if image.format == "MPO" else image.format
             metadata = image.getexif()
             if source_format == "JPEG":
@@ -202,8 +209,39 @@ def _decode(data: bytes, limits: Limits) -> tuple[Image.Image, str, Image.Exif]:
         raise RejectedPhoto("not_an_image", str(error)) from error
     except (OSError, SyntaxError, ValueError, EOFError) as error:
         raise RejectedPhoto("damaged", str(error)) from error
-    oriented = ImageOps.exif_transpose(image)
-    return oriented, source_format, metadata
+    return _upright(image, metadata), source_format, metadata
+
+
+def check_shape(width: int, height: int, limits: Limits) -> None:
+    """Refuses, from the header alone, a picture too large or of a shape no camera takes."""
+    if width * height > limits.max_pixels:
+        raise RejectedPhoto("too_many_pixels", f"{width}x{height}")
+    long_side, short_side = max(width, height), max(1, min(width, height))
+    if long_side > limits.max_side or long_side > short_side * limits.max_aspect:
+        raise RejectedPhoto("odd_shape", f"{width}x{height}")
+
+
+# EXIF orientation -> the turn that makes the picture upright.
+UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def _upright(image: Image.Image, metadata: Image.Exif) -> Image.Image:
+    """The picture turned as its EXIF orientation says; a missing or unreadable one leaves it as it is.
+
+    Not ImageOps.exif_transpose: it writes the rest of the EXIF block back, and a damaged block
+    (a text tag stored as a fraction) makes that raise. Nothing of the block is stored anyway.
+    """
+    orientation = metadata.get(ORIENTATION)
+    method = UPRIGHT.get(orientation) if isinstance(orientation, int) else None
+    return image.transpose(method) if method is not None else image
 
 
 def _in_srgb(image: Image.Image, icc_profile: bytes | None) -> Image.Image:
@@ -268,9 +306,18 @@ def _encode(image: Image.Image, quality: int) -> bytes:
 
 def _capture_time(metadata: Image.Exif) -> datetime | None:
     """DateTimeOriginal (or DateTime), aware when the camera wrote its UTC offset, else local."""
-    exif_ifd = metadata.get_ifd(EXIF_IFD)
+    exif_ifd = _sub_ifd(metadata, EXIF_IFD)
     raw = exif_ifd.get(DATETIME_ORIGINAL) or metadata.get(DATETIME)
     return parse_exif_time(raw, exif_ifd.get(OFFSET_TIME_ORIGINAL))
+
+
+def _sub_ifd(metadata: Image.Exif, tag: int) -> dict:
+    """A sub-IFD of the EXIF block, or nothing when its pointer leads nowhere readable (a damaged
+    block, or a pointer of a signed type read as an offset before the block's start)."""
+    try:
+        return metadata.get_ifd(tag)
+    except (ValueError, OSError, KeyError, TypeError, EOFError, SyntaxError, struct.error):
+        return {}
 
 
 def parse_exif_time(raw, offset=None) -> datetime | None:
@@ -293,7 +340,7 @@ def parse_exif_time(raw, offset=None) -> datetime | None:
 
 
 def _gps(metadata: Image.Exif) -> tuple[float | None, float | None]:
-    gps = metadata.get_ifd(GPS_IFD)
+    gps = _sub_ifd(metadata, GPS_IFD)
     try:
         latitude = _degrees(gps[2], gps.get(1, "N"), "S")
         longitude = _degrees(gps[4], gps.get(3, "E"), "W")

@@ -23,7 +23,8 @@ def send(recipients: list[str], subject: str, body: str) -> bool:
     message["From"] = config["SMTP_FROM"]
     message["To"] = config["SMTP_FROM"]
     message["Bcc"] = ", ".join(recipients)
-    message["Subject"] = subject
+    # A header is one line: a station name imported from an Excel cell may hold a line break.
+    message["Subject"] = " ".join(str(subject).split())
     message.set_content(body)
     try:
         with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=config["SMTP_TIMEOUT"]) as smtp:

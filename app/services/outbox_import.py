@@ -23,7 +23,13 @@ from app.models import RECTIFICATION, Assessment, Mutation, Photo, User, is_row_
 from app.services import assessments, audit, authorship, notices, rectifications, signoff
 from app.services import photos as photo_actions
 from app.services.idempotency import Change, apply_once, parse_mutation_id
-from app.services.refusals import ImportFileError, Refused, typed_field
+from app.services.refusals import (
+    UNSTORABLE_MESSAGE,
+    ImportFileError,
+    Refused,
+    holds_unstorable_text,
+    typed_field,
+)
 
 EXPORT_FORMAT = "assessment-outbox"
 MAX_FILE_BYTES = 200 * 1024 * 1024
@@ -116,8 +122,10 @@ def read_entries(data: bytes) -> tuple[list[dict], str]:
         raise ImportFileError(_("The file is too large."))
     try:
         document = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):  # also an integer past Python's 4,300 digits
         raise ImportFileError(_("This is not an export file from the app (it is not JSON).")) from None
+    if holds_unstorable_text(document):
+        raise ImportFileError(UNSTORABLE_MESSAGE)
     if not isinstance(document, dict) or document.get("format") != EXPORT_FORMAT:
         raise ImportFileError(_("This is not an export file from the app."))
     entries = document.get("entries")

@@ -58,13 +58,30 @@ def station_for(role: str, station_code: str | None) -> Station | None:
     role belongs to none, whatever code comes with it."""
     if role != "staff":
         return None
-    station = db.session.scalar(db.select(Station).filter_by(code=station_code)) if station_code else None
+    station = station_by_code(station_code) if station_code else None
     if station_code and station is None:
         raise Refused(
             422, _l("There is no station with code %(code)s.", code=station_code), field="station_code"
         )
     _check_station(role, station)
     return station
+
+
+def station_by_code(code: str) -> Station | None:
+    """The station with this code, whatever its case ("gz003" finds GZ003); an exact match first."""
+    exact = db.session.scalar(db.select(Station).filter_by(code=code))
+    if exact is not None:
+        return exact
+    return db.session.scalar(
+        db.select(Station).where(db.func.upper(Station.code) == code.upper()).order_by(Station.id).limit(1)
+    )
+
+
+def station_choices() -> list[tuple[str, str]]:
+    """(code, name) of every active station, by code: the picker of the station code field."""
+    return db.session.execute(
+        db.select(Station.code, Station.name).filter_by(active=True).order_by(Station.code)
+    ).all()
 
 
 def _check_station(role: str, station: Station | None) -> None:
@@ -121,9 +138,7 @@ def reset_password(user: User, password: str, actor: User | None) -> None:
     """The old password stops working, and so does every device logged in with it."""
     user.set_password(password)
     ended = sessions.end_all(user)
-    audit.record(
-        "user.password_reset", subject=user.username, after={"sessions_ended": ended}, user=actor
-    )
+    audit.record("user.password_reset", subject=user.username, after={"sessions_ended": ended}, user=actor)
 
 
 def end_sessions(user: User, actor: User | None) -> int:

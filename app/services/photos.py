@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_
 
 from app.extensions import db
 from app.models import EVIDENCE, Assessment, Photo, User
@@ -66,6 +67,17 @@ def refusal(rejected: evidence.RejectedPhoto) -> Refused:
             _l("The photo has too many pixels (at most %(n)d megapixels).", n=megapixels),
             code="too_many_pixels",
         )
+    if rejected.code == "odd_shape":
+        return Refused(
+            422,
+            _l(
+                "The photo's shape is not one a camera takes: each side at most %(side)d pixels, "
+                "the long side at most %(ratio)d times the short one.",
+                side=limits().max_side,
+                ratio=limits().max_aspect,
+            ),
+            code="odd_shape",
+        )
     return Refused(
         422,
         _l("The photo could not be read: it may be damaged or incomplete. Please take it again."),
@@ -111,21 +123,8 @@ def upload_once(
         return apply_once(mutation_id, user, change, apply, lock=assessment)
     except Refused:
         db.session.rollback()
-        remove_unattached(stored)
+        discard_unused([stored])
         raise
-
-
-def remove_unattached(stored: evidence.StoredPhoto) -> None:
-    """Remove the files of a picture that was written but then refused, unless a photo kept before
-    (the same picture sent to another item) stands on them."""
-    for sha in (stored.sha256, stored.thumb_sha256):
-        used = db.session.scalar(
-            db.select(db.func.count())
-            .select_from(Photo)
-            .where(db.or_(Photo.sha256 == sha, Photo.thumb_sha256 == sha))
-        )
-        if not used:
-            evidence.path_for(current_app.config["UPLOAD_DIR"], sha).unlink(missing_ok=True)
 
 
 def attach_photo(assessment: Assessment, item_id: str, data: bytes, *, user: User, **fields) -> Attached:
@@ -179,6 +178,20 @@ def store(data: bytes) -> evidence.StoredPhoto:
         return evidence.process(io.BytesIO(data), current_app.config["UPLOAD_DIR"], limits())
     except evidence.RejectedPhoto as rejected:
         raise refusal(rejected) from rejected
+
+
+def discard_unused(stored_photos: list[evidence.StoredPhoto]) -> None:
+    """Remove the files of photos stored for a change that was refused, unless a photo row uses them
+    (files are content-addressed: the same picture may be attached elsewhere)."""
+    upload_dir = current_app.config["UPLOAD_DIR"]
+    with db.session.no_autoflush:
+        for stored in stored_photos:
+            for sha in (stored.sha256, stored.thumb_sha256):
+                used = db.session.scalar(
+                    db.select(Photo.id).where(or_(Photo.sha256 == sha, Photo.thumb_sha256 == sha)).limit(1)
+                )
+                if used is None:
+                    evidence.path_for(upload_dir, sha).unlink(missing_ok=True)
 
 
 def attach_stored(

@@ -97,8 +97,18 @@ def answer(assessment: Assessment, item_id: str, text: str, photos: list[bytes],
     """The station's staff say what they corrected, with photos; allowed once the assessment is final."""
     ensure_station_staff(assessment, user)
     ensure_photo_count(len(photos))
-    stored_photos = [photo_actions.store(data) for data in photos]
-    return answer_with_stored(assessment, item_id, text, stored_photos, user)
+    # What can be refused before any file is written is checked first, and checked again under the
+    # lock; a refusal after photos were stored removes those no photo row uses.
+    answerable(assessment, item_id, user)
+    _checked_answer_text(text)
+    stored_photos = []
+    try:
+        for data in photos:
+            stored_photos.append(photo_actions.store(data))
+        return answer_with_stored(assessment, item_id, text, stored_photos, user)
+    except Refused:
+        photo_actions.discard_unused(stored_photos)
+        raise
 
 
 def ensure_station_staff(assessment: Assessment, user: User) -> None:
@@ -129,10 +139,7 @@ def answer_with_stored(
     ensure_photo_count(len(stored_photos))
     locks.lock(assessment)
     state = answerable(assessment, item_id, user)
-    too_long = _l("The answer is too long (at most %(n)d characters).", n=TEXT_MAX_LENGTH)
-    text = checked_text(text, TEXT_MAX_LENGTH, too_long, "text")
-    if not text:
-        raise Refused(422, _l("Say what was corrected."), field="text")
+    text = _checked_answer_text(text)
     rectification = Rectification(
         assessment=assessment,
         finding=state.finding,
@@ -154,6 +161,14 @@ def answer_with_stored(
         user=user,
     )
     return rectification
+
+
+def _checked_answer_text(text: str) -> str:
+    too_long = _l("The answer is too long (at most %(n)d characters).", n=TEXT_MAX_LENGTH)
+    text = checked_text(text, TEXT_MAX_LENGTH, too_long, "text")
+    if not text:
+        raise Refused(422, _l("Say what was corrected."), field="text")
+    return text
 
 
 def _attach(rectification: Rectification, stored: evidence.StoredPhoto, user: User) -> Photo:

@@ -1,6 +1,15 @@
 """Refusals a service raises: a status and a message meant for the client, answered by the web layer."""
 
+import re
+
 from flask_babel import lazy_gettext as _l
+
+# PostgreSQL cannot store a NUL in text, and no database (nor UTF-8) can hold half a surrogate pair.
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+UNSTORABLE_MESSAGE = _l(
+    "The request holds a character that cannot be stored (a NUL character or half of a surrogate pair). "
+    "Please remove it and try again."
+)
 
 
 class ImportFileError(Exception):
@@ -47,3 +56,24 @@ def checked_text(value, limit: int, too_long_message: str, field: str) -> str:
 def error_json(message: str, **details) -> dict:
     """The JSON body of a refusal, as every route answers it."""
     return {"error": str(message), **details}
+
+
+def holds_unstorable_text(value) -> bool:
+    """Whether a string, or any key or string inside parsed JSON (lists and dicts at any depth),
+    has a NUL or a lone surrogate. Walked without recursion: JSON may be nested deep."""
+    waiting = [value]
+    while waiting:
+        value = waiting.pop()
+        if isinstance(value, str):
+            if UNSTORABLE.search(value):
+                return True
+        elif isinstance(value, dict):
+            waiting.extend(value.keys())
+            waiting.extend(value.values())
+        elif isinstance(value, (list, tuple)):
+            waiting.extend(value)
+    return False
+
+
+def unstorable_text() -> Refused:
+    return Refused(400, UNSTORABLE_MESSAGE, code="unstorable_text")

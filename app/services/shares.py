@@ -1,10 +1,13 @@
 """Share links: a read-only, expiring, revocable link to one finalized report, for people without an account.
 
 The token is the only key: it opens that one report, its PDF and its evidence photos, nothing else.
+Only its hash is stored; the token is handed back once, when the link is made.
 Every creation, revocation and use goes into the audit trail.
 """
 
+import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
@@ -18,7 +21,17 @@ DEFAULT_DAYS = 30
 MAX_DAYS = 365
 
 
-def create(assessment: Assessment, user: User, days) -> ShareLink:
+@dataclass(frozen=True)
+class NewLink:
+    link: ShareLink
+    token: str
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create(assessment: Assessment, user: User, days) -> NewLink:
     """A link to the finalized report; the assessment is locked first, so a reopen racing it either
     lands after the link or refuses it (409), never leaves a link made after it."""
     if not user.can_assess:
@@ -27,9 +40,10 @@ def create(assessment: Assessment, user: User, days) -> ShareLink:
     if not assessment.is_finalized:
         raise Refused(409, _l("Only a finalized assessment can be shared."))
     days = _checked_days(days)
+    token = secrets.token_urlsafe(32)
     link = ShareLink(
         assessment=assessment,
-        token=secrets.token_urlsafe(32),
+        token_sha256=digest(token),
         created_by=user,
         expires_at=utcnow() + timedelta(days=days),
     )
@@ -38,7 +52,7 @@ def create(assessment: Assessment, user: User, days) -> ShareLink:
     audit.record(
         "share.create", assessment=assessment, subject=str(link.id), after=link.snapshot(), user=user
     )
-    return link
+    return NewLink(link, token)
 
 
 def _checked_days(days) -> int:
@@ -80,7 +94,7 @@ def links_of(assessment: Assessment) -> list[ShareLink]:
 
 def usable(token: str) -> ShareLink:
     """The link behind a token, refused alike (404) whether unknown, expired, revoked or reopened."""
-    link = db.session.scalar(db.select(ShareLink).filter_by(token=token)) if token else None
+    link = db.session.scalar(db.select(ShareLink).filter_by(token_sha256=digest(token))) if token else None
     if link is None or not link.is_usable(utcnow()):
         raise Refused(404, _l("This link does not exist, has expired or was withdrawn."))
     return link

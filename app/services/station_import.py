@@ -125,7 +125,8 @@ def _reject_codes_in_use(rows: list[Row]) -> None:
 
 
 def _csv_table(data: bytes) -> list[list[str]]:
-    if b"\x00" in data[:4096] or data.startswith((b"PK\x03\x04", XLS_MAGIC)):
+    # A NUL anywhere, not only in the first 4 KB: PostgreSQL cannot store one.
+    if b"\x00" in data or data.startswith((b"PK\x03\x04", XLS_MAGIC)):
         raise ImportFileError(_l("This file is not a CSV text file. Save the sheet as CSV or XLSX."))
     text = _decode(data)
     try:
@@ -243,7 +244,8 @@ def _rows_from_table(table: list[list[str]]) -> list[Row]:
             continue
         row = Row(number=index + 1)
         for name, position in columns.items():
-            setattr(row, name, cells[position].strip() if position < len(cells) else "")
+            # One line: a cell written with Alt+Enter in Excel holds line breaks.
+            setattr(row, name, " ".join(cells[position].split()) if position < len(cells) else "")
         rows.append(row)
     if not rows:
         raise ImportFileError(_l("The file has no station rows below its header."))

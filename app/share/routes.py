@@ -24,6 +24,7 @@ def report(token: str):
     page = render_template(
         "share/report.html",
         link=link,
+        token=token,
         report=document.build(link.assessment),
         photo_src=lambda photo: url_for("share.photo", token=token, photo_id=photo.id),
     )
@@ -38,7 +39,7 @@ def report_pdf(token: str):
     assessment = link.assessment
     day = format_date(assessment.finalized_at, "yyyyMMdd")
     filename = f"report-{assessment.station.code}-{day}.pdf"
-    return send_report_pdf(assessment, False, filename, PRIVATE)
+    return send_report_pdf(assessment, False, filename, PRIVATE, f"share-{link.id}")
 
 
 @bp.get("/<token>/photos/<int:photo_id>")

@@ -8,6 +8,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import quote
 
 from flask import Flask, current_app, g, request
 from sqlalchemy import text
@@ -20,6 +21,11 @@ REQUEST_ID_HEADER = "X-Request-ID"
 FORWARDED_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
 
 request_log = logging.getLogger("app.requests")
+# A share link's token is a key to a report: a path under /shared/ is logged without it.
+SHARE_TOKEN = re.compile(r"^/shared/[^/]+?(?=\.pdf$|/|$)")
+# A logged path is the path as sent on the wire: percent-encoded, so no line break, control
+# character or Unicode line separator in it can start a forged log line.
+LOGGED_AS_IS = "/:@!$&'()*+,;=-._~[]"
 
 
 def database_answers() -> bool:
@@ -80,20 +86,26 @@ def start_request() -> None:
 
 
 def log_request(response):
-    """One line per request: id, method, path, status, user id (when loaded, no query), duration."""
+    """One line per request: id, method, path, status, user id (when loaded, no query), duration.
+    Never a token: the session's is in a cookie, a share link's is taken out of the path."""
     response.headers[REQUEST_ID_HEADER] = g.request_id
     if request.endpoint == "ops.healthz" and response.status_code == 200:
         return response
     request_log.info(
         "request_id=%s method=%s path=%s status=%s user=%s ms=%.1f",
         g.request_id,
-        request.method,
-        request.path,
+        quote(request.method, safe=""),
+        logged_path(),
         response.status_code,
         _user_id(),
         (time.perf_counter() - g.request_started) * 1000,
     )
     return response
+
+
+def logged_path() -> str:
+    """The request's path, percent-encoded and without a share token."""
+    return quote(SHARE_TOKEN.sub("/shared/[token]", request.path), safe=LOGGED_AS_IS)
 
 
 def _user_id() -> str:

@@ -9,11 +9,12 @@ from app.services.reports import pdf
 from app.web.security import content_disposition
 
 
-def send_report_pdf(assessment, with_rectification: bool, filename: str, headers: dict):
+def send_report_pdf(assessment, with_rectification: bool, filename: str, headers: dict, reader: str):
     """The kept PDF as a download; while it is being drawn, a 202 page with Retry-After and a
-    Refresh, so the browser asks again by itself and the PDF downloads once it is ready."""
+    Refresh, so the browser asks again by itself and the PDF downloads once it is ready. `reader`
+    names who asks (a user, a share link): the drawings one reader starts are bounded."""
     try:
-        kept = pdf.report_pdf(assessment, with_rectification)
+        kept = pdf.report_pdf(assessment, with_rectification, reader)
         return _send(kept, filename, headers)
     except pdf.Preparing as preparing:
         return preparing_page(preparing.retry_after, headers)

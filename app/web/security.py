@@ -6,7 +6,7 @@ import json
 import re
 from urllib.parse import quote
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request, session
 from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
@@ -16,6 +16,7 @@ from werkzeug.routing import IntegerConverter
 
 from app.models import MAX_ID
 from app.services import authorship
+from app.services.refusals import holds_unstorable_text, unstorable_text
 
 
 def content_security_policy(inline_script_hashes=()) -> str:
@@ -78,6 +79,13 @@ def content_disposition(filename: str, disposition: str = "attachment") -> str:
     return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
+def fresh_session() -> None:
+    """Empties the cookie session, its CSRF token included, at login and logout: a token read
+    before (by the last user of a shared phone, or a page open before the login) stops working."""
+    session.clear()
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+
+
 def offline_owner() -> str:
     """Whose offline copies a page belongs to, for the service worker: a keyed hash of the user's
     id, or "none" when nobody is logged in. The worker drops its copies when this changes."""
@@ -102,10 +110,27 @@ def add_security_headers(response):
     return response
 
 
+def refuse_unstorable_text() -> None:
+    """One clear 400 for a NUL or a lone surrogate anywhere a route reads text: the path, the
+    query, the form (names, values and file names) and the strings of a JSON body. Checked once
+    here instead of route by route, so no route meets them (PostgreSQL refuses a NUL, UTF-8 a
+    lone surrogate: both were 500s)."""
+    texts = [request.path, list(request.args.items(multi=True))]
+    if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        texts.append(list(request.form.items(multi=True)))
+        texts.append([(name, upload.filename or "") for name, upload in request.files.items(multi=True)])
+    if request.is_json:
+        texts.append(request.get_json(silent=True))
+    if holds_unstorable_text(texts):
+        raise unstorable_text()
+
+
 def register_request_parsing(app: Flask) -> None:
-    """Before the blueprints: their routes take the bounded id converter."""
+    """Before the blueprints: their routes take the bounded id converter, and their requests
+    hold no text a database cannot store."""
     app.url_map.converters["int"] = RowIdConverter
     app.json = BoundedJSONProvider(app)
+    app.before_request(refuse_unstorable_text)
 
 
 def register(app: Flask) -> None:

@@ -1,7 +1,11 @@
 """WeasyPrint drawing a report's finished HTML into a PDF, with the Noto CJK fonts and photos read
 from the upload folder only; run as its own process by `pdf.py`:
 
-    python -m app.services.reports.drawing SOURCE.html TARGET.pdf UPLOAD_DIR
+    python -m app.services.reports.drawing SOURCE.html TARGET.pdf UPLOAD_DIR [REPORT FD...]
+
+With REPORT (the queue's name of the report, see pdf.py) the child draws that report's job when
+its turn comes, the newest version asked for, which may be newer than TARGET; until then it holds
+the descriptors FD (the report's waiting lock, the reader's slot), then lets them go.
 
 A fresh interpreter (never a fork of a threaded worker, whose locks a child can inherit held)
 that lowers its own CPU priority and waits for the server's one drawing slot before it draws, so
@@ -9,6 +13,7 @@ the walk's requests get the cores first. It touches neither the database nor a r
 """
 
 import fcntl
+import json
 import os
 import re
 import sys
@@ -82,14 +87,46 @@ def draw(source: Path, target: Path, upload_dir: str) -> None:
         evidence.write_atomically(target, drawn)
 
 
-def main(source: str, target: str, upload_dir: str) -> int:
+def draw_job(report: Path, reports: Path, upload_dir: str, held: list[int]) -> None:
+    """When the slot is free, draw the report's newest job; the waiting locks go once it is taken,
+    and the version's lock is held while it is drawn."""
+    os.setpriority(os.PRIO_PROCESS, 0, max(os.getpriority(os.PRIO_PROCESS, 0), NICENESS))
+    with drawing_slot(reports):
+        with open(report.with_suffix(".mutex"), "a") as mutex:
+            fcntl.flock(mutex, fcntl.LOCK_EX)
+            try:
+                job = json.loads(report.with_suffix(".job").read_text())
+            except (FileNotFoundError, ValueError):
+                job = {}
+            if job:
+                source, target = Path(job["source"]), Path(job["target"])
+                lock = os.open(target.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o644)
+                fcntl.flock(lock, fcntl.LOCK_EX)
+            for descriptor in held:
+                os.close(descriptor)
+        if not job:
+            return
+        try:
+            if not target.is_file():
+                drawn = lay_out(source.read_text(encoding="utf-8"), upload_dir).write_pdf()
+                evidence.write_atomically(target, drawn)
+        finally:
+            source.unlink(missing_ok=True)
+            os.close(lock)
+
+
+def main(source: str, target: str, upload_dir: str, report: str | None = None, *held: str) -> int:
     try:
-        draw(Path(source), Path(target), upload_dir)
+        if report is None:
+            draw(Path(source), Path(target), upload_dir)
+        else:
+            draw_job(Path(report), Path(target).parent, upload_dir, [int(fd) for fd in held])
     except Exception:
         traceback.print_exc()
         return 1
     finally:
-        Path(source).unlink(missing_ok=True)
+        if report is None:
+            Path(source).unlink(missing_ok=True)
     return 0
 
 

@@ -7,6 +7,12 @@ file is never stale. A finalized report is drawn as soon as its new version is c
 its download usually finds the file kept. A download that arrives while it is drawn waits a
 bounded time (REPORT_PDF_WAIT), then is told that the PDF is being prepared (`Preparing`).
 Files of versions no reader can be sent any more are removed by `prune` (`flask reports prune`).
+
+Drawings take turns (one slot per upload folder), so the queue is bounded: for each report
+(assessment, appendix, language) at most one drawing waits for the slot, and it draws the newest
+version asked for when its turn comes (a newer version takes the place of an older one still
+waiting, whose readers are asked to come back); and one reader starts at most
+DRAWINGS_PER_READER drawings that wait at once, beyond which their download is asked to come back.
 """
 
 import fcntl
@@ -19,6 +25,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -28,6 +35,7 @@ from sqlalchemy import event
 
 from app.extensions import db
 from app.models import Assessment, AuditEvent
+from app.services import evidence
 from app.services.reports import document, drawing
 from app.services.reports.drawing import UPLOAD_SCHEME
 from app.services.reports.drawing import NotFetched as NotFetched
@@ -47,6 +55,8 @@ CHANGED = "report_versions_changed"
 COMMITTED = "report_versions_committed"
 # A kept file is named by its assessment and version: <assessment id>-<sha256 of the version>.
 KEPT_NAME = re.compile(r"(\d+)-[0-9a-f]{64}")
+# Drawings one reader (a user, a share link) may have waiting for the slot at once.
+DRAWINGS_PER_READER = 2
 
 
 class Preparing(Exception):
@@ -63,12 +73,14 @@ def photo_src(photo) -> str:
     return f"{UPLOAD_SCHEME}{photo.sha256}"
 
 
-def report_pdf(assessment: Assessment, with_rectification: bool) -> Path:
-    """The kept PDF of the assessment's current version, drawn first if need be (see the module)."""
+def report_pdf(assessment: Assessment, with_rectification: bool, reader: str | None = None) -> Path:
+    """The kept PDF of the assessment's current version, drawn first if need be (see the module);
+    `reader` names who asks (a user, a share link), whose waiting drawings are bounded."""
     kept = kept_path(assessment, with_rectification)
     if kept.is_file():
         return kept
-    prepare(assessment, with_rectification, kept)
+    if not prepare(assessment, with_rectification, kept, reader):
+        raise Preparing()
     if not _drawn_within(kept, current_app.config["REPORT_PDF_WAIT"]):
         raise Preparing()
     return kept
@@ -116,34 +128,108 @@ def _current_stems(folder: Path) -> set[str]:
     return stems
 
 
-def prepare(assessment: Assessment, with_rectification: bool, kept: Path) -> None:
-    """Start drawing `kept` unless it is kept or being drawn already (by any worker or server).
+def prepare(assessment: Assessment, with_rectification: bool, kept: Path, reader: str | None = None) -> bool:
+    """Have `kept` drawn unless it is kept or being drawn already (by any worker or server); False
+    when it is not, because `reader` has DRAWINGS_PER_READER drawings waiting already.
 
-    The version's lock is taken here and handed to the child, which holds it until it exits: a
-    second download sees the drawing under way instead of starting another one.
+    The report's job (its newest version) is written under the report's mutex. A drawing of that
+    report still waiting for the slot will draw it; otherwise a child is spawned, holding the
+    report's waiting lock (and one of the reader's) until its turn comes.
     """
-    lock = os.open(kept.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o644)
-    try:
+    if kept.is_file() or _being_drawn(kept.with_suffix(".lock")):
+        return True
+    queue = _queue_folder()
+    report = queue / f".{assessment.id}-{int(with_rectification)}-{get_locale()}"
+    with _held(report.with_suffix(".mutex")):
+        if kept.is_file() or _being_drawn(kept.with_suffix(".lock")):
+            return True
+        job = _job(report)
+        if job.get("target") == str(kept) and _being_drawn(report.with_suffix(".waiting")):
+            return True
+        reader_lock = _reader_slot(queue, reader)
+        if reader_lock is False:
+            return False
+        source = kept.with_suffix(".html")
+        source.write_text(
+            report_html(
+                document.build(assessment, with_rectification), with_rectification=with_rectification
+            ),
+            encoding="utf-8",
+        )
+        _write_job(report, source, kept)
+        if job.get("source") not in (None, str(source)):
+            Path(job["source"]).unlink(missing_ok=True)  # a version no one will draw now
+        waiting = os.open(report.with_suffix(".waiting"), os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            try:
+                fcntl.flock(waiting, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True  # a drawing of this report waits for its turn: it draws this job
+            render_pdf(report, kept, waiting, reader_lock)
+        finally:
+            os.close(waiting)
+            if reader_lock is not None:
+                os.close(reader_lock)
+    return True
+
+
+def _reader_slot(queue: Path, reader: str | None):
+    """A lock of one of the reader's DRAWINGS_PER_READER slots (the spawned child holds it until its
+    turn comes); None for no reader, False when every slot is taken."""
+    if reader is None:
+        return None
+    name = hashlib.sha256(reader.encode()).hexdigest()[:16]
+    for n in range(DRAWINGS_PER_READER):
+        slot = os.open(queue / f".reader-{name}-{n}", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(slot, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return slot
         except BlockingIOError:
-            return
-        if not kept.is_file():
-            report = document.build(assessment, with_rectification)
-            render_pdf(report, kept, lock, with_rectification=with_rectification)
-    finally:
-        os.close(lock)
+            os.close(slot)
+    return False
 
 
-def render_pdf(report, kept: Path, lock: int, **context) -> None:
-    """The report's HTML is written here (it reads the database); a spawned child draws it."""
-    source = kept.with_suffix(".html")
-    source.write_text(report_html(report, **context), encoding="utf-8")
+def _job(report: Path) -> dict:
+    try:
+        return json.loads(report.with_suffix(".job").read_text())
+    except (FileNotFoundError, ValueError):
+        return {}
+
+
+def _write_job(report: Path, source: Path, kept: Path) -> None:
+    job = json.dumps({"source": str(source), "target": str(kept)}).encode()
+    evidence.write_atomically(report.with_suffix(".job"), job)
+
+
+@contextmanager
+def _held(path: Path):
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def render_pdf(report: Path, kept: Path, waiting: int, reader_lock: int | None) -> None:
+    """A spawned child draws the report's job when the slot is free: `kept` unless a newer version
+    took its place meanwhile. It holds `waiting` (and the reader's lock) until its turn comes."""
     upload_dir = str(Path(current_app.config["UPLOAD_DIR"]).resolve())
+    held = (waiting,) if reader_lock is None else (waiting, reader_lock)
     child = subprocess.Popen(
-        [*LOWER_PRIORITY, sys.executable, "-m", CHILD, str(source), str(kept), upload_dir],
+        [
+            *LOWER_PRIORITY,
+            sys.executable,
+            "-m",
+            CHILD,
+            str(kept.with_suffix(".html")),
+            str(kept),
+            upload_dir,
+            str(report),
+            *map(str, held),
+        ],
         cwd=ROOT,
-        pass_fds=(lock,),
+        pass_fds=held,
         stdin=subprocess.DEVNULL,
     )
     threading.Thread(target=child.wait, name=f"pdf-{child.pid}", daemon=True).start()
@@ -160,18 +246,39 @@ def report_html(report, **context) -> str:
 
 
 def _drawn_within(kept: Path, seconds: float) -> bool:
-    """Wait up to `seconds` for the drawing of `kept`; False if it is still under way then."""
+    """Wait up to `seconds` for the drawing of `kept`; False if it is still under way or waiting
+    then, or if a newer version took its place."""
     deadline = time.monotonic() + seconds
     lock = kept.with_suffix(".lock")
     while not kept.is_file():
-        if not _being_drawn(lock):
+        if not _being_drawn(lock) and not _waiting(kept):
             if kept.is_file():
                 return True
+            if _superseded(kept):
+                return False
             raise DrawingFailed(f"the drawing of {kept.name} ended without a PDF")
         if time.monotonic() >= deadline:
             return False
         time.sleep(POLL_SECONDS)
     return True
+
+
+def _report_of(kept: Path) -> Path | None:
+    """The queue's name of the report a kept file is a version of, from the job naming it."""
+    for job in _queue_folder().glob(f".{KEPT_NAME.fullmatch(kept.stem)[1]}-*.job"):
+        if _job(job.with_suffix("")).get("target") == str(kept):
+            return job.with_suffix("")
+    return None
+
+
+def _waiting(kept: Path) -> bool:
+    report = _report_of(kept)
+    return report is not None and _being_drawn(report.with_suffix(".waiting"))
+
+
+def _superseded(kept: Path) -> bool:
+    """No job names `kept` any more: a newer version of its report is to be drawn instead."""
+    return _report_of(kept) is None
 
 
 def _being_drawn(lock: Path) -> bool:
@@ -182,6 +289,13 @@ def _being_drawn(lock: Path) -> bool:
             return True
         fcntl.flock(handle, fcntl.LOCK_UN)
         return False
+
+
+def _queue_folder() -> Path:
+    """Jobs and locks of the drawings waiting for the slot; dot-named, so backups leave them out."""
+    folder = Path(current_app.config["UPLOAD_DIR"]).resolve() / ".report-queue"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def _reports_folder() -> Path:
@@ -209,9 +323,10 @@ def version(assessment: Assessment, with_rectification: bool) -> str:
     return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()
 
 
-def draw_new_versions() -> None:
+def draw_new_versions(reader: str | None = None) -> None:
     """Start drawing the finalized reports whose new versions this request committed, so that their
-    downloads find them kept; a failure here is logged and never spoils the answer."""
+    downloads find them kept; a failure here is logged and never spoils the answer. `reader` is
+    who made the change: the drawings count among theirs."""
     changed = db.session.info.pop(COMMITTED, set())
     if not current_app.config["REPORT_PDF_AHEAD"]:
         return
@@ -219,7 +334,7 @@ def draw_new_versions() -> None:
         try:
             assessment = db.session.get(Assessment, assessment_id)
             if assessment is not None and assessment.is_finalized:
-                prepare(assessment, False, kept_path(assessment, False))
+                prepare(assessment, False, kept_path(assessment, False), reader)
         except Exception:
             current_app.logger.exception("could not start drawing the report of assessment %s", assessment_id)
 
