@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from app.extensions import db
 from app.models import Assessment, Signature, User
 from app.services import assessments
-from tests.browser.conftest import log_in
+from tests.browser.conftest import PDF_DRAWN_MS, log_in
 from tests.browser.test_photos import ledger_photo, record_upload_sizes
 from tests.report_fixtures import complete_assessment
 
@@ -152,7 +152,8 @@ def test_station_staff_read_answer_and_assessor_reviews_and_signs(page, demo_dat
     page.screenshot(path=str(shots / "10-report-print.png"), full_page=True)
     page.emulate_media(media="screen")
 
-    with page.expect_download() as download_info:
+    # The download starts once the PDF is drawn: wait for that, not for the page's default 20 s.
+    with page.expect_download(timeout=PDF_DRAWN_MS) as download_info:
         page.get_by_role("link", name="下载 PDF").click()
     download = download_info.value
     pdf = Path(download.path()).read_bytes()
