@@ -56,13 +56,16 @@ postgresql:
 	  $(call apt_install,postgresql); \
 	fi
 
-# Every test runs twice: on SQLite, then on PostgreSQL.
+# Every test on SQLite, then the tests that touch a database again on PostgreSQL (tests/README.md),
+# each run on TEST_WORKERS pytest-xdist workers (2); it prints the wall-clock time from make's start.
+STARTED := $(shell date +%s)
+TEST_WORKERS ?= 2
 test: install translations browser webkit postgresql
-	TEST_DATABASE=sqlite $(PY) -m pytest
-	TEST_DATABASE=postgresql $(PY) -m pytest
+	@TEST_STARTED=$(STARTED) TEST_WORKERS=$(TEST_WORKERS) PY=$(PY) bash tests/both-databases.sh
 
 lint: install
 	$(VENV)/bin/ruff check app rubric tests bench wsgi.py
+	$(VENV)/bin/ruff format --check app rubric tests bench wsgi.py
 
 messages: install
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -o app/translations/messages.pot .

@@ -36,13 +36,38 @@ def pytest_report_header(config):
     return f"database: {databases.wanted()}"
 
 
+def starts_workers(config) -> bool:
+    """This process is the controller of pytest-xdist workers (`-n 2`), which run the tests."""
+    return (
+        not hasattr(config, "workerinput")
+        and config.getoption("dist", "no") != "no"
+        and bool(config.getoption("tx", None))
+        and not config.getoption("collectonly")
+    )
+
+
+def pytest_configure(config):
+    """With workers on PostgreSQL, one throwaway cluster for the session rather than one each."""
+    if starts_workers(config) and databases.wanted() == "postgresql":
+        databases.start_shared_cluster()
+
+
 def pytest_sessionfinish(session):
     databases.close()
 
 
+def pytest_unconfigure(config):
+    databases.stop_shared_cluster()
+
+
 @pytest.fixture(autouse=True)
-def _drop_test_databases():
-    """Drop every database the test created, after its apps and servers have stopped."""
+def _drop_test_databases(request):
+    """Drop every database the test created, after its apps and servers have stopped; a test marked
+    no_database gets none (see tests/README.md)."""
+    if request.node.get_closest_marker("no_database"):
+        with databases.refused(request.node.nodeid):
+            yield
+        return
     yield
     databases.databases().drop_created()
 

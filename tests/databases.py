@@ -5,10 +5,18 @@ use (the user must be allowed to CREATE DATABASE); without it a throwaway cluste
 for the session (tests/pgcluster.py). The schema is built once into a template database, and
 each test gets `CREATE DATABASE … TEMPLATE` of it, dropped WITH (FORCE) after the test, so
 servers and connections a test leaves behind cannot leak rows into the next one.
+
+With pytest-xdist workers (`-n`), the controller starts the one cluster of the session
+(`start_shared_cluster`) and the workers, which inherit its TEST_DATABASE_URL, create their
+databases in it under names carrying their own pid.
+
+A test marked `no_database` runs on no database, so once rather than on each: asking for one
+fails it (`refused`), which keeps the mark true.
 """
 
 import itertools
 import os
+from contextlib import contextmanager
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -104,11 +112,26 @@ class PostgresDatabases:
 
 
 _databases = None
+_refused_to = None
+_shared_cluster = None
+
+
+@contextmanager
+def refused(test: str):
+    """While `test` (marked no_database) runs, asking for a database fails it."""
+    global _refused_to
+    _refused_to = test
+    try:
+        yield
+    finally:
+        _refused_to = None
 
 
 def databases() -> SQLiteDatabases | PostgresDatabases:
     """The session's databases, set up at first use."""
     global _databases
+    if _refused_to:
+        raise RuntimeError(f"{_refused_to} is marked no_database but asks for a database: drop the mark")
     if _databases is None:
         _databases = PostgresDatabases() if wanted() == "postgresql" else SQLiteDatabases()
     return _databases
@@ -117,3 +140,25 @@ def databases() -> SQLiteDatabases | PostgresDatabases:
 def close() -> None:
     if _databases is not None:
         _databases.close()
+
+
+def start_shared_cluster() -> None:
+    """Start the session's throwaway cluster here (the xdist controller) unless a server is named,
+    and name it in TEST_DATABASE_URL, which the workers started after this inherit."""
+    global _shared_cluster
+    if os.environ.get("TEST_DATABASE_URL"):
+        return
+    _shared_cluster = Cluster()
+    try:
+        os.environ["TEST_DATABASE_URL"] = _shared_cluster.start()
+    except BaseException:
+        _shared_cluster.stop()
+        raise
+
+
+def stop_shared_cluster() -> None:
+    global _shared_cluster
+    if _shared_cluster is not None:
+        os.environ.pop("TEST_DATABASE_URL", None)
+        _shared_cluster.stop()
+        _shared_cluster = None

@@ -9,6 +9,7 @@ from PIL import Image, JpegImagePlugin
 
 from app.services import evidence
 
+pytestmark = pytest.mark.no_database  # runs once: see tests/README.md
 EXIF_ORIENTATION = 0x0112
 MAKE = 0x010F
 

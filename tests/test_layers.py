@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.no_database  # runs once: see tests/README.md
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("app", "rubric")
 FRAMEWORKS = ("flask", "flask_babel", "flask_login", "flask_wtf", "sqlalchemy", "werkzeug", "wtforms")

@@ -31,7 +31,7 @@ class Inbox:
 
     def wait_for(self, count: int):
         with self.arrived:
-            assert self.arrived.wait_for(lambda: len(self.messages) >= count, timeout=15), self.messages
+            assert self.arrived.wait_for(lambda: len(self.messages) >= count, timeout=60), self.messages
         return self.messages
 
 

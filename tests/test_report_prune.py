@@ -1,10 +1,17 @@
 """Kept PDFs of superseded report versions are removed by `flask reports prune`, once a day old;
-each assessment's current ones (every language, with and without the rectification appendix) stay."""
+each assessment's current ones (every language, with and without the rectification appendix) stay.
+
+These tests check which files go, not what is drawn: a stand-in writes a tiny PDF where WeasyPrint
+would draw the report (a few seconds a PDF, and 149 s for this file on a busy machine). The real
+drawing is tested in tests/test_reports.py and tests/test_report_versions.py.
+"""
 
 import fcntl
 import os
 import time
 from pathlib import Path
+
+import pytest
 
 from app.extensions import db
 from app.models import Station
@@ -13,6 +20,16 @@ from app.web.i18n import LANGUAGE_COOKIE
 from tests.report_fixtures import demo_data, log_in  # noqa: F401
 
 TWO_DAYS = 2 * 24 * 3600
+
+
+@pytest.fixture(autouse=True)
+def _no_drawing(monkeypatch):
+    """Keep a stand-in PDF where the report would be drawn; naming, locking and keeping stay real."""
+
+    def keep_a_stand_in(report, kept: Path, lock: int, **context) -> None:
+        kept.write_bytes(b"%PDF-1.7 stand-in for " + kept.name.encode())
+
+    monkeypatch.setattr(pdf, "render_pdf", keep_a_stand_in)
 
 
 def kept_files(app) -> set[str]:

@@ -14,6 +14,7 @@ from rubric import (
     load_rubric,
 )
 
+pytestmark = pytest.mark.no_database  # runs once: see tests/README.md
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHIPPED_FORM = PROJECT_ROOT / "rubric" / "forms" / "station-quality-1.toml"
 

@@ -4,6 +4,7 @@ import pytest
 
 from rubric import default_registry
 
+pytestmark = pytest.mark.no_database  # runs once: see tests/README.md
 FORM = default_registry().get("station-quality", "1")
 
 

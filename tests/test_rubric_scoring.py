@@ -16,6 +16,7 @@ from rubric import (
     score,
 )
 
+pytestmark = pytest.mark.no_database  # runs once: see tests/README.md
 FORM = default_registry().get("station-quality", "1")
 FORM_PATH = Path(__file__).resolve().parents[1] / "rubric" / "forms" / "station-quality-1.toml"
 BINARY_ITEM_IDS = [

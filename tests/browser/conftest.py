@@ -19,6 +19,9 @@ PHONE = {"width": 390, "height": 844}
 
 # CI machines have two cores and run the whole suite at once: give the page time to answer.
 expect.set_options(timeout=15_000)
+# A report's PDF is drawn when it is first downloaded (TestConfig), and its download answers once it
+# is drawn, which takes a busy machine minutes: a test waits for that download, up to this long.
+PDF_DRAWN_MS = 300_000
 
 
 def pytest_collection_modifyitems(items):

@@ -2,6 +2,7 @@
 review, sign-off on the pad at finalize, and the official report and its PDF."""
 
 import os
+import time
 from pathlib import Path
 
 from PIL import Image, ImageDraw
@@ -10,7 +11,7 @@ from playwright.sync_api import expect
 from app.extensions import db
 from app.models import Assessment, Signature, User
 from app.services import assessments
-from tests.browser.conftest import log_in
+from tests.browser.conftest import PDF_DRAWN_MS, log_in
 from tests.browser.test_photos import ledger_photo, record_upload_sizes
 from tests.report_fixtures import complete_assessment
 
@@ -20,6 +21,15 @@ def shots_dir(tmp_path) -> Path:
     folder = Path(os.environ.get("SHOTS_DIR") or tmp_path / "shots")
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def wait_for_kept_pdf(app, assessment_id: int) -> None:
+    """Until the assessment's report PDF is drawn and kept, for at most PDF_DRAWN_MS."""
+    reports = Path(app.config["UPLOAD_DIR"]) / "reports"
+    deadline = time.monotonic() + PDF_DRAWN_MS / 1000
+    while not list(reports.glob(f"{assessment_id}-*.pdf")):
+        assert time.monotonic() < deadline, f"the PDF of assessment {assessment_id} was never drawn"
+        time.sleep(0.2)
 
 
 def finalized_id(server, station_code="BJ001") -> int:
@@ -128,6 +138,8 @@ def test_station_staff_read_answer_and_assessor_reviews_and_signs(page, demo_dat
     sign(page, "[data-signature-for=station_representative] canvas")
     expect(page.locator("[data-signature-pad].signed")).to_have_count(2)
     page.screenshot(path=str(shots / "07-signoff.png"))
+    # As in production, finalizing starts drawing the report's PDF (tests' default is at download).
+    server.app.config["REPORT_PDF_AHEAD"] = True
     page.locator("#finalize-form button[type=submit]").click()
     expect(page.locator("h1")).to_have_text("定稿前核对")
     page.get_by_role("button", name="定稿", exact=True).click()
@@ -152,7 +164,10 @@ def test_station_staff_read_answer_and_assessor_reviews_and_signs(page, demo_dat
     page.screenshot(path=str(shots / "10-report-print.png"), full_page=True)
     page.emulate_media(media="screen")
 
-    with page.expect_download() as download_info:
+    # Wait for the PDF to be drawn (minutes on a busy machine), then download it. Clicking sooner
+    # would not wait: the service worker answers a page that takes over 8 s from its offline copy.
+    wait_for_kept_pdf(server.app, fresh)
+    with page.expect_download(timeout=PDF_DRAWN_MS) as download_info:
         page.get_by_role("link", name="下载 PDF").click()
     download = download_info.value
     pdf = Path(download.path()).read_bytes()
