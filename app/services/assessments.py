@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import FINALIZED, IN_PROGRESS, Assessment, Finding, Station, User, utcnow
-from app.services import assessment_list, audit, dashboard, locks, signoff
+from app.services import assessment_list, audit, dashboard, frozen, locks, signoff
 from app.services.authorship import ensure_author
 from app.services.idempotency import Change, apply_once, parse_mutation_id
 from app.services.json_shapes import finding_json, totals_json
@@ -351,7 +351,10 @@ def finalize(assessment: Assessment, user: User) -> Scorecard:
     assessment.finalized_at = utcnow()
     assessment.score = card.total
     dashboard.count_finalized(assessment, card, 1)
-    audit.record("assessment.finalize", assessment=assessment, after={"score": card.total}, user=user)
+    snapshot = frozen.take(assessment)
+    audit.record(
+        "assessment.finalize", assessment=assessment, after={"score": card.total, "record": snapshot}, user=user
+    )
     return card
 
 
@@ -421,11 +424,12 @@ def reopen(assessment: Assessment, user: User, reason: str) -> None:
     reason = (reason or "").strip()
     if not reason:
         raise Refused(422, _l("Give a reason for reopening."))
-    before = {"status": assessment.status, "score": assessment.score}
+    before = {"status": assessment.status, "score": assessment.score, "record": assessment.frozen}
     dashboard.count_finalized(assessment, scorecard(assessment), -1)
     assessment.status = IN_PROGRESS
     assessment.finalized_at = None
     assessment.score = None
+    assessment.frozen = None
     signoff.clear_all(assessment, user)
     audit.record(
         "assessment.reopen",
