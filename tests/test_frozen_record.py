@@ -1,9 +1,11 @@
-"""The finalized record: a rename afterwards changes nothing in it."""
+"""The finalized record: a rename afterwards changes nothing in it, and a reopen loses nothing."""
 
 import subprocess
+from datetime import timedelta
+
 from app.extensions import db
-from app.models import Assessment, ShareLink, Station, User
-from app.services import people, stations
+from app.models import Assessment, AuditEvent, ShareLink, Station, User
+from app.services import deadlines, people, stations
 from tests.report_fixtures import demo_data, log_in  # noqa: F401
 
 
@@ -44,9 +46,13 @@ def test_a_new_finalize_after_a_reopen_takes_a_new_snapshot(app, client, auth, d
     rename_everything(app, demo)
     log_in(auth, "admin")
     reopen(client, auth, demo.finalized)
-    assert client.post(f"/assess/{demo.finalized}/finalize", data={"csrf_token": auth.token}).status_code == 302
+    assert finalize(client, auth, demo.finalized).status_code == 302
     page = client.get(f"/reports/assessments/{demo.finalized}").get_data(as_text=True)
     assert "改名后的鉴定站" in page and "改名后的评估员" in page
+
+
+def finalize(client, auth, assessment_id):
+    return client.post(f"/assess/{assessment_id}/finalize", data={"csrf_token": auth.token})
 
 
 def reopen(client, auth, assessment_id):
@@ -54,6 +60,84 @@ def reopen(client, auth, assessment_id):
         f"/admin/assessments/{assessment_id}/reopen", data={"csrf_token": auth.token, "reason": "复核"}
     )
     assert response.status_code == 302
+
+
+def set_deadlines(app, assessment_id, overall, **per_item):
+    with app.app_context():
+        assessment = db.session.get(Assessment, assessment_id)
+        assessment.rectification_due = overall
+        for finding in assessment.findings:
+            finding.rectification_due = per_item.get(finding.item_id)
+        db.session.commit()
+
+
+def today(app):
+    with app.app_context():
+        return deadlines.today()
+
+
+def kept_deadlines(app, assessment_id):
+    with app.app_context():
+        assessment = db.session.get(Assessment, assessment_id)
+        return assessment.rectification_due, {
+            f.item_id: f.rectification_due for f in assessment.findings if f.rectification_due
+        }
+
+
+def test_a_reopen_and_a_new_finalize_keep_the_deadlines_and_the_answers(app, client, auth, demo):
+    day = today(app)
+    overall, own = day + timedelta(days=30), day - timedelta(days=2)
+    set_deadlines(app, demo.finalized, overall, **{"4.1.1": own})
+    with app.app_context():
+        answers = len(db.session.get(Assessment, demo.finalized).finding_for("5.3.1").rectifications)
+    assert answers
+    log_in(auth, "admin")
+    reopen(client, auth, demo.finalized)
+    summary = client.get(f"/assess/{demo.finalized}/summary").get_data(as_text=True)
+    # The summary offers the kept dates, an overdue one included, so the form sends them back.
+    assert f'value="{overall.isoformat()}"' in summary and f'value="{own.isoformat()}"' in summary
+    form = {"csrf_token": auth.token, "rectification_due": overall.isoformat(), "due-4.1.1": own.isoformat()}
+    assert client.post(f"/assess/{demo.finalized}/finalize", data=form).status_code == 302
+    assert kept_deadlines(app, demo.finalized) == (overall, {"4.1.1": own})
+    # A 定稿 that sends no deadline field at all (the API, an old page) keeps them too.
+    reopen(client, auth, demo.finalized)
+    assert finalize(client, auth, demo.finalized).status_code == 302
+    assert kept_deadlines(app, demo.finalized) == (overall, {"4.1.1": own})
+    with app.app_context():
+        assessment = db.session.get(Assessment, demo.finalized)
+        assert len(assessment.finding_for("5.3.1").rectifications) == answers
+    station_page = log_in(auth, "staff1").client.get("/station/").get_data(as_text=True)
+    assert "4.1.1" in station_page
+
+
+def test_every_change_of_a_deadline_is_audited(app, client, auth, demo):
+    day = today(app)
+    first, moved = day + timedelta(days=30), day + timedelta(days=60)
+    set_deadlines(app, demo.finalized, first, **{"4.1.1": first})
+    log_in(auth, "admin")
+    reopen(client, auth, demo.finalized)
+    form = {"csrf_token": auth.token, "rectification_due": moved.isoformat(), "due-4.1.1": ""}
+    assert client.post(f"/assess/{demo.finalized}/finalize", data=form).status_code == 302
+    assert kept_deadlines(app, demo.finalized) == (moved, {})
+    with app.app_context():
+        event = db.session.scalars(
+            db.select(AuditEvent).filter_by(action="rectification.deadline").order_by(AuditEvent.id.desc())
+        ).first()
+        assert event.before == {"overall": first.isoformat(), "per_item": {"4.1.1": first.isoformat()}}
+        assert event.after == {"overall": moved.isoformat(), "per_item": {}}
+
+
+def test_a_share_link_ended_by_a_reopen_stays_ended_after_the_next_finalize(app, client, auth, demo):
+    log_in(auth, "admin")
+    assert client.post(f"/assess/{demo.finalized}/shares", data={"csrf_token": auth.token}).status_code == 302
+    with app.app_context():
+        token = db.session.scalar(db.select(ShareLink.token))
+    assert client.get(f"/shared/{token}").status_code == 200
+    reopen(client, auth, demo.finalized)
+    assert client.get(f"/shared/{token}").status_code == 404
+    assert finalize(client, auth, demo.finalized).status_code == 302
+    assert client.get(f"/shared/{token}").status_code == 404
+    assert client.get(f"/shared/{token}.pdf").status_code == 404
 
 
 def test_the_upgrade_fills_the_snapshot_of_records_finalized_before_and_ends_reopened_links(tmp_path):

@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import FINALIZED, IN_PROGRESS, Assessment, Finding, Station, User, utcnow
-from app.services import assessment_list, audit, dashboard, frozen, locks, signoff
+from app.services import assessment_list, audit, dashboard, frozen, locks, shares, signoff
 from app.services.authorship import ensure_author
 from app.services.idempotency import Change, apply_once, parse_mutation_id
 from app.services.json_shapes import finding_json, totals_json
@@ -352,9 +352,8 @@ def finalize(assessment: Assessment, user: User) -> Scorecard:
     assessment.score = card.total
     dashboard.count_finalized(assessment, card, 1)
     snapshot = frozen.take(assessment)
-    audit.record(
-        "assessment.finalize", assessment=assessment, after={"score": card.total, "record": snapshot}, user=user
-    )
+    after = {"score": card.total, "record": snapshot}
+    audit.record("assessment.finalize", assessment=assessment, after=after, user=user)
     return card
 
 
@@ -431,6 +430,7 @@ def reopen(assessment: Assessment, user: User, reason: str) -> None:
     assessment.score = None
     assessment.frozen = None
     signoff.clear_all(assessment, user)
+    shares.end_all(assessment, user, reason)
     audit.record(
         "assessment.reopen",
         assessment=assessment,

@@ -72,6 +72,26 @@ def revoke(assessment: Assessment, link_id: int, user: User) -> ShareLink:
     return link
 
 
+def end_all(assessment: Assessment, user: User, reason: str) -> None:
+    """A reopen ends every link still usable: each showed the 定稿 it was made for, and a new 定稿
+    must not bring it back (a new link is made for the new one). Each ending is audited."""
+    now = utcnow()
+    for link in links_of(assessment):
+        if link.revoked_at is None and now < link.expires_at:
+            before = link.snapshot()
+            link.revoked_at = now
+            link.revoked_by = user
+            audit.record(
+                "share.revoke",
+                assessment=assessment,
+                subject=str(link.id),
+                before=before,
+                after=link.snapshot(),
+                reason=reason,
+                user=user,
+            )
+
+
 def links_of(assessment: Assessment) -> list[ShareLink]:
     return db.session.scalars(
         db.select(ShareLink).filter_by(assessment_id=assessment.id).order_by(ShareLink.created_at.desc())
