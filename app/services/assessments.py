@@ -37,6 +37,10 @@ SCORING_MESSAGES = {
     "not_applicable_not_allowed": _l("This item always applies: it cannot be marked not applicable."),
     "papers_checked_zero": _l("At least one paper must have been checked."),
     "errors_exceed_checked": _l("Papers with errors cannot be more than papers checked."),
+    "serious_without_problem": _l(
+        "A serious problem is marked but no problem was found: enter the number of problems found first."
+    ),
+    "input_too_large": _l("%(input)s cannot be more than %(maximum)s."),
     "outcome_mismatch": _l(
         "The counts give a different outcome. To choose another one, clear the counts "
         "and explain your decision in the note."
@@ -78,8 +82,11 @@ def scoring_message(error: ScoringError) -> str:
     if message is None:
         return error.message
     name = error.params.get("input")
-    if code in ("input_required", "invalid_input", "invalid_input_bool"):
-        return str(message) % {"input": f"“{INPUT_LABELS.get(name, name)}”"}
+    if code in ("input_required", "invalid_input", "invalid_input_bool", "input_too_large"):
+        return str(message) % {
+            "input": f"“{INPUT_LABELS.get(name, name)}”",
+            "maximum": error.params.get("maximum"),
+        }
     return str(message)
 
 
