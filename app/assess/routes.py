@@ -289,6 +289,7 @@ def review(assessment_id: int):
     return render_template(
         "assess/review.html",
         assessment=assessment,
+        rubric=rubric_of(assessment),
         card=checklist.card,
         signatures=signatures,
         deadlines=due,
