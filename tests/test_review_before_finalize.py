@@ -22,7 +22,9 @@ def walked(app):
         }
         for item in rubric_of(assessment).items:
             outcome, note = special.get(item.id, ("full", ""))
-            assessments.record_finding(assessment, item.id, outcome=outcome, inputs=None, note=note, user=user)
+            assessments.record_finding(
+                assessment, item.id, outcome=outcome, inputs=None, note=note, user=user
+            )
         photos = [
             attach_photo(assessment, item_id, demo_photo(item_id, (800, 600)), user=user)
             for item_id in ("5.3.1", "2.1.1")
@@ -34,7 +36,8 @@ def walked(app):
 def test_the_review_shows_every_item_the_not_applicable_reasons_and_every_photo(app, client, auth, demo):
     assessment_id, photo_ids = walked(app)
     log_in(auth, "assessor1")
-    page = client.post(f"/assess/{assessment_id}/review", data={"csrf_token": auth.token}).get_data(as_text=True)
+    response = client.post(f"/assess/{assessment_id}/review", data={"csrf_token": auth.token})
+    page = response.get_data(as_text=True)
     with app.app_context():
         items = rubric_of(db.session.get(Assessment, assessment_id)).items
     for item in items:
