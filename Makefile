@@ -26,7 +26,7 @@ run: install translations pdf-deps
 
 # The PDF report needs Debian's pango and a CJK font, browser tests need Chromium too; as root,
 # install whatever is missing, otherwise say which apt-get line to run.
-PDF_PACKAGES := fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0
+PDF_PACKAGES := fonts-noto-cjk fonts-noto-core fonts-noto-color-emoji fonts-hanazono libpango-1.0-0 libpangoft2-1.0-0
 define apt_install
 	if [ "$$(id -u)" = 0 ]; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null; \

@@ -137,6 +137,9 @@ class Assessment(db.Model):
     score: Mapped[int | None] = mapped_column(index=True)
     # 整改期限: set at finalize for every deduction; a deduction's own date overrides it.
     rectification_due: Mapped[date | None] = mapped_column(index=True)
+    # What the finalized record prints of the station, the people and the form, fixed at 定稿
+    # (app/services/frozen.py); empty while in progress.
+    frozen: Mapped[dict | None] = mapped_column(db.JSON)
 
     station: Mapped[Station] = relationship(back_populates="assessments")
     lead_assessor: Mapped[User | None] = relationship()

@@ -92,9 +92,12 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        # Each migration commits on its own: one that must switch SQLite's foreign keys off to
+        # rebuild a table can then do so, whatever the migrations before it in the same run wrote.
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
+            transaction_per_migration=True,
             **conf_args
         )
 

@@ -94,6 +94,14 @@ def _read_input(item: Item, spec: InputSpec, value: object) -> object:
         raise _invalid_input(item, spec, value, "must be a whole number")
     if value < 0:
         raise _invalid_input(item, spec, value, "must not be negative")
+    if spec.maximum is not None and value > spec.maximum:
+        raise ScoringError(
+            "input_too_large",
+            f"Input {spec.name!r} for item {item.id} can be at most {spec.maximum}; got {value}.",
+            item=item.id,
+            input=spec.name,
+            maximum=spec.maximum,
+        )
     if value > MAX_COUNT:
         raise _invalid_input(item, spec, value, f"must be at most {MAX_COUNT}")
     return value
@@ -117,6 +125,12 @@ def _derive_from_problems(item: Item, values: dict) -> tuple[str, dict]:
     reason: dict = {"problems": problems}
     if "serious" in values:
         reason["serious"] = values["serious"]
+        if values["serious"] and problems == 0:
+            raise ScoringError(
+                "serious_without_problem",
+                f"Item {item.id}: a serious problem is marked, but no problem was found.",
+                item=item.id,
+            )
         if values["serious"]:
             return derive.serious_outcome, reason
     band = next((band for band in derive.bands if problems <= band.max), None)

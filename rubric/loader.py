@@ -6,6 +6,7 @@ so one run shows everything wrong with a file.
 
 import tomllib
 from collections import Counter
+from dataclasses import replace
 from itertools import pairwise
 from os import PathLike
 from pathlib import Path
@@ -50,8 +51,8 @@ _ITEM_KEYS = {
 _OUTCOME_KEYS = {"key", "label", "points"}
 _BAND_KEYS = {"max", "outcome"}
 _DERIVE_KEYS = {
-    PROBLEM_COUNT: {"kind", "bands", "otherwise", "serious_outcome"},
-    ERROR_RATE: {"kind", "threshold_percent", "below", "otherwise"},
+    PROBLEM_COUNT: {"kind", "bands", "otherwise", "serious_outcome", "max_count"},
+    ERROR_RATE: {"kind", "threshold_percent", "below", "otherwise", "max_count"},
 }
 
 
@@ -339,6 +340,8 @@ def _read_derivation(item_reader: _Reader, outcomes: tuple[Outcome, ...] | None)
         return None
     reader.reject_unexpected(_DERIVE_KEYS[kind])
     derivation = _read_problem_count(reader) if kind == PROBLEM_COUNT else _read_error_rate(reader)
+    if derivation is not None and "max_count" in table:
+        derivation = replace(derivation, max_count=reader.integer("max_count", minimum=1))
     if derivation is not None and outcomes is not None:
         _check_outcome_references(reader, derivation, outcomes)
     return derivation

@@ -37,13 +37,15 @@ class InputSpec:
     """One value an assessor may enter instead of picking an outcome.
 
     `minimum` is the smallest value accepted (for input widgets); `default` is None
-    when the input is required.
+    when the input is required; `maximum` is the largest count the form accepts (its
+    derive table's `max_count`), beyond which a count is a typing error, not a finding.
     """
 
     name: str
     type: str
     minimum: int | None = None
     default: object = None
+    maximum: int | None = None
 
     @property
     def required(self) -> bool:
@@ -68,18 +70,20 @@ class Derivation:
     serious_outcome: str | None = None
     threshold_percent: int | None = None
     below: str | None = None
+    max_count: int | None = None
+    """The largest count an assessor can mean (problems, papers); the form states it."""
 
     @property
     def inputs(self) -> tuple[InputSpec, ...]:
         if self.kind == PROBLEM_COUNT:
-            problems = (InputSpec("problems", "int", 0),)
+            problems = (InputSpec("problems", "int", 0, maximum=self.max_count),)
             if self.serious_outcome is None:
                 return problems
             return problems + (InputSpec("serious", "bool", None, False),)
         if self.kind == ERROR_RATE:
             return (
-                InputSpec("papers_checked", "int", 1),
-                InputSpec("papers_with_errors", "int", 0),
+                InputSpec("papers_checked", "int", 1, maximum=self.max_count),
+                InputSpec("papers_with_errors", "int", 0, maximum=self.max_count),
             )
         return ()
 

@@ -49,12 +49,13 @@ def test_a_finalized_report_is_drawn_once_per_version(app, client, auth, demo, m
     assert first.status_code == second.status_code == 200
     assert first.data == second.data and len(drawn) == 1
 
+    # The finalized record prints the station as it was at 定稿: a rename since draws nothing new.
     with app.app_context():
         db.session.get(Station, demo.bj001).name = "北京市第一职业技能鉴定所（新址）"
         db.session.commit()
+    assert client.get(url).data == first.data and len(drawn) == 1
+    assert client.get(f"{url}?rectification=1").status_code == 200 and len(drawn) == 2
     assert client.get(url).status_code == 200 and len(drawn) == 2
-    assert client.get(f"{url}?rectification=1").status_code == 200 and len(drawn) == 3
-    assert client.get(url).status_code == 200 and len(drawn) == 3
 
 
 def test_a_report_in_progress_is_drawn_again_after_every_change(app, client, auth, demo, monkeypatch):
@@ -70,6 +71,11 @@ def test_a_report_in_progress_is_drawn_again_after_every_change(app, client, aut
     assert response.status_code == 200
     after = client.get(url)
     assert after.status_code == 200 and len(drawn) == 2 and after.data != before.data
+    # In progress, the report prints the station as it is now: a rename draws it again.
+    with app.app_context():
+        db.session.get(Station, demo.sh002).name = "上海市第二职业技能鉴定站（新址）"
+        db.session.commit()
+    assert client.get(url).status_code == 200 and len(drawn) == 3
 
 
 def hold_version_lock(app, assessment_id) -> int:

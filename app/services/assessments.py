@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import FINALIZED, IN_PROGRESS, Assessment, Finding, Station, User, utcnow
-from app.services import assessment_list, audit, dashboard, locks, signoff
+from app.services import assessment_list, audit, dashboard, frozen, locks, shares, signoff
 from app.services.authorship import ensure_author
 from app.services.idempotency import Change, apply_once, parse_mutation_id
 from app.services.json_shapes import finding_json, totals_json
@@ -38,6 +38,10 @@ SCORING_MESSAGES = {
     "not_applicable_not_allowed": _l("This item always applies: it cannot be marked not applicable."),
     "papers_checked_zero": _l("At least one paper must have been checked."),
     "errors_exceed_checked": _l("Papers with errors cannot be more than papers checked."),
+    "serious_without_problem": _l(
+        "A serious problem is marked but no problem was found: enter the number of problems found first."
+    ),
+    "input_too_large": _l("%(input)s cannot be more than %(maximum)s."),
     "outcome_mismatch": _l(
         "The counts give a different outcome. To choose another one, clear the counts "
         "and explain your decision in the note."
@@ -79,8 +83,11 @@ def scoring_message(error: ScoringError) -> str:
     if message is None:
         return error.message
     name = error.params.get("input")
-    if code in ("input_required", "invalid_input", "invalid_input_bool"):
-        return str(message) % {"input": f"“{INPUT_LABELS.get(name, name)}”"}
+    if code in ("input_required", "invalid_input", "invalid_input_bool", "input_too_large"):
+        return str(message) % {
+            "input": f"“{INPUT_LABELS.get(name, name)}”",
+            "maximum": error.params.get("maximum"),
+        }
     return str(message)
 
 
@@ -375,7 +382,9 @@ def finalize(assessment: Assessment, user: User) -> Scorecard:
     assessment.finalized_at = utcnow()
     assessment.score = card.total
     dashboard.count_finalized(assessment, card, 1)
-    audit.record("assessment.finalize", assessment=assessment, after={"score": card.total}, user=user)
+    snapshot = frozen.take(assessment)
+    after = {"score": card.total, "record": snapshot}
+    audit.record("assessment.finalize", assessment=assessment, after=after, user=user)
     return card
 
 
@@ -445,12 +454,14 @@ def reopen(assessment: Assessment, user: User, reason: str) -> None:
     reason = (reason or "").strip()
     if not reason:
         raise Refused(422, _l("Give a reason for reopening."))
-    before = {"status": assessment.status, "score": assessment.score}
+    before = {"status": assessment.status, "score": assessment.score, "record": assessment.frozen}
     dashboard.count_finalized(assessment, scorecard(assessment), -1)
     assessment.status = IN_PROGRESS
     assessment.finalized_at = None
     assessment.score = None
+    assessment.frozen = None
     signoff.clear_all(assessment, user)
+    shares.end_all(assessment, user, reason)
     audit.record(
         "assessment.reopen",
         assessment=assessment,

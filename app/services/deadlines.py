@@ -67,6 +67,22 @@ def item_field(item_id: str) -> str:
     return f"{ITEM_FIELD_PREFIX}{item_id}"
 
 
+def kept(assessment: Assessment) -> Deadlines:
+    """The deadlines an assessment holds now: those of its last 定稿, kept through a reopen."""
+    return Deadlines(
+        assessment.rectification_due,
+        {f.item_id: f.rectification_due for f in assessment.findings if f.rectification_due},
+    )
+
+
+def draft_of(assessment: Assessment) -> dict[str, str]:
+    """The kept deadlines as the 定稿 form's fields, so a reopened assessment offers them again."""
+    deadlines = kept(assessment)
+    draft = {ASSESSMENT_FIELD: deadlines.overall.isoformat()} if deadlines.overall else {}
+    draft.update({item_field(item_id): day.isoformat() for item_id, day in deadlines.per_item.items()})
+    return draft
+
+
 def draft_from_form(form) -> dict[str, str]:
     """The deadline fields exactly as sent, so a refused 定稿 shows them again."""
     return {
@@ -76,18 +92,30 @@ def draft_from_form(form) -> dict[str, str]:
     }
 
 
-def from_form(form, item_ids: list[str]) -> Deadlines:
-    """The checked deadlines of a 定稿 form; dates must be ISO days from today on."""
-    overall = _checked_day(form.get(ASSESSMENT_FIELD, ""), ASSESSMENT_FIELD)
+def from_form(form, item_ids: list[str], kept: Deadlines | None = None) -> Deadlines:
+    """The checked deadlines of a 定稿 form; new dates must be ISO days from today on.
+
+    A field the form does not send keeps the `kept` date (a reopen loses no deadline, and a page
+    or client without the fields changes none); an empty field clears it. A kept date sent back
+    unchanged is accepted even once it has passed: the deduction is overdue, not the form wrong.
+    """
+    kept = kept or Deadlines(None, {})
+    overall = _field_day(form, ASSESSMENT_FIELD, kept.overall)
     per_item = {}
     for item_id in item_ids:
-        day = _checked_day(form.get(item_field(item_id), ""), item_field(item_id))
+        day = _field_day(form, item_field(item_id), kept.per_item.get(item_id))
         if day is not None:
             per_item[item_id] = day
     return Deadlines(overall, per_item)
 
 
-def _checked_day(raw: str, field: str) -> date | None:
+def _field_day(form, field: str, kept_day: date | None) -> date | None:
+    if field not in form:
+        return kept_day
+    return _checked_day(form.get(field, ""), field, kept_day)
+
+
+def _checked_day(raw: str, field: str, kept_day: date | None = None) -> date | None:
     raw = (raw or "").strip()
     if not raw:
         return None
@@ -95,6 +123,8 @@ def _checked_day(raw: str, field: str) -> date | None:
         day = date.fromisoformat(raw)
     except ValueError:
         raise Refused(422, _l("A deadline must be a date like 2026-12-31."), field=field) from None
+    if day == kept_day:
+        return day
     if day < today():
         raise Refused(422, _l("A deadline cannot be in the past."), field=field)
     if day > today() + LONGEST:
@@ -103,20 +133,28 @@ def _checked_day(raw: str, field: str) -> date | None:
 
 
 def record(assessment: Assessment, deadlines: Deadlines, user: User) -> None:
-    """Store the deadlines with the 定稿; only deductions get one of their own."""
+    """Store the deadlines with the 定稿; only deductions get one of their own. Every change (a
+    deadline set, moved or cleared) is audited with what it was before."""
+    before = kept(assessment)
     assessment.rectification_due = deadlines.overall
     for finding in assessment.findings:
         finding.rectification_due = deadlines.per_item.get(finding.item_id)
-    if deadlines.overall or deadlines.per_item:
+    after = kept(assessment)
+    if after != before:
         audit.record(
             "rectification.deadline",
             assessment=assessment,
-            after={
-                "overall": deadlines.overall.isoformat() if deadlines.overall else None,
-                "per_item": {key: day.isoformat() for key, day in sorted(deadlines.per_item.items())},
-            },
+            before=_as_json(before) if before.overall or before.per_item else None,
+            after=_as_json(after),
             user=user,
         )
+
+
+def _as_json(deadlines: Deadlines) -> dict:
+    return {
+        "overall": deadlines.overall.isoformat() if deadlines.overall else None,
+        "per_item": {key: day.isoformat() for key, day in sorted(deadlines.per_item.items())},
+    }
 
 
 def due_date(finding: Finding) -> date | None:

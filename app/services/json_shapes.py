@@ -36,7 +36,9 @@ def item_json(item: Item) -> dict:
         "max_points": item.points,
         "method": item.method,
         "outcomes": [{"key": o.key, "label": o.label, "points": o.points} for o in item.outcomes],
-        "inputs": [{"name": i.name, "type": i.type, "minimum": i.minimum} for i in item.inputs],
+        "inputs": [
+            {"name": i.name, "type": i.type, "minimum": i.minimum, "maximum": i.maximum} for i in item.inputs
+        ],
         "not_applicable": item.not_applicable,
     }
 

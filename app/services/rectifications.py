@@ -140,6 +140,9 @@ def answer_with_stored(
     locks.lock(assessment)
     state = answerable(assessment, item_id, user)
     text = _checked_answer_text(text)
+    before = {"status": state.status}
+    if state.latest is not None:
+        before |= _answer_record(state.latest)
     rectification = Rectification(
         assessment=assessment,
         finding=state.finding,
@@ -156,8 +159,8 @@ def answer_with_stored(
         "rectification.answer",
         assessment=assessment,
         subject=item_id,
-        before={"status": state.status},
-        after=rectification.snapshot(),
+        before=before,
+        after={"status": ANSWERED, **_answer_record(rectification)},
         user=user,
     )
     return rectification
@@ -169,6 +172,16 @@ def _checked_answer_text(text: str) -> str:
     if not text:
         raise Refused(422, _l("Say what was corrected."), field="text")
     return text
+
+
+def _answer_record(rectification: Rectification) -> dict:
+    """An answer as the audit trail keeps it: its text, how many photos and their files, its review."""
+    return {
+        "text": rectification.text,
+        "photos": [photo.sha256 for photo in rectification.photos],
+        "review": rectification.review,
+        "review_comment": rectification.review_comment,
+    }
 
 
 def _attach(rectification: Rectification, stored: evidence.StoredPhoto, user: User) -> Photo:

@@ -13,12 +13,14 @@ from datetime import timedelta
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
-from app.models import Assessment, Photo, ShareLink, User, utcnow
+from app.models import Assessment, AuditEvent, Photo, ShareLink, User, utcnow
 from app.services import audit, locks
 from app.services.refusals import Refused
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 365
+# How long after opening the report its photos count as part of that view.
+VIEW_LENGTH = timedelta(minutes=30)
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,26 @@ def revoke(assessment: Assessment, link_id: int, user: User) -> ShareLink:
     return link
 
 
+def end_all(assessment: Assessment, user: User, reason: str) -> None:
+    """A reopen ends every link still usable: each showed the 定稿 it was made for, and a new 定稿
+    must not bring it back (a new link is made for the new one). Each ending is audited."""
+    now = utcnow()
+    for link in links_of(assessment):
+        if link.revoked_at is None and now < link.expires_at:
+            before = link.snapshot()
+            link.revoked_at = now
+            link.revoked_by = user
+            audit.record(
+                "share.revoke",
+                assessment=assessment,
+                subject=str(link.id),
+                before=before,
+                after=link.snapshot(),
+                reason=reason,
+                user=user,
+            )
+
+
 def links_of(assessment: Assessment) -> list[ShareLink]:
     return db.session.scalars(
         db.select(ShareLink).filter_by(assessment_id=assessment.id).order_by(ShareLink.created_at.desc())
@@ -102,7 +124,10 @@ def usable(token: str) -> ShareLink:
 
 def record_use(link: ShareLink, what: str, **detail) -> None:
     """One use of the link (the report page, the PDF or a photo, which `detail` names), in the audit
-    trail, committed at once."""
+    trail, committed at once. The photos a report page shows are that one view: a photo opened
+    within VIEW_LENGTH of the link's last report view is not an event of its own."""
+    if what == "photo" and _report_viewed_lately(link):
+        return
     audit.record(
         "share.view",
         assessment=link.assessment,
@@ -111,6 +136,20 @@ def record_use(link: ShareLink, what: str, **detail) -> None:
         user=None,
     )
     db.session.commit()
+
+
+def _report_viewed_lately(link: ShareLink) -> bool:
+    last = db.session.scalar(
+        db.select(AuditEvent)
+        .filter(
+            AuditEvent.action == "share.view",
+            AuditEvent.subject == str(link.id),
+            AuditEvent.at >= utcnow() - VIEW_LENGTH,
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )
+    return last is not None and (last.after or {}).get("what") == "report"
 
 
 def shared_photo(link: ShareLink, photo_id: int) -> Photo:

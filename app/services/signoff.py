@@ -25,7 +25,7 @@ from app.models import (
     User,
     utcnow,
 )
-from app.services import audit, locks
+from app.services import audit, frozen, locks
 from app.services.json_shapes import signature_kept_json
 from app.services.refusals import Refused, checked_text
 
@@ -222,6 +222,9 @@ def record(assessment: Assessment, signatures: list[SignatureInput] | None, user
     for signature in signatures or ():
         if not _name_only_over_drawing(signature_for(assessment, signature.role), signature):
             _replace(assessment, signature.role, signature, user)
+    if assessment.is_finalized:
+        db.session.flush()
+        frozen.take(assessment)
 
 
 def _name_only_over_drawing(kept: Signature | None, given: SignatureInput) -> bool:

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from app.models import LEAD_ASSESSOR, STATION_REPRESENTATIVE, Assessment, Photo, Signature
-from app.services import rectifications, signoff
+from app.services import frozen, rectifications, signoff
 from app.services.assessments import scorecard
 from app.services.reports.layout import Table, tables
 from app.services.rubrics import rubric_of
@@ -20,6 +20,7 @@ class Report:
     representative_signature: Signature | None
     photos: list[tuple[Item, list[Photo]]]
     rectification: list[rectifications.DeductionState] | None
+    facts: frozen.Facts
 
     @property
     def is_draft(self) -> bool:
@@ -27,10 +28,8 @@ class Report:
 
     @property
     def assessors(self) -> list[tuple[str, bool]]:
-        """Each assessor once, in team order, the lead assessor first and marked."""
-        lead = self.assessment.lead_assessor
-        team = [user for user in self.assessment.team if user != lead]
-        return ([(lead.name, True)] if lead else []) + [(user.name, False) for user in team]
+        """Each assessor once, in team order, the lead assessor first and marked, as at 定稿."""
+        return self.facts.assessors
 
     def photo_count(self, item_id: str) -> int:
         return next((len(photos) for item, photos in self.photos if item.id == item_id), 0)
@@ -52,6 +51,7 @@ def build(assessment: Assessment, with_rectification: bool = False) -> Report:
         else None,
         photos=photos,
         rectification=rectifications.deductions(assessment) if with_rectification and signed else None,
+        facts=frozen.facts(assessment),
     )
 
 

@@ -10,7 +10,9 @@ a table longer than a page; the rows are then cut into pages here, not by the br
 PDF engine, so that each continuation page repeats the title, the table's name, the header and
 the 大项 and 中项 cells of the rows it holds. Where to cut comes from an estimate of each row's
 height on A4, from its text and the printed column widths (report.css prints at the sizes
-below); the estimate leans high, so a page may end early but does not overflow.
+below); the estimate leans high, so a page may end early but does not overflow. A note too
+long for one page is itself cut into parts, each a row of its own: the row goes on on the next
+page under the repeated title, 表号 and header, its item number marked （续）.
 """
 
 import math
@@ -68,6 +70,16 @@ class Row:
     method_rows: int = 1
     no_photo_reason: str = ""
     """Why this deduction has no photo; empty for every other row."""
+    note_part: str | None = None
+    """The part of a long note this row prints (None: the whole note)."""
+    part: int = 0
+    """0 for an item's row; 1, 2… for the rows its long note goes on in, on the next pages."""
+
+    @property
+    def note(self) -> str:
+        if self.note_part is not None:
+            return self.note_part
+        return self.result.note if self.result is not None else ""
 
     @property
     def explained(self) -> bool:
@@ -109,12 +121,24 @@ def tables(
     for item in rubric.items:
         by_table.setdefault(item.group.table, []).append(item)
     pages = []
-    for index, (name, items) in enumerate(by_table.items()):
-        heights = [
-            _row_height(item, card.items.get(item.id), item.id in items_with_photos, reasons.get(item.id, ""))
-            for item in items
-        ]
+    for index, (name, table_items) in enumerate(by_table.items()):
         first_page = PAGE_HEIGHT_MM - TABLE_HEAD_MM - HEADER_ROWS_MM - (REPORT_HEAD_MM if index == 0 else 0)
+        items: list[_Part] = []
+        for item in table_items:
+            items.extend(
+                _parts(item, card.items.get(item.id), item.id in items_with_photos, reasons, first_page)
+            )
+        heights = [
+            _row_height(
+                part.item,
+                card.items.get(part.item.id),
+                part.item.id in items_with_photos and part.number == 0,
+                reasons.get(part.item.id, "") if part.last else "",
+                part.note,
+                part.number,
+            )
+            for part in items
+        ]
         cuts = _cut(heights, first_page, PAGE_HEIGHT_MM - TABLE_HEAD_MM - HEADER_ROWS_MM)
         for number, (start, end) in enumerate(cuts):
             rows = tuple(_rows(rubric, items[start:end], card, reasons))
@@ -122,6 +146,61 @@ def tables(
             heading = METHOD_HEADINGS.get(name, METHOD_HEADING)
             pages.append(Table(name, heading, rows, continued=number > 0, tall=tall))
     return pages
+
+
+@dataclass(frozen=True)
+class _Part:
+    """An item's row, or one of the rows its long note goes on in."""
+
+    item: Item
+    note: str | None = None
+    number: int = 0
+    last: bool = True
+
+    # The merged-cell helpers read these like an item's.
+    @property
+    def category_code(self) -> str:
+        return self.item.category_code
+
+    @property
+    def group(self) -> Group:
+        return self.item.group
+
+    @property
+    def method_continued(self) -> bool:
+        return self.number > 0 or self.item.method_continued
+
+
+def _parts(item: Item, result, has_photos: bool, reasons: Mapping[str, str], room: float) -> list[_Part]:
+    """The item's row, cut into several where its note would not fit on one page (`room` mm)."""
+    reason = reasons.get(item.id, "")
+    if result is None or not result.note or _row_height(item, result, has_photos, reason) * SAFETY <= room:
+        return [_Part(item)]
+    # What a note part may fill: the page less the row's other lines, with the estimate's margin.
+    others = _row_height(item, result, has_photos, reason, note="") - CELL_HEIGHT_PADDING_MM
+    lines = math.floor((room / SAFETY - CELL_HEIGHT_PADDING_MM - others - LINE_MM) / LINE_MM)
+    pieces = _split_lines(result.note, "result", max(lines, 5))
+    return [_Part(item, piece, number, number == len(pieces) - 1) for number, piece in enumerate(pieces)]
+
+
+def _split_lines(text: str, column: str, lines: int) -> list[str]:
+    """Text cut into pieces of at most `lines` lines of the column, where a line wraps anywhere."""
+    per_line = math.floor((TABLE_WIDTH_MM * COLUMN_WIDTHS[column] / 100 - CELL_PADDING_MM) / TEXT_MM)
+    pieces, piece, used_lines, line_width = [], [], 1, 0.0
+    for char in text:
+        if char == "\n":
+            used_lines, line_width = used_lines + 1, 0.0
+        else:
+            width = _width_em(char)
+            if line_width + width > per_line:
+                used_lines, line_width = used_lines + 1, 0.0
+            line_width += width
+        if used_lines > lines:
+            pieces.append("".join(piece).strip("\n"))
+            piece, used_lines, line_width = [], 1, (0.0 if char == "\n" else _width_em(char))
+        piece.append(char)
+    pieces.append("".join(piece).strip("\n"))
+    return [piece for piece in pieces if piece] or [text]
 
 
 def _cut(heights: list[float], first_page: float, later_pages: float) -> list[tuple[int, int]]:
@@ -149,9 +228,10 @@ def _printed_reasons(card: Scorecard, no_photo_reasons: Mapping[str, str]) -> di
     }
 
 
-def _rows(rubric: Rubric, items: list[Item], card: Scorecard, reasons: Mapping[str, str]) -> list[Row]:
+def _rows(rubric: Rubric, items: list[_Part], card: Scorecard, reasons: Mapping[str, str]) -> list[Row]:
     rows = []
-    for index, item in enumerate(items):
+    for index, part in enumerate(items):
+        item = part.item
         previous = items[index - 1] if index else None
         new_category = previous is None or previous.category_code != item.category_code
         new_group = new_category or previous.group != item.group
@@ -163,8 +243,10 @@ def _rows(rubric: Rubric, items: list[Item], card: Scorecard, reasons: Mapping[s
                 category_rows=_run(items, index, lambda i: i.category_code) if new_category else 0,
                 group=item.group if new_group else None,
                 group_rows=_run(items, index, lambda i: (i.category_code, i.group)) if new_group else 0,
-                method_rows=0 if item.method_continued and index else _method_rowspan(items, index),
-                no_photo_reason=reasons.get(item.id, ""),
+                method_rows=0 if part.method_continued and index else _method_rowspan(items, index),
+                no_photo_reason=reasons.get(item.id, "") if part.last else "",
+                note_part=part.note,
+                part=part.number,
             )
         )
     return rows
@@ -186,24 +268,41 @@ def _run(items: list[Item], start: int, key) -> int:
     return count
 
 
-def _row_height(item: Item, result: ItemScore | None, has_photos: bool, no_photo_reason: str) -> float:
-    """The row's height in mm, led by its tallest cell; merged cells are counted on their first row."""
+def _row_height(
+    item: Item,
+    result: ItemScore | None,
+    has_photos: bool,
+    no_photo_reason: str,
+    note: str | None = None,
+    part: int = 0,
+) -> float:
+    """The row's height in mm, led by its tallest cell; merged cells are counted on their first row.
+    `note` is the part of the note the row prints (None: all of it); a continuation row (`part` > 0)
+    prints only its item number and that part."""
+    if part:
+        return max(LINE_MM, _note_height(note or "")) + POINTS_LINE_MM + CELL_HEIGHT_PADDING_MM
     cells = [
         _lines(item.text, "item") * LINE_MM,
         _lines(item.group.code + item.group.title, "group") * LINE_MM,
         0 if item.method_continued else _lines(item.method, "method") * LINE_MM,
-        _result_height(item, result, has_photos, no_photo_reason),
+        _result_height(item, result, has_photos, no_photo_reason, note),
     ]
     return max(cells) + CELL_HEIGHT_PADDING_MM
 
 
-def _result_height(item: Item, result: ItemScore | None, has_photos: bool, no_photo_reason: str) -> float:
+def _note_height(note: str) -> float:
+    return sum(_lines(line, "result") for line in note.split("\n")) * LINE_MM
+
+
+def _result_height(
+    item: Item, result: ItemScore | None, has_photos: bool, no_photo_reason: str, note: str | None = None
+) -> float:
     height = POINTS_LINE_MM
     if result is not None and (result.needs_note or result.inputs):
         height += _lines(result.outcome.label, "result") * LINE_MM
         # The counts sentence, the 不适用 policy: two lines at most in the result column.
         height += 2 * LINE_MM if (result.inputs or result.outcome.key == NOT_APPLICABLE) else 0
-        height += sum(_lines(line, "result") for line in result.note.split("\n")) * LINE_MM
+        height += _note_height(result.note if note is None else note)
     if no_photo_reason:
         # In the small type, after its label (counted in English, the wider of the UI's languages).
         height += _lines("No photo: " + no_photo_reason, "result", SMALL_TEXT_MM) * 1.4 * SMALL_TEXT_MM

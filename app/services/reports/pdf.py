@@ -35,7 +35,7 @@ from sqlalchemy import event
 
 from app.extensions import db
 from app.models import Assessment, AuditEvent
-from app.services import evidence
+from app.services import evidence, frozen
 from app.services.reports import document, drawing
 from app.services.reports.drawing import UPLOAD_SCHEME
 from app.services.reports.drawing import NotFetched as NotFetched
@@ -311,14 +311,13 @@ def version(assessment: Assessment, with_rectification: bool) -> str:
             AuditEvent.assessment_id == assessment.id, AuditEvent.action.not_like(f"{NOT_PRINTED}%")
         )
     )
-    station = assessment.station
     parts = {
         "assessment": assessment.id,
         "last_change": last_change,
         "rectification": with_rectification,
         "locale": str(get_locale()),
-        "station": [station.code, station.name, station.address, station.contact],
-        "people": [user.name for user in [assessment.lead_assessor, *assessment.team] if user is not None],
+        # A finalized record prints its snapshot (app/services/frozen.py): a later rename redraws nothing.
+        "record": frozen.facts(assessment).printed(),
     }
     return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()
 
