@@ -158,7 +158,8 @@ class StationAssignment(db.Model):
 def root_region(session) -> Region:
     """The region without a parent; made on first need (the migration makes it when data exist)."""
     with session.no_autoflush:
-        root = session.scalar(db.select(Region).where(Region.parent_id.is_(None)).order_by(Region.id).limit(1))
+        first_root = db.select(Region).where(Region.parent_id.is_(None)).order_by(Region.id).limit(1)
+        root = session.scalar(first_root)
         if root is None:
             root = next((o for o in session.new if isinstance(o, Region) and o.parent is None), None)
     if root is None:

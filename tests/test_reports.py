@@ -148,7 +148,7 @@ def test_only_admins_export_results(client, auth, demo, username, url):
 
 
 RESULT_HEADER = [
-    "评估编号", "所（站）代码", "所（站）名称", "状态", "开始日期", "定稿日期", "评估组", "评估组长",
+    "评估编号", "所（站）代码", "所（站）名称", "区域", "状态", "开始日期", "定稿日期", "评估组", "评估组长",
     "评估表", "评估表版本", "大项", "中项", "小项编号", "小项", "结果代码", "评估结果", "得分", "满分",
     "扣分", "不适用", "发现的问题数", "其中有严重问题", "抽查试卷数", "有阅卷差错的试卷数", "备注",
     "无照片原因", "评估总分",
@@ -229,7 +229,7 @@ def test_csv_headers_follow_the_ui_language(client, auth, demo):
     client.post("/language", data={"language": "en", "csrf_token": auth.token})
     response = client.get("/reports/results.csv?station=BJ001")
     header = next(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
-    assert header[:4] == ["Assessment no.", "Station code", "Station name", "Status"]
+    assert header[:5] == ["Assessment no.", "Station code", "Station name", "Region", "Status"]
     assert "Finalized" in response.data.decode("utf-8-sig")
 
 
@@ -272,8 +272,8 @@ def test_xlsx_pivots_by_station_category_and_item_without_cleaning(client, auth,
     results, totals = book.worksheets
     assert (results.title, totals.title) == ("小项评估结果", "评估汇总")
     assert results.freeze_panes == "A2" and totals.freeze_panes == "A2"
-    assert results.auto_filter.ref == f"A1:AA{1 + 61 * 2}"
-    assert results.column_dimensions["N"].width == 40 and results.column_dimensions["M"].width == 9
+    assert results.auto_filter.ref == f"A1:AB{1 + 61 * 2}"
+    assert results.column_dimensions["O"].width == 40 and results.column_dimensions["N"].width == 9
     header, *rows = list(results.iter_rows(values_only=True))
     assert list(header) == RESULT_HEADER
     records = [dict(zip(header, row, strict=True)) for row in rows]
@@ -293,9 +293,9 @@ def test_xlsx_pivots_by_station_category_and_item_without_cleaning(client, auth,
     assert next(r for r in finalized if r["小项编号"] == "4.1.1")["评估结果"] == "发现1个问题"
 
     summary_header, *summary = list(totals.iter_rows(values_only=True))
-    assert summary_header[:10] == tuple(RESULT_HEADER[:10])
-    assert summary_header[10:13] == ("总分", "满分", "扣分")
-    assert summary_header[13:] == tuple(f"{c.code}．{c.title}" for c in FORM.categories)
+    assert summary_header[:11] == tuple(RESULT_HEADER[:11])
+    assert summary_header[11:14] == ("总分", "满分", "扣分")
+    assert summary_header[14:] == tuple(f"{c.code}．{c.title}" for c in FORM.categories)
     bj001 = next(dict(zip(summary_header, row, strict=True)) for row in summary if row[1] == "BJ001")
     assert (bj001["总分"], bj001["满分"], bj001["扣分"], bj001["4．设备设施"]) == (97, 100, 3, 4)
     assert sum(bj001[f"{c.code}．{c.title}"] for c in FORM.categories) == 97
@@ -306,7 +306,8 @@ def test_xlsx_keeps_formula_text_as_text(client, auth, app, demo):
     log_in(auth, "admin")
     results = xlsx_book(client, "?status=in_progress").worksheets[0]
     note_column = RESULT_HEADER.index("备注")
-    cell = next(row[note_column] for row in results.iter_rows(min_row=2) if row[12].value == "1.1.1")
+    item_column = RESULT_HEADER.index("小项编号")
+    cell = next(row[note_column] for row in results.iter_rows(min_row=2) if row[item_column].value == "1.1.1")
     assert (cell.value, cell.data_type, cell.quotePrefix) == (
         '=HYPERLINK("http://evil.example","点此")',
         "s",

@@ -2,13 +2,13 @@
 
 from flask import Response, render_template, request, url_for
 from flask_babel import format_date
-from flask_login import login_required
+from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import Assessment, Finding
 from app.reports import bp
-from app.services import assessment_list
+from app.services import assessment_list, regions
 from app.services.reports import document, export, pdf
 from app.web.access import admin_required, viewable_assessment
 from app.web.forms import AssessmentFilterForm
@@ -54,10 +54,15 @@ def draw_new_report_versions(response):
 
 
 def filtered_assessments() -> list[Assessment]:
-    """The administrators' assessment list filters: station, status, assessor and start dates."""
-    form = AssessmentFilterForm(request.args).offer_assessors(assessment_list.assessors())
+    """The administrators' assessment list filters: region, station, status, assessor and start
+    dates, within what the administrator sees."""
+    form = (
+        AssessmentFilterForm(request.args)
+        .offer_assessors(assessment_list.assessors(current_user))
+        .offer_regions(regions.visible(current_user))
+    )
     filters = form.required_filters()
-    statement = assessment_list.search(**filters).options(
+    statement = assessment_list.search(actor=current_user, **filters).options(
         selectinload(Assessment.findings).selectinload(Finding.photos), selectinload(Assessment.team)
     )
     return db.session.scalars(statement).unique().all()

@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
 from app.models import Assessment, Mutation, Photo, User, is_row_id
-from app.services import assessments, audit, authorship, signoff
+from app.services import assessments, audit, authorship, regions, signoff
 from app.services import photos as photo_actions
 from app.services.idempotency import Change, apply_once, parse_mutation_id
 from app.services.refusals import ImportFileError, Refused, typed_field
@@ -219,7 +219,7 @@ def _apply(entry: dict, author: User, budget: Budget) -> None:
         raise AlreadyApplied
     assessment_id = _int(entry.get("assessment_id"))
     assessment = db.session.get(Assessment, assessment_id) if assessment_id else None
-    if assessment is None:
+    if assessment is None or not regions.can_see_assessment(author, assessment):
         raise Refused(404, _("There is no such assessment."))
     apply_entry(entry, assessment, mutation_id, author, budget)
 

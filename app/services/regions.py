@@ -54,9 +54,10 @@ def subtree_ids(region_id: int, *, strictly_below: bool = False):
     return statement
 
 
-def stations_within(region: Region):
-    """The ids of the stations of a region's subtree."""
-    return db.select(Station.id).where(Station.region_id.in_(subtree_ids(region.id)))
+def stations_clause_within(region: Region | None):
+    """A WHERE clause on Station for a region's subtree; None when it stands for everything."""
+    region = narrowing(region)
+    return None if region is None else Station.region_id.in_(subtree_ids(region.id))
 
 
 def _parents() -> dict[int, tuple[int | None, str, str]]:
@@ -336,9 +337,7 @@ def assign(station: Station, assessor: User, actor: User) -> None:
     if db.session.get(StationAssignment, (station.id, assessor.id)) is not None:
         return
     db.session.add(StationAssignment(station=station, user=assessor, assigned_by=actor))
-    audit.record(
-        "station.assign", subject=station.code, after={"assessor": assessor.username}, user=actor
-    )
+    audit.record("station.assign", subject=station.code, after={"assessor": assessor.username}, user=actor)
 
 
 def unassign(station: Station, assessor: User, actor: User) -> None:
@@ -346,9 +345,7 @@ def unassign(station: Station, assessor: User, actor: User) -> None:
     if assignment is None:
         return
     db.session.delete(assignment)
-    audit.record(
-        "station.unassign", subject=station.code, before={"assessor": assessor.username}, user=actor
-    )
+    audit.record("station.unassign", subject=station.code, before={"assessor": assessor.username}, user=actor)
 
 
 def assigned_to(station: Station, actor: User) -> list[User]:

@@ -29,6 +29,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from app.models import Assessment
+from app.services import regions
 from app.services.assessments import INPUT_LABELS, STATUS_LABELS, scorecard
 from app.services.rubrics import rubric_of
 from rubric import NOT_APPLICABLE, Item, ItemScore, Scorecard
@@ -59,6 +60,7 @@ IDENTITY_COLUMNS = (
     Column("assessment_id", _l("Assessment no."), 10, NUMBER),
     Column("station_code", _l("Station code"), 12, CODE),
     Column("station_name", _l("Station name"), 30),
+    Column("region", _l("Region"), 24),
     Column("status", _l("Status"), 9),
     Column("started", _l("Started on"), 12, DATE),
     Column("finalized", _l("Finalized on"), 12, DATE),
@@ -96,9 +98,10 @@ SUMMARY_COLUMNS = IDENTITY_COLUMNS + (
 def result_rows(assessments: Iterable[Assessment]) -> list[dict]:
     """Every item of every assessment in the form's order; an unscored item leaves its result blank."""
     rows = []
+    region_paths = regions.paths()
     for assessment in assessments:
         card = scorecard(assessment)
-        identity = _identity(assessment, card)
+        identity = _identity(assessment, card, region_paths)
         rubric = rubric_of(assessment)
         for item in rubric.items:
             category = rubric.category(item.category_code)
@@ -121,9 +124,10 @@ def summary_rows(assessments: Iterable[Assessment]) -> tuple[list[Column], list[
     """One row per assessment: its total and each category's subtotal, a column per category."""
     category_columns: dict[str, Column] = {}
     rows = []
+    region_paths = regions.paths()
     for assessment in assessments:
         card = scorecard(assessment)
-        row = _identity(assessment, card) | {
+        row = _identity(assessment, card, region_paths) | {
             "total": card.total,
             "max_points": card.max_points,
             "deduction": card.deduction_total,
@@ -157,12 +161,13 @@ def as_xlsx(assessments: list[Assessment]) -> bytes:
     return out.getvalue()
 
 
-def _identity(assessment: Assessment, card: Scorecard) -> dict:
+def _identity(assessment: Assessment, card: Scorecard, region_paths: dict[int, str]) -> dict:
     lead = assessment.lead_assessor
     return {
         "assessment_id": assessment.id,
         "station_code": assessment.station.code,
         "station_name": assessment.station.name,
+        "region": region_paths.get(assessment.station.region_id, ""),
         "status": str(STATUS_LABELS.get(assessment.status, assessment.status)),
         "started": _local_date(assessment.started_at),
         "finalized": _local_date(assessment.finalized_at),
