@@ -326,6 +326,18 @@ def test_a_city_administrator_cannot_move_an_administrator_to_their_own_level(ap
         assert db.session.get(User, fr_admin).region.code == "HN-CS-FR"
 
 
+def test_an_administrator_below_the_root_edits_their_own_profile_and_keeps_their_region(app, territory):
+    auth = logged_in(app, "cs_admin")
+    data = {"display_name": "长沙市管理员", "role": "admin", "email": ""}
+    assert post(auth, f"/admin/users/{territory.users['cs_admin']}", data).status_code == 302
+    # Naming another region for oneself changes nothing.
+    data["region_code"] = "HN-CS-FR"
+    post(auth, f"/admin/users/{territory.users['cs_admin']}", data)
+    with app.app_context():
+        user = db.session.get(User, territory.users["cs_admin"])
+        assert (user.display_name, user.region.code) == ("长沙市管理员", "HN-CS")
+
+
 def test_a_city_administrator_adds_regions_below_their_own_only(app, territory):
     auth = logged_in(app, "cs_admin")
     assert (

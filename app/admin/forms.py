@@ -137,9 +137,10 @@ class _ProfileFields(Form):
     station = None
     region = None
 
-    def __init__(self, *args, actor: User | None = None, nodes=(), **kwargs):
+    def __init__(self, *args, actor: User | None = None, nodes=(), user: User | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.actor = actor
+        self.user = user
         self.region_code.choices = region_choices(
             nodes, _l("Your own region")
         )
@@ -152,8 +153,9 @@ class _ProfileFields(Form):
         """A region the administrator sees (an administrator's strictly below their own); none
         chosen is the administrator's own region."""
         self.region = None
-        if self.role.data == "staff":
-            return
+        editing_oneself = self.user is not None and self.user.id == getattr(self.actor, "id", None)
+        if self.role.data == "staff" or editing_oneself:
+            return  # one's own region stays: only an administrator above moves it
         if field.data:
             self.region = as_field_error(regions.region_for, self.actor, field.data)
         region = self.region or (regions.home(self.actor) if self.actor else None)

@@ -322,6 +322,7 @@ def user_edit_form(user: User, **kwargs) -> UserEditForm:
         region_code=user.region.code if user.region else "",
         actor=current_user,
         nodes=regions.visible(current_user),
+        user=user,
         **kwargs,
     )
 
