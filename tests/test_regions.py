@@ -608,3 +608,56 @@ def logged_in_demo(app, username: str) -> Auth:
     auth = Auth(app.test_client())
     assert auth.login(username, "demo2026").status_code == 302
     return auth
+
+
+def test_the_migration_moves_existing_stations_and_people_into_one_root_region(tmp_path):
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    from app import create_app
+    from tests import databases
+    from tests.conftest import TestConfig
+
+    app = create_app(
+        TestConfig,
+        SQLALCHEMY_DATABASE_URI=databases.databases().create_empty(tmp_path),
+        UPLOAD_DIR=str(tmp_path),
+    )
+    with app.app_context():
+        upgrade(revision="b7d41c2e9a55")
+        with db.engine.begin() as connection:
+            for code in ("OLD1", "OLD2"):
+                connection.execute(
+                    text(
+                        "INSERT INTO stations (code, name, address, contact, active, created_at) "
+                        "VALUES (:code, :code, '', '', true, CURRENT_TIMESTAMP)"
+                    ),
+                    {"code": code},
+                )
+            station = connection.scalar(text("SELECT id FROM stations WHERE code = 'OLD1'"))
+            for username, role, station_id in (
+                ("boss", "admin", None),
+                ("wang", "assessor", None),
+                ("li", "staff", station),
+            ):
+                connection.execute(
+                    text(
+                        "INSERT INTO users (username, display_name, email, password_hash, role, station_id, "
+                        "active, created_at) VALUES (:u, :u, '', 'x', :r, :s, true, CURRENT_TIMESTAMP)"
+                    ),
+                    {"u": username, "r": role, "s": station_id},
+                )
+        upgrade()
+        root = regions.by_code("ROOT")
+        assert root is not None and root.is_root
+        assert {s.region_id for s in db.session.scalars(db.select(Station))} == {root.id}
+        placed = {u.username: u.region_id for u in db.session.scalars(db.select(User))}
+        assert placed == {"boss": root.id, "wang": root.id, "li": None}
+        boss = db.session.scalar(db.select(User).filter_by(username="boss"))
+        assert regions.is_root_admin(boss)
+        if db.engine.dialect.name == "sqlite":
+            # The migration turned SQLite's foreign keys off to rebuild tables, and on again after.
+            with db.engine.connect() as connection:
+                assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        db.session.remove()
+        db.engine.dispose()

@@ -24,7 +24,19 @@ ROOT_CODE = "ROOT"
 ROOT_NAME = "全部区域"
 
 
+def _foreign_keys_on(dbapi_connection, _record):
+    dbapi_connection.execute("PRAGMA foreign_keys = ON")
+
+
 def upgrade():
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    if sqlite:
+        # SQLite rebuilds stations and users to add their constraints, dropping the old tables while
+        # other rows point at them; it checks foreign keys again when the app next connects. The
+        # pragma works only before this connection's first write, so it comes first.
+        op.execute("PRAGMA foreign_keys = OFF")
+        # ...and on again once the migration's connection goes back to the pool, committed.
+        sa.event.listen(op.get_bind().engine.pool, "checkin", _foreign_keys_on, once=True)
     op.create_table('regions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=32), nullable=False),
@@ -76,6 +88,10 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_users_region_id'), ['region_id'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_users_region_id_regions'), 'regions', ['region_id'], ['id'])
         batch_op.create_check_constraint(op.f('ck_users_user_region'), "role = 'staff' or region_id is not null")
+    if sqlite:
+        problems = op.get_bind().exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        if problems:
+            raise RuntimeError(f"rows point at nothing after rebuilding stations and users: {problems[:5]}")
 
 
 def downgrade():
