@@ -661,3 +661,41 @@ def test_the_migration_moves_existing_stations_and_people_into_one_root_region(t
                 assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.mark.parametrize("importer, applied", [("zz_admin", False), ("admin", True)])
+def test_a_phone_file_reaches_only_assessments_both_its_author_and_the_importer_see(
+    app, territory, importer, applied
+):
+    import json
+    import uuid
+
+    from app.models import Finding
+    from app.services import authorship
+
+    going = territory.in_progress["S-ROOT"]
+    with app.test_request_context():
+        author = db.session.get(User, territory.users["root_assessor"])
+        token = authorship.token_for(author)
+    entry = {
+        "seq": 1,
+        "kind": "finding",
+        "mutation_id": str(uuid.uuid4()),
+        "assessment_id": going,
+        "item_id": "1.1.1",
+        "author_token": token,
+        "payload": {"outcome": "full", "note": ""},
+    }
+    content = json.dumps(
+        {"format": "assessment-outbox", "version": 1, "exported_by": "root_assessor", "entries": [entry]}
+    ).encode()
+    auth = logged_in(app, importer)
+    response = auth.client.post(
+        "/admin/outbox-import",
+        data={"csrf_token": auth.token, "file": (io.BytesIO(content), "outbox.json")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 200
+    with app.app_context():
+        recorded = db.session.scalar(db.select(Finding).filter_by(assessment_id=going, item_id="1.1.1"))
+    assert (recorded is not None) == applied

@@ -190,7 +190,7 @@ def author_of(entry: dict, admin: User) -> tuple[User, bool]:
 def _import_one(entry: dict, admin: User, budget: Budget) -> EntryResult:
     author, proven = author_of(entry, admin)
     try:
-        _apply(entry, author, budget)
+        _apply(entry, author, budget, admin)
     except AlreadyApplied:
         return EntryResult(entry, "already")
     except BudgetSpent:
@@ -207,7 +207,7 @@ def _import_one(entry: dict, admin: User, budget: Budget) -> EntryResult:
     return EntryResult(entry, "applied", credited_to=author, proven=proven)
 
 
-def _apply(entry: dict, author: User, budget: Budget) -> None:
+def _apply(entry: dict, author: User, budget: Budget, admin: User) -> None:
     kind = typed_field(entry, "kind", str, "finding")
     apply_entry = APPLY.get(kind)
     if apply_entry is None:
@@ -219,7 +219,11 @@ def _apply(entry: dict, author: User, budget: Budget) -> None:
         raise AlreadyApplied
     assessment_id = _int(entry.get("assessment_id"))
     assessment = db.session.get(Assessment, assessment_id) if assessment_id else None
-    if assessment is None or not regions.can_see_assessment(author, assessment):
+    # The author's change, brought by an administrator: both must reach the assessment.
+    reachable = assessment is not None and all(
+        regions.can_see_assessment(user, assessment) for user in (author, admin)
+    )
+    if not reachable:
         raise Refused(404, _("There is no such assessment."))
     apply_entry(entry, assessment, mutation_id, author, budget)
 
