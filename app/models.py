@@ -1,10 +1,10 @@
-"""All persistent state: stations, people, assessments, findings, photos and the audit trail."""
+"""All persistent state: regions, stations, people, assessments, findings, photos and the audit trail."""
 
 from datetime import UTC, date, datetime
 
 from flask_login import UserMixin
 from sqlalchemy import event
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
@@ -34,6 +34,31 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+ROOT_REGION_CODE = "ROOT"
+ROOT_REGION_NAME = "全部区域"
+
+
+class Region(db.Model):
+    """A node of the territory tree (省 -> 市 -> 县/区, any depth); one region has no parent: the root."""
+
+    __tablename__ = "regions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(db.String(32), unique=True)
+    name: Mapped[str] = mapped_column(db.String(100))
+    parent_id: Mapped[int | None] = mapped_column(db.ForeignKey("regions.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    parent: Mapped["Region | None"] = relationship(remote_side=[id])
+
+    @property
+    def is_root(self) -> bool:
+        return self.parent_id is None
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "name": self.name, "parent": self.parent.code if self.parent else None}
+
+
 class Station(db.Model):
     __tablename__ = "stations"
 
@@ -42,9 +67,11 @@ class Station(db.Model):
     name: Mapped[str] = mapped_column(db.String(200), index=True)
     address: Mapped[str] = mapped_column(db.String(300), default="")
     contact: Mapped[str] = mapped_column(db.String(200), default="")
+    region_id: Mapped[int] = mapped_column(db.ForeignKey("regions.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    region: Mapped[Region] = relationship()
     assessments: Mapped[list["Assessment"]] = relationship(back_populates="station")
 
     def as_dict(self) -> dict:
@@ -54,6 +81,7 @@ class Station(db.Model):
             "name": self.name,
             "address": self.address,
             "contact": self.contact,
+            "region": self.region.code if self.region else None,
             "active": self.active,
         }
 
@@ -68,14 +96,18 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(db.String(256))
     role: Mapped[str] = mapped_column(db.String(16))
     station_id: Mapped[int | None] = mapped_column(db.ForeignKey("stations.id"), index=True)
+    # Administrators and assessors belong to a region; station staff belong to their station.
+    region_id: Mapped[int | None] = mapped_column(db.ForeignKey("regions.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     station: Mapped[Station | None] = relationship()
+    region: Mapped[Region | None] = relationship()
 
     __table_args__ = (
         db.CheckConstraint("role in ('admin', 'assessor', 'staff')", name="role"),
         db.CheckConstraint("role != 'staff' or station_id is not null", name="staff_station"),
+        db.CheckConstraint("role = 'staff' or region_id is not null", name="user_region"),
     )
 
     password_method = "scrypt"
@@ -107,11 +139,50 @@ class User(UserMixin, db.Model):
     def can_assess(self) -> bool:
         return self.role in ("admin", "assessor")
 
-    def can_view(self, assessment: "Assessment") -> bool:
-        """Staff read their own station's finalized assessments; assessors and admins read all."""
-        if self.can_assess:
-            return True
-        return assessment.station_id == self.station_id and assessment.is_finalized
+
+class StationAssignment(db.Model):
+    """An assessor an administrator sent to a station outside the assessor's own subtree."""
+
+    __tablename__ = "station_assignments"
+
+    station_id: Mapped[int] = mapped_column(db.ForeignKey("stations.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(db.ForeignKey("users.id"), primary_key=True, index=True)
+    assigned_by_id: Mapped[int | None] = mapped_column(db.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    station: Mapped[Station] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    assigned_by: Mapped[User | None] = relationship(foreign_keys=[assigned_by_id])
+
+
+def root_region(session) -> Region:
+    """The region without a parent; made on first need (the migration makes it when data exist)."""
+    with session.no_autoflush:
+        first_root = db.select(Region).where(Region.parent_id.is_(None)).order_by(Region.id).limit(1)
+        root = session.scalar(first_root)
+        if root is None:
+            root = next((o for o in session.new if isinstance(o, Region) and o.parent is None), None)
+    if root is None:
+        root = Region(code=ROOT_REGION_CODE, name=ROOT_REGION_NAME)
+        session.add(root)
+    return root
+
+
+@event.listens_for(Session, "before_flush")
+def _place_in_the_root_region(session, flush_context, instances):
+    """A station, administrator or assessor added without a region goes to the root region."""
+    waiting = [
+        obj
+        for obj in session.new
+        if obj.__class__ in (Station, User)
+        and obj.region_id is None
+        and obj.region is None
+        and getattr(obj, "role", None) != "staff"
+    ]
+    if waiting:
+        root = root_region(session)
+        for obj in waiting:
+            obj.region = root
 
 
 assessment_team = db.Table(

@@ -48,21 +48,23 @@ def fill(app, stations: int, assessments: int, seed: int = 1, in_progress: int =
         connection = db.engine.raw_connection()
         cursor = connection.cursor()
         now = utcnow()
+        root = admin.region_id  # the root region, which the first account brings
         cursor.executemany(
-            "INSERT INTO users (username, display_name, password_hash, role, active, created_at) "
-            "VALUES (?, ?, ?, 'assessor', 1, ?)",
-            [(f"assessor{n:03d}", f"评估员{n:03d}", admin.password_hash, now) for n in range(1, 61)],
+            "INSERT INTO users (username, display_name, password_hash, role, region_id, active, created_at) "
+            "VALUES (?, ?, ?, 'assessor', ?, 1, ?)",
+            [(f"assessor{n:03d}", f"评估员{n:03d}", admin.password_hash, root, now) for n in range(1, 61)],
         )
         assessor_ids = [row[0] for row in cursor.execute("SELECT id FROM users WHERE role = 'assessor'")]
         cursor.executemany(
-            "INSERT INTO stations (code, name, address, contact, active, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO stations (code, name, address, contact, region_id, active, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     f"S{n:05d}",
                     f"{rng.choice(CITIES)}市{rng.choice(TRADES)}行业第{n}职业技能鉴定站",
                     f"{rng.choice(CITIES)}市人民路 {n} 号",
                     f"联系人{n} 010-{n:08d}",
+                    root,
                     1 if n % 50 else 0,
                     now,
                 )

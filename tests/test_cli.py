@@ -1,5 +1,6 @@
 import pytest
 
+from app.cli import demo
 from app.extensions import db
 from app.models import Assessment, AuditEvent, Station, User
 from tests.conftest import TEST_PASSWORD
@@ -126,8 +127,8 @@ def test_demo_creates_logins_and_assessments_and_can_run_twice(app, runner):
     second = runner.invoke(args=["demo"])
     assert second.exit_code == 0, second.output
     with app.app_context():
-        assert db.session.query(User).count() == 5
-        assert db.session.query(Station).count() == 4
+        assert db.session.query(User).count() == len(demo.DEMO_USERS) == 10
+        assert db.session.query(Station).count() == len(demo.DEMO_STATIONS) == 7
         statuses = sorted(a.status for a in db.session.query(Assessment))
         assert statuses == ["finalized", "in_progress"]
 

@@ -116,7 +116,7 @@ def test_exports_print_the_station_as_finalized(client, auth, app, demo):
     with app.app_context():
         admin = db.session.scalar(db.select(User).filter_by(username="admin"))
         station = db.session.get(Station, demo.bj001)
-        stations.update(station, {**station.as_dict(), "name": "改名后的鉴定站"}, admin)
+        stations.update(station, {"code": station.code, "name": "改名后的鉴定站"}, admin)
         db.session.commit()
     log_in(auth, "admin")
     names = {r["所（站）名称"] for r in csv_table(client, "/reports/results.csv")}

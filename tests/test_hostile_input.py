@@ -390,11 +390,12 @@ JSON_BODIES = [[1], "x", dict.fromkeys(FORM_FIELD_NAMES, 5)]
 
 def form_routes(app, demo) -> list[tuple[str | None, str]]:
     """Every write route outside the API, as (who posts, url): one row per endpoint."""
-    from app.models import Rectification, User
+    from app.models import Rectification, Region, User
 
     with app.app_context():
         rectification_id = db.session.scalar(db.select(Rectification.id))
         user_id = db.session.scalar(db.select(User.id).filter_by(username="assessor2"))
+        region_id = db.session.scalar(db.select(Region.id).filter_by(code="HN-CS"))
     done, going, station = demo.finalized, demo.in_progress, demo.bj001
     return [
         (None, "/login"),
@@ -412,6 +413,12 @@ def form_routes(app, demo) -> list[tuple[str | None, str]]:
         ("admin", f"/admin/stations/{station}/reactivate"),
         ("admin", "/admin/stations/import"),
         ("admin", "/admin/stations/import/confirm"),
+        ("admin", f"/admin/stations/{station}/assign"),
+        ("admin", f"/admin/stations/{station}/assignments/{user_id}/remove"),
+        ("admin", "/admin/regions/new"),
+        ("admin", f"/admin/regions/{region_id}"),
+        ("admin", "/admin/regions/import"),
+        ("admin", "/admin/regions/import/confirm"),
         ("admin", "/admin/outbox-import"),
         ("admin", f"/admin/assessments/{done}/reopen"),
         ("admin", "/assess/start"),

@@ -148,7 +148,7 @@ def test_only_admins_export_results(client, auth, demo, username, url):
 
 
 RESULT_HEADER = [
-    "评估编号", "所（站）代码", "所（站）名称", "状态", "开始日期", "定稿日期",
+    "评估编号", "所（站）代码", "所（站）名称", "区域", "状态", "开始日期", "定稿日期",
     "评估组", "评估组长", "评估表", "评估表版本", "评估组长签字人", "评估组长签字状态",
     "评估组长签字时间", "所（站）代表签字人", "所（站）代表签字状态", "所（站）代表签字时间", "大项", "中项",
     "小项编号", "小项", "结果代码", "评估结果", "得分", "满分",
@@ -232,7 +232,7 @@ def test_csv_headers_follow_the_ui_language(client, auth, demo):
     client.post("/language", data={"language": "en", "csrf_token": auth.token})
     response = client.get("/reports/results.csv?station=BJ001")
     header = next(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
-    assert header[:4] == ["Assessment no.", "Station code", "Station name", "Status"]
+    assert header[:5] == ["Assessment no.", "Station code", "Station name", "Region", "Status"]
     assert "Finalized" in response.data.decode("utf-8-sig")
 
 
@@ -300,9 +300,9 @@ def test_xlsx_pivots_by_station_category_and_item_without_cleaning(client, auth,
     assert next(r for r in finalized if r["小项编号"] == "4.1.1")["评估结果"] == "发现1个问题"
 
     summary_header, *summary = list(totals.iter_rows(values_only=True))
-    assert summary_header[:16] == tuple(RESULT_HEADER[:16])
-    assert summary_header[16:19] == ("总分", "满分", "扣分")
-    assert summary_header[19:] == tuple(f"{c.code}．{c.title}" for c in FORM.categories)
+    assert summary_header[:17] == tuple(RESULT_HEADER[:17])
+    assert summary_header[17:20] == ("总分", "满分", "扣分")
+    assert summary_header[20:] == tuple(f"{c.code}．{c.title}" for c in FORM.categories)
     bj001 = next(dict(zip(summary_header, row, strict=True)) for row in summary if row[1] == "BJ001")
     assert (bj001["总分"], bj001["满分"], bj001["扣分"], bj001["4．设备设施"]) == (97, 100, 3, 4)
     assert sum(bj001[f"{c.code}．{c.title}"] for c in FORM.categories) == 97

@@ -4,7 +4,6 @@ import pytest
 
 from rubric import ScoringError, default_registry, resolve_outcome
 
-
 FORM = default_registry().get("station-quality", "1")
 
 

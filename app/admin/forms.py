@@ -4,11 +4,20 @@ from wtforms import DateField, EmailField, HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
-from app.models import Station
-from app.services import people, stations
+from app.models import Region, Station, User
+from app.services import people, regions, stations
 from app.services.people import ROLE_LABELS
 from app.services.refusals import Refused
 from app.web.forms import TOO_LONG, DateRangeForm, Form, new_password_field, strip
+
+
+def region_choices(nodes, empty_label=None) -> list[SelectChoice]:
+    """The regions of `regions.visible`, indented by depth under their parents."""
+    choices = [SelectChoice("", empty_label)] if empty_label is not None else []
+    return choices + [
+        SelectChoice(node.region.code, "\u3000" * node.depth + f"{node.region.name} ({node.region.code})")
+        for node in nodes
+    ]
 
 
 def as_field_error(rule, *args):
@@ -34,16 +43,58 @@ class StationForm(Form):
     contact = StringField(
         _l("Contact person and phone"), validators=[Length(max=200, message=TOO_LONG)], filters=[strip]
     )
+    region_code = SelectField(_l("Region"), choices=[], default="", validate_choice=False)
 
-    def __init__(self, *args, station: Station | None = None, **kwargs):
+    def __init__(self, *args, station: Station | None = None, nodes=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.station = station
+        self.region_code.choices = region_choices(nodes)
+        self.codes = {node.region.code for node in nodes}
 
     def validate_code(self, field):
         as_field_error(stations.check_code_free, field.data, self.station)
 
+    def validate_region_code(self, field):
+        """A region the administrator sees; none chosen keeps the station's, or is their own."""
+        if field.data and field.data not in self.codes:
+            raise ValidationError(_l("There is no region with code %(code)s.", code=field.data))
+
     def values(self) -> dict:
-        return {name: getattr(self, name).data for name in ("code", "name", "address", "contact")}
+        values = {name: getattr(self, name).data for name in ("code", "name", "address", "contact")}
+        return values | {"region": regions.by_code(self.region_code.data)}
+
+
+class RegionForm(Form):
+    code = StringField(
+        _l("Code"),
+        validators=[
+            InputRequired(_l("Enter the region's code.")),
+            Length(max=regions.CODE_MAX_LENGTH, message=TOO_LONG),
+        ],
+        filters=[strip],
+    )
+    name = StringField(
+        _l("Name"),
+        validators=[
+            InputRequired(_l("Enter the region's name.")),
+            Length(max=regions.NAME_MAX_LENGTH, message=TOO_LONG),
+        ],
+        filters=[strip],
+    )
+    parent_code = SelectField(_l("Parent region"), choices=[], default="", validate_choice=False)
+
+    def __init__(self, *args, region: Region | None = None, nodes=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.region = region
+        self.parent_code.choices = region_choices(nodes)
+        self.codes = {node.region.code for node in nodes}
+
+    def validate_code(self, field):
+        as_field_error(regions.check_code_free, field.data, self.region)
+
+    def validate_parent_code(self, field):
+        if field.data and field.data not in self.codes:
+            raise ValidationError(_l("There is no region with code %(code)s.", code=field.data))
 
 
 class ImportForm(Form):
@@ -86,12 +137,36 @@ class _ProfileFields(Form):
         validators=[Length(max=32, message=TOO_LONG)],
         filters=[strip],
     )
+    region_code = SelectField(
+        _l("Region (administrators and assessors)"), choices=[], default="", validate_choice=False
+    )
 
     station = None
+    region = None
+
+    def __init__(self, *args, actor: User | None = None, nodes=(), user: User | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.actor = actor
+        self.user = user
+        self.region_code.choices = region_choices(
+            nodes, _l("Your own region")
+        )
 
     def validate_station_code(self, field):
         self.station = None
-        self.station = as_field_error(people.station_for, self.role.data, field.data)
+        self.station = as_field_error(people.station_for, self.role.data, field.data, self.actor)
+
+    def validate_region_code(self, field):
+        """A region the administrator sees (an administrator's strictly below their own); none
+        chosen is the administrator's own region."""
+        self.region = None
+        editing_oneself = self.user is not None and self.user.id == getattr(self.actor, "id", None)
+        if self.role.data == "staff" or editing_oneself:
+            return  # one's own region stays: only an administrator above moves it
+        if field.data:
+            self.region = as_field_error(regions.region_for, self.actor, field.data)
+        region = self.region or (regions.home(self.actor) if self.actor else None)
+        as_field_error(regions.check_region_for_role, self.actor, self.role.data, region)
 
 
 class UserCreateForm(_ProfileFields):

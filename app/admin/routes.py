@@ -1,4 +1,4 @@
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -9,12 +9,13 @@ from app.admin.forms import (
     OutboxImportForm,
     PasswordResetForm,
     PeriodForm,
+    RegionForm,
     StationForm,
     UserCreateForm,
     UserEditForm,
 )
 from app.extensions import db
-from app.models import Assessment, Station, User
+from app.models import Assessment, User
 from app.services import (
     assessment_list,
     assessments,
@@ -23,6 +24,8 @@ from app.services import (
     dashboard,
     deadlines,
     people,
+    region_import,
+    regions,
     sessions,
     stations,
     timeline,
@@ -30,9 +33,15 @@ from app.services import (
 from app.services import outbox_import as outbox_import_service
 from app.services.assessments import STATUS_LABELS
 from app.services.paging import paginate
-from app.services.refusals import ImportFileError
+from app.services.refusals import ImportFileError, Refused
 from app.services.station_import import check, read_rows
-from app.web.access import admin_required
+from app.web.access import (
+    admin_required,
+    manageable_region,
+    manageable_user,
+    viewable_assessment,
+    viewable_station,
+)
 from app.web.forms import AssessmentFilterForm, ReopenForm
 from app.web.requests import is_htmx, render_swap, safe_next
 
@@ -58,20 +67,27 @@ def dashboard_page():
             form.end.errors = [_("The end of the period comes before its start.")]
             period = dashboard.Period.last_twelve_months()
     form.start.data, form.end.data = period.start, period.end
+    region = dashboard_region()
+    within = regions.narrowing(region)
     order = request.args.get("order", "lowest")
-    spread = dashboard.spread(period)
-    totals = dashboard.station_totals(period, request.args.get("page"), order, total=spread.stations)
+    spread = dashboard.spread(period, within)
+    totals = dashboard.station_totals(
+        period, request.args.get("page"), order, total=spread.stations, within=within
+    )
     context = {
         "form": form,
         "period": period,
         "order": order,
         "totals": totals,
         "sparkline": charts.sparkline,
+        "region": region,
+        "region_path": regions.path_of(region),
     }
     if is_htmx():
         return render_swap("admin/dashboard.html", "admin/_station_totals.html", **context)
-    summary = dashboard.summary(period)
-    top = dashboard.top_deductions(period, summary["assessments_finalized"])
+    summary = dashboard.summary(period, within)
+    top = dashboard.top_deductions(period, summary["assessments_finalized"], within=within)
+    stations_within = regions.stations_clause_within(within)
     return render_swap(
         "admin/dashboard.html",
         "admin/_station_totals.html",
@@ -80,9 +96,21 @@ def dashboard_page():
         histogram=charts.columns([(b.label, b.count) for b in spread.buckets]),
         top=top,
         top_chart=charts.rows([(entry.item.code, entry.assessments) for entry in top]),
-        overdue=deadlines.overdue_by_station(deadlines.today()),
+        overdue=deadlines.overdue_by_station(deadlines.today(), stations_within),
+        rollup=dashboard.rollup(period, region),
         **context,
     )
+
+
+def dashboard_region():
+    """The region the dashboard is about: `?region=CODE` within the administrator's own, else theirs."""
+    code = request.args.get("region", "").strip()
+    if not code:
+        return regions.home(current_user) or regions.root()
+    region = regions.by_code(code)
+    if region is None or not regions.can_see_region(current_user, region):
+        abort(404)
+    return region
 
 
 @bp.get("/stations")
@@ -90,15 +118,18 @@ def dashboard_page():
 def station_list():
     """Stations by code, searchable by code or name."""
     query = request.args.get("q", "").strip()
-    page = paginate(stations.search(query), request.args.get("page"))
-    return render_swap("admin/stations.html", "admin/_stations.html", page=page, q=query)
+    page = paginate(stations.search(query, actor=current_user), request.args.get("page"))
+    return render_swap(
+        "admin/stations.html", "admin/_stations.html", page=page, q=query, region_paths=regions.paths()
+    )
 
 
 @bp.route("/stations/new", methods=["GET", "POST"])
 @admin_required
 def station_new():
     """Add one station."""
-    form = StationForm()
+    home = regions.home(current_user)
+    form = StationForm(nodes=regions.visible(current_user), region_code=home.code if home else "")
     if form.validate_on_submit():
         station = stations.create(form.values(), current_user)
         db.session.commit()
@@ -111,21 +142,72 @@ def station_new():
 @admin_required
 def station_edit(station_id: int):
     """Change a station's details; deactivate or reactivate it."""
-    station = db.get_or_404(Station, station_id)
-    form = StationForm(obj=station, station=station)
+    station = viewable_station(station_id)
+    form = StationForm(
+        obj=station, station=station, nodes=regions.visible(current_user), region_code=station.region.code
+    )
     if form.validate_on_submit():
         stations.update(station, form.values(), current_user)
         db.session.commit()
         flash(_("Station %(code)s saved.", code=station.code))
         return redirect(url_for("admin.station_edit", station_id=station.id))
-    return render_template("admin/station_form.html", form=form, station=station), form_status()
+    return render_station(station, form, form_status())
+
+
+def render_station(station, form, status: int = 200, assign_error: str = ""):
+    return render_template(
+        "admin/station_form.html",
+        form=form,
+        station=station,
+        assigned=regions.assigned_to(station, current_user),
+        assign_error=assign_error,
+        region_path=regions.path_of(station.region),
+    ), status
+
+
+@bp.post("/stations/<int:station_id>/assign")
+@admin_required
+def station_assign(station_id: int):
+    """Send an assessor of this administrator's territory to the station (outside their own subtree)."""
+    station = viewable_station(station_id)
+    username = request.form.get("username", "").strip()
+    assessor = db.session.scalar(db.select(User).filter_by(username=username)) if username else None
+    try:
+        if assessor is None:
+            raise Refused(422, _("There is no assessor with this username."), field="username")
+        regions.assign(station, assessor, current_user)
+    except Refused as refused:
+        db.session.rollback()
+        form = StationForm(
+            formdata=None,
+            obj=station,
+            station=station,
+            nodes=regions.visible(current_user),
+            region_code=station.region.code,
+        )
+        return render_station(station, form, 422, str(refused.message))
+    db.session.commit()
+    flash(_("%(name)s may now assess %(code)s.", name=assessor.name, code=station.code))
+    return redirect(url_for("admin.station_edit", station_id=station.id))
+
+
+@bp.post("/stations/<int:station_id>/assignments/<int:user_id>/remove")
+@admin_required
+def station_unassign(station_id: int, user_id: int):
+    """Withdraw an assessor's assignment to the station."""
+    station = viewable_station(station_id)
+    assessor = manageable_user(user_id)
+    regions.unassign(station, assessor, current_user)
+    db.session.commit()
+    flash(_("%(name)s is no longer assigned to %(code)s.", name=assessor.name, code=station.code))
+    return redirect(url_for("admin.station_edit", station_id=station.id))
 
 
 @bp.post("/stations/<int:station_id>/deactivate")
 @admin_required
 def station_deactivate(station_id: int):
     """No new assessments start at a deactivated station; its history stays."""
-    station = db.get_or_404(Station, station_id)
+    station = viewable_station(station_id)
     stations.set_active(station, False, current_user)
     db.session.commit()
     flash(_("Station %(code)s deactivated.", code=station.code))
@@ -136,7 +218,7 @@ def station_deactivate(station_id: int):
 @admin_required
 def station_reactivate(station_id: int):
     """Make a deactivated station available for assessments again."""
-    station = db.get_or_404(Station, station_id)
+    station = viewable_station(station_id)
     stations.set_active(station, True, current_user)
     db.session.commit()
     flash(_("Station %(code)s reactivated.", code=station.code))
@@ -156,7 +238,7 @@ def station_import():
     except ImportFileError as error:
         form.file.errors.append(error.message)
         return render_template("admin/station_import.html", form=form), 422
-    report = check(rows)
+    report = check(rows, current_user)
     confirm = ImportConfirmForm(rows=stations.sign_good_rows(report, upload.filename))
     return render_template(
         "admin/station_import.html", form=form, report=report, confirm=confirm, filename=upload.filename
@@ -184,7 +266,7 @@ def station_import_confirm():
 def user_list():
     """Everyone with an account, searchable by username or name, filtered by role."""
     query, role = request.args.get("q", "").strip(), request.args.get("role", "")
-    page = paginate(people.search(query, role), request.args.get("page"))
+    page = paginate(people.search(query, role, actor=current_user), request.args.get("page"))
     return render_swap(
         "admin/users.html", "admin/_users.html", page=page, q=query, role=role, roles=people.ROLE_LABELS
     )
@@ -194,7 +276,7 @@ def user_list():
 @admin_required
 def user_new():
     """Create an assessor, a station's staff member or an administrator, with a first password."""
-    form = UserCreateForm()
+    form = UserCreateForm(actor=current_user, nodes=regions.visible(current_user))
     if form.validate_on_submit():
         user = people.create(
             form.username.data,
@@ -204,12 +286,13 @@ def user_new():
             form.password.data,
             email=form.email.data,
             actor=current_user,
+            region=form.region,
         )
         db.session.commit()
         flash(_("User %(name)s created.", name=user.username))
         return redirect(url_for("admin.user_list", q=user.username))
     return render_template(
-        "admin/user_new.html", form=form, station_choices=people.station_choices()
+        "admin/user_new.html", form=form, station_choices=people.station_choices(current_user)
     ), form_status()
 
 
@@ -217,11 +300,17 @@ def user_new():
 @admin_required
 def user_edit(user_id: int):
     """Change a user's name, role and station; reset their password; deactivate or reactivate them."""
-    user = db.get_or_404(User, user_id)
-    form = UserEditForm(obj=user, station_code=user.station.code if user.station else "")
+    user = manageable_user(user_id)
+    form = user_edit_form(user)
     if form.validate_on_submit():
         people.update(
-            user, form.display_name.data, form.role.data, form.station, current_user, email=form.email.data
+            user,
+            form.display_name.data,
+            form.role.data,
+            form.station,
+            current_user,
+            email=form.email.data,
+            region=form.region,
         )
         db.session.commit()
         flash(_("User %(name)s saved.", name=user.username))
@@ -229,8 +318,20 @@ def user_edit(user_id: int):
     return render_user(user, form=form, status=form_status())
 
 
+def user_edit_form(user: User, **kwargs) -> UserEditForm:
+    return UserEditForm(
+        obj=user,
+        station_code=user.station.code if user.station else "",
+        region_code=user.region.code if user.region else "",
+        actor=current_user,
+        nodes=regions.visible(current_user),
+        user=user,
+        **kwargs,
+    )
+
+
 def render_user(user: User, form=None, password_form=None, status: int = 200):
-    form = form or UserEditForm(obj=user, station_code=user.station.code if user.station else "")
+    form = form or user_edit_form(user)
     password_form = password_form or PasswordResetForm(formdata=None)
     return render_template(
         "admin/user_edit.html",
@@ -239,7 +340,8 @@ def render_user(user: User, form=None, password_form=None, status: int = 200):
         password_form=password_form,
         roles=people.ROLE_LABELS,
         session_count=sessions.count(user),
-        station_choices=people.station_choices(),
+        station_choices=people.station_choices(current_user),
+        region_path=regions.path_of(regions.home(user)),
     ), status
 
 
@@ -247,7 +349,7 @@ def render_user(user: User, form=None, password_form=None, status: int = 200):
 @admin_required
 def user_password(user_id: int):
     """Set a new password for a user who lost theirs."""
-    user = db.get_or_404(User, user_id)
+    user = manageable_user(user_id)
     password_form = PasswordResetForm(username=user.username)
     if not password_form.validate_on_submit():
         return render_user(user, password_form=password_form, status=422)
@@ -261,7 +363,7 @@ def user_password(user_id: int):
 @admin_required
 def user_sessions_end(user_id: int):
     """Log a user out on every device, say when a phone is lost."""
-    user = db.get_or_404(User, user_id)
+    user = manageable_user(user_id)
     ended = people.end_sessions(user, current_user)
     db.session.commit()
     flash(_("%(name)s was logged out on %(n)d devices.", name=user.username, n=ended))
@@ -272,7 +374,7 @@ def user_sessions_end(user_id: int):
 @admin_required
 def user_deactivate(user_id: int):
     """A deactivated user cannot log in; their past work stays theirs."""
-    user = db.get_or_404(User, user_id)
+    user = manageable_user(user_id)
     people.set_active(user, False, current_user)
     db.session.commit()
     flash(_("User %(name)s deactivated.", name=user.username))
@@ -283,7 +385,7 @@ def user_deactivate(user_id: int):
 @admin_required
 def user_reactivate(user_id: int):
     """Let a deactivated user log in again."""
-    user = db.get_or_404(User, user_id)
+    user = manageable_user(user_id)
     people.set_active(user, True, current_user)
     db.session.commit()
     flash(_("User %(name)s reactivated.", name=user.username))
@@ -293,17 +395,22 @@ def user_reactivate(user_id: int):
 @bp.get("/assessments")
 @admin_required
 def assessment_index():
-    """Every assessment, newest first, filtered by station, status, dates and assessor."""
-    form = AssessmentFilterForm(request.args).offer_assessors(assessment_list.assessors())
+    """The assessments of this administrator's territory, newest first, filtered by region,
+    station, status, dates and assessor."""
+    form = (
+        AssessmentFilterForm(request.args)
+        .offer_assessors(assessment_list.assessors(current_user))
+        .offer_regions(regions.visible(current_user))
+    )
     filters = form.filters()
-    page = paginate(assessment_list.search(**filters), request.args.get("page"))
+    page = paginate(assessment_list.search(actor=current_user, **filters), request.args.get("page"))
     return render_swap(
         "admin/assessments.html",
         "admin/_assessments.html",
         form=form,
         page=page,
         statuses=STATUS_LABELS,
-        args=query_args("station", "status", "assessor", "start", "end"),
+        args=query_args("region", "station", "status", "assessor", "start", "end"),
     )
 
 
@@ -311,7 +418,7 @@ def assessment_index():
 @admin_required
 def assessment_detail(assessment_id: int):
     """One assessment with its audit trail as a timeline, and reopening if it is finalized."""
-    assessment = db.get_or_404(Assessment, assessment_id)
+    assessment = viewable_assessment(assessment_id)
     return render_assessment(assessment, ReopenForm(formdata=None))
 
 
@@ -331,7 +438,7 @@ def render_assessment(assessment: Assessment, reopen_form: ReopenForm, status: i
 @admin_required
 def assessment_reopen(assessment_id: int):
     """Unlock a finalized assessment for corrections; the reason goes into the audit trail."""
-    assessment = db.get_or_404(Assessment, assessment_id)
+    assessment = viewable_assessment(assessment_id)
     form = ReopenForm()
     if not form.validate_on_submit():
         return render_assessment(assessment, form, 422)
@@ -364,3 +471,89 @@ def outbox_import():
 def audit_chain():
     """Whether the audit trail's chain holds: no event changed or removed since it was written."""
     return render_template("admin/audit.html", report=audit.verify())
+
+
+@bp.get("/regions")
+@admin_required
+def region_list():
+    """The administrator's region and every region below it, as a tree."""
+    return render_template(
+        "admin/regions.html",
+        nodes=regions.visible(current_user),
+        manageable=lambda region: regions.can_manage_region(current_user, region),
+    )
+
+
+@bp.route("/regions/new", methods=["GET", "POST"])
+@admin_required
+def region_new():
+    """Add a region below the administrator's own region or one below it."""
+    home = regions.home(current_user) or regions.root()
+    form = RegionForm(nodes=regions.visible(current_user), parent_code=request.args.get("parent", home.code))
+    if form.validate_on_submit():
+        parent = regions.by_code(form.parent_code.data) or home
+        region = regions.create(form.code.data, form.name.data, parent, current_user)
+        db.session.commit()
+        flash(_("Region %(code)s created.", code=region.code))
+        return redirect(url_for("admin.region_list"))
+    return render_template("admin/region_form.html", form=form, region=None), form_status()
+
+
+@bp.route("/regions/<int:region_id>", methods=["GET", "POST"])
+@admin_required
+def region_edit(region_id: int):
+    """Rename a region below the administrator's own, or move it under another they see."""
+    region = manageable_region(region_id)
+    nodes = [node for node in regions.visible(current_user) if node.region.id != region.id]
+    form = RegionForm(
+        obj=region, region=region, nodes=nodes, parent_code=region.parent.code if region.parent else ""
+    )
+    if form.validate_on_submit():
+        try:
+            regions.update(
+                region, form.code.data, form.name.data, regions.by_code(form.parent_code.data), current_user
+            )
+        except Refused as refused:
+            db.session.rollback()
+            form.parent_code.errors.append(refused.message)
+            return render_template("admin/region_form.html", form=form, region=region), 422
+        db.session.commit()
+        flash(_("Region %(code)s saved.", code=region.code))
+        return redirect(url_for("admin.region_list"))
+    return render_template("admin/region_form.html", form=form, region=region), form_status()
+
+
+@bp.route("/regions/import", methods=["GET", "POST"])
+@admin_required
+def region_import_page():
+    """Upload a CSV or XLSX file of regions and see which rows would be imported and which not."""
+    form = ImportForm()
+    if not form.validate_on_submit():
+        return render_template("admin/region_import.html", form=form), form_status()
+    upload = form.file.data
+    try:
+        rows = region_import.read_rows(upload.filename, upload.read())
+    except ImportFileError as error:
+        form.file.errors.append(error.message)
+        return render_template("admin/region_import.html", form=form), 422
+    report = region_import.check(rows, current_user)
+    confirm = ImportConfirmForm(rows=region_import.sign_good_rows(report, upload.filename))
+    return render_template(
+        "admin/region_import.html", form=form, report=report, confirm=confirm, filename=upload.filename
+    )
+
+
+@bp.post("/regions/import/confirm")
+@admin_required
+def region_import_confirm():
+    """Import the previewed regions in one transaction, or none if one has become bad meanwhile."""
+    filename, rows = region_import.unsign_rows(ImportConfirmForm().rows.data)
+    report = region_import.import_rows(rows, filename, current_user)
+    if report.rejected or not report.good:
+        db.session.rollback()
+        return render_template(
+            "admin/region_import.html", form=ImportForm(), report=report, filename=filename, stale=True
+        ), 409
+    db.session.commit()
+    flash(_("%(n)d regions imported from %(file)s.", n=len(report.good), file=filename))
+    return redirect(url_for("admin.region_list"))

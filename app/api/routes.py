@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from app.api import bp
 from app.extensions import db
 from app.models import Station, is_row_id
-from app.services import assessments, signoff
+from app.services import assessments, regions, signoff
 from app.services.authorship import ensure_author
 from app.services.idempotency import Change, parse_mutation_id
 from app.services.json_shapes import assessment_json, rubric_json, user_json
@@ -44,7 +44,7 @@ def create_assessment():
 
     def apply():
         station = db.session.get(Station, station_id)
-        if station is None:
+        if station is None or not regions.can_see_station(current_user, station):
             raise Refused(422, _l("There is no station with this id."), field="station_id")
         assessment, created = assessments.start_or_join(station, current_user)
         return assessment_json(assessment, assessments.scorecard(assessment)), 201 if created else 200

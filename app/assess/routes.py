@@ -10,7 +10,7 @@ from app.services.idempotency import parse_mutation_id
 from app.services.paging import paginate
 from app.services.refusals import Refused
 from app.services.rubrics import rubric_of
-from app.web.access import assessor_required, viewable_assessment
+from app.web.access import assessor_required, viewable_assessment, viewable_station
 from app.web.forms import ReopenForm
 from app.web.links import offline_urls_json
 from app.web.requests import VARY_ON_HTMX, is_htmx
@@ -64,7 +64,7 @@ def busy_at(found: list[Station]) -> dict[int, Assessment]:
 
 
 def search_stations(query: str) -> list[Station]:
-    statement = stations.search(query, active_only=True).limit(STATION_RESULTS_LIMIT)
+    statement = stations.search(query, actor=current_user, active_only=True).limit(STATION_RESULTS_LIMIT)
     return db.session.scalars(statement).all()
 
 
@@ -73,9 +73,7 @@ def search_stations(query: str) -> list[Station]:
 def start():
     """Start assessing a station, or continue the assessment already open for it."""
     station_id = request.form.get("station_id", type=int)
-    station = db.session.get(Station, station_id) if is_row_id(station_id) else None
-    if station is None:
-        abort(404)
+    station = viewable_station(station_id if is_row_id(station_id) else None)
     existing = assessments.in_progress_at(station)
     on_team = existing is not None and any(user.id == current_user.id for user in existing.team)
     if existing is not None and not on_team and request.form.get("join") != "1":
@@ -89,7 +87,7 @@ def start():
 @assessor_required
 def join(station_id: int):
     """Who is assessing this station now, and the question whether to join them."""
-    station = db.session.get(Station, station_id) or abort(404)
+    station = viewable_station(station_id)
     existing = assessments.in_progress_at(station)
     if existing is None:
         return redirect(url_for("assess.home"))

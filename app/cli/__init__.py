@@ -1,4 +1,4 @@
-"""Command-line set-up: stations, users and the demo data."""
+"""Command-line set-up: regions, stations, users and the demo data."""
 
 import os
 from contextlib import contextmanager
@@ -13,10 +13,11 @@ from flask_babel import force_locale
 from app.cli import demo
 from app.extensions import db
 from app.models import ROLES
-from app.services import audit, backup, deadlines, mail, notices, people, stations
+from app.services import audit, backup, deadlines, mail, notices, people, regions, stations
 from app.services.refusals import Refused
 from app.services.reports import pdf
 
+region_cli = AppGroup("region", help="Manage regions.")
 station_cli = AppGroup("station", help="Manage stations.")
 user_cli = AppGroup("user", help="Manage users.")
 rectification_cli = AppGroup("rectification", help="Rectification deadlines.")
@@ -24,6 +25,7 @@ reports_cli = AppGroup("reports", help="Kept report PDFs.")
 audit_cli = AppGroup("audit", help="The audit trail.")
 
 def register(app: Flask) -> None:
+    app.cli.add_command(region_cli)
     app.cli.add_command(station_cli)
     app.cli.add_command(user_cli)
     app.cli.add_command(rectification_cli)
@@ -91,33 +93,55 @@ def prune_reports(hours: int) -> None:
     click.echo(f"removed {removed} files of superseded report versions")
 
 
+@region_cli.command("create")
+@click.argument("code")
+@click.argument("name")
+@click.option("--parent", "parent_code", help="The parent region's code (default: the root region).")
+def create_region(code: str, name: str, parent_code: str | None) -> None:
+    """Create a region with its CODE and NAME below --parent, or below the root region."""
+    with refusals_as_usage_errors():
+        parent = regions.region_for(None, parent_code, field="parent_code")
+        region = regions.create(code, name, parent, None)
+    db.session.commit()
+    click.echo(f"created region {code} {name} in {regions.path_of(region.parent)}")
+
+
 @station_cli.command("create")
 @click.argument("code")
 @click.argument("name")
 @click.option("--address", default="", help="Postal address.")
 @click.option("--contact", default="", help="Contact person and phone.")
-def create_station(code: str, name: str, address: str, contact: str) -> None:
-    """Create a station with its CODE and NAME."""
+@click.option("--region", "region_code", help="The region's code (default: the root region).")
+def create_station(code: str, name: str, address: str, contact: str, region_code: str | None) -> None:
+    """Create a station with its CODE and NAME in --region, or in the root region."""
     with refusals_as_usage_errors():
-        stations.create({"code": code, "name": name, "address": address, "contact": contact}, None)
+        region = regions.region_for(None, region_code)
+        stations.create(
+            {"code": code, "name": name, "address": address, "contact": contact, "region": region}, None
+        )
     db.session.commit()
-    click.echo(f"created station {code} {name}")
+    click.echo(f"created station {code} {name} in {regions.path_of(region)}")
 
 
 @user_cli.command("create")
 @click.argument("username")
 @click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option("--station", "station_code", help="Station code (required for staff).")
+@click.option("--region", "region_code", help="Region code for admins and assessors (default: the root).")
 @click.option("--name", "display_name", default="", help="Display name.")
-def create_user(username: str, role: str, station_code: str | None, display_name: str) -> None:
-    """Create a user; the password comes from $PASSWORD or is asked for."""
+def create_user(
+    username: str, role: str, station_code: str | None, region_code: str | None, display_name: str
+) -> None:
+    """Create a user; the password comes from $PASSWORD or is asked for. An administrator or
+    assessor belongs to --region (the root region without it); staff to their --station."""
     with refusals_as_usage_errors():
         people.check_username(username)
         station = people.station_for(role, station_code)
+        region = regions.region_for(None, region_code) if role != "staff" else None
         password = os.environ.get("PASSWORD") or click.prompt(
             "Password", hide_input=True, confirmation_prompt=True
         )
-        people.create(username, display_name, role, station, password, actor=None)
+        people.create(username, display_name, role, station, password, actor=None, region=region)
     db.session.commit()
     click.echo(f"created {role} {username}")
 
@@ -127,6 +151,9 @@ PARAMETERS = {
     "code": "'CODE'",
     "username": "'USERNAME'",
     "station_code": "'--station'",
+    "region_code": "'--region'",
+    "parent_code": "'--parent'",
+    "name": "'NAME'",
     "password": "the password",
 }
 
@@ -150,6 +177,7 @@ def demo_command() -> None:
     demo.fill()
     db.session.commit()
     click.echo(f"Demo logins (password {demo.DEMO_PASSWORD} for all):")
-    for username, display_name, role, station_code in demo.DEMO_USERS:
-        where = f" @ {station_code}" if station_code else ""
-        click.echo(f"  {username:<10} {role:<8} {display_name}{where}")
+    for username, display_name, role, station_code, region_code in demo.DEMO_USERS:
+        region = regions.region_for(None, region_code)
+        where = f" @ {station_code}" if station_code else f" @ {regions.path_of(region)}"
+        click.echo(f"  {username:<12} {role:<8} {display_name}{where}")

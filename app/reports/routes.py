@@ -8,7 +8,7 @@ from sqlalchemy.orm import selectinload
 from app.extensions import db
 from app.models import FINALIZED, Assessment, Finding
 from app.reports import bp
-from app.services import assessment_list
+from app.services import assessment_list, regions
 from app.services.reports import document, export, pdf
 from app.web.access import admin_required, viewable_assessment
 from app.web.forms import AssessmentFilterForm
@@ -55,15 +55,20 @@ def draw_new_report_versions(response):
 
 
 def filtered_assessments() -> list[Assessment]:
-    """The administrators' assessment list filters: station, status, assessor and start dates.
+    """The administrators' assessment list filters: region, station, status, assessor and start
+    dates, within what the administrator sees.
 
     Finalized assessments only, unless a status is asked for or `all=1` (those in progress have
     partial totals, which an analysis must not take for results)."""
-    form = AssessmentFilterForm(request.args).offer_assessors(assessment_list.assessors())
+    form = (
+        AssessmentFilterForm(request.args)
+        .offer_assessors(assessment_list.assessors(current_user))
+        .offer_regions(regions.visible(current_user))
+    )
     filters = form.required_filters()
     if not filters["status"] and request.args.get("all") != "1":
         filters["status"] = FINALIZED
-    statement = assessment_list.search(**filters).options(
+    statement = assessment_list.search(actor=current_user, **filters).options(
         selectinload(Assessment.findings).selectinload(Finding.photos), selectinload(Assessment.team)
     )
     return db.session.scalars(statement).unique().all()

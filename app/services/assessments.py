@@ -124,7 +124,13 @@ def start_or_join(station: Station, user: User) -> tuple[Assessment, bool]:
 
 def finished_by(user: User, station_text: str = ""):
     """The finalized assessments `user` worked on, newest first, optionally by station name or code."""
-    return assessment_list.search(station_text, FINALIZED, user.id, newest_by=Assessment.finalized_at)
+    return assessment_list.search(
+        actor=user,
+        station=station_text,
+        status=FINALIZED,
+        assessor_id=user.id,
+        newest_by=Assessment.finalized_at,
+    )
 
 
 def in_progress_at(station: Station) -> Assessment | None:

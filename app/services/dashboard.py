@@ -5,6 +5,10 @@ from `Assessment.score`, found by one index seek per station; how many assessmen
 and which items lost points come from daily tallies (`DailyFinalized`, `DailyDeduction`) that
 finalize adds to and reopen takes back, so the cost follows the days in the period and the number
 of stations, not the number of assessments.
+
+Every figure is for a region's subtree (`within`) or, with `within=None`, for everything; the
+daily tallies count everything, so figures for a region count its assessments and findings
+instead (a region's share of them). `rollup` sets each child region beside the others.
 """
 
 from collections import Counter
@@ -15,7 +19,17 @@ from flask_babel import get_timezone, to_user_timezone, to_utc
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
-from app.models import FINALIZED, IN_PROGRESS, Assessment, DailyDeduction, DailyFinalized, Finding, Station
+from app.models import (
+    FINALIZED,
+    IN_PROGRESS,
+    Assessment,
+    DailyDeduction,
+    DailyFinalized,
+    Finding,
+    Region,
+    Station,
+)
+from app.services import regions
 from app.services.paging import Page, paginate
 from app.services.rubrics import registry
 from rubric import Item, Scorecard
@@ -77,7 +91,24 @@ class ItemDeductions:
     share: float = 0.0
 
 
-def _latest_in(period: Period):
+def _stations_in(within: Region | None):
+    """A WHERE clause on Station for the region's subtree, or None for every station."""
+    return regions.stations_clause_within(within)
+
+
+def _finalized_in(period: Period, within: Region | None):
+    """The period's finalized assessments of the region's subtree, as a WHERE clause."""
+    start, end = period.utc_bounds()
+    clause = db.and_(
+        Assessment.status == FINALIZED, Assessment.finalized_at >= start, Assessment.finalized_at < end
+    )
+    stations = _stations_in(within)
+    if stations is not None:
+        clause = db.and_(clause, Assessment.station_id.in_(db.select(Station.id).where(stations)))
+    return clause
+
+
+def _latest_in(period: Period, within: Region | None = None):
     """Each assessed station's last finalized assessment in the period: per station, one seek in
     the (station_id, finalized_at) index for its newest assessment finalized in the period."""
     start, end = period.utc_bounds()
@@ -94,27 +125,103 @@ def _latest_in(period: Period):
         .correlate(Station)
         .scalar_subquery()
     )
+    stations = db.select(newest).select_from(Station)
+    if _stations_in(within) is not None:
+        stations = stations.where(_stations_in(within))
     return (
         db.select(Assessment.station_id, Assessment.score, Assessment.finalized_at)
-        .where(Assessment.id.in_(db.select(newest).select_from(Station)))
+        .where(Assessment.id.in_(stations))
         .subquery("latest")
     )
 
 
-def summary(period: Period) -> dict:
-    return {
-        "assessments_finalized": db.session.scalar(
+def summary(period: Period, within: Region | None = None) -> dict:
+    stations = _stations_in(within)
+    if stations is None:
+        finalized = db.session.scalar(
             db.select(db.func.coalesce(db.func.sum(DailyFinalized.assessments), 0)).where(
                 DailyFinalized.day.between(period.start, period.end)
             )
-        ),
+        )
+        in_station = db.true()
+    else:
+        finalized = db.session.scalar(
+            db.select(db.func.count()).select_from(Assessment).where(_finalized_in(period, within))
+        )
+        in_station = Assessment.station_id.in_(db.select(Station.id).where(stations))
+    return {
+        "assessments_finalized": finalized,
         "in_progress": db.session.scalar(
-            db.select(db.func.count()).select_from(Assessment).filter_by(status=IN_PROGRESS)
+            db.select(db.func.count()).select_from(Assessment).filter_by(status=IN_PROGRESS).where(in_station)
         ),
         "active_stations": db.session.scalar(
-            db.select(db.func.count()).select_from(Station).filter_by(active=True)
+            db.select(db.func.count())
+            .select_from(Station)
+            .filter_by(active=True)
+            .where(stations if stations is not None else db.true())
         ),
     }
+
+
+@dataclass
+class RegionFigures:
+    """One child region's figures beside its siblings' (or the stations directly in the parent)."""
+
+    region: Region
+    direct: bool = False
+    active_stations: int = 0
+    stations_assessed: int = 0
+    assessments_finalized: int = 0
+    score_sum: int = 0
+
+    @property
+    def average(self) -> float | None:
+        return round(self.score_sum / self.stations_assessed, 1) if self.stations_assessed else None
+
+
+def rollup(period: Period, within: Region) -> list[RegionFigures]:
+    """Each child region of `within` with its subtree's figures, by code; stations directly in
+    `within` come first as a row of their own. The sum of the rows is `within`'s figures."""
+    parents = {id_: parent for id_, parent in db.session.execute(db.select(Region.id, Region.parent_id))}
+    children = db.session.scalars(
+        db.select(Region).filter_by(parent_id=within.id).order_by(Region.code)
+    ).all()
+    rows = {child.id: RegionFigures(child) for child in children}
+    direct = RegionFigures(within, direct=True)
+
+    def row_of(region_id: int) -> RegionFigures:
+        current, seen = region_id, set()
+        while current is not None and current not in seen:
+            if current in rows:
+                return rows[current]
+            if current == within.id:
+                return direct
+            seen.add(current)
+            current = parents.get(current)
+        return direct
+
+    in_subtree = Station.region_id.in_(regions.subtree_ids(within.id))
+    station_rows: dict[int, RegionFigures] = {}
+    for station_id, region_id, active in db.session.execute(
+        db.select(Station.id, Station.region_id, Station.active).where(in_subtree)
+    ):
+        row = station_rows[station_id] = row_of(region_id)
+        row.active_stations += 1 if active else 0
+    latest = _latest_in(period, within)
+    for station_id, score in db.session.execute(
+        db.select(latest.c.station_id, latest.c.score).where(latest.c.score.is_not(None))
+    ):
+        row = station_rows[station_id]
+        row.stations_assessed += 1
+        row.score_sum += score
+    for station_id, count in db.session.execute(
+        db.select(Assessment.station_id, db.func.count())
+        .where(_finalized_in(period, within))
+        .group_by(Assessment.station_id)
+    ):
+        station_rows[station_id].assessments_finalized += count
+    shown = [direct] if direct.active_stations or direct.assessments_finalized else []
+    return shown + list(rows.values())
 
 
 @dataclass
@@ -126,8 +233,8 @@ class Spread:
     average: float | None
 
 
-def spread(period: Period) -> Spread:
-    latest = _latest_in(period)
+def spread(period: Period, within: Region | None = None) -> Spread:
+    latest = _latest_in(period, within)
     band = db.case(*((latest.c.score <= high, index) for index, (_, high, _) in enumerate(BUCKETS)))
     rows = db.session.execute(
         db.select(band, db.func.count(), db.func.sum(latest.c.score))
@@ -145,10 +252,15 @@ def spread(period: Period) -> Spread:
 
 
 def station_totals(
-    period: Period, page: int, order: str = "lowest", per_page: int = 20, total: int | None = None
+    period: Period,
+    page: int,
+    order: str = "lowest",
+    per_page: int = 20,
+    total: int | None = None,
+    within: Region | None = None,
 ) -> Page:
     """A page of assessed stations with their latest total and every total up to the period's end."""
-    latest = _latest_in(period)
+    latest = _latest_in(period, within)
     ordering = {
         "lowest": (latest.c.score.asc(), Station.code),
         "highest": (latest.c.score.desc(), Station.code),
@@ -186,9 +298,43 @@ def _trends(station_ids: list[int], until: datetime) -> dict[int, list[int]]:
     return trends
 
 
-def top_deductions(period: Period, finalized: int, limit: int = 10) -> list[ItemDeductions]:
+def top_deductions(
+    period: Period, finalized: int, limit: int = 10, within: Region | None = None
+) -> list[ItemDeductions]:
     """Items most often losing points in the period's `finalized` assessments, most often first."""
-    rows = db.session.execute(
+    if _stations_in(within) is None:
+        rows = _tallied_deductions(period)
+    else:
+        rows = _counted_deductions(period, within)
+    return _ranked(rows, finalized, limit)
+
+
+def _counted_deductions(period: Period, within: Region):
+    """Per form, item and losing outcome, how many of the region's period assessments lost points."""
+    losing = {
+        (rubric.id, rubric.version, item.id, outcome.key)
+        for rubric in registry().all()
+        for item in rubric.items
+        for outcome in item.outcomes
+        if item.loses_points(outcome)
+    }
+    found = db.session.execute(
+        db.select(
+            Assessment.rubric_id,
+            Assessment.rubric_version,
+            Finding.item_id,
+            Finding.outcome,
+            db.func.count(),
+        )
+        .join(Finding, Finding.assessment_id == Assessment.id)
+        .where(_finalized_in(period, within), Finding.outcome.in_({key for *_, key in losing}))
+        .group_by(Assessment.rubric_id, Assessment.rubric_version, Finding.item_id, Finding.outcome)
+    )
+    return [row for row in found if tuple(row[:4]) in losing]
+
+
+def _tallied_deductions(period: Period):
+    return db.session.execute(
         db.select(
             DailyDeduction.rubric_id,
             DailyDeduction.rubric_version,
@@ -204,6 +350,9 @@ def top_deductions(period: Period, finalized: int, limit: int = 10) -> list[Item
             DailyDeduction.outcome,
         )
     )
+
+
+def _ranked(rows, finalized: int, limit: int) -> list[ItemDeductions]:
     by_item: dict[str, ItemDeductions] = {}
     for rubric_id, version, item_id, outcome_key, count in rows:
         item = registry().get(rubric_id, version).item(item_id)

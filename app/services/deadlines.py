@@ -194,8 +194,9 @@ def due_for_station(station_id: int, on: date) -> list[tuple[Assessment, Deducti
     return sorted(rows, key=lambda row: (row[2].due, row[0].id, row[1].deduction.item.id))
 
 
-def overdue_by_station(on: date) -> list[tuple[Station, int]]:
-    """Stations with deductions past their deadline and still unanswered, most overdue first."""
+def overdue_by_station(on: date, station_filter=None) -> list[tuple[Station, int]]:
+    """Stations with deductions past their deadline and still unanswered, most overdue first;
+    `station_filter` (a WHERE clause on Station) narrows them."""
     counts: dict[int, int] = {}
     stations: dict[int, Station] = {}
     # Two index range scans, so the cost follows the deadlines passed, not every assessment.
@@ -205,7 +206,10 @@ def overdue_by_station(on: date) -> list[tuple[Station, int]]:
             db.select(Finding.assessment_id).where(Finding.rectification_due < on),
         )
     )
-    for assessment in _finalized_with_deadlines(db.select(Assessment).filter(past_due)):
+    statement = db.select(Assessment).filter(past_due)
+    if station_filter is not None:
+        statement = statement.filter(Assessment.station_id.in_(db.select(Station.id).where(station_filter)))
+    for assessment in _finalized_with_deadlines(statement):
         overdue = sum(
             1
             for state in deductions(assessment)

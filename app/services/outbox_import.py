@@ -20,7 +20,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
 from app.models import RECTIFICATION, Assessment, Mutation, Photo, User, is_row_id
-from app.services import assessments, audit, authorship, notices, rectifications, signoff
+from app.services import assessments, audit, authorship, notices, rectifications, regions, signoff
 from app.services import photos as photo_actions
 from app.services.idempotency import Change, apply_once, parse_mutation_id
 from app.services.refusals import (
@@ -199,7 +199,7 @@ def _by_station(entry: dict) -> bool:
 def _import_one(entry: dict, admin: User, budget: Budget) -> EntryResult:
     author, proven = author_of(entry, admin)
     try:
-        _apply(entry, author, budget)
+        _apply(entry, author, budget, admin)
     except AlreadyApplied:
         return EntryResult(entry, "already")
     except BudgetSpent:
@@ -216,7 +216,7 @@ def _import_one(entry: dict, admin: User, budget: Budget) -> EntryResult:
     return EntryResult(entry, "applied", credited_to=author, proven=proven)
 
 
-def _apply(entry: dict, author: User, budget: Budget) -> None:
+def _apply(entry: dict, author: User, budget: Budget, admin: User) -> None:
     name = typed_field(entry, "kind", str, "finding")
     kind = KINDS.get(name)
     if kind is None:
@@ -228,7 +228,11 @@ def _apply(entry: dict, author: User, budget: Budget) -> None:
         raise AlreadyApplied
     assessment_id = _int(entry.get("assessment_id"))
     assessment = db.session.get(Assessment, assessment_id) if assessment_id else None
-    if assessment is None:
+    # The author's change, brought by an administrator: both must reach the assessment.
+    reachable = assessment is not None and all(
+        regions.can_see_assessment(user, assessment) for user in (author, admin)
+    )
+    if not reachable:
         raise Refused(404, _("There is no such assessment."))
     kind.apply(entry, assessment, mutation_id, author, budget)
 

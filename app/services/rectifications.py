@@ -26,7 +26,7 @@ from app.models import (
     User,
     utcnow,
 )
-from app.services import audit, evidence, locks
+from app.services import audit, evidence, locks, regions
 from app.services import photos as photo_actions
 from app.services.assessments import scorecard
 from app.services.idempotency import Change, apply_once, parse_mutation_id
@@ -285,7 +285,7 @@ def waiting_for_review(assessment: Assessment) -> list[DeductionState]:
 
 def review_queue(user: User) -> list[tuple[Assessment, list[DeductionState]]]:
     """The answers waiting for this user's review, newest assessment first: an assessor's are
-    those of the assessments they worked on, an administrator's are every station's."""
+    those of the assessments they worked on, an administrator's are every station's in their subtree."""
     query = (
         db.select(Assessment)
         .where(Assessment.id.in_(db.select(Rectification.assessment_id).filter_by(review=None)))
@@ -294,6 +294,8 @@ def review_queue(user: User) -> list[tuple[Assessment, list[DeductionState]]]:
     )
     if not user.is_admin:
         query = query.where(Assessment.team.any(User.id == user.id))
+    else:
+        query = query.where(regions.assessment_clause(user))
     waiting = [(assessment, waiting_for_review(assessment)) for assessment in db.session.scalars(query)]
     return [(assessment, states) for assessment, states in waiting if states]
 

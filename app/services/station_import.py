@@ -15,7 +15,8 @@ from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
 from app.extensions import db
-from app.models import Station
+from app.models import Region, Station, User
+from app.services import regions
 from app.services.refusals import ImportFileError
 
 FIELDS = ("code", "name", "address", "contact")
@@ -28,9 +29,17 @@ HEADERS = {
     "地址": "address",
     "contact": "contact",
     "联系人": "contact",
+    "region": "region",
+    "区域": "region",
 }
-MAX_LENGTHS = {"code": 32, "name": 200, "address": 300, "contact": 200}
-FIELD_LABELS = {"code": _l("Code"), "name": _l("Name"), "address": _l("Address"), "contact": _l("Contact")}
+MAX_LENGTHS = {"code": 32, "name": 200, "address": 300, "contact": 200, "region": 32}
+FIELD_LABELS = {
+    "code": _l("Code"),
+    "name": _l("Name"),
+    "address": _l("Address"),
+    "contact": _l("Contact"),
+    "region": _l("Region"),
+}
 MAX_ROWS = 5000
 XLS_MAGIC = b"\xd0\xcf\x11\xe0"
 # An XLSX is read within these bounds whatever its <dimension> claims: the header is looked for in
@@ -51,6 +60,7 @@ class Row:
     name: str = ""
     address: str = ""
     contact: str = ""
+    region: str = ""
     problems: list = field(default_factory=list)
 
     def values(self) -> dict:
@@ -69,17 +79,23 @@ class CheckedRows:
 
 def read_rows(filename: str, data: bytes) -> list[Row]:
     """The file's data rows with their row numbers as a spreadsheet shows them (the header is row 1)."""
+    return _rows_from_table(read_table(filename, data))
+
+
+def read_table(filename: str, data: bytes) -> list[list[str]]:
+    """A CSV or XLSX file's cells as text, row by row, within the limits above (the region import
+    reads its files with this too)."""
     suffix = PurePath(filename or "").suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise ImportFileError(_l("Choose a CSV or XLSX file (.csv or .xlsx)."))
     if not data.strip():
         raise ImportFileError(_l("The file is empty."))
-    table = _xlsx_table(data) if suffix == ".xlsx" else _csv_table(data)
-    return _rows_from_table(table)
+    return _xlsx_table(data) if suffix == ".xlsx" else _csv_table(data)
 
 
-def check(rows: list[Row]) -> CheckedRows:
-    """Reject rows with a missing or too long value, a code used twice in the file, or a code in use."""
+def check(rows: list[Row], actor: User | None = None) -> CheckedRows:
+    """Reject rows with a missing or too long value, a code used twice in the file, a code in use,
+    or a region the importing administrator does not see (an empty region is their own)."""
     for row in rows:
         row.problems = []
         if not row.code:
@@ -93,6 +109,7 @@ def check(rows: list[Row]) -> CheckedRows:
                 )
     _reject_codes_repeated_in_file(rows)
     _reject_codes_in_use(rows)
+    _reject_unknown_regions(rows, actor)
     return CheckedRows(good=[r for r in rows if not r.problems], rejected=[r for r in rows if r.problems])
 
 
@@ -122,6 +139,21 @@ def _reject_codes_in_use(rows: list[Row]) -> None:
     for row in rows:
         if row.code in in_use:
             row.problems.append(_l("A station with the code %(code)s exists already.", code=row.code))
+
+
+def _reject_unknown_regions(rows: list[Row], actor: User | None) -> None:
+    codes = sorted({row.region for row in rows if row.region})
+    seen = set()
+    for start in range(0, len(codes), 500):
+        chunk = codes[start : start + 500]
+        seen.update(
+            db.session.scalars(
+                db.select(Region.code).where(Region.code.in_(chunk), regions.region_clause(actor))
+            )
+        )
+    for row in rows:
+        if row.region and row.region not in seen:
+            row.problems.append(_l("There is no region with code %(code)s.", code=row.region))
 
 
 def _csv_table(data: bytes) -> list[list[str]]:
@@ -233,8 +265,8 @@ def _rows_from_table(table: list[list[str]]) -> list[Row]:
     if "code" not in columns or "name" not in columns:
         raise ImportFileError(
             _l(
-                "The first row must name the columns: code, name, address, contact "
-                "(or 代码, 名称, 地址, 联系人)."
+                "The first row must name the columns: code, name, address, contact, region "
+                "(or 代码, 名称, 地址, 联系人, 区域)."
             )
         )
     rows = []

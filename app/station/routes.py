@@ -13,7 +13,7 @@ from wtforms import ValidationError
 
 from app.extensions import db
 from app.models import FINALIZED, Assessment, Rectification
-from app.services import assessments, deadlines, notices, rectifications
+from app.services import assessments, deadlines, notices, rectifications, regions
 from app.services import photos as photo_actions
 from app.services.authorship import ensure_author
 from app.services.idempotency import parse_mutation_id
@@ -137,7 +137,7 @@ def too_large(error):
         and not request.is_json
         and current_user.is_authenticated
         and assessment is not None
-        and current_user.can_view(assessment)
+        and regions.can_see_assessment(current_user, assessment)
     )
     if not page_of_its_own:
         return error_response(413, MESSAGES[413])

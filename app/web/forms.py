@@ -99,6 +99,7 @@ def check_year(day) -> None:
 class AssessmentFilterForm(DateRangeForm):
     """Filters for the list of assessments."""
 
+    region = SelectField(_l("Region"), choices=[SelectChoice("", _l("Any region"))], default="")
     station = StringField(_l("Station code or name"), filters=[strip])
     status = SelectField(
         _l("Status"),
@@ -112,6 +113,13 @@ class AssessmentFilterForm(DateRangeForm):
     def offer_assessors(self, assessors) -> "AssessmentFilterForm":
         self.assessor.choices = [SelectChoice("", _l("Any assessor"))] + [
             SelectChoice(str(u.id), u.name) for u in assessors
+        ]
+        return self
+
+    def offer_regions(self, nodes) -> "AssessmentFilterForm":
+        """The regions the user sees (app.services.regions.visible), indented by depth."""
+        self.region.choices = [SelectChoice("", _l("Any region"))] + [
+            SelectChoice(node.region.code, "\u3000" * node.depth + node.region.name) for node in nodes
         ]
         return self
 
@@ -134,6 +142,7 @@ class AssessmentFilterForm(DateRangeForm):
 
     def valid_filters(self) -> dict:
         return {
+            "region": self.region.data or "",
             "station": self.station.data or "",
             "status": self.status.data or "",
             "assessor_id": int(self.assessor.data) if self.assessor.data else None,

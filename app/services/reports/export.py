@@ -31,7 +31,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from app.models import ABSENT, LEAD_ASSESSOR, REFUSED, SIGNED, STATION_REPRESENTATIVE, Assessment
-from app.services import deadlines, frozen, rectifications, signoff
+from app.services import deadlines, frozen, rectifications, regions, signoff
 from app.services.assessments import INPUT_LABELS, STATUS_LABELS, scorecard
 from app.services.rubrics import rubric_of
 from rubric import NOT_APPLICABLE, Item, ItemScore, Scorecard
@@ -63,6 +63,7 @@ IDENTITY_COLUMNS = (
     Column("assessment_id", _l("Assessment no."), 10, NUMBER),
     Column("station_code", _l("Station code"), 12, CODE),
     Column("station_name", _l("Station name"), 30),
+    Column("region", _l("Region"), 24),
     Column("status", _l("Status"), 9),
     Column("started", _l("Started on"), 12, DATE),
     Column("finalized", _l("Finalized on"), 12, DATE),
@@ -144,9 +145,10 @@ SUMMARY_COLUMNS = (
 def result_rows(assessments: Iterable[Assessment]) -> list[dict]:
     """Every item of every assessment in the form's order; an unscored item leaves its result blank."""
     rows = []
+    region_paths = regions.paths()
     for assessment in assessments:
         card = scorecard(assessment)
-        identity = _identity(assessment, card) | _signoff(assessment)
+        identity = _identity(assessment, card, region_paths) | _signoff(assessment)
         rubric = rubric_of(assessment)
         states = _deduction_states(assessment)
         for item in rubric.items:
@@ -170,8 +172,9 @@ def result_rows(assessments: Iterable[Assessment]) -> list[dict]:
 def deduction_rows(assessments: Iterable[Assessment]) -> list[dict]:
     """One row per answer to each deduction (one with no answer yet), in the form's and the answers' order."""
     rows = []
+    region_paths = regions.paths()
     for assessment in assessments:
-        identity = _identity(assessment, None)
+        identity = _identity(assessment, None, region_paths)
         for state in _deduction_states(assessment).values():
             deduction = state.deduction
             base = identity | {
@@ -238,10 +241,11 @@ def summary_rows(assessments: Iterable[Assessment]) -> tuple[list[Column], list[
     """One row per assessment: its total and each category's subtotal, a column per category."""
     category_columns: dict[str, Column] = {}
     rows = []
+    region_paths = regions.paths()
     for assessment in assessments:
         card = scorecard(assessment)
         row = (
-            _identity(assessment, card)
+            _identity(assessment, card, region_paths)
             | _signoff(assessment)
             | {
                 "total": card.total,
@@ -290,13 +294,15 @@ def as_xlsx(assessments: list[Assessment]) -> bytes:
     return out.getvalue()
 
 
-def _identity(assessment: Assessment, card: Scorecard | None) -> dict:
-    """Who, where and when, as the record prints it (app/services/frozen.py)."""
+def _identity(assessment: Assessment, card: Scorecard | None, region_paths: dict[int, str]) -> dict:
+    """Who, where and when, as the record prints it (app/services/frozen.py), and the station's
+    region as it stands."""
     facts = frozen.facts(assessment)
     return {
         "assessment_id": assessment.id,
         "station_code": facts.station_code,
         "station_name": facts.station_name,
+        "region": region_paths.get(assessment.station.region_id, ""),
         "status": str(STATUS_LABELS.get(assessment.status, assessment.status)),
         "started": _local_date(assessment.started_at),
         "finalized": _local_date(assessment.finalized_at),
