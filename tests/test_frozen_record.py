@@ -15,7 +15,10 @@ def rename_everything(app, demo):
     with app.app_context():
         admin = db.session.scalar(db.select(User).filter_by(username="admin"))
         station = db.session.get(Station, demo.bj001)
-        values = {**station.as_dict(), "name": "改名后的鉴定站", "address": "新地址 1 号"}
+        values = {name: getattr(station, name) for name in stations.FIELDS} | {
+            "name": "改名后的鉴定站",
+            "address": "新地址 1 号",
+        }
         stations.update(station, values, admin)
         lead = db.session.get(Assessment, demo.finalized).lead_assessor
         people.update(lead, "改名后的评估员", lead.role, lead.station, admin)

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from app.extensions import db
-from app.models import Station
+from app.models import Assessment
+from app.services import audit
 from app.services.reports import drawing, pdf
 from app.web.i18n import LANGUAGE_COOKIE
 from tests.report_fixtures import demo_data, log_in  # noqa: F401
@@ -26,8 +27,9 @@ TWO_DAYS = 2 * 24 * 3600
 def _no_drawing(monkeypatch):
     """Keep a stand-in PDF where the report would be drawn; naming, locking and keeping stay real."""
 
-    def keep_a_stand_in(report, kept: Path, lock: int, **context) -> None:
+    def keep_a_stand_in(report, kept: Path, *locks) -> None:
         kept.write_bytes(b"%PDF-1.7 stand-in for " + kept.name.encode())
+        kept.with_suffix(".html").unlink(missing_ok=True)  # as the drawing child does once done
 
     monkeypatch.setattr(pdf, "render_pdf", keep_a_stand_in)
 
@@ -53,9 +55,22 @@ def download_every_kind(client, url) -> None:
             assert download.status_code == 200 and download.data.startswith(b"%PDF")
 
 
-def rename_station(app, station_id) -> None:
+def correct_a_note(app, assessment_id) -> None:
+    """An audited correction of the record (after a reopen, say): the report's version changes. A
+    later rename does not make one: the finalized record prints its snapshot."""
     with app.app_context():
-        db.session.get(Station, station_id).name = "北京市第一职业技能鉴定所（新址）"
+        assessment = db.session.get(Assessment, assessment_id)
+        finding = assessment.finding_for("1.1.1")
+        before = finding.snapshot()
+        finding.note = "复核后补充：台账已补齐。"
+        audit.record(
+            "finding.set",
+            assessment=assessment,
+            subject="1.1.1",
+            before=before,
+            after=finding.snapshot(),
+            user=None,
+        )
         db.session.commit()
 
 
@@ -66,7 +81,7 @@ def test_pruning_removes_superseded_versions_a_day_old_and_keeps_the_current_one
     url = f"/reports/assessments/{demo.finalized}.pdf"
     download_every_kind(client, url)
     superseded = kept_files(app)
-    rename_station(app, demo.bj001)
+    correct_a_note(app, demo.finalized)
     download_every_kind(client, url)
     current = kept_files(app) - superseded
     assert len(current) == len(superseded) == 8, "a PDF and its lock per kind"
@@ -88,7 +103,7 @@ def test_a_superseded_version_younger_than_the_limit_is_kept(app, client, auth, 
     url = f"/reports/assessments/{demo.finalized}.pdf"
     assert client.get(url).status_code == 200
     superseded = kept_files(app)
-    rename_station(app, demo.bj001)
+    correct_a_note(app, demo.finalized)
     assert client.get(url).status_code == 200
 
     assert "removed 0 files" in runner.invoke(args=["reports", "prune"]).output

@@ -84,27 +84,35 @@ def _forget_rolled_back_events(session) -> None:
 @sqlalchemy_event.listens_for(Session, "before_commit")
 def _chain_new_events(session) -> None:
     """Link the transaction's new events to the chain, in the order they were added, last thing
-    before the commit."""
+    before the commit: three statements however many events (take the last link, write the new
+    links, move the last link)."""
     session.flush()
     fresh = session.info.pop(UNCHAINED, [])
     if not fresh:
         return
-    head = _locked_head(session)
+    seq, previous = _take_last_link(session)
     for added in sorted(fresh, key=lambda e: e.id):
-        head.seq += 1
-        head.hash = link_hash(head.hash, head.seq, added)
-        added.chain_seq, added.chain_hash = head.seq, head.hash
+        seq += 1
+        previous = link_hash(previous, seq, added)
+        added.chain_seq, added.chain_hash = seq, previous
     session.flush()
     session.info.pop(UNCHAINED, None)
+    session.execute(
+        db.update(AuditChainHead).where(AuditChainHead.id == HEAD_ID).values(seq=seq, hash=previous)
+    )
 
 
-def _locked_head(session) -> AuditChainHead:
-    """The chain's last link, locked for this transaction (made at first use)."""
+def _take_last_link(session) -> tuple[int, str]:
+    """The chain's last link (made at first use), locked for this transaction in one statement: an
+    upsert locks the row on PostgreSQL, and SQLite writes one transaction at a time anyway."""
     dialect = session.get_bind().dialect.name
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
-    session.execute(insert(AuditChainHead).values(id=HEAD_ID, seq=0, hash=GENESIS).on_conflict_do_nothing())
-    statement = db.select(AuditChainHead).where(AuditChainHead.id == HEAD_ID).with_for_update()
-    return session.execute(statement.execution_options(populate_existing=True)).scalar_one()
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect](AuditChainHead)
+    statement = (
+        insert.values(id=HEAD_ID, seq=0, hash=GENESIS)
+        .on_conflict_do_update(index_elements=[AuditChainHead.id], set_={"id": insert.excluded.id})
+        .returning(AuditChainHead.seq, AuditChainHead.hash)
+    )
+    return tuple(session.execute(statement).one())
 
 
 @dataclass(frozen=True)

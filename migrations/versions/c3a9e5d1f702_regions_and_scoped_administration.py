@@ -28,15 +28,20 @@ def _foreign_keys_on(dbapi_connection, _record):
     dbapi_connection.execute("PRAGMA foreign_keys = ON")
 
 
-def upgrade():
+def _rebuilding_on_sqlite() -> bool:
+    """SQLite rebuilds stations and users to change their columns, dropping the old tables while
+    other rows point at them: foreign keys go off for this migration (the pragma works only before
+    its first write, so it comes first; each migration commits on its own) and on again once its
+    connection goes back to the pool."""
     sqlite = op.get_bind().dialect.name == "sqlite"
     if sqlite:
-        # SQLite rebuilds stations and users to add their constraints, dropping the old tables while
-        # other rows point at them; it checks foreign keys again when the app next connects. The
-        # pragma works only before this connection's first write, so it comes first.
         op.execute("PRAGMA foreign_keys = OFF")
-        # ...and on again once the migration's connection goes back to the pool, committed.
         sa.event.listen(op.get_bind().engine.pool, "checkin", _foreign_keys_on, once=True)
+    return sqlite
+
+
+def upgrade():
+    sqlite = _rebuilding_on_sqlite()
     op.create_table('regions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=32), nullable=False),
@@ -95,6 +100,7 @@ def upgrade():
 
 
 def downgrade():
+    _rebuilding_on_sqlite()
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_users_user_region'), type_='check')
         batch_op.drop_constraint(batch_op.f('fk_users_region_id_regions'), type_='foreignkey')
