@@ -1,5 +1,5 @@
 """A team's burst of writes to one assessment against a live server, and the check of every answer
-against what the server kept. `tests/test_team_burst.py` runs a short one as a test; `bench.load`
+against what the server kept. `tests/operations/test_team_burst.py` runs a short one as a test; `bench.load`
 runs a longer one and prints its figures.
 
 The team scores every item together, each assessor a share of the items plus a colleague's (so

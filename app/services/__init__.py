@@ -1,5 +1,5 @@
 """The use cases every caller shares: blueprints, the CLI, the outbox import and the API.
 
 Services take plain values and models, never a request; blueprints sit above them and only
-`create_app` imports a blueprint (tests/test_layers.py checks it).
+`create_app` imports a blueprint (tests/domain/test_layers.py checks it).
 """

@@ -1,0 +1,1 @@
+"""Administration: stations, regions, people, the dashboard, the CLI, backup, migrations, audit."""

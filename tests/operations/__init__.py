@@ -1,0 +1,1 @@
+"""Running the app: health, logs, faults, races against gunicorn, two servers, static files."""

@@ -1,0 +1,1 @@
+"""Evidence photos: upload, mark-up, captions, no-photo reasons, hostile pictures."""

@@ -1,0 +1,1 @@
+"""The station's side: its findings, rectification answers, deadlines, reviews and the mail about them."""

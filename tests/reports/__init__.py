@@ -1,0 +1,1 @@
+"""The official report, its PDF, versions and queue, share links and the exports."""

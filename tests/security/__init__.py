@@ -1,0 +1,1 @@
+"""Sign-in, sessions, CSRF, passwords, headers and every hostile request."""

@@ -1,0 +1,1 @@
+"""The assessor's walk: starting, scoring items, the JSON API, the outbox, offline pages, imports."""
