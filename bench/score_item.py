@@ -90,9 +90,7 @@ def main(count: int = 300) -> None:
     print(
         f"ratio walk/bare {walk_ms / bare_ms:.1f}x   api/bare {api_ms / bare_ms:.1f}x   (wall-clock medians)"
     )
-    print(
-        f"ratio walk/bare {walk_cpu / bare_cpu:.1f}x   api/bare {api_cpu / bare_cpu:.1f}x   (CPU-time)"
-    )
+    print(f"ratio walk/bare {walk_cpu / bare_cpu:.1f}x   api/bare {api_cpu / bare_cpu:.1f}x   (CPU-time)")
     print("SQL statements per request: " + ", ".join(f"{n} {statements[n] / count:.0f}" for n in calls))
     fragment = client.post(
         item_url, data={"csrf_token": auth.token, "outcome": "full"}, headers=HTMX

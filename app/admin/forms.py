@@ -148,9 +148,7 @@ class _ProfileFields(Form):
         super().__init__(*args, **kwargs)
         self.actor = actor
         self.user = user
-        self.region_code.choices = region_choices(
-            nodes, _l("Your own region")
-        )
+        self.region_code.choices = region_choices(nodes, _l("Your own region"))
 
     def validate_station_code(self, field):
         self.station = None

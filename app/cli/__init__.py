@@ -24,6 +24,7 @@ rectification_cli = AppGroup("rectification", help="Rectification deadlines.")
 reports_cli = AppGroup("reports", help="Kept report PDFs.")
 audit_cli = AppGroup("audit", help="The audit trail.")
 
+
 def register(app: Flask) -> None:
     app.cli.add_command(region_cli)
     app.cli.add_command(station_cli)

@@ -175,8 +175,6 @@ def write_atomically(target: Path, data: bytes) -> None:
         raise
 
 
-
-
 def remove_abandoned_files(upload_dir: str | os.PathLike, older_than: float = ABANDONED_AFTER_SECONDS) -> int:
     """Remove the temporary files of writes that never finished (a worker killed while writing a
     photo); the files of writes under way now are younger and stay. Answers how many went."""

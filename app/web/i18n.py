@@ -138,4 +138,3 @@ def js_strings() -> dict:
         "rect_unsent": _("The answer is not sent yet. Leave anyway?"),
         "review_comment_needed": _("Say why the answer is not accepted."),
     }
-

@@ -258,7 +258,10 @@ def test_an_emptied_pad_clears_the_kept_signature(app, client, auth, demo):
     log_in(auth, "assessor1")
     keep_signature(auth, assessment_id, "station_representative", {"name": "刘主任", "image": png_data_url()})
     cleared = keep_signature(
-        auth, assessment_id, "station_representative", {"name": "", "image": ""},
+        auth,
+        assessment_id,
+        "station_representative",
+        {"name": "", "image": ""},
         mutation_id="5f0c8e4e-3c9e-4a57-9a59-000000000002",
     )
     assert cleared.status_code == 200
