@@ -36,7 +36,10 @@ define apt_install
 endef
 
 pdf-deps:
-	@if ! ldconfig -p | grep -q libpangoft2-1.0 || ! fc-list 2>/dev/null | grep -qi "noto sans cjk"; then \
+	@fonts=$$(fc-list 2>/dev/null); \
+	if ! ldconfig -p | grep -q libpangoft2-1.0 || ! echo "$$fonts" | grep -qi "noto sans cjk" \
+	  || ! echo "$$fonts" | grep -qi "hanamin" || ! echo "$$fonts" | grep -qi "noto color emoji" \
+	  || ! echo "$$fonts" | grep -qi "noto sans tibetan"; then \
 	  $(call apt_install,$(PDF_PACKAGES)); \
 	fi
 
