@@ -225,3 +225,21 @@ class HttpClient:
 
 def mutation_id() -> str:
     return str(uuid.uuid4())
+
+
+def simultaneously(*calls, timeout: float = 300):
+    """Run the calls in threads released together by a barrier; their results in order."""
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def run(index, call):
+        barrier.wait()
+        results[index] = call()
+
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    assert not any(thread.is_alive() for thread in threads), "a request never came back"
+    return results

@@ -28,7 +28,7 @@ from app.extensions import db
 from app.models import Assessment, AuditEvent, Finding, Mutation, Station, User
 from app.services import audit
 from tests.conftest import TEST_PASSWORD
-from tests.servers import HttpClient, mutation_id
+from tests.servers import HttpClient, mutation_id, simultaneously
 
 BATCH_EVERY = 4
 BATCH_SIZE = 3
@@ -95,24 +95,6 @@ def prepare(app, assessors: int) -> int:
         return station.id
 
 
-def at_once(*calls):
-    """Run the calls in threads released together; their results in order."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(index, call):
-        barrier.wait()
-        results[index] = call()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=300)
-    assert not any(thread.is_alive() for thread in threads), "a request never came back"
-    return results
-
-
 class Assessor:
     """One logged-in member of the team, sending changes the way a phone's outbox does."""
 
@@ -150,7 +132,7 @@ class Assessor:
     def send(self, assessment_id: int, change: Change, copies: int) -> None:
         url = f"/api/assessments/{assessment_id}/findings/{change.item_id}"
         body = {**change.payload, "mutation_id": change.mutation, "author": self.id}
-        answers = at_once(*[lambda: self.call("score", "PUT", url, body)] * copies)
+        answers = simultaneously(*[lambda: self.call("score", "PUT", url, body)] * copies)
         change.answers += [status for status, _ in answers]
 
     def send_together(self, assessment_id: int, changes: list[Change], copies: int) -> None:
@@ -158,7 +140,7 @@ class Assessor:
         entries = [
             {**c.payload, "item_id": c.item_id, "mutation_id": c.mutation, "author": self.id} for c in changes
         ]
-        answers = at_once(*[lambda: self.call("batch", "POST", url, {"findings": entries})] * copies)
+        answers = simultaneously(*[lambda: self.call("batch", "POST", url, {"findings": entries})] * copies)
         by_mutation = {c.mutation: c for c in changes}
         for status, body in answers:
             if status != 200:
@@ -214,13 +196,13 @@ def run(server, station_id: int, assessors: int, rounds: int = 1) -> tuple[Ledge
     """The whole burst; answers what the team was told and the assessment's id."""
     ledger = Ledger()
     team = [Assessor(server.url, f"load{n}", ledger) for n in range(assessors)]
-    started = at_once(
+    started = simultaneously(
         *[lambda a=a: a.call("start", "POST", "/api/assessments", {"station_id": station_id}) for a in team]
     )
     assessment_id = started[0][1]["id"]
     items = [item["id"] for item in team[0].items]
     work = shares(items, assessors, rounds)
-    at_once(*[lambda a=a, n=n: a.score(assessment_id, work[n], seed=n) for n, a in enumerate(team)])
+    simultaneously(*[lambda a=a, n=n: a.score(assessment_id, work[n], seed=n) for n, a in enumerate(team)])
 
     def racing_writes(numbered_from: int):
         """Three assessors go on changing items while the lock is taken or lifted."""
@@ -229,12 +211,12 @@ def run(server, station_id: int, assessors: int, rounds: int = 1) -> tuple[Ledge
             for n, a in enumerate(team[:3])
         ]
 
-    at_once(
+    simultaneously(
         lambda: team[0].finalize(assessment_id), lambda: team[1].finalize(assessment_id), *racing_writes(0)
     )
     admin = HttpClient(server.url, timeout=300).log_in("loadadmin")
-    at_once(lambda: reopen(admin, assessment_id, ledger), *racing_writes(10))
-    at_once(
+    simultaneously(lambda: reopen(admin, assessment_id, ledger), *racing_writes(10))
+    simultaneously(
         lambda: team[0].finalize(assessment_id), lambda: team[1].finalize(assessment_id), *racing_writes(30)
     )
     return ledger, assessment_id

@@ -7,7 +7,6 @@ database in a different order each time, and every order must leave one true rec
 import html
 import io
 import re
-import threading
 import urllib.parse
 import uuid
 from functools import partial
@@ -19,28 +18,10 @@ from PIL import Image
 from app.extensions import db
 from app.models import Assessment, AuditEvent, Finding, Photo, Signature
 from tests.report_fixtures import png_data_url
-from tests.servers import HttpClient, mutation_id
+from tests.servers import HttpClient, mutation_id, simultaneously
 
 TRIALS = 3
 TEAM = ("assessor", "second", "third")
-
-
-def simultaneously(*calls):
-    """Run the calls in threads released together by a barrier; their results in order."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(index, call):
-        barrier.wait()
-        results[index] = call()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a request never came back"
-    return results
 
 
 @pytest.fixture

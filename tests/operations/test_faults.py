@@ -252,9 +252,8 @@ def test_a_photo_for_a_finalized_assessment_is_refused_before_it_is_decoded_or_w
     assert stored_files(app) == before
 
 
-def test_a_photo_whose_assessment_is_finalized_while_it_is_decoded_leaves_no_files(
-    app, assessor, assessment_id, monkeypatch
-):
+def finalize_while_decoding(app, assessment_id, monkeypatch) -> None:
+    """Another assessor's 定稿 lands while this photo is being decoded and written."""
     from app.services import photos
 
     real_store = photos.store
@@ -271,6 +270,12 @@ def test_a_photo_whose_assessment_is_finalized_while_it_is_decoded_leaves_no_fil
         return stored
 
     monkeypatch.setattr(photos, "store", finalized_meanwhile)
+
+
+def test_a_photo_whose_assessment_is_finalized_while_it_is_decoded_leaves_no_files(
+    app, assessor, assessment_id, monkeypatch
+):
+    finalize_while_decoding(app, assessment_id, monkeypatch)
     before = stored_files(app)
 
     answer = upload(assessor, assessment_id, jpeg())
@@ -282,25 +287,11 @@ def test_a_photo_whose_assessment_is_finalized_while_it_is_decoded_leaves_no_fil
 def test_a_photo_refused_under_the_lock_keeps_the_files_another_photo_stands_on(
     app, assessor, assessment_id, monkeypatch
 ):
-    from app.services import photos
 
     picture = jpeg()
     assert upload(assessor, assessment_id, picture, item_id="5.3.1").status_code == 201
     kept = stored_files(app)
-    real_store = photos.store
-
-    def finalized_meanwhile(data):
-        stored = real_store(data)
-        engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
-        with engine.begin() as other:
-            other.execute(
-                text("UPDATE assessments SET status = :s WHERE id = :id"),
-                {"s": FINALIZED, "id": assessment_id},
-            )
-        engine.dispose()
-        return stored
-
-    monkeypatch.setattr(photos, "store", finalized_meanwhile)
+    finalize_while_decoding(app, assessment_id, monkeypatch)
 
     assert upload(assessor, assessment_id, picture, item_id="1.1.1").status_code == 409
     assert stored_files(app) == kept
