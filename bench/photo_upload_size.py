@@ -13,6 +13,7 @@ import threading
 from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
+from app.config import Config
 from app.extensions import db
 from app.models import Assessment
 from bench._app import demo_app
@@ -21,7 +22,7 @@ from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, log_in
 
 WEAK_UPLINK_BITS_PER_SECOND = 1_000_000
 
-SEND_BOTH = """async ([encoded, url]) => {
+SEND_BOTH = """async ([encoded, url, maxEdge]) => {
     const { downscale } = await import("/static/js/photos/shrink.js");
     const { csrfToken } = await import("/static/js/lib/common.js");
     const send = async (photo, caption) => {
@@ -34,7 +35,7 @@ SEND_BOTH = """async ([encoded, url]) => {
     const bytes = Uint8Array.from(atob(encoded), (c) => c.charCodeAt(0));
     const file = new File([bytes], "camera.jpg", {type: "image/jpeg"});
     const started = performance.now();
-    const shrunk = await downscale(file);
+    const shrunk = await downscale(file, maxEdge);
     const shrinkMs = performance.now() - started;
     const bitmap = await createImageBitmap(shrunk);
     const whole = await send(file, "whole");
@@ -72,7 +73,9 @@ def main() -> None:
         page.goto(f"{base}/assess/{assessment_id}/items/5.3.1")
         page.wait_for_load_state("load")
         upload_url = f"/api/assessments/{assessment_id}/findings/5.3.1/photos"
-        result = page.evaluate(SEND_BOTH, [base64.b64encode(photo).decode(), upload_url])
+        result = page.evaluate(
+            SEND_BOTH, [base64.b64encode(photo).decode(), upload_url, Config.PHOTO_MAX_EDGE]
+        )
         browser.close()
     server.shutdown()
 

@@ -8,6 +8,7 @@ immutable, so none should).
 .venv/bin/python -m bench.walk_page_size
 """
 
+import sys
 import threading
 
 from playwright.sync_api import sync_playwright
@@ -17,6 +18,11 @@ from app.extensions import db
 from app.models import IN_PROGRESS, Assessment
 from bench._app import demo_app
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, log_in
+
+# The goals: a walk page's first visit carries at most this much over a weak link, and a repeat
+# visit asks for no static file at all.
+GOAL_BYTES = 45_000
+GOAL_REPEAT_REQUESTS = 0
 
 
 def assessment_in_progress(app) -> int:
@@ -37,7 +43,7 @@ def counting_requests(wsgi_app, paths: list):
     return app
 
 
-def main() -> None:
+def main() -> int:
     app = demo_app()
     served = []
     app.wsgi_app = counting_requests(app.wsgi_app, served)
@@ -72,7 +78,11 @@ def main() -> None:
     wire = f"{(headers + body) / 1000:.1f} KB"
     print(f"on the wire: {wire} ({body / 1000:.1f} KB of bodies, {headers / 1000:.1f} KB of headers)")
     print(f"repeat visit without a service worker: {len(repeat)} requests for static files {repeat}")
+    missed = headers + body > GOAL_BYTES or len(repeat) > GOAL_REPEAT_REQUESTS
+    verdict = "MISSED" if missed else "met"
+    print(f"goal ≤ {GOAL_BYTES / 1000:.0f} KB and {GOAL_REPEAT_REQUESTS} repeat requests: {verdict}")
+    return 1 if missed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

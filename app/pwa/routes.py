@@ -14,7 +14,7 @@ from app.web import phone
 WORKER = "js/sw.js"
 # Modules the pages import and the worker gets written in: the messages both exchange, and how
 # an address Python hands them is filled in and recognised.
-WORKER_MODULES = ("js/offline/messages.js", "js/lib/urls.js")
+WORKER_MODULES = ("js/lib/shared.js",)
 SHELL_STYLES_AND_ICONS = (
     "css/app.css",
     "icons/icon-192.png",

@@ -108,8 +108,8 @@ def test_the_service_worker_is_told_the_pages_it_keeps_and_the_message_kinds(cli
 
 
 def test_the_worker_answers_every_message_the_pages_may_send():
-    """One vocabulary (offline/messages.js): sw.js has a case for each kind, no script types one by hand."""
-    vocabulary = JS / "offline" / "messages.js"
+    """One vocabulary (lib/shared.js): sw.js has a case for each kind, no script types one by hand."""
+    vocabulary = JS / "lib" / "shared.js"
     kinds = dict(re.findall(r'^  (\w+): "([\w-]+)",$', vocabulary.read_text(encoding="utf-8"), re.M))
     worker = (JS / "sw.js").read_text(encoding="utf-8")
     assert kinds and all(f"case WorkerMessage.{kind}:" in worker for kind in kinds)

@@ -1,8 +1,8 @@
 "use strict";
 // Service worker: a classic script, as every browser can run it. The /sw.js route writes in front
 // of it VERSION, SHELL, OWNER_MAX_AGE, PHONE (app/web/phone.py: the outbox kinds and the addresses
-// of the pages kept), and two modules it shares with the pages: the messages both exchange
-// (offline/messages.js) and fillUrl/matchUrl (lib/urls.js).
+// of the pages kept), and what it shares with the pages (lib/shared.js): the messages both
+// exchange, and fillUrl/matchUrl.
 // Caches: "shell-<VERSION>" holds the app shell and is replaced on update; "assessment-<id>"
 // caches hold the walk pages of assessments made available offline and survive updates;
 // "pages-home" holds the assessor's home. Both are removed when the user logs out.

@@ -2,7 +2,7 @@
 // the time a JSON request may take, the limits of what is typed, the kinds of outbox entry, the
 // count rule and the addresses of the server. None of it is typed again here.
 
-import { fillUrl, matchUrl } from "./urls.js";
+import { fillUrl, matchUrl } from "./shared.js";
 
 const holder = document.getElementById("phone");
 const values = holder ? JSON.parse(holder.textContent) : { limits: {}, kinds: [], urls: {}, count: {} };

@@ -1,7 +1,7 @@
 // The page side of the service worker: registering it, asking it something (with a time limit),
-// and telling it of confirmed changes, in the messages of messages.js.
+// and telling it of confirmed changes, in the messages of lib/shared.js.
 
-import { WorkerMessage, workerMessage } from "./messages.js";
+import { WorkerMessage, workerMessage } from "../lib/shared.js";
 
 const WORKER_TIMEOUT_MS = 10000;
 let registered = Promise.resolve(false);

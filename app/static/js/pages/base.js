@@ -4,12 +4,10 @@
 
 import { pageUser } from "../lib/common.js";
 import { urlFor } from "../lib/phone.js";
-import { guardLinks, guardServerForms, guardStart } from "../offline/guards.js";
-import { setUpOfflineButtons } from "../offline/keep.js";
-import { guardLogout } from "../offline/logout.js";
+import { guardLinks, guardLogout, guardServerForms, guardStart } from "../offline/guards.js";
+import { checkStorage, setUpOfflineButtons } from "../offline/keep.js";
 import * as Outbox from "../offline/outbox.js";
 import * as Status from "../offline/status.js";
-import { checkStorage } from "../offline/storage.js";
 import * as Sync from "../offline/sync.js";
 import * as Worker from "../offline/worker.js";
 

@@ -8,8 +8,6 @@ import { Kind, maxLength } from "../lib/phone.js";
 import * as Outbox from "../offline/outbox.js";
 import * as Sync from "../offline/sync.js";
 import { PhotoPanel, setRowState, showKept, warnIfPhotosCannotBeKept } from "../photos/panel.js";
-import { DEFAULT_MAX_EDGE, preparePhoto } from "../photos/shrink.js";
-import { PhotoViewer } from "../photos/viewer.js";
 
 const user = pageUser();
 
@@ -41,7 +39,7 @@ function thumbLink(photo) {
 class EvidencePhotos {
   constructor(section) {
     this.section = section;
-    this.maxEdge = parseInt(section.dataset.maxEdge, 10) || DEFAULT_MAX_EDGE;
+    this.maxEdge = parseInt(section.dataset.maxEdge, 10);
     const list = section.querySelector("[data-photo-queue]");
     this.panel = new PhotoPanel(user, section, list, { onNewRow: (job) => this.addRowCaption(job) });
     this.strip = section.querySelector("[data-photo-strip]");
@@ -74,6 +72,7 @@ class EvidencePhotos {
     setRowState(job, "preparing", t("photo_preparing"));
     this.preparing += 1;
     try {
+      const { preparePhoto } = await import("../photos/shrink.js");
       const { blob, takenAt } = await preparePhoto(file, this.maxEdge);
       job.ui.preview.src = URL.createObjectURL(blob);
       const kept = await Outbox.keep(this.panel.entry({
@@ -223,7 +222,13 @@ class EvidencePhotos {
 function init() {
   if (!user) return;
   const panels = [...document.querySelectorAll("[data-photos]")].map((section) => new EvidencePhotos(section));
-  const viewers = [...document.querySelectorAll("[data-photo-view]")].map((view) => new PhotoViewer(view, user));
+  const views = [...document.querySelectorAll("[data-photo-view]")];
+  // The full view and its mark-up load only where a photo is shown whole: the walk's first visit
+  // on a weak link carries none of it.
+  const viewers = [];
+  if (views.length) {
+    import("../photos/viewer.js").then(({ PhotoViewer }) => viewers.push(...views.map((view) => new PhotoViewer(view, user))));
+  }
   document.addEventListener("sync:sending", (event) => panels.forEach((panel) => {
     if (event.detail.entry) panel.sending(event.detail.entry, 0);
     else panel.follow();

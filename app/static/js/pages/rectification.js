@@ -10,7 +10,6 @@ import { Kind } from "../lib/phone.js";
 import * as Outbox from "../offline/outbox.js";
 import * as Sync from "../offline/sync.js";
 import { PhotoPanel, setRowState, showKept } from "../photos/panel.js";
-import { DEFAULT_MAX_EDGE, preparePhoto } from "../photos/shrink.js";
 
 const user = pageUser();
 const forms = [];
@@ -26,7 +25,7 @@ class AnswerForm {
     this.picker = form.querySelector(".photo-pick");
     this.submit = form.querySelector("button[type=submit]");
     this.state = form.querySelector("[data-rect-state]");
-    this.maxEdge = parseInt(form.dataset.maxEdge, 10) || DEFAULT_MAX_EDGE;
+    this.maxEdge = parseInt(form.dataset.maxEdge, 10);
     this.maxPhotos = parseInt(form.dataset.maxPhotos, 10) || 10;
     this.key = `${Kind.rectification}:${form.dataset.assessmentId}:${form.dataset.itemId}`;
     this.answer = null;
@@ -60,7 +59,7 @@ class AnswerForm {
     }
     const job = this.photos.newJob(newMutationId());
     setRowState(job, "preparing", t("photo_preparing"));
-    job.prepared = preparePhoto(file, this.maxEdge).then(({ blob, takenAt }) => {
+    job.prepared = import("../photos/shrink.js").then(({ preparePhoto }) => preparePhoto(file, this.maxEdge)).then(({ blob, takenAt }) => {
       job.blob = blob;
       job.takenAt = takenAt;
       job.ui.preview.src = URL.createObjectURL(blob);

@@ -5,7 +5,6 @@
 // (about 5 px per mm), and a photo is about 250 KB: three go over a 400 kbit/s link in 15 s.
 // The report prints photos at 1024 px.
 
-export const DEFAULT_MAX_EDGE = 1600;
 const JPEG_QUALITY = 0.6;
 const EXIF_PROBE_BYTES = 256 * 1024;
 // A JPEG that already fits is sent untouched: re-encoding it would only lose quality.
@@ -81,7 +80,7 @@ async function captureTimeOf(file) {
  * Shrink to maxEdge on the long edge as JPEG, orientation applied. Resolves to the Blob to send:
  * the file itself when it already fits or the browser cannot decode it (HEIC in most browsers).
  */
-export async function downscale(file, maxEdge = DEFAULT_MAX_EDGE, quality = JPEG_QUALITY) {
+export async function downscale(file, maxEdge, quality = JPEG_QUALITY) {
   if (typeof createImageBitmap !== "function") return file;
   let bitmap;
   try {
@@ -106,7 +105,7 @@ export async function downscale(file, maxEdge = DEFAULT_MAX_EDGE, quality = JPEG
 }
 
 /** A chosen photo made ready to keep: shrunk, with the capture time read before the canvas dropped it. */
-export async function preparePhoto(file, maxEdge = DEFAULT_MAX_EDGE) {
+export async function preparePhoto(file, maxEdge) {
   const takenAt = await captureTimeOf(file);
   return { blob: await downscale(file, maxEdge), takenAt };
 }

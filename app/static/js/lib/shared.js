@@ -1,6 +1,8 @@
-// What the pages and the service worker say to each other: every kind of message, once. The pages
-// import this module; /sw.js is served with it written in (app/pwa/routes.py), since a service
-// worker every browser runs (Firefox ESR included) is a classic script and cannot import one.
+// What the pages and the service worker share, written once: every kind of message they say to
+// each other, and the addresses Python hands them with {field} where a value goes (filled in and
+// recognised). The pages import this module; /sw.js is served with it written in
+// (app/pwa/routes.py), since a service worker every browser runs (Firefox ESR included) is a
+// classic script and cannot import one.
 //
 //   CACHE_ASSESSMENT   {assessmentId, urls}         answers {ok, count} or {ok: false, error}
 //   CACHED_ASSESSMENTS                              answers {ok, ids}
@@ -22,4 +24,19 @@ export const WorkerMessage = Object.freeze({
 export function workerMessage(type, fields = {}) {
   if (!Object.values(WorkerMessage).includes(type)) throw new TypeError(`no worker message ${type}`);
   return { ...fields, type };
+}
+
+/** `template` with each {field} filled in from `fields`. */
+export function fillUrl(template, fields = {}) {
+  return template.replace(/\{(\w+)\}/g, (match, field) => encodeURIComponent(fields[field]));
+}
+
+/** The fields of `path` when it is an address of `template` (say {assessment_id: "7"}), else null. */
+export function matchUrl(template, path) {
+  const names = [];
+  const pattern = template
+    .replace(/[.*+?^$()|[\]\\]/g, "\\$&")
+    .replace(/\{(\w+)\}/g, (match, field) => { names.push(field); return "([^/]+)"; });
+  const found = new RegExp(`^${pattern}$`).exec(path);
+  return found ? Object.fromEntries(names.map((field, i) => [field, decodeURIComponent(found[i + 1])])) : null;
 }
