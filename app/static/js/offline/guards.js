@@ -10,6 +10,7 @@
 import { element, fetchWhole, t } from "../lib/common.js";
 import { isUrl } from "../lib/phone.js";
 import { WorkerMessage } from "../lib/shared.js";
+import { exportWaiting } from "./export.js";
 import * as Outbox from "./outbox.js";
 import * as Status from "./status.js";
 import * as Sync from "./sync.js";
@@ -137,6 +138,6 @@ export function guardLogout(user) {
     await logOut(form, dialog);
   });
   dialog.querySelector("[data-action=sync]").addEventListener("click", () => Sync.probe());
-  dialog.querySelector("[data-action=export]").addEventListener("click", () => Status.exportLater(user));
+  dialog.querySelector("[data-action=export]").addEventListener("click", () => exportWaiting(user));
   dialog.querySelector("[data-action=leave]").addEventListener("click", () => logOut(form, dialog));
 }

@@ -4,6 +4,7 @@
 
 import { button, element, showLines, t } from "../lib/common.js";
 import { Kind } from "../lib/phone.js";
+import { exportWaiting } from "./export.js";
 import * as Outbox from "./outbox.js";
 import * as Sync from "./sync.js";
 import * as Worker from "./worker.js";
@@ -109,7 +110,7 @@ export function renderIndicator() {
   }
   if (waiting.length) {
     const actions = element("div", "actions");
-    actions.append(button(t("sync_now"), () => Sync.probe()), button(t("export"), () => exportLater(user)));
+    actions.append(button(t("sync_now"), () => Sync.probe()), button(t("export"), () => exportWaiting(user)));
     lines.push(actions);
   }
   if (Worker.registrationFailed()) lines.push(element("p", "prompt", t("worker_failed")));
@@ -152,9 +153,4 @@ function guardFinalize() {
   note.hidden = waiting.length === 0;
   note.textContent = t("finalize_waiting", { count: waitingText(waiting) });
   finalize.querySelector("button").disabled = waiting.length > 0 || finalize.dataset.complete !== "true";
-}
-
-/** The waiting changes to a file, the exporter loaded only when someone asks for it. */
-export function exportLater(user) {
-  return import("./export.js").then(({ exportWaiting }) => exportWaiting(user));
 }

@@ -8,6 +8,7 @@ import { Kind, maxLength } from "../lib/phone.js";
 import * as Outbox from "../offline/outbox.js";
 import * as Sync from "../offline/sync.js";
 import { PhotoPanel, setRowState, showKept, warnIfPhotosCannotBeKept } from "../photos/panel.js";
+import { preparePhoto } from "../photos/shrink.js";
 
 const user = pageUser();
 
@@ -72,7 +73,6 @@ class EvidencePhotos {
     setRowState(job, "preparing", t("photo_preparing"));
     this.preparing += 1;
     try {
-      const { preparePhoto } = await import("../photos/shrink.js");
       const { blob, takenAt } = await preparePhoto(file, this.maxEdge);
       job.ui.preview.src = URL.createObjectURL(blob);
       const kept = await Outbox.keep(this.panel.entry({

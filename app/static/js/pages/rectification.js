@@ -10,6 +10,7 @@ import { Kind } from "../lib/phone.js";
 import * as Outbox from "../offline/outbox.js";
 import * as Sync from "../offline/sync.js";
 import { PhotoPanel, setRowState, showKept } from "../photos/panel.js";
+import { preparePhoto } from "../photos/shrink.js";
 
 const user = pageUser();
 const forms = [];
@@ -59,7 +60,7 @@ class AnswerForm {
     }
     const job = this.photos.newJob(newMutationId());
     setRowState(job, "preparing", t("photo_preparing"));
-    job.prepared = import("../photos/shrink.js").then(({ preparePhoto }) => preparePhoto(file, this.maxEdge)).then(({ blob, takenAt }) => {
+    job.prepared = preparePhoto(file, this.maxEdge).then(({ blob, takenAt }) => {
       job.blob = blob;
       job.takenAt = takenAt;
       job.ui.preview.src = URL.createObjectURL(blob);
