@@ -51,6 +51,9 @@ LOWER_PRIORITY = ("nice", "-n", str(drawing.NICENESS)) if shutil.which("nice") e
 NOT_PRINTED = "share."
 RETRY_AFTER_SECONDS = 5
 POLL_SECONDS = 0.1
+# A drawing is taken for ended without a PDF only when no lock of it has been held for this long: a
+# busy machine was seen to show a starting drawing holding neither for a moment.
+ENDED_AFTER_SECONDS = 1.0
 CHANGED = "report_versions_changed"
 COMMITTED = "report_versions_committed"
 # A kept file is named by its assessment and version: <assessment id>-<sha256 of the version>.
@@ -250,13 +253,18 @@ def _drawn_within(kept: Path, seconds: float) -> bool:
     then, or if a newer version took its place."""
     deadline = time.monotonic() + seconds
     lock = kept.with_suffix(".lock")
+    idle_since = None
     while not kept.is_file():
         if not _being_drawn(lock) and not _waiting(kept):
             if kept.is_file():
                 return True
             if _superseded(kept):
                 return False
-            raise DrawingFailed(f"the drawing of {kept.name} ended without a PDF")
+            idle_since = idle_since or time.monotonic()
+            if time.monotonic() - idle_since >= ENDED_AFTER_SECONDS:
+                raise DrawingFailed(f"the drawing of {kept.name} ended without a PDF")
+        else:
+            idle_since = None
         if time.monotonic() >= deadline:
             return False
         time.sleep(POLL_SECONDS)
