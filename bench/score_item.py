@@ -28,7 +28,12 @@ def describe(name: str, samples: list[float], cpu: list[float]) -> tuple[float, 
     return median, cpu_median
 
 
-def main(count: int = 300) -> None:
+# The goals, as ratios to a bare Flask route measured in the same run.
+WALK_GOAL = 8
+API_GOAL = 5
+
+
+def main(count: int = 300) -> int:
     app = demo_app()
     app.add_url_rule("/bare", "bare", lambda: "ok")
     auth = logged_in(app)
@@ -96,7 +101,11 @@ def main(count: int = 300) -> None:
         item_url, data={"csrf_token": auth.token, "outcome": "full"}, headers=HTMX
     ).get_data()
     print(f"fragment swapped per tap: {len(fragment)} bytes")
+    missed = walk_ms / bare_ms > WALK_GOAL or api_ms / bare_ms > API_GOAL
+    verdict = "MISSED" if missed else "met"
+    print(f"goal walk ≤ {WALK_GOAL:g}x and API ≤ {API_GOAL:g}x the bare route (wall-clock): {verdict}")
+    return 1 if missed else 0
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 300)
+    sys.exit(main(int(sys.argv[1]) if len(sys.argv) > 1 else 300))
