@@ -314,6 +314,24 @@ def test_a_mark_up_saved_while_the_server_is_unreachable_goes_to_the_item_at_onc
     assert len(photos) == 2 and photos[1][2] is not None
 
 
+def test_a_mark_up_saved_before_the_server_ever_answered_goes_to_the_item_once_a_probe_fails(
+    page, demo_data, tmp_path
+):
+    """The upload hangs and the page has not heard from the server yet: the failed probe, not
+    the upload's 30 s stall or the 60 s wait for a confirmation, sends the assessor on."""
+    open_first_photo(page, demo_data, tmp_path)
+    hung = []
+    page.route("**/findings/*/photos", lambda route: hung.append(route))
+    page.route("**/api/me", lambda route: hung.append(route))
+    page.reload()
+    page.click("[data-markup-start]")
+    draw_circle(page, "[data-markup-canvas]")
+    page.click("[data-markup-save]")
+    page.wait_for_url(in_progress_item_url(demo_data), timeout=25_000)
+    expect(page.locator(".photo-queue .photo-job")).to_have_attribute("data-state", "queued")
+    assert len(stored_photos(demo_data)) == 1
+
+
 LEAVING_IS_GUARDED = """() => {
   const leaving = new Event("beforeunload", { cancelable: true });
   window.dispatchEvent(leaving);

@@ -193,21 +193,29 @@ class MarkUp {
 
 /**
  * What becomes of the photo entry `mutationId`: confirmed (with the photo), refused (with the
- * reason), or given up on: a failed try, or no answer in MARKUP_CONFIRM_MS. A photo kept only in
- * memory waits for the server, however long, since leaving the page would lose it.
+ * reason), or given up on: a failed try, the server found not to answer (a probe that failed
+ * while the upload hangs, or before this page's engine had sent anything), or no answer in
+ * MARKUP_CONFIRM_MS. A photo kept only in memory waits for the server, however long, since
+ * leaving the page would lose it.
  */
 function outcomeOf(mutationId) {
   let settle;
   const settled = new Promise((resolve) => { settle = resolve; });
-  let inMemory = false;
+  let inMemory = null; // known once the entry is kept
+  let hopeless = false;
   let timer = null;
+  const giveUp = () => {
+    hopeless = true;
+    if (inMemory === false) settle({});
+  };
   const mine = (event) => event.detail.entry && event.detail.entry.mutation_id === mutationId;
   const listeners = {
     "sync:confirmed": (event) => { if (mine(event)) settle({ photo: event.detail.body }); },
     "sync:rejected": (event) => { if (mine(event)) settle({ refused: event.detail.body.error || "?" }); },
     "sync:flushed": (event) => {
-      if (!inMemory && (event.detail.result === "retry" || event.detail.result === "stop")) settle({});
+      if (event.detail.result === "retry" || event.detail.result === "stop") giveUp();
     },
+    "sync:status": () => { if (serverKnownDown()) giveUp(); },
   };
   for (const [name, listener] of Object.entries(listeners)) document.addEventListener(name, listener);
   const stop = () => {
@@ -218,7 +226,10 @@ function outcomeOf(mutationId) {
     stop,
     result(keptInMemory) {
       inMemory = keptInMemory;
-      if (!inMemory) timer = setTimeout(() => settle({}), MARKUP_CONFIRM_MS);
+      if (!inMemory) {
+        if (hopeless) settle({});
+        timer = setTimeout(() => settle({}), MARKUP_CONFIRM_MS);
+      }
       return settled.finally(stop);
     },
   };
