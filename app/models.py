@@ -642,8 +642,8 @@ class InspectionPlan(db.Model):
     period_end: Mapped[date]
     rubric_id: Mapped[str] = mapped_column(db.String(64))
     rubric_version: Mapped[str] = mapped_column(db.String(32))
-    # The scope: stations of this region's subtree, optionally last inspected before a day, or flagged.
-    scope_region_id: Mapped[int] = mapped_column(db.ForeignKey("regions.id"))
+    # The scope: the active stations of the plan's region and those below it, optionally only those
+    # not inspected since a day, or only those flagged for complaints.
     last_inspected_before: Mapped[date | None]
     complaints_only: Mapped[bool] = mapped_column(default=False)
     # How many to draw: a number of stations, or else a share of the scope in per cent.
@@ -657,8 +657,7 @@ class InspectionPlan(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_at: Mapped[datetime | None]
 
-    region: Mapped[Region] = relationship(foreign_keys=[region_id])
-    scope_region: Mapped[Region] = relationship(foreign_keys=[scope_region_id])
+    region: Mapped[Region] = relationship()
     created_by: Mapped[User | None] = relationship()
     inspectors: Mapped[list[User]] = relationship(secondary=plan_inspectors, order_by="User.id")
     draws: Mapped[list["PlanDraw"]] = relationship(back_populates="plan", order_by="PlanDraw.number")

@@ -442,15 +442,13 @@ def visit_status(visit: PlanVisit, today: date) -> str:
 
 def current_visits_of(user: User) -> list[PlanVisit]:
     """The visits of every plan's latest draw the user is on the team of."""
-    latest = (
-        db.select(db.func.max(PlanDraw.id)).where(PlanDraw.plan_id == InspectionPlan.id).scalar_subquery()
-    )
+    latest = db.select(db.func.max(PlanDraw.id)).group_by(PlanDraw.plan_id)
     return db.session.scalars(
         db.select(PlanVisit)
         .join(PlanDraw, PlanVisit.draw_id == PlanDraw.id)
         .join(InspectionPlan, PlanDraw.plan_id == InspectionPlan.id)
         .join(plan_visit_team, plan_visit_team.c.visit_id == PlanVisit.id)
-        .where(plan_visit_team.c.user_id == user.id, PlanDraw.id == latest)
+        .where(plan_visit_team.c.user_id == user.id, PlanDraw.id.in_(latest))
         .order_by(InspectionPlan.visit_start, PlanVisit.id)
     ).all()
 

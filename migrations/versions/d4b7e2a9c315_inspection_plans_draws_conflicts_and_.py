@@ -27,7 +27,6 @@ def upgrade():
     sa.Column('period_end', sa.Date(), nullable=False),
     sa.Column('rubric_id', sa.String(length=64), nullable=False),
     sa.Column('rubric_version', sa.String(length=32), nullable=False),
-    sa.Column('scope_region_id', sa.Integer(), nullable=False),
     sa.Column('last_inspected_before', sa.Date(), nullable=True),
     sa.Column('complaints_only', sa.Boolean(), nullable=False),
     sa.Column('draw_count', sa.Integer(), nullable=True),
@@ -42,7 +41,6 @@ def upgrade():
     sa.CheckConstraint('team_size >= 2', name=op.f('ck_inspection_plans_plan_team_size')),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_inspection_plans_created_by_id_users')),
     sa.ForeignKeyConstraint(['region_id'], ['regions.id'], name=op.f('fk_inspection_plans_region_id_regions')),
-    sa.ForeignKeyConstraint(['scope_region_id'], ['regions.id'], name=op.f('fk_inspection_plans_scope_region_id_regions')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_inspection_plans'))
     )
     with op.batch_alter_table('inspection_plans', schema=None) as batch_op:
