@@ -88,6 +88,8 @@ def render_plan(plan, errors: dict | None = None, status: int = 200, **values):
         statuses={v.id: plans.visit_status(v, today) for v in record.visits} if record else {},
         status_labels=plans.VISIT_STATUS_LABELS,
         conflict_labels=plans.CONFLICT_LABELS,
+        inputs_text=plans.inputs_text,
+        team_names=plans.team_names,
         errors=errors or {},
         values=values,
     ), status
@@ -228,7 +230,7 @@ def public_page(plan_id: int):
     return render_template(
         "plans/public.html",
         results=results,
-        inputs_json=plans.canonical_inputs(results),
+        inputs_text=plans.inputs_text,
         rectification_labels=plans.RECTIFICATION_LABELS,
     ), PUBLIC
 

@@ -645,14 +645,21 @@ def declare(user: User, station_code: str, kind: str, ended_on: str, note: str) 
     return conflict
 
 
-def canonical_inputs(results: dict) -> str:
-    """The draw's inputs exactly as the seed hashes them, for anyone to hash again."""
-    return canonical_json(results["draw"]["inputs"]).decode("utf-8")
+def inputs_text(inputs: dict) -> str:
+    """A draw's inputs exactly as the seed hashes them, for anyone to hash again."""
+    return canonical_json(inputs).decode("utf-8")
 
 
-def visits_with_status(user: User, today: date) -> list[tuple[PlanVisit, str]]:
-    """The user's drawn visits with where each stands, for their home page."""
-    return [(visit, visit_status(visit, today)) for visit in current_visits_of(user)]
+def visits_with_status(user: User, today: date) -> list[tuple[PlanVisit, str, str]]:
+    """The user's drawn visits with where each stands and who is on it, for their home page."""
+    return [(visit, visit_status(visit, today), team_names(visit)) for visit in current_visits_of(user)]
+
+
+def team_names(visit: PlanVisit) -> str:
+    """The team's names, the lead's marked."""
+    return "、".join(
+        _("%(name)s (lead)", name=user.name) if user.id == visit.lead_id else user.name for user in visit.team
+    )
 
 
 RECTIFICATION_LABELS = {
