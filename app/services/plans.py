@@ -42,6 +42,8 @@ PUBLIC_VALUE_MAX_LENGTH = 200
 REASON_MAX_LENGTH = 2000
 MAX_TEAM_SIZE = 10
 MAX_CONFLICT_YEARS = 20
+# Plans, visits and ties are dated within these years, so that counting back a plan's years stays a date.
+FIRST_YEAR, LAST_YEAR = 1950, 2199
 STAFF_OF_STATION = "staff_of_station"
 DRAWN, OVERDUE = "drawn", "overdue"
 VISIT_STATUS_LABELS = {
@@ -137,9 +139,21 @@ def _day(raw: str, field: str, *, required: bool = True) -> date | None:
             raise Refused(422, _l("Enter a date."), field=field)
         return None
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         raise Refused(422, _l("Enter a date as YYYY-MM-DD."), field=field) from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise Refused(
+            422,
+            _l("Enter a date between %(first)s and %(last)s.", first=FIRST_YEAR, last=LAST_YEAR),
+            field=field,
+        )
+    return day
+
+
+def _number(raw: str) -> int | None:
+    """A whole number written in digits (at most 6 of them), else None."""
+    return int(raw) if raw.isdecimal() and len(raw) <= 6 else None
 
 
 def _whole(raw: str, field: str, low: int, high: int, *, required: bool = True) -> int | None:
@@ -148,16 +162,18 @@ def _whole(raw: str, field: str, low: int, high: int, *, required: bool = True) 
         if required:
             raise Refused(422, _l("Enter a whole number."), field=field)
         return None
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    number = _number(raw)
+    if number is None or not low <= number <= high:
         raise Refused(
             422, _l("Enter a whole number from %(low)s to %(high)s.", low=low, high=high), field=field
         )
-    return int(raw)
+    return number
 
 
 def _team_size(raw: str) -> int:
     raw = (raw or "").strip()
-    if not raw.isdigit() or int(raw) < 2:
+    number = _number(raw)
+    if number is None or number < 2:
         raise Refused(
             422, _l("A team has at least 2 inspectors: one leads it, another checks."), field="team_size"
         )
@@ -195,7 +211,7 @@ def create_plan(values: PlanInput, actor: User) -> InspectionPlan:
     if period_end < period_start:
         raise Refused(422, _l("The end of the period comes before its start."), field="period_end")
     rubric = _form_version(values.form_version)
-    draw_count = _whole(values.draw_count, "draw_count", 1, 100000, required=False)
+    draw_count = _whole(values.draw_count, "draw_count", 1, 999999, required=False)
     draw_percent = _whole(values.draw_percent, "draw_percent", 1, 100, required=False)
     if (draw_count is None) == (draw_percent is None):
         raise Refused(422, _l("Enter either how many stations to draw or what share."), field="draw_count")
@@ -463,10 +479,10 @@ def visit_for(visit_id: int, user: User) -> PlanVisit:
 
 def start_visit(visit: PlanVisit, user: User) -> Assessment:
     """The visit's assessment, made with the plan's form version and the drawn team (once)."""
-    if visit.assessment is not None:
-        return visit.assessment
     station = visit.station
     locks.lock(station)
+    if visit.assessment is not None:
+        return visit.assessment
     if not station.active:
         raise Refused(422, _l("This station is deactivated."))
     busy = db.session.scalar(db.select(Assessment.id).filter_by(station_id=station.id, status=IN_PROGRESS))

@@ -301,3 +301,30 @@ def test_a_complaint_flag_narrows_the_scope(app, land):
         flag_id = land.stations["CS02"]
     assert post(admin, f"/plans/flags/{flag_id}/remove").status_code == 302
     assert "CS02" not in admin.client.get("/plans/flags").get_data(as_text=True).split('id="flagged"')[1]
+
+
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({"draw_count": "²"}, "draw_count"),
+        ({"draw_count": "9" * 5000}, "draw_count"),
+        ({"team_size": "2" * 5000}, "team_size"),
+        ({"conflict_years": "-1"}, "conflict_years"),
+        ({"period_start": "0001-01-01"}, "period_start"),
+        ({"inspectors": ["1" * 300]}, "inspectors"),
+    ],
+)
+def test_hostile_numbers_and_dates_are_refused_never_a_500(app, land, changes, field):
+    response = post(logged_in(app, "hn_admin"), "/plans/new", plan_form(land, **changes))
+    assert response.status_code == 422
+    assert f'data-field="{field}"' in response.get_data(as_text=True)
+
+
+def test_a_plan_whose_visit_started_is_not_drawn_again(app, land):
+    plan_id = create_plan(app, land)
+    draw(app, plan_id)
+    finalize_directly(app, plan_id)
+    response = draw(app, plan_id, value="again", reason="想换一批")
+    assert response.status_code == 409 and "本次抽取的检查已开始" in response.get_data(as_text=True)
+    with app.app_context():
+        assert len(db.session.get(InspectionPlan, plan_id).draws) == 1
