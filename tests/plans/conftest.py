@@ -8,6 +8,7 @@ from app.extensions import db
 from app.models import InspectionPlan, Region, Station, User
 from app.services import regions
 from tests.conftest import TEST_PASSWORD, Auth
+from tests.rectification.test_mail import inbox  # noqa: F401  (the SMTP server of the mail tests)
 
 ADMINS = {"root_admin": "ROOT", "hn_admin": "HN", "cs_admin": "HN-CS", "gd_admin": "GD"}
 INSPECTORS = {"li": "HN-CS", "wang": "HN-CS", "zhao": "HN-CS", "qian": "HN-ZZ", "guang": "GD"}

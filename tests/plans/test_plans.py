@@ -19,7 +19,7 @@ from app.models import (
 )
 from app.services import plans
 from tests.plans.conftest import create_plan, logged_in, plan_form, post
-from tests.rectification.test_mail import Inbox, free_port  # noqa: F401
+from tests.rectification.test_mail import subject, text_of
 
 LOTTERY = "2026-12-06 双色球 03 07 11 19 24 31 + 09"
 
@@ -220,21 +220,11 @@ def test_the_drawn_team_gets_an_e_mail(app, land, inbox):
     draw(app, plan_id)
     visits = current(app, plan_id)
     messages = inbox.wait_for(2)
+    assert all(subject(message).startswith("您被抽中检查") for _, message in messages)
+    assert "检查时间：2026-12-01 至 2026-12-20" in text_of(messages[0][1])
     assert sorted(tuple(recipients) for recipients, _ in messages) == sorted(
         tuple(sorted(f"{name}@assess.test" for name in team)) for _, team, _ in visits
     )
-
-
-@pytest.fixture
-def inbox(app):
-    from aiosmtpd.controller import Controller
-
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=controller.port, SMTP_FROM="noreply@assess.test")
-    yield handler
-    controller.stop()
 
 
 PUBLIC_FIELDS = {"station_id", "station_code", "station_name", "date", "total", "rectification"}
