@@ -15,7 +15,8 @@ from app.services import deadlines, plans, regions, rubrics
 from app.services.refusals import Refused
 from app.web.access import admin_required, assessor_required
 
-PUBLIC = {"Cache-Control": "public, max-age=300", "X-Robots-Tag": "noindex"}
+# Withdrawn results must disappear at once: a cache asks again every time.
+PUBLIC = {"Cache-Control": "no-cache", "X-Robots-Tag": "noindex"}
 PUBLIC_COLUMNS = ("station_id", "station_code", "station_name", "date", "total", "rectification")
 
 
