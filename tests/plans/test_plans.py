@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+from datetime import datetime
 
 import pytest
 
@@ -14,6 +15,7 @@ from app.models import (
     InspectionPlan,
     InspectorConflict,
     PlanDraw,
+    Station,
     User,
     utcnow,
 )
@@ -318,3 +320,27 @@ def test_a_plan_whose_visit_started_is_not_drawn_again(app, land):
     assert response.status_code == 409 and "本次抽取的检查已开始" in response.get_data(as_text=True)
     with app.app_context():
         assert len(db.session.get(InspectionPlan, plan_id).draws) == 1
+
+
+def test_stations_inspected_since_the_plans_day_are_out_of_scope(app, land):
+    with app.app_context():
+        station = db.session.get(Station, land.stations["CS01"])
+        lead = db.session.get(User, land.users["li"])
+        assessment = Assessment(
+            station=station, rubric_id="station-quality", rubric_version="1", lead_assessor=lead
+        )
+        assessment.status, assessment.finalized_at, assessment.score = (
+            FINALIZED,
+            datetime(2026, 3, 5, 9, 30),
+            80,
+        )
+        db.session.add(assessment)
+        db.session.commit()
+    for day, in_scope in [
+        ("2026-03-05", ["CS02", "CS03", "ZZ01"]),
+        ("2026-03-06", ["CS01", "CS02", "CS03", "ZZ01"]),
+    ]:
+        plan_id = create_plan(app, land, last_inspected_before=day)
+        with app.app_context():
+            scope = plans.scope(db.session.get(InspectionPlan, plan_id))
+            assert [s.code for s in scope] == in_scope, day
