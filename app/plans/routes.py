@@ -4,7 +4,7 @@ start their visits; anyone reads a published plan's results."""
 import csv
 import io
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -21,10 +21,8 @@ PUBLIC_COLUMNS = ("station_id", "station_code", "station_name", "date", "total",
 
 
 def managed(plan_id: int):
-    try:
-        return plans.manageable_plan(plan_id, current_user)
-    except Refused:
-        abort(404)
+    """A plan of the administrator's region subtree; any other is answered 404, as one that does not exist."""
+    return plans.manageable_plan(plan_id, current_user)
 
 
 @bp.get("/")
@@ -217,11 +215,8 @@ def start_visit(visit_id: int):
     return redirect(url_for("assess.resume", assessment_id=assessment.id))
 
 
-def published(plan_id: int):
-    try:
-        return plans.public_results(plans.published_plan(plan_id))
-    except Refused:
-        abort(404)
+def published(plan_id: int) -> dict:
+    return plans.public_results(plans.published_plan(plan_id))
 
 
 @bp.get("/public/<int:plan_id>")
