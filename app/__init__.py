@@ -58,6 +58,7 @@ def register_blueprints(app: Flask) -> None:
     from app.auth import bp as auth_bp
     from app.ops import bp as ops_bp
     from app.photos import bp as photos_bp
+    from app.plans import bp as plans_bp
     from app.pwa import bp as pwa_bp
     from app.reports import bp as reports_bp
     from app.share import bp as share_bp
@@ -73,3 +74,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(ops_bp)
     app.register_blueprint(api_bp, url_prefix="/api")
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(plans_bp)

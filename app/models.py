@@ -580,3 +580,138 @@ class DailyDeduction(db.Model):
             "assessments",
         ),
     )
+
+
+# --- inspection plans (检查计划): draws (双随机), conflicts (回避), published results (一公开) ------
+
+CONFLICT_KINDS = ("worked", "trained", "relative", "other")
+
+
+class StationComplaintFlag(db.Model):
+    """A station an administrator flagged for complaints, which a plan may take as its scope."""
+
+    __tablename__ = "station_complaint_flags"
+
+    station_id: Mapped[int] = mapped_column(db.ForeignKey("stations.id"), primary_key=True)
+    reason: Mapped[str] = mapped_column(db.Text, default="")
+    flagged_by_id: Mapped[int | None] = mapped_column(db.ForeignKey("users.id"))
+    flagged_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    station: Mapped[Station] = relationship()
+    flagged_by: Mapped[User | None] = relationship()
+
+
+class InspectorConflict(db.Model):
+    """A tie an inspector declared with a station (回避): it keeps them from that station's visits
+    while it lasts, and for the years a plan sets after it ended."""
+
+    __tablename__ = "inspector_conflicts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(db.ForeignKey("users.id"), index=True)
+    station_id: Mapped[int] = mapped_column(db.ForeignKey("stations.id"), index=True)
+    kind: Mapped[str] = mapped_column(db.String(16))
+    ended_on: Mapped[date | None]
+    note: Mapped[str] = mapped_column(db.Text, default="")
+    declared_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship()
+    station: Mapped[Station] = relationship()
+
+    __table_args__ = (
+        db.CheckConstraint("kind in ('worked', 'trained', 'relative', 'other')", name="conflict_kind"),
+    )
+
+
+plan_inspectors = db.Table(
+    "plan_inspectors",
+    db.Column("plan_id", db.ForeignKey("inspection_plans.id"), primary_key=True),
+    db.Column("user_id", db.ForeignKey("users.id"), primary_key=True),
+)
+
+
+class InspectionPlan(db.Model):
+    """An inspection round of a region: its period, form version, scope, pool and visit window."""
+
+    __tablename__ = "inspection_plans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(db.ForeignKey("regions.id"), index=True)
+    name: Mapped[str] = mapped_column(db.String(200))
+    period_start: Mapped[date]
+    period_end: Mapped[date]
+    rubric_id: Mapped[str] = mapped_column(db.String(64))
+    rubric_version: Mapped[str] = mapped_column(db.String(32))
+    # The scope: the active stations of the plan's region and those below it, optionally only those
+    # not inspected since a day, or only those flagged for complaints.
+    last_inspected_before: Mapped[date | None]
+    complaints_only: Mapped[bool] = mapped_column(default=False)
+    # How many to draw: a number of stations, or else a share of the scope in per cent.
+    draw_count: Mapped[int | None]
+    draw_percent: Mapped[int | None]
+    team_size: Mapped[int] = mapped_column(default=2)
+    conflict_years: Mapped[int] = mapped_column(default=3)
+    visit_start: Mapped[date]
+    visit_end: Mapped[date]
+    created_by_id: Mapped[int | None] = mapped_column(db.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_at: Mapped[datetime | None]
+
+    region: Mapped[Region] = relationship()
+    created_by: Mapped[User | None] = relationship()
+    inspectors: Mapped[list[User]] = relationship(secondary=plan_inspectors, order_by="User.id")
+    draws: Mapped[list["PlanDraw"]] = relationship(back_populates="plan", order_by="PlanDraw.number")
+
+    __table_args__ = (db.CheckConstraint("team_size >= 2", name="plan_team_size"),)
+
+    @property
+    def current_draw(self) -> "PlanDraw | None":
+        return self.draws[-1] if self.draws else None
+
+
+class PlanDraw(db.Model):
+    """One draw of a plan with everything it was drawn from; a redraw is a new row with its reason."""
+
+    __tablename__ = "plan_draws"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(db.ForeignKey("inspection_plans.id"), index=True)
+    number: Mapped[int]
+    inputs: Mapped[dict] = mapped_column(db.JSON)
+    seed: Mapped[str] = mapped_column(db.String(64))
+    result: Mapped[list] = mapped_column(db.JSON)
+    reason: Mapped[str] = mapped_column(db.Text, default="")
+    drawn_by_id: Mapped[int | None] = mapped_column(db.ForeignKey("users.id"))
+    drawn_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    plan: Mapped[InspectionPlan] = relationship(back_populates="draws")
+    drawn_by: Mapped[User | None] = relationship()
+    visits: Mapped[list["PlanVisit"]] = relationship(back_populates="draw", order_by="PlanVisit.position")
+
+    __table_args__ = (db.UniqueConstraint("plan_id", "number", name="one_number_per_plan"),)
+
+
+plan_visit_team = db.Table(
+    "plan_visit_team",
+    db.Column("visit_id", db.ForeignKey("plan_visits.id"), primary_key=True),
+    db.Column("user_id", db.ForeignKey("users.id"), primary_key=True, index=True),
+)
+
+
+class PlanVisit(db.Model):
+    """A drawn station with its drawn team; starting it makes the assessment."""
+
+    __tablename__ = "plan_visits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draw_id: Mapped[int] = mapped_column(db.ForeignKey("plan_draws.id"), index=True)
+    position: Mapped[int]
+    station_id: Mapped[int] = mapped_column(db.ForeignKey("stations.id"), index=True)
+    lead_id: Mapped[int] = mapped_column(db.ForeignKey("users.id"))
+    assessment_id: Mapped[int | None] = mapped_column(db.ForeignKey("assessments.id"), unique=True)
+
+    draw: Mapped[PlanDraw] = relationship(back_populates="visits")
+    station: Mapped[Station] = relationship()
+    lead: Mapped[User] = relationship()
+    team: Mapped[list[User]] = relationship(secondary=plan_visit_team, order_by="User.id")
+    assessment: Mapped[Assessment | None] = relationship()

@@ -5,7 +5,7 @@ from flask_login import current_user
 from app.assess import bp, walk
 from app.extensions import db
 from app.models import IN_PROGRESS, Assessment, Station, User, is_row_id, utcnow
-from app.services import assessments, deadlines, rectifications, shares, signoff, stations
+from app.services import assessments, deadlines, plans, rectifications, shares, signoff, stations
 from app.services.idempotency import parse_mutation_id
 from app.services.paging import paginate
 from app.services.refusals import Refused
@@ -55,6 +55,8 @@ def home():
         busy=busy_at(found),
         finished=finished,
         finished_query=finished_query,
+        visits=plans.visits_with_status(current_user, deadlines.today()),
+        visit_labels=plans.VISIT_STATUS_LABELS,
     ), VARY_ON_HTMX
 
 

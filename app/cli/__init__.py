@@ -11,6 +11,7 @@ from flask.cli import AppGroup, with_appcontext
 from flask_babel import force_locale
 
 from app.cli import demo
+from app.cli.plans import plans_cli
 from app.extensions import db
 from app.models import ROLES
 from app.services import audit, backup, deadlines, mail, notices, people, regions, stations
@@ -32,6 +33,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(rectification_cli)
     app.cli.add_command(reports_cli)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(plans_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)

@@ -39,3 +39,12 @@ def not_applicable_policy(item: Item) -> str:
             _l("Not applicable gives %(n)s of %(max)s points.", n=item.not_applicable_points, max=item.points)
         )
     return str(NOT_APPLICABLE_POLICIES[item.not_applicable])
+
+
+def choosable_versions() -> list[Rubric]:
+    """The form versions a plan (or another new piece of work) may name, as (id, version) pairs."""
+    return list(registry().all())
+
+
+def choosable(rubric_id: str, version: str) -> Rubric | None:
+    return next((r for r in choosable_versions() if (r.id, r.version) == (rubric_id, version)), None)

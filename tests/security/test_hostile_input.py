@@ -434,6 +434,14 @@ def form_routes(app, demo) -> list[tuple[str | None, str]]:
         ("staff1", f"/station/assessments/{done}/items/5.3.1/rectification"),
         ("staff1", f"/station/assessments/{done}/items/5.3.1/rectification/photos"),
         ("assessor1", f"/station/rectifications/{rectification_id}/review"),
+        ("admin", "/plans/new"),
+        ("admin", "/plans/1/draw"),
+        ("admin", "/plans/1/publish"),
+        ("admin", "/plans/1/withdraw"),
+        ("admin", "/plans/flags"),
+        ("admin", f"/plans/flags/{station}/remove"),
+        ("assessor1", "/plans/conflicts"),
+        ("assessor1", "/plans/visits/1/start"),
         ("admin", "/logout"),
     ]
 

@@ -34,6 +34,7 @@ def get_urls(app, demo) -> list[str]:
         "station_id": demo.bj001,
         "user_id": 1,
         "region_id": 1,
+        "plan_id": 1,
         "photo_id": demo.photo,
         "item_id": "1.1.1\x00",
         "token": "abc\x00",
