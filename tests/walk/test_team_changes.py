@@ -1,6 +1,8 @@
 """No team change is lost silently: a result based on an older revision of an item than a
 teammate's newer result does not replace it; it is audited, answered 409 and can be applied anew."""
 
+import io
+import json
 import threading
 import uuid
 
@@ -180,4 +182,30 @@ def test_two_teammates_saving_at_once_on_one_revision_leave_one_result_and_one_r
 
     assert sorted(answers) == [200, 409]
     assert stored(app, assessment_id).revision == 1
+    assert len(not_applied_events(app, assessment_id)) == 1
+
+
+def test_an_imported_outbox_entry_based_on_an_older_revision_is_reported_refused_and_audited(
+    app, make_user, assessor, teammate, assessment_id
+):
+    make_user("boss", role="admin")
+    admin = Auth(app.test_client())
+    admin.login("boss")
+    put(teammate, assessment_id, outcome="full", based_on=0)
+    entry = {
+        "seq": 1,
+        "kind": "finding",
+        "mutation_id": str(uuid.uuid4()),
+        "assessment_id": str(assessment_id),
+        "item_id": ITEM,
+        "payload": {"outcome": "zero", "inputs": None, "note": "离线记录", "based_on": 0},
+    }
+    data = json.dumps({"format": "assessment-outbox", "version": 1, "exported_by": "assessor", "entries": [entry]})
+    response = admin.client.post(
+        "/admin/outbox-import",
+        data={"csrf_token": admin.token, "file": (io.BytesIO(data.encode()), "outbox.json")},
+        content_type="multipart/form-data",
+    )
+    assert "Teammate" in response.get_data(as_text=True)
+    assert stored(app, assessment_id).outcome == "full"
     assert len(not_applied_events(app, assessment_id)) == 1

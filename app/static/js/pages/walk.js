@@ -5,9 +5,8 @@
 // Each result carries the revision of the item it was based on (`based_on`): the server keeps a
 // teammate's newer result rather than let an older-based one replace it, and says so (shown here).
 
-import { button, element, failureText, fetchWhole, newMutationId, pageUser, showLines, t } from "../lib/common.js";
+import { element, failureText, fetchWhole, newMutationId, pageUser, showLines, t } from "../lib/common.js";
 import { countOf, Kind } from "../lib/phone.js";
-import { showCounts } from "../offline/counts.js";
 import * as Outbox from "../offline/outbox.js";
 import * as Sync from "../offline/sync.js";
 
@@ -27,6 +26,8 @@ function setUp() {
   // The revision of the result this page shows; what is entered here is based on it.
   let revision = Number(form.dataset.revision) || 0;
   let teammates = [];
+  let countsModule = null;
+  let team = null;
   const counts = () => [...form.querySelectorAll('input[name^="input-"]')];
   const numbers = () => counts().filter((field) => field.type === "number");
   let mode = numbers().some((field) => field.value.trim() !== "") ? "counts" : "outcome";
@@ -188,20 +189,14 @@ function setUp() {
     if (by) window.scrollBy({ top: by, behavior: "instant" });
   }
 
-  /** The teammate's result stands: theirs says who, what and when; mine is applied or dropped in one tap. */
-  function notAppliedNotice(entry) {
-    const current = entry.current;
-    const box = element("div", "not-applied");
-    box.setAttribute("role", "alert");
-    const time = timeOf(new Date(current.at));
-    box.append(element("p", null, t("not_applied", { name: current.by, outcome: current.outcome_label, time })));
-    const actions = element("div", "actions");
-    actions.append(
-      button(t("apply_mine"), () => applyMine(entry), "primary"),
-      button(t("keep_theirs"), () => keepTheirs(entry)),
-    );
-    box.append(actions);
-    return box;
+  /** The notice of a teammate's newer result, or null where pages/team.js cannot be had (the plain refusal then says it). */
+  function notAppliedNotice(Team, entry) {
+    if (!Team) return null;
+    const time = timeOf(new Date(entry.current.at));
+    return Team.notAppliedNotice(entry.current, time, {
+      applyMine: () => applyMine(entry),
+      keepTheirs: () => keepTheirs(entry),
+    });
   }
 
   /** Mine again, as a new change based on the revision that stands now. */
@@ -224,9 +219,9 @@ function setUp() {
     teammates = (await Outbox.all()).filter((e) => e.key === key && String(e.author) !== String(user.id));
   }
 
-  function teammateLines() {
-    const names = [...new Set(teammates.map((e) => e.author_name || "?"))];
-    return names.map((name) => element("p", "prompt teammate-waiting", t("teammate_waiting", { name })));
+  function teamModule() {
+    team = team || import("./team.js").catch(() => { team = null; return null; });
+    return team;
   }
 
   function timeOf(date) {
@@ -258,13 +253,16 @@ function setUp() {
     const status = document.getElementById("item-status");
     if (!status) return;
     if (!hint.entry) await readTeammates();
-    const lines = teammateLines();
     const [entry] = hint.entry ? [hint.entry] : await waiting();
+    const overruled = entry && entry.state === "rejected" && entry.current;
+    const Team = teammates.length || overruled ? await teamModule() : null;
+    const lines = Team ? Team.teammateLines(teammates) : [];
+    const notice = overruled && notAppliedNotice(Team, entry);
     const sending = Sync.status().sending;
     if (hint.error) {
       lines.push(element("p", "error", hint.error));
-    } else if (entry && entry.state === "rejected" && entry.current) {
-      lines.push(notAppliedNotice(entry));
+    } else if (notice) {
+      lines.push(notice);
     } else if (entry && entry.state === "draft") {
       lines.push(draftPrompt(entry));
     } else if (entry && entry.state === "rejected") {
@@ -299,7 +297,21 @@ function setUp() {
     progress.textContent = `${scored}/${total}`;
     document.querySelector("#progress .progress-count").textContent = `${scored}/${total}`;
     document.querySelector("#progress .progress-score").textContent = t("points_total", { score: answer.score });
-    showCounts();
+    if (countsModule) recount();
+  }
+
+  /**
+   * Results waiting on the phone count as entered in the progress bar (offline/counts.js). The
+   * module loads only once one waits: the walk's first visit stays light.
+   */
+  function recount() {
+    countsModule = countsModule || import("../offline/counts.js").catch(() => null);
+    countsModule.then((module) => module && module.showCounts());
+  }
+
+  async function recountIfWaiting() {
+    const entries = await Outbox.all();
+    if (entries.some((e) => e.kind === Kind.finding && String(e.assessment_id) === assessmentId)) recount();
   }
 
   /** Counted items explain the outcome their counts give: that sentence is the server's. */
@@ -326,7 +338,11 @@ function setUp() {
     if (answer.finding.inputs) showDerived().catch(() => {});
   });
   document.addEventListener("sync:sending", () => renderStatus());
-  Outbox.onChange(() => renderStatus());
+  Outbox.onChange(() => {
+    renderStatus();
+    if (!countsModule) recountIfWaiting().catch(() => {});
+  });
+  recountIfWaiting().catch(() => {});
   showLatestProgress().catch(() => {});
   showConfirmed().catch(() => {}).then(showWaiting).then(() => renderStatus());
 }
