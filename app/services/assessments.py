@@ -259,7 +259,9 @@ def parse_based_on(value) -> int | None:
     if isinstance(value, str) and value.isdigit() and len(value) <= 9:
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise Refused(422, _l("based_on must be the revision the result was based on: 0 or more."), field="based_on")
+        raise Refused(
+            422, _l("based_on must be the revision the result was based on: 0 or more."), field="based_on"
+        )
     return value
 
 

@@ -85,7 +85,9 @@ def js_strings() -> dict:
         "waiting_count": _("%(n)s not synced"),
         "category_scored": _("%(scored)s of %(total)s items scored"),
         "open_items": "(" + _("%(n)s open") + ")",
-        "unscored_items": _("%(n)s items are not scored yet (results waiting on this phone count as entered)."),
+        "unscored_items": _(
+            "%(n)s items are not scored yet (results waiting on this phone count as entered)."
+        ),
         "all_entered": _("Every item is entered: some results still wait on this phone to be synced."),
         "not_applied": _(
             "%(name)s set this item to “%(outcome)s” at %(time)s, after the result yours was based on: "

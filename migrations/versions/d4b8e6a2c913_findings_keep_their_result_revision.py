@@ -7,9 +7,8 @@ Create Date: 2026-12-07 12:10:00.000000
 A scored finding counts as revision 1, set by whoever saved it last, when they did; an unscored
 one (photos or a note only) stays at 0.
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'd4b8e6a2c913'

@@ -7,16 +7,19 @@ import re
 from playwright.sync_api import expect
 
 from app.extensions import db
-from app.models import Assessment, AuditEvent, Finding, Station
+from app.models import Assessment, AuditEvent, Finding, Station, User
+from app.services import assessments
 from tests.browser.conftest import log_in, wait_until
-from tests.browser.test_offline import is_finding_write, wait_until_synced
+from tests.browser.test_offline import COUNT_OUTBOX, is_finding_write, wait_until_synced
 from tests.browser.test_shared_phone import end_sessions_on_the_server
 
 WAITING_RESULTS = """async (assessmentId) => new Promise((resolve) => {
   const opened = indexedDB.open("assessment-outbox");
   opened.onsuccess = () => {
     const all = opened.result.transaction("entries").objectStore("entries").getAll();
-    all.onsuccess = () => resolve(all.result.filter((e) => e.kind === "finding" && e.state === "pending").length);
+    all.onsuccess = () => resolve(
+      all.result.filter((e) => e.kind === "finding" && e.state === "pending").length
+    );
   };
 })"""
 
@@ -52,7 +55,9 @@ def demo_assessment_id(server) -> int:
 
 def stored(server, assessment_id: int, item_id: str):
     with server.app.app_context():
-        finding = db.session.scalar(db.select(Finding).filter_by(assessment_id=assessment_id, item_id=item_id))
+        finding = db.session.scalar(
+            db.select(Finding).filter_by(assessment_id=assessment_id, item_id=item_id)
+        )
         return (finding.outcome, finding.revised_by.username) if finding and finding.outcome else None
 
 
@@ -92,15 +97,46 @@ def test_a_teammates_newer_result_stands_and_the_one_whose_result_waited_is_told
     notice = page.locator("#item-status .not-applied")
     expect(notice).to_contain_text("李慧敏", timeout=30_000)
     expect(notice).to_contain_text("未生效")
-    assert stored(demo_data, assessment_id, item_id) == ("full", "assessor2"), "the older result replaced nothing"
+    assert stored(demo_data, assessment_id, item_id) == ("full", "assessor2"), (
+        "the older result replaced nothing"
+    )
     with demo_data.app.app_context():
-        assert db.session.scalar(db.select(db.func.count()).select_from(AuditEvent).filter_by(action="finding.not_applied")) == 1
+        assert (
+            db.session.scalar(
+                db.select(db.func.count()).select_from(AuditEvent).filter_by(action="finding.not_applied")
+            )
+            == 1
+        )
     shot(page, "teammate-notice")
 
     notice.get_by_role("button", name="用我的结果").click()
     wait_until_synced(page)
     expect(page.locator("#item-status .not-applied")).to_have_count(0)
     assert stored(demo_data, assessment_id, item_id) == ("zero", "assessor1")
+
+
+def test_the_assessor_told_of_a_teammates_result_can_keep_theirs_in_one_tap(page, demo_data):
+    assessment_id = demo_assessment_id(demo_data)
+    base, item_id = open_first_unscored(page, demo_data)
+    with demo_data.app.app_context():
+        teammate = db.session.scalar(db.select(User).filter_by(username="assessor2"))
+        assessment = db.session.get(Assessment, assessment_id)
+        assessments.record_finding(
+            assessment, item_id, outcome="full", inputs=None, note="", user=teammate, based_on=0
+        )
+        db.session.commit()
+
+    page.click("label[for=outcome-zero]")
+    notice = page.locator("#item-status .not-applied")
+    expect(notice).to_contain_text("李慧敏")
+    notice.get_by_role("button", name="保留对方的结果").click()
+
+    expect(page.locator("#outcome-full")).to_be_checked()
+    expect(notice).to_have_count(0)
+    wait_until(page, f"async () => (await {COUNT_OUTBOX}) === 0")
+    assert stored(demo_data, assessment_id, item_id) == ("full", "assessor2")
+    page.reload()
+    expect(page.locator("#outcome-full")).to_be_checked()
 
 
 def test_progress_index_and_summary_count_results_waiting_on_the_phone_as_entered(page, demo_data):

@@ -51,7 +51,9 @@ def test_each_applied_result_raises_the_items_revision(assessor, assessment_id):
 def test_an_older_based_result_of_a_teammate_is_refused_and_audited(app, assessor, teammate, assessment_id):
     assert put(teammate, assessment_id, outcome="full", based_on=0).status_code == 200
 
-    late = put(assessor, assessment_id, outcome="zero", note="主任未到岗", based_on=0, mutation_id=str(uuid.uuid4()))
+    late = put(
+        assessor, assessment_id, outcome="zero", note="主任未到岗", based_on=0, mutation_id=str(uuid.uuid4())
+    )
 
     assert late.status_code == 409
     body = late.get_json()
@@ -66,9 +68,13 @@ def test_an_older_based_result_of_a_teammate_is_refused_and_audited(app, assesso
     assert event.before["outcome"] == "full"
 
 
-def test_the_refused_result_applies_when_sent_again_on_the_current_revision(app, assessor, teammate, assessment_id):
+def test_the_refused_result_applies_when_sent_again_on_the_current_revision(
+    app, assessor, teammate, assessment_id
+):
     put(teammate, assessment_id, outcome="full", based_on=0)
-    current = put(assessor, assessment_id, outcome="zero", note="主任未到岗", based_on=0).get_json()["current"]
+    current = put(assessor, assessment_id, outcome="zero", note="主任未到岗", based_on=0).get_json()[
+        "current"
+    ]
 
     again = put(assessor, assessment_id, outcome="zero", note="主任未到岗", based_on=current["revision"])
 
@@ -114,7 +120,10 @@ def test_results_sent_together_answer_each_refusal_on_its_own(app, assessor, tea
         {"item_id": "1.2.1", "outcome": "full", "based_on": 0, "mutation_id": str(uuid.uuid4())},
     ]
     response = assessor.post_json(f"/api/assessments/{assessment_id}/findings", {"findings": changes})
-    assert [(r["item_id"], r["status"]) for r in response.get_json()["results"]] == [(ITEM, 409), ("1.2.1", 200)]
+    assert [(r["item_id"], r["status"]) for r in response.get_json()["results"]] == [
+        (ITEM, 409),
+        ("1.2.1", 200),
+    ]
     assert stored(app, assessment_id).outcome == "full"
 
 
@@ -155,7 +164,9 @@ def test_a_form_post_based_on_an_older_revision_shows_the_teammates_result_and_a
     assert "主任未到岗" in html, "the assessor's own result stays in the form"
     assert 'name="based_on" value="1"' in html
     assert stored(app, assessment_id).outcome == "full"
-    applied = post_item(assessor, assessment_id, outcome="zero", note="主任未到岗", based_on="1", apply_mine="1")
+    applied = post_item(
+        assessor, assessment_id, outcome="zero", note="主任未到岗", based_on="1", apply_mine="1"
+    )
     assert applied.status_code == 302
     assert stored(app, assessment_id).outcome == "zero"
 
@@ -174,7 +185,9 @@ def test_two_teammates_saving_at_once_on_one_revision_leave_one_result_and_one_r
     def send(auth, outcome):
         answers.append(put(auth, assessment_id, outcome=outcome, note="同时", based_on=0).status_code)
 
-    threads = [threading.Thread(target=send, args=(a, o)) for a, o in ((assessor, "zero"), (teammate, "full"))]
+    threads = [
+        threading.Thread(target=send, args=(a, o)) for a, o in ((assessor, "zero"), (teammate, "full"))
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -200,7 +213,9 @@ def test_an_imported_outbox_entry_based_on_an_older_revision_is_reported_refused
         "item_id": ITEM,
         "payload": {"outcome": "zero", "inputs": None, "note": "离线记录", "based_on": 0},
     }
-    data = json.dumps({"format": "assessment-outbox", "version": 1, "exported_by": "assessor", "entries": [entry]})
+    data = json.dumps(
+        {"format": "assessment-outbox", "version": 1, "exported_by": "assessor", "entries": [entry]}
+    )
     response = admin.client.post(
         "/admin/outbox-import",
         data={"csrf_token": admin.token, "file": (io.BytesIO(data.encode()), "outbox.json")},

@@ -158,6 +158,7 @@ function setUp() {
       else field.value = value === undefined || value === null ? "" : value;
     }
     if (document.activeElement !== note) note.value = text;
+    toggleTools();
   }
 
   function learnRevision(finding) {
@@ -169,11 +170,16 @@ function setUp() {
    * buttons beside it are brought between the top bar and the walk's bottom bar.
    */
   function showDeductionTools() {
-    const deducted = deductionChosen() === "deducted";
-    if (tools) tools.hidden = !deducted;
-    if (!deducted) return;
+    if (!toggleTools()) return;
     note.focus({ preventScroll: true });
     bringIntoView(document.getElementById("item-status") || note, tools || note);
+  }
+
+  /** The camera and gallery beside the note show while a deduction is chosen; answers whether one is. */
+  function toggleTools() {
+    const deducted = deductionChosen() === "deducted";
+    if (tools) tools.hidden = !deducted;
+    return deducted;
   }
 
   function bringIntoView(first, last) {
