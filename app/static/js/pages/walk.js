@@ -220,9 +220,11 @@ function setUp() {
     await Outbox.remove(entry.seq);
   }
 
-  /** What another user entered on this item on this phone and has not sent yet. */
-  async function readTeammates() {
-    teammates = (await Outbox.all()).filter((e) => e.key === key && String(e.author) !== String(user.id));
+  /** This user's entries for the item, in one read that also learns what other users left waiting on it here. */
+  async function readEntries() {
+    const entries = (await Outbox.all()).filter((e) => e.key === key);
+    teammates = entries.filter((e) => String(e.author) !== String(user.id));
+    return entries.filter((e) => String(e.author) === String(user.id));
   }
 
   function teamModule() {
@@ -258,8 +260,7 @@ function setUp() {
   async function renderStatus(hint = {}) {
     const status = document.getElementById("item-status");
     if (!status) return;
-    if (!hint.entry) await readTeammates();
-    const [entry] = hint.entry ? [hint.entry] : await waiting();
+    const [entry] = hint.entry ? [hint.entry] : await readEntries();
     const overruled = entry && entry.state === "rejected" && entry.current;
     const Team = teammates.length || overruled ? await teamModule() : null;
     const lines = Team ? Team.teammateLines(teammates) : [];
