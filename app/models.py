@@ -267,9 +267,16 @@ class Finding(db.Model):
     updated_by_id: Mapped[int] = mapped_column(db.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The result's own history, apart from photos and no-photo reasons: +1 per result applied, who
+    # applied the current one and when (the server's clock). A phone sends the revision it saw; a
+    # result based on an older one does not replace a teammate's newer result.
+    revision: Mapped[int] = mapped_column(default=0, server_default="0")
+    revised_by_id: Mapped[int | None] = mapped_column(db.ForeignKey("users.id"))
+    revised_at: Mapped[datetime | None]
 
     assessment: Mapped[Assessment] = relationship(back_populates="findings")
-    updated_by: Mapped[User] = relationship()
+    updated_by: Mapped[User] = relationship(foreign_keys=[updated_by_id])
+    revised_by: Mapped[User | None] = relationship(foreign_keys=[revised_by_id])
     # Evidence only: the station's rectification photos hang on their Rectification.
     photos: Mapped[list["Photo"]] = relationship(
         primaryjoin="and_(Finding.id == Photo.finding_id, Photo.purpose == 'evidence')",

@@ -74,7 +74,7 @@ def put_finding(assessment_id: int, item_id: str):
         user=current_user,
         **assessments.finding_change(body),
     )
-    return json_answer(recorded.body)
+    return json_answer(recorded.body, recorded.status)
 
 
 @bp.post("/assessments/<int:assessment_id>/findings")

@@ -147,6 +147,7 @@ def save_item(assessment_id: int, item_id: str):
             outcome=outcome,
             inputs=inputs,
             note=note,
+            based_on=assessments.parse_based_on(request.form.get("based_on")),
         )
     except Refused as refused:
         db.session.rollback()
@@ -158,8 +159,13 @@ def save_item(assessment_id: int, item_id: str):
             error=None if asks_reason else refused.message,
             ask_reason=asks_reason,
             draft=draft,
+            based_on=request.form.get("based_on", ""),
         )
         return render_item_response(context), refused.status
+    if recorded.not_applied:
+        draft = {"outcome": outcome, "inputs": inputs or {}, "note": note}
+        context = item_context(assessment, item_id, not_applied=recorded.body["current"], draft=draft)
+        return render_item_response(context), recorded.status
     if not is_htmx():
         return redirect(url_for("assess.item", assessment_id=assessment.id, item_id=item_id))
     return render_item_response(
@@ -197,6 +203,8 @@ def item_context(assessment: Assessment, item_id: str, *, finding=None, card=Non
         "error": None,
         "ask_reason": False,
         "draft": None,
+        "not_applied": None,
+        "based_on": finding.revision if finding else 0,
         "input_labels": assessments.INPUT_LABELS,
         "last_visit": last_visit,
         "last_result": assessments.scorecard(last_visit).items.get(item_id) if last_visit else None,

@@ -23,6 +23,8 @@ from rubric import NOT_APPLICABLE, ItemScore, Result, Scorecard, ScoringError, r
 STATUS_LABELS = {IN_PROGRESS: _l("In progress"), FINALIZED: _l("Finalized")}
 NOTE_MAX_LENGTH = 4000
 NO_PHOTO_REASON_MAX_LENGTH = 1000
+# The code of the answer to a result a teammate's newer result kept from applying.
+NOT_APPLIED = "not_applied"
 # Results a phone sends in one request: a day's walk kept offline goes in a few round trips.
 MAX_FINDINGS_PER_REQUEST = 100
 
@@ -72,6 +74,12 @@ class RecordedFinding:
     body: dict
     finding: Finding | None = None
     card: Scorecard | None = None
+    status: int = 200
+
+    @property
+    def not_applied(self) -> bool:
+        """A teammate's newer result stands; the body says whose, what and when (`current`)."""
+        return self.status == 409 and self.body.get("code") == NOT_APPLIED
 
 
 def scoring_message(error: ScoringError) -> str:
@@ -199,10 +207,78 @@ def refuse_if_finalized(assessment: Assessment) -> None:
         raise Refused(409, _l("This assessment is finalized and can no longer be changed."))
 
 
+class TeammateWasFirst(Refused):
+    """A result based on an older revision of an item than a teammate's result applied since.
+
+    It is answered (409) and audited rather than rolled back: the mutation it came under keeps
+    that answer, so a phone sending it again is told the same."""
+
+    def __init__(self, finding: Finding, item):
+        current = current_result(finding, item)
+        super().__init__(
+            409,
+            _l(
+                "%(name)s set this item to “%(outcome)s” after the result yours was based on: "
+                "yours was not applied.",
+                name=current["by"],
+                outcome=current["outcome_label"],
+            ),
+            code=NOT_APPLIED,
+            item_id=finding.item_id,
+            current=current,
+        )
+
+
+def current_result(finding: Finding, item) -> dict:
+    """The result that stands on an item, for one who tried to change it from an older revision."""
+    return {
+        "outcome": finding.outcome,
+        "outcome_label": item.outcome(finding.outcome).label,
+        "inputs": finding.inputs,
+        "note": finding.note,
+        "revision": finding.revision,
+        "by": finding.revised_by.name,
+        "by_username": finding.revised_by.username,
+        "at": finding.revised_at.isoformat() + "Z",
+    }
+
+
+def newer_by_teammate(finding: Finding | None, based_on: int | None, user: User) -> bool:
+    """Whether the item's result was applied by someone else since the revision a change is based
+    on. A change sent without one (from before revisions) and a user's own results are not held
+    back: whoever edits twice means the second."""
+    if finding is None or based_on is None or finding.revision <= based_on:
+        return False
+    return finding.revised_by_id is not None and finding.revised_by_id != user.id
+
+
+def parse_based_on(value) -> int | None:
+    """The revision a result was based on, as a form or JSON sends it; none means an older client."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and value.isdigit() and len(value) <= 9:
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise Refused(
+            422, _l("based_on must be the revision the result was based on: 0 or more."), field="based_on"
+        )
+    return value
+
+
 def record_finding(
-    assessment: Assessment, item_id: str, *, outcome, inputs, note: str, user: User, no_photo_reason=None
+    assessment: Assessment,
+    item_id: str,
+    *,
+    outcome,
+    inputs,
+    note: str,
+    user: User,
+    no_photo_reason=None,
+    based_on: int | None = None,
 ) -> Finding:
-    """Set one item's result; a later write to the same item wins, the audit trail keeps both."""
+    """Set one item's result. A later write wins, and the audit trail keeps both, unless it was
+    based on an older revision than a teammate's result applied since: then it is not applied,
+    the audit trail keeps it, and TeammateWasFirst says whose result stands."""
     ensure_writable(assessment)
     item = rubric_of(assessment).item(item_id)
     if item is None:
@@ -218,6 +294,16 @@ def record_finding(
     except ScoringError as error:
         raise Refused(422, scoring_message(error), code=error.code) from error
     finding = finding_of(assessment, item_id)
+    if newer_by_teammate(finding, based_on, user):
+        audit.record(
+            "finding.not_applied",
+            assessment=assessment,
+            subject=item_id,
+            before={**finding.snapshot(), "revision": finding.revision},
+            after={"outcome": outcome_key, "inputs": inputs, "note": note, "based_on": based_on},
+            user=user,
+        )
+        raise TeammateWasFirst(finding, item)
     before = finding.snapshot() if finding else None
     if finding is None:
         finding = Finding(assessment=assessment, item_id=item_id, outcome=outcome_key, updated_by=user)
@@ -229,6 +315,9 @@ def record_finding(
         finding.no_photo_reason = _checked_no_photo_reason(no_photo_reason)
     finding.updated_by = user
     finding.updated_at = utcnow()
+    finding.revision = (finding.revision or 0) + 1
+    finding.revised_by = user
+    finding.revised_at = finding.updated_at
     assessment.join_team(user)
     audit.record(
         "finding.set",
@@ -247,21 +336,25 @@ def record_finding_once(
     """Record a finding once per mutation_id, whether it comes from the walk, the API or a phone's file.
 
     Answers the finding and the new totals, scored once; a retry of the same mutation gets the
-    stored answer.
+    stored answer. A result a teammate's newer one keeps from applying is answered 409, and that
+    answer is kept for the mutation like any other.
     """
     computed = {}
 
     def apply():
-        finding = record_finding(assessment, item_id, user=user, **changes)
+        try:
+            finding = record_finding(assessment, item_id, user=user, **changes)
+        except TeammateWasFirst as first:
+            return error_json(first.message, **first.details), first.status
         db.session.flush()
         card = scorecard(assessment)
         computed.update(finding=finding, card=card)
         return {"finding": finding_json(finding, card), **totals_json(card)}, 200
 
-    body, _status = apply_once(
+    body, status = apply_once(
         mutation_id, user, Change("finding.record", (assessment.id, item_id)), apply, lock=assessment
     )
-    return RecordedFinding(body, **computed)
+    return RecordedFinding(body, status=status, **computed)
 
 
 def finding_change(body: dict) -> dict:
@@ -271,6 +364,7 @@ def finding_change(body: dict) -> dict:
         "note": typed_field(body, "note", str, ""),
         "inputs": typed_field(body, "inputs", dict),
         "no_photo_reason": typed_field(body, "no_photo_reason", str),
+        "based_on": parse_based_on(body.get("based_on")),
     }
 
 
@@ -326,7 +420,7 @@ def _record_one_of_many(assessment: Assessment, change, user: User) -> dict:
     except Refused as refused:
         db.session.rollback()
         return {**result, "status": refused.status, "body": error_json(refused.message, **refused.details)}
-    return {**result, "status": 200, "body": recorded.body}
+    return {**result, "status": recorded.status, "body": recorded.body}
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,7 @@ def finding_json(finding: Finding, card: Scorecard) -> dict:
         "photos": [photo_json(photo) for photo in finding.photos],
         "updated_by": finding.updated_by.username,
         "updated_at": finding.updated_at.isoformat() + "Z",
+        "revision": finding.revision,
     }
 
 

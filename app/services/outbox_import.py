@@ -255,7 +255,7 @@ def _payload(entry: dict) -> dict:
 
 def _finding(entry: dict, assessment: Assessment, mutation_id: str, author: User, _budget: Budget) -> None:
     payload = _payload(entry)
-    assessments.record_finding_once(
+    recorded = assessments.record_finding_once(
         assessment,
         _text(entry, "item_id"),
         mutation_id=mutation_id,
@@ -263,7 +263,10 @@ def _finding(entry: dict, assessment: Assessment, mutation_id: str, author: User
         outcome=_text(payload, "outcome") or None,
         inputs=typed_field(payload, "inputs", dict),
         note=_text(payload, "note"),
+        based_on=assessments.parse_based_on(payload.get("based_on")),
     )
+    if recorded.not_applied:
+        raise Refused(recorded.status, recorded.body["error"])
 
 
 def _photo(entry: dict, assessment: Assessment, mutation_id: str, author: User, budget: Budget) -> None:

@@ -16,6 +16,7 @@ from rubric import NOT_APPLICABLE, Item
 ACTION_LABELS = {
     "assessment.start": _l("Started the assessment"),
     "finding.set": _l("Recorded a result"),
+    "finding.not_applied": _l("A result was not applied: a teammate's newer result stood"),
     "assessment.finalize": _l("Finalized the assessment"),
     "assessment.reopen": _l("Reopened the assessment"),
     "finding.no_photo_reason": _l("Recorded why there is no photo"),

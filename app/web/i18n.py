@@ -82,6 +82,22 @@ def js_strings() -> dict:
         "offline_not_saved": _("Not on this phone yet."),
         "downloading": _("Saving for offline use…"),
         "waiting_badge": _("Not synced"),
+        "waiting_count": _("%(n)s not synced"),
+        "category_scored": _("%(scored)s of %(total)s items scored"),
+        "open_items": "(" + _("%(n)s open") + ")",
+        "unscored_items": _(
+            "%(n)s items are not scored yet (results waiting on this phone count as entered)."
+        ),
+        "all_entered": _("Every item is entered: some results still wait on this phone to be synced."),
+        "not_applied": _(
+            "%(name)s set this item to “%(outcome)s” at %(time)s, after the result yours was based on: "
+            "yours was not applied."
+        ),
+        "apply_mine": _("Apply mine"),
+        "keep_theirs": _("Keep theirs"),
+        "teammate_waiting": _(
+            "%(name)s has a change to this item waiting on this phone: it is sent when %(name)s logs in here."
+        ),
         "finalize_waiting": _("Sync before finalizing: %(count)s."),
         "storage_low": _("This phone is short of storage: sync soon."),
         "storage_unavailable": _(

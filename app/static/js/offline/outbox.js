@@ -245,8 +245,11 @@ async function change(seq, mutationId, changes) {
   announce();
 }
 
-/** The server refused the entry for a reason a retry will not change: it waits for the assessor. */
-export const reject = (seq, mutationId, error) => change(seq, mutationId, { state: "rejected", error });
+/**
+ * The server refused the entry for a reason a retry will not change: it waits for the assessor.
+ * `current` is the teammate's newer result that kept an item result from applying, to show them.
+ */
+export const reject = (seq, mutationId, error, current = null) => change(seq, mutationId, { state: "rejected", error, current });
 
 /** Note why the last try failed (a timeout, a 5xx), for the screen; the entry still waits. */
 export const noteFailure = (seq, mutationId, error) => change(seq, mutationId, { error });

@@ -240,7 +240,7 @@ async function settle(entry, answer) {
     state.login = "other";
     return "stop";
   }
-  await Outbox.reject(entry.seq, entry.mutation_id, body.error || `HTTP ${code}`);
+  await Outbox.reject(entry.seq, entry.mutation_id, body.error || `HTTP ${code}`, body.current || null);
   emit("sync:rejected", { entry, body });
   return "rejected";
 }

@@ -2,6 +2,8 @@
 // server's answer only confirms it (status, derived outcome, progress) and never touches a field.
 // The body sent is exactly the API's: {outcome, inputs, note}. Tapping an outcome chooses it and
 // clears the counts; filling every count lets the counts decide; a count alone waits for its partner.
+// Each result carries the revision of the item it was based on (`based_on`): the server keeps a
+// teammate's newer result rather than let an older-based one replace it, and says so (shown here).
 
 import { element, failureText, fetchWhole, newMutationId, pageUser, showLines, t } from "../lib/common.js";
 import { countOf, Kind } from "../lib/phone.js";
@@ -9,6 +11,8 @@ import * as Outbox from "../offline/outbox.js";
 import * as Sync from "../offline/sync.js";
 
 const form = document.getElementById("item-form");
+// Room kept between the note's block and the bars above and below it, in CSS pixels.
+const GAP = 8;
 const user = pageUser();
 
 if (form && user && !form.querySelector("fieldset[disabled]")) setUp();
@@ -18,6 +22,12 @@ function setUp() {
   const itemId = form.dataset.itemId;
   const key = `${Kind.finding}:${assessmentId}:${itemId}`;
   const note = form.querySelector('textarea[name="note"]');
+  const tools = form.querySelector("[data-deduction-tools]");
+  // The revision of the result this page shows; what is entered here is based on it.
+  let revision = Number(form.dataset.revision) || 0;
+  let teammates = [];
+  let countsModule = null;
+  let team = null;
   const counts = () => [...form.querySelectorAll('input[name^="input-"]')];
   const numbers = () => counts().filter((field) => field.type === "number");
   let mode = numbers().some((field) => field.value.trim() !== "") ? "counts" : "outcome";
@@ -32,6 +42,7 @@ function setUp() {
       numbers().forEach((input) => { input.value = ""; });
       counts().filter((input) => input.type === "checkbox").forEach((input) => { input.checked = false; });
       keepChange();
+      showDeductionTools();
     } else if (field.name.startsWith("input-") && field.type === "checkbox") {
       countsChanged();
     }
@@ -52,14 +63,14 @@ function setUp() {
 
   function body() {
     const chosen = form.querySelector('input[name="outcome"]:checked');
-    if (mode === "outcome") return { outcome: chosen ? chosen.value : null, inputs: null, note: note.value };
+    if (mode === "outcome") return { outcome: chosen ? chosen.value : null, inputs: null, note: note.value, based_on: revision };
     const inputs = {};
     for (const field of counts()) {
       const name = field.name.slice("input-".length);
       if (field.type === "checkbox") inputs[name] = field.checked;
       else inputs[name] = countOf(field.value);
     }
-    return { outcome: null, inputs, note: note.value };
+    return { outcome: null, inputs, note: note.value, based_on: revision };
   }
 
   /**
@@ -82,17 +93,7 @@ function setUp() {
     renderStatus({ entry: { state, payload } });
     if (missing(payload) === "reason" && document.activeElement !== note) note.focus();
     try {
-      await Outbox.keep({
-        kind: Kind.finding,
-        key,
-        author: user.id,
-        author_name: user.name,
-        assessment_id: assessmentId,
-        item_id: itemId,
-        mutation_id: newMutationId(),
-        state,
-        payload,
-      });
+      await Outbox.keep({ ...entryFields(), mutation_id: newMutationId(), state, payload });
     } catch (error) {
       renderStatus({ error: t("storage_unavailable") });
     }
@@ -103,6 +104,10 @@ function setUp() {
     const drafts = (await waiting()).filter((e) => e.state === "draft");
     await Promise.all(drafts.map((e) => Outbox.remove(e.seq)));
     renderStatus();
+  }
+
+  function entryFields() {
+    return { kind: Kind.finding, key, author: user.id, author_name: user.name, assessment_id: assessmentId, item_id: itemId };
   }
 
   async function waiting() {
@@ -122,6 +127,7 @@ function setUp() {
       return;
     }
     showResult(record.finding);
+    learnRevision(record.finding);
     confirmed = timeOf(new Date(record.finding.updated_at));
   }
 
@@ -152,6 +158,78 @@ function setUp() {
       else field.value = value === undefined || value === null ? "" : value;
     }
     if (document.activeElement !== note) note.value = text;
+    toggleTools();
+  }
+
+  function learnRevision(finding) {
+    if (Number.isInteger(finding.revision)) revision = finding.revision;
+  }
+
+  /**
+   * A deduction is one screen of work: the note is focused, and it and the camera and gallery
+   * buttons beside it are brought between the top bar and the walk's bottom bar.
+   */
+  function showDeductionTools() {
+    if (!toggleTools()) return;
+    note.focus({ preventScroll: true });
+    bringIntoView(document.getElementById("item-status") || note, tools || note);
+  }
+
+  /** The camera and gallery beside the note show while a deduction is chosen; answers whether one is. */
+  function toggleTools() {
+    const deducted = deductionChosen() === "deducted";
+    if (tools) tools.hidden = !deducted;
+    return deducted;
+  }
+
+  function bringIntoView(first, last) {
+    const bar = document.querySelector(".topbar");
+    const nav = document.querySelector(".walk-nav");
+    const top = bar ? bar.getBoundingClientRect().bottom : 0;
+    const bottom = nav ? nav.getBoundingClientRect().top : window.innerHeight;
+    const from = first.getBoundingClientRect().top;
+    const to = last.getBoundingClientRect().bottom;
+    let by = 0;
+    if (to > bottom - GAP) by = to - (bottom - GAP);
+    if (from - by < top + GAP) by = from - (top + GAP);
+    if (by) window.scrollBy({ top: by, behavior: "instant" });
+  }
+
+  /** The notice of a teammate's newer result, or null where pages/team.js cannot be had (the plain refusal then says it). */
+  function notAppliedNotice(Team, entry) {
+    if (!Team) return null;
+    const time = timeOf(new Date(entry.current.at));
+    return Team.notAppliedNotice(entry.current, time, {
+      applyMine: () => applyMine(entry),
+      keepTheirs: () => keepTheirs(entry),
+    });
+  }
+
+  /** Mine again, as a new change based on the revision that stands now. */
+  async function applyMine(entry) {
+    revision = entry.current.revision;
+    const payload = { ...entry.payload, based_on: revision };
+    renderStatus({ entry: { state: "pending", payload } });
+    await Outbox.keep({ ...entryFields(), mutation_id: newMutationId(), state: "pending", payload });
+  }
+
+  async function keepTheirs(entry) {
+    revision = entry.current.revision;
+    note.blur();
+    showResult(entry.current);
+    await Outbox.remove(entry.seq);
+  }
+
+  /** This user's entries for the item, in one read that also learns what other users left waiting on it here. */
+  async function readEntries() {
+    const entries = (await Outbox.all()).filter((e) => e.key === key);
+    teammates = entries.filter((e) => String(e.author) !== String(user.id));
+    return entries.filter((e) => String(e.author) === String(user.id));
+  }
+
+  function teamModule() {
+    team = team || import("./team.js").catch(() => { team = null; return null; });
+    return team;
   }
 
   function timeOf(date) {
@@ -182,11 +260,16 @@ function setUp() {
   async function renderStatus(hint = {}) {
     const status = document.getElementById("item-status");
     if (!status) return;
-    const lines = [];
-    const [entry] = hint.entry ? [hint.entry] : await waiting();
+    const [entry] = hint.entry ? [hint.entry] : await readEntries();
+    const overruled = entry && entry.state === "rejected" && entry.current;
+    const Team = teammates.length || overruled ? await teamModule() : null;
+    const lines = Team ? Team.teammateLines(teammates) : [];
+    const notice = overruled && notAppliedNotice(Team, entry);
     const sending = Sync.status().sending;
     if (hint.error) {
       lines.push(element("p", "error", hint.error));
+    } else if (notice) {
+      lines.push(notice);
     } else if (entry && entry.state === "draft") {
       lines.push(draftPrompt(entry));
     } else if (entry && entry.state === "rejected") {
@@ -198,26 +281,44 @@ function setUp() {
       if (entry.error) lines.push(element("p", "muted", failureText(entry.error)));
     } else if (confirmed) {
       lines.push(element("p", "saved", t("saved_at", { time: confirmed })));
-    } else if (status.querySelector(".pending, .error")) {
+    } else if (status.querySelector(".pending, .error, .not-applied")) {
       lines.push(element("p", "saved", t("synced")));
-    } else {
+    } else if (!lines.length) {
       return;
     }
     const needed = prompt();
     if (needed && !(entry && (entry.state === "rejected" || entry.state === "draft"))) lines.push(needed);
+    const newNotice = !status.querySelector(".not-applied") && lines.some((line) => line.classList.contains("not-applied"));
     showLines(status, lines);
+    if (newNotice) status.querySelector(".not-applied").scrollIntoView({ block: "center" });
     document.dispatchEvent(new CustomEvent("walk:result", { detail: { deducted: deductionChosen() === "deducted" } }));
   }
 
   function showProgress(answer) {
     const progress = document.querySelector("#progress progress");
     if (!progress || !Array.isArray(answer.unscored)) return;
+    document.getElementById("progress").dataset.unscored = JSON.stringify(answer.unscored);
     const total = Number(progress.max);
     const scored = total - answer.unscored.length;
     progress.value = scored;
     progress.textContent = `${scored}/${total}`;
     document.querySelector("#progress .progress-count").textContent = `${scored}/${total}`;
     document.querySelector("#progress .progress-score").textContent = t("points_total", { score: answer.score });
+    if (countsModule) recount();
+  }
+
+  /**
+   * Results waiting on the phone count as entered in the progress bar (offline/counts.js). The
+   * module loads only once one waits: the walk's first visit stays light.
+   */
+  function recount() {
+    countsModule = countsModule || import("../offline/counts.js").catch(() => null);
+    countsModule.then((module) => module && module.showCounts());
+  }
+
+  async function recountIfWaiting() {
+    const entries = await Outbox.all();
+    if (entries.some((e) => e.kind === Kind.finding && String(e.assessment_id) === assessmentId)) recount();
   }
 
   /** Counted items explain the outcome their counts give: that sentence is the server's. */
@@ -235,6 +336,7 @@ function setUp() {
     const { entry, body: answer } = event.detail;
     if (entry.key !== key || !answer.finding) return;
     showProgress(answer);
+    learnRevision(answer.finding);
     if ((await waiting()).length) return renderStatus();
     const outcome = answer.finding.outcome;
     form.querySelectorAll('input[name="outcome"]').forEach((radio) => { radio.checked = radio.value === outcome; });
@@ -243,7 +345,11 @@ function setUp() {
     if (answer.finding.inputs) showDerived().catch(() => {});
   });
   document.addEventListener("sync:sending", () => renderStatus());
-  Outbox.onChange(() => renderStatus());
+  Outbox.onChange(() => {
+    renderStatus();
+    if (!countsModule) recountIfWaiting().catch(() => {});
+  });
+  recountIfWaiting().catch(() => {});
   showLatestProgress().catch(() => {});
   showConfirmed().catch(() => {}).then(showWaiting).then(() => renderStatus());
 }
