@@ -41,11 +41,7 @@ def test_the_demo_makes_a_certificate_and_its_reports_are_signed_and_valid(app, 
 
 
 def test_one_changed_byte_breaks_the_signature(app, client, auth, demo):
-    data = download(client, auth, demo.finalized)
-    try:
-        status = validation(app, changed_byte(data))
-    except Exception:
-        return  # pyHanko refuses the changed file outright: not valid either
+    status = validation(app, changed_byte(download(client, auth, demo.finalized)))
     assert not status.intact and not status.bottom_line
 
 
