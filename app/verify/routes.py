@@ -4,12 +4,11 @@ Every lookup counts towards its client's limit (verification.seconds_to_wait); t
 uploaded PDF changes nothing, so it needs no CSRF token.
 """
 
-from flask import current_app, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import csrf
 from app.services import verification
-from app.services.reports import signing
 from app.verify import bp
 
 PUBLIC = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex, nofollow"}
@@ -68,12 +67,6 @@ def _answer(code: str, problem: str | None = None, uploaded: str | None = None, 
         matches=verification.is_issued(row, data) if uploaded is not None else None,
     )
     return page, status, PUBLIC
-
-
-@bp.app_template_global()
-def signing_state() -> signing.State:
-    """Whether finalized reports are signed, for the administrators' audit page."""
-    return signing.state(current_app.config)
 
 
 def _throttled():
