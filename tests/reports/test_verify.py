@@ -1,9 +1,12 @@
 """核验: a finalized report's PDF carries a code and a QR code on every page; they open a public page
 that shows what was issued, tells whether the record still stands, and checks a PDF byte for byte."""
 
+import hashlib
 import io
 import re
 import subprocess
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -193,15 +196,16 @@ def test_the_issued_bytes_are_said_to_be_issued_and_one_changed_byte_is_not(app,
     assert 'data-matches="no"' in other.get_data(as_text=True)
 
 
-def test_the_hash_as_issued_outlives_the_pruned_file(app, demo):
-    issued = b"%PDF-1.7 first version"
+def test_the_hash_as_issued_outlives_the_file_pruned_after_a_reopen(app, client, auth, demo):
+    issued = b"%PDF-1.7 the version before the reopen"
     code = issue(app, demo.finalized, issued)
+    log_in(auth, "admin")
+    reopen(client, auth, demo.finalized)
     with app.test_request_context("/"):
-        kept = pdf.kept_path(db.session.get(Assessment, demo.finalized), False)
-        verification.record_drawn(kept)
-        kept.unlink()
-        row = verification.find(code)
-        assert verification.is_issued(row, issued)
+        assert pdf.prune(timedelta(0)) >= 1
+        assert not list((Path(app.config["UPLOAD_DIR"]) / "reports").glob("*.pdf"))
+    assert upload(client, code, issued).get_data(as_text=True).count('data-matches="yes"') == 1
+    assert hashlib.sha256(issued).hexdigest() in client.get(f"/v/{code}").get_data(as_text=True)
 
 
 @pytest.mark.parametrize(
@@ -235,6 +239,8 @@ def test_a_typed_code_goes_to_its_page(app, client, demo):
     response = client.get("/v/", query_string={"code": code.lower()})
     assert response.status_code == 302
     assert client.get(response.headers["Location"]).status_code == 200
+    odd = client.get("/v/", query_string={"code": "../admin/audit?x=1#"})
+    assert client.get(odd.headers["Location"]).status_code == 404
 
 
 def test_too_many_lookups_from_one_client_get_429_with_a_clear_message(app, client, demo):
