@@ -434,6 +434,7 @@ def form_routes(app, demo) -> list[tuple[str | None, str]]:
         ("staff1", f"/station/assessments/{done}/items/5.3.1/rectification"),
         ("staff1", f"/station/assessments/{done}/items/5.3.1/rectification/photos"),
         ("assessor1", f"/station/rectifications/{rectification_id}/review"),
+        (None, "/v/AAAA-BBBB-CCCC"),
         ("admin", "/logout"),
     ]
 
