@@ -63,10 +63,12 @@ def register_blueprints(app: Flask) -> None:
     from app.reports import bp as reports_bp
     from app.share import bp as share_bp
     from app.station import bp as station_bp
+    from app.verify import bp as verify_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(assess_bp)
     app.register_blueprint(station_bp)
+    app.register_blueprint(verify_bp)
     app.register_blueprint(photos_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(pwa_bp)

@@ -64,6 +64,12 @@ class Config:
     # worker's 8 s for a page), then gets a page that asks again by itself.
     REPORT_PDF_AHEAD = os.environ.get("REPORT_PDF_AHEAD", "1").lower() in ("1", "true", "yes", "on")
     REPORT_PDF_WAIT = float(os.environ.get("REPORT_PDF_WAIT", "5"))
+    # The authority's PAdES signature on finalized reports (app/services/reports/signing.py): a
+    # PKCS#12 file and its password (unset: the `.password` file beside it), read at each drawing;
+    # no file, no signature. An RFC 3161 time-stamp server is asked where its URL is set.
+    SIGNING_P12 = os.environ.get("SIGNING_P12", str(INSTANCE_DIR / "signing.p12"))
+    SIGNING_PASSWORD = os.environ.get("SIGNING_PASSWORD", "")
+    SIGNING_TSA_URL = os.environ.get("SIGNING_TSA_URL", "")
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

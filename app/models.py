@@ -722,3 +722,25 @@ class PlanVisit(db.Model):
     lead: Mapped[User] = relationship()
     team: Mapped[list[User]] = relationship(secondary=plan_visit_team, order_by="User.id")
     assessment: Mapped[Assessment | None] = relationship()
+
+
+class VerificationCode(db.Model):
+    """The short code printed (with its QR code) on every page of one finalized report's PDF: it
+    opens the public 核验 page, which shows `record` as issued and checks a PDF against `pdf_sha256`."""
+
+    __tablename__ = "verification_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(db.String(16), unique=True)
+    assessment_id: Mapped[int] = mapped_column(db.ForeignKey("assessments.id"), index=True)
+    # The kept PDF the code is printed on (app/services/reports/pdf.py names it), one code each.
+    pdf_name: Mapped[str] = mapped_column(db.String(100), unique=True)
+    # The 定稿 the PDF belongs to: a later 定稿 of the same assessment supersedes it.
+    finalize_event_id: Mapped[int | None] = mapped_column(db.ForeignKey("audit_events.id"))
+    # Station, date, form, total and category subtotals as printed; nothing else of the record.
+    record: Mapped[dict] = mapped_column(db.JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The SHA-256 of the PDF as issued, taken once it is drawn (before its file may be pruned).
+    pdf_sha256: Mapped[str | None] = mapped_column(db.String(64))
+
+    assessment: Mapped[Assessment] = relationship()

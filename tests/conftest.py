@@ -26,7 +26,7 @@ class TestConfig(Config):
 
 def make_test_app(folder, **overrides):
     """An app with a fresh database (tables created) and its own upload folder inside `folder`."""
-    settings = {"UPLOAD_DIR": f"{folder}/uploads", **overrides}
+    settings = {"UPLOAD_DIR": f"{folder}/uploads", "SIGNING_P12": f"{folder}/signing.p12", **overrides}
     if "SQLALCHEMY_DATABASE_URI" not in settings:
         settings["SQLALCHEMY_DATABASE_URI"] = databases.databases().create(folder)
     return create_app(TestConfig, **settings)

@@ -12,6 +12,7 @@ from flask_babel import force_locale
 
 from app.cli import demo
 from app.cli.plans import plans_cli
+from app.cli.signing import ensure_demo_certificate, signing_cli
 from app.extensions import db
 from app.models import ROLES
 from app.services import audit, backup, deadlines, mail, notices, people, regions, stations
@@ -34,6 +35,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(reports_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(plans_cli)
+    app.cli.add_command(signing_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
@@ -179,6 +181,7 @@ def demo_command() -> None:
     """Fill the database with demo stations, users and assessments, and print the logins."""
     demo.fill()
     db.session.commit()
+    ensure_demo_certificate()
     click.echo(f"Demo logins (password {demo.DEMO_PASSWORD} for all):")
     for username, display_name, role, station_code, region_code in demo.DEMO_USERS:
         region = regions.region_for(None, region_code)

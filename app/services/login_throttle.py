@@ -24,8 +24,8 @@ def seconds_to_wait(username: str, client: str) -> int:
     config = current_app.config
     window = config["LOGIN_WINDOW"]
     return max(
-        _take(username_key(username), config["LOGIN_ATTEMPTS_PER_USERNAME"], window),
-        _take(client_key(client), config["LOGIN_ATTEMPTS_PER_CLIENT"], window),
+        take(username_key(username), config["LOGIN_ATTEMPTS_PER_USERNAME"], window),
+        take(client_key(client), config["LOGIN_ATTEMPTS_PER_CLIENT"], window),
     )
 
 
@@ -48,7 +48,8 @@ def client_key(client: str) -> str:
     return "client:" + (client or "unknown")[:64]
 
 
-def _take(key: str, limit: int, window: timedelta) -> int:
+def take(key: str, limit: int, window: timedelta) -> int:
+    """Count one attempt under `key`; answer 0 while within `limit` per `window`, else how long to wait."""
     now = utcnow()
     with db.engine.begin() as connection:
         counted = _count_attempt(connection.dialect.name, key, now, now - window)

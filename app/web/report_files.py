@@ -5,6 +5,7 @@ from pathlib import Path
 
 from flask import render_template, send_file
 
+from app.services import verification
 from app.services.reports import pdf
 from app.web.security import content_disposition
 
@@ -15,6 +16,7 @@ def send_report_pdf(assessment, with_rectification: bool, filename: str, headers
     names who asks (a user, a share link): the drawings one reader starts are bounded."""
     try:
         kept = pdf.report_pdf(assessment, with_rectification, reader)
+        verification.record_drawn(kept)  # the SHA-256 of the PDF as issued, for the 核验 page
         return _send(kept, filename, headers)
     except pdf.Preparing as preparing:
         return preparing_page(preparing.retry_after, headers)

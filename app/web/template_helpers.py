@@ -8,6 +8,7 @@ from flask_login import current_user
 from app.models import Assessment
 from app.services import deadlines, rectifications, signoff
 from app.services.json_shapes import user_json
+from app.services.reports import signing
 from app.services.rubrics import not_applicable_policy
 from app.web import assets, i18n
 from app.web.phone import max_length, phone_values
@@ -52,6 +53,11 @@ def rectifications_waiting(assessment: Assessment) -> list:
     return rectifications.waiting_for_review(assessment) if assessment.is_finalized else []
 
 
+def signing_state() -> signing.State:
+    """Whether finalized reports are signed, and by whom, for the administrators' audit page."""
+    return signing.state(current_app.config)
+
+
 def page_context() -> dict:
     """What the frame of every page reads per request: its language and the scripts' import map."""
     return {
@@ -76,6 +82,7 @@ GLOBALS = (
     user_json,
     phone_values,
     max_length,
+    signing_state,
 )
 
 

@@ -442,6 +442,7 @@ def form_routes(app, demo) -> list[tuple[str | None, str]]:
         ("admin", f"/plans/flags/{station}/remove"),
         ("assessor1", "/plans/conflicts"),
         ("assessor1", "/plans/visits/1/start"),
+        (None, "/v/AAAA-BBBB-CCCC"),
         ("admin", "/logout"),
     ]
 

@@ -38,6 +38,7 @@ def get_urls(app, demo) -> list[str]:
         "photo_id": demo.photo,
         "item_id": "1.1.1\x00",
         "token": "abc\x00",
+        "code": "ABCD\x00",
         "filename": "css/app.css\x00",
     }
     adapter = app.url_map.bind("localhost")

@@ -9,7 +9,8 @@ the descriptors FD (the report's waiting lock, the reader's slot), then lets the
 
 A fresh interpreter (never a fork of a threaded worker, whose locks a child can inherit held)
 that lowers its own CPU priority and waits for the server's one drawing slot before it draws, so
-the walk's requests get the cores first. It touches neither the database nor a request.
+the walk's requests get the cores first. It touches neither the database nor a request; the
+signing credentials come in its environment (signing.py).
 """
 
 import fcntl
@@ -27,6 +28,7 @@ from weasyprint.document import Document
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from app.services import evidence
+from app.services.reports import signing
 
 UPLOAD_SCHEME = "upload:"
 SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -67,6 +69,12 @@ def lay_out(html: str, upload_dir: str) -> Document:
     return HTML(string=html, base_url=UPLOAD_SCHEME, url_fetcher=StoreFetcher(upload_dir)).render()
 
 
+def pdf_of(html: str, upload_dir: str, credentials: signing.Credentials | None) -> bytes:
+    """The PDF of the report's HTML, signed with `credentials` when there are any."""
+    drawn = lay_out(html, upload_dir).write_pdf()
+    return drawn if credentials is None else signing.sign(drawn, credentials)
+
+
 @contextmanager
 def drawing_slot(folder: Path):
     """The one slot for drawing in this upload folder (a lock on a file, shared by every worker and
@@ -83,7 +91,7 @@ def draw(source: Path, target: Path, upload_dir: str) -> None:
     """Draw `source` into `target` through a rename, so a reader never sees half a PDF."""
     os.setpriority(os.PRIO_PROCESS, 0, max(os.getpriority(os.PRIO_PROCESS, 0), NICENESS))
     with drawing_slot(target.parent):
-        drawn = lay_out(source.read_text(encoding="utf-8"), upload_dir).write_pdf()
+        drawn = pdf_of(source.read_text(encoding="utf-8"), upload_dir, signing.from_environment())
         evidence.write_atomically(target, drawn)
 
 
@@ -108,7 +116,7 @@ def draw_job(report: Path, reports: Path, upload_dir: str, held: list[int]) -> N
             return
         try:
             if not target.is_file():
-                drawn = lay_out(source.read_text(encoding="utf-8"), upload_dir).write_pdf()
+                drawn = pdf_of(source.read_text(encoding="utf-8"), upload_dir, signing.from_environment())
                 evidence.write_atomically(target, drawn)
         finally:
             source.unlink(missing_ok=True)

@@ -35,8 +35,8 @@ from sqlalchemy import event
 
 from app.extensions import db
 from app.models import Assessment, AuditEvent
-from app.services import evidence, frozen
-from app.services.reports import document, drawing
+from app.services import evidence, frozen, verification
+from app.services.reports import document, drawing, signing
 from app.services.reports.drawing import UPLOAD_SCHEME
 from app.services.reports.drawing import NotFetched as NotFetched
 from app.services.reports.drawing import StoreFetcher as StoreFetcher
@@ -108,6 +108,8 @@ def prune(older_than: timedelta) -> int:
         lock = path.with_suffix(".lock")
         if lock.exists() and _being_drawn(lock):
             continue
+        if path.suffix == ".pdf":
+            verification.record_drawn(path)  # the hash of a PDF as issued outlives its file
         path.unlink(missing_ok=True)
         removed += 1
     return removed
@@ -155,7 +157,9 @@ def prepare(assessment: Assessment, with_rectification: bool, kept: Path, reader
         source = kept.with_suffix(".html")
         source.write_text(
             report_html(
-                document.build(assessment, with_rectification), with_rectification=with_rectification
+                document.build(assessment, with_rectification),
+                with_rectification=with_rectification,
+                verification=verification.printed_on(assessment, kept.stem),
             ),
             encoding="utf-8",
         )
@@ -232,6 +236,7 @@ def render_pdf(report: Path, kept: Path, waiting: int, reader_lock: int | None) 
             *map(str, held),
         ],
         cwd=ROOT,
+        env=signing.child_environment(current_app.config),
         pass_fds=held,
         stdin=subprocess.DEVNULL,
     )
