@@ -312,12 +312,13 @@ function readLease() {
   }
 }
 
+/** Where localStorage is refused no lease is kept: leaseAge() then counts from when this page began to wait. */
 function writeLease(lease) {
   try {
     if (lease) localStorage.setItem(LEASE_KEY, JSON.stringify(lease));
     else localStorage.removeItem(LEASE_KEY);
   } catch (error) {
-    state.busySince = state.busySince || Date.now();
+    // nothing kept: see leaseAge()
   }
 }
 
