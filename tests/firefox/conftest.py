@@ -10,7 +10,9 @@ How to use it in a test under tests/firefox/:
 
 - `firefox` is a marionette_driver.Marionette session on Debian's `firefox-esr`, headless, one
   fresh browser and profile per test (no cookies, storage or service worker left from another
-  test), with the back/forward cache on as it is for the assessor.
+  test), with the back/forward cache on as it is for the assessor. Its window is no narrower
+  than 500 px (Firefox's own minimum), so these tests check what the pages do, not a phone's layout:
+  that is tests/browser/'s and tests/webkit/'s, at 390x844.
 - `wait_for(driver, condition)` waits on a condition (never a fixed sleep) and says what it
   waited for; `log_in` goes through the real login form.
 
@@ -27,7 +29,6 @@ from marionette_driver.errors import NoSuchElementException, StaleElementExcepti
 from marionette_driver.marionette import Marionette
 
 FIREFOX = os.environ.get("FIREFOX_PATH", "/usr/bin/firefox-esr")
-PHONE = (390, 844)
 WAIT_SECONDS = 20
 HERE = Path(__file__).parent
 
@@ -43,11 +44,9 @@ def firefox(tmp_path):
     """A fresh headless Firefox ESR, quit after the test."""
     if not os.path.exists(FIREFOX):
         pytest.fail(f"{FIREFOX} not found: run `make test` as root, which installs Debian's firefox-esr")
-    width, height = PHONE
     driver = Marionette(
         bin=FIREFOX,
         headless=True,
-        app_args=[f"--width={width}", f"--height={height}"],
         gecko_log=str(tmp_path / "gecko.log"),
         startup_timeout=120,
     )
