@@ -11,6 +11,7 @@ answers again.
 import threading
 
 from tests.browser.test_offline import is_finding_write
+from tests.browser.test_outbox import findings_by_item
 
 # Run in a page of the app, this holds the phone's sending lock and never lets go, as a page did
 # that was left for Firefox's back/forward cache in the middle of sending.
@@ -41,3 +42,9 @@ class WeakLink:
 
     def restore(self) -> None:
         self.up.set()
+
+
+def all_scored_full(server, assessment_id: int, items: list[str]) -> bool:
+    """Whether the server holds 完全符合 for each of `items`: what the weak-link walks score."""
+    stored = findings_by_item(server, assessment_id)
+    return all(item in stored and stored[item][0] == "full" for item in items)

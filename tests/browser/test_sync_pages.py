@@ -10,9 +10,8 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, log_in
-from tests.browser.test_outbox import findings_by_item
 from tests.browser.test_walk import go_to_next_item
-from tests.weak_link import HOLD_THE_SENDING_LOCK_FOREVER, WeakLink
+from tests.weak_link import HOLD_THE_SENDING_LOCK_FOREVER, WeakLink, all_scored_full
 
 ITEMS = 3
 
@@ -47,11 +46,8 @@ def score_full_here(page) -> str:
 def expect_on_the_server(server, assessment_id: int, items: list[str], seconds: float = 40) -> None:
     """Every item's result arrives, in the few seconds a reconnecting phone may take."""
     deadline = time.monotonic() + seconds
-    while True:
-        stored = findings_by_item(server, assessment_id)
-        if all(item in stored and stored[item][0] == "full" for item in items):
-            return
-        assert time.monotonic() < deadline, f"on the server after {seconds} s: {sorted(stored)} of {items}"
+    while not all_scored_full(server, assessment_id, items):
+        assert time.monotonic() < deadline, f"not all of {items} on the server after {seconds} s"
         time.sleep(0.2)
 
 

@@ -3,19 +3,10 @@ item to item are all sent once the server answers again, though each page left w
 of sending and another page holds the sending lock without a word (as a page left for the cache did
 in the field)."""
 
-from app.extensions import db
-from app.models import Finding
 from tests.firefox.conftest import By, log_in, visible, wait_for
-from tests.weak_link import HOLD_THE_SENDING_LOCK_FOREVER, WeakLink
+from tests.weak_link import HOLD_THE_SENDING_LOCK_FOREVER, WeakLink, all_scored_full
 
 ITEMS = 3
-
-
-def stored_outcomes(server, assessment_id: int, items: list[str]) -> list[str | None]:
-    with server.app.app_context():
-        findings = db.session.scalars(db.select(Finding).filter_by(assessment_id=assessment_id)).all()
-        outcome = {finding.item_id: finding.outcome for finding in findings}
-        return [outcome.get(item) for item in items]
 
 
 def hold_the_sending_lock_in_another_tab(firefox, base_url: str) -> None:
@@ -51,7 +42,7 @@ def test_results_scored_on_a_weak_link_while_walking_reach_the_server_once_it_an
     link.restore()
     wait_for(
         firefox,
-        lambda f: stored_outcomes(demo_data, assessment_id, scored) == ["full"] * ITEMS,
+        lambda f: all_scored_full(demo_data, assessment_id, scored),
         "every result on the server",
         timeout=40,
     )

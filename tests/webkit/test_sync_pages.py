@@ -4,17 +4,11 @@ and another page holds the sending lock without a word."""
 
 from selenium.webdriver.common.by import By
 
-from tests.browser.test_outbox import findings_by_item
-from tests.weak_link import HOLD_THE_SENDING_LOCK_FOREVER, WeakLink
+from tests.weak_link import HOLD_THE_SENDING_LOCK_FOREVER, WeakLink, all_scored_full
 from tests.webkit.conftest import log_in, wait_for
 from tests.webkit.test_walk import visible
 
 ITEMS = 3
-
-
-def all_full(server, assessment_id: int, items: list[str]) -> bool:
-    stored = findings_by_item(server, assessment_id)
-    return all(item in stored and stored[item][0] == "full" for item in items)
 
 
 def test_results_scored_on_a_weak_link_while_walking_reach_the_server_once_it_answers(webkit, demo_data):
@@ -45,7 +39,7 @@ def test_results_scored_on_a_weak_link_while_walking_reach_the_server_once_it_an
     link.restore()
     wait_for(
         webkit,
-        lambda d: all_full(demo_data, assessment_id, scored),
+        lambda d: all_scored_full(demo_data, assessment_id, scored),
         "every result on the server",
         timeout=40,
     )
