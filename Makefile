@@ -6,7 +6,7 @@ FLASK := $(VENV)/bin/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install translations pdf-deps browser webkit postgresql lint messages
+.PHONY: run test install translations pdf-deps browser webkit firefox postgresql lint messages
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ webkit:
 	  $(call apt_install,webkit2gtk-driver xvfb); \
 	fi
 
+# Firefox tests drive Debian's Firefox ESR headless through Marionette (tests/firefox/).
+firefox:
+	@if [ ! -x /usr/bin/firefox-esr ]; then $(call apt_install,firefox-esr); fi
+
 # The second run needs PostgreSQL's server binaries (it starts a throwaway cluster), unless
 # TEST_DATABASE_URL names a server to use.
 postgresql:
@@ -63,7 +67,7 @@ postgresql:
 # each run on TEST_WORKERS pytest-xdist workers (2); it prints the wall-clock time from make's start.
 STARTED := $(shell date +%s)
 TEST_WORKERS ?= 2
-test: install translations browser webkit postgresql
+test: install translations browser webkit firefox postgresql
 	@TEST_STARTED=$(STARTED) TEST_WORKERS=$(TEST_WORKERS) PY=$(PY) bash tests/both-databases.sh
 
 lint: install

@@ -139,6 +139,16 @@ def js_strings() -> dict:
         ),
         "photo_lost": _("the photo was only in a page's memory and is lost: take it again"),
         "photo_pending": _("A photo is not yet kept on this phone. Leave anyway?"),
+        "photo_sending_wait": _(
+            "The photo is being sent, please wait… It is only in this page's memory: "
+            "leaving before it is sent loses it."
+        ),
+        "photo_sending_offline": _(
+            "The photo is only in this page's memory and the server cannot be reached: it is sent "
+            "as soon as the server answers. Leaving before then loses it."
+        ),
+        "photo_leave_anyway": _("Leave anyway (the photo is lost)"),
+        "photos_lost": _("%(n)s photos lost: take them again"),
         "photo_needed": _("A deduction needs a photo, or a reason why none could be taken."),
         "markup_saving": _("Saving…"),
         "markup_failed": _("Saving failed. Try again."),

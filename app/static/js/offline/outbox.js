@@ -10,7 +10,10 @@
 // never mistaken for the newer.
 //
 // Where IndexedDB is missing the outbox lives in memory (and says so); where it cannot keep
-// photos (WebKit's ephemeral sessions) the photo waits in memory and its entry says so.
+// photos (WebKit's ephemeral sessions) the photo waits in memory and its entry says so: it names
+// the page that holds it (`held_by`), and that page holds the Web Lock HOLDER_LOCK + its name for
+// as long as it holds photos, until it is left. An entry whose page is gone has lost its photo:
+// markLostPhotos() says so (rejected, error LOST), and it is never counted as waiting.
 
 import { Kind } from "../lib/phone.js";
 
@@ -22,6 +25,10 @@ const CONFIRMED = "confirmed";
 const CHANNEL = "outbox";
 // Not a change: the entry canKeepPhotos() writes and removes at once to try the store.
 export const PROBE = "probe";
+// Why a photo held in a page's memory will never be sent: that page is gone.
+export const LOST = "lost";
+const HOLDER_LOCK = "outbox-photos-held-by:";
+const PAGE = Math.random().toString(36).slice(2);
 
 let dbPromise = null;
 let durable = true;
@@ -161,14 +168,53 @@ async function keepNow(entry) {
       record.seq = await run("readwrite", (store) => storeEntry(store, record));
     } catch (error) {
       if (!record.blob) throw error;
+      holdPhotos();
       memoryBlobs.set(record.mutation_id, record.blob);
-      const withoutBlob = { ...record, blob: null, blob_in_memory: true };
+      const withoutBlob = { ...record, blob: null, blob_in_memory: true, held_by: PAGE };
       record.seq = await run("readwrite", (store) => storeEntry(store, withoutBlob));
       record.blob_in_memory = true;
     }
   }
   announce();
   return record;
+}
+
+let letPhotosGo = null;
+
+/** This page holds photos in its memory: other pages see it alive by its lock, until it is left. */
+function holdPhotos() {
+  if (letPhotosGo || !navigator.locks) return;
+  const held = new Promise((resolve) => { letPhotosGo = resolve; });
+  navigator.locks.request(HOLDER_LOCK + PAGE, () => held);
+  window.addEventListener("pagehide", () => {
+    memoryBlobs.clear();
+    letPhotosGo();
+    letPhotosGo = null;
+  }, { once: true });
+}
+
+/** A photo in another page's memory: not this page's to send, and lost once that page is gone. */
+export const heldElsewhere = (entry) => Boolean(entry.blob_in_memory && !entry.blob);
+
+async function livePhotoHolders() {
+  if (!navigator.locks) return new Set();
+  const { held } = await navigator.locks.query();
+  return new Set(held.filter((lock) => lock.name.startsWith(HOLDER_LOCK)).map((lock) => lock.name.slice(HOLDER_LOCK.length)));
+}
+
+/**
+ * The photos held in the memory of a page that is gone are lost: each is marked so, with the
+ * captions typed on it, so that nothing says they still wait. Answers whether any photo waits in
+ * another page that is still open.
+ */
+export async function markLostPhotos(entries) {
+  const elsewhere = entries.filter((e) => heldElsewhere(e) && e.state === "pending");
+  if (!elsewhere.length) return false;
+  const alive = await livePhotoHolders();
+  const lost = elsewhere.filter((e) => !alive.has(e.held_by)).map((e) => e.mutation_id);
+  const gone = entries.filter((e) => lost.includes(e.mutation_id) || (e.kind === Kind.caption && lost.includes(e.payload.photo_mutation_id)));
+  for (const entry of gone) await reject(entry.seq, entry.mutation_id, LOST);
+  return lost.length < elsewhere.length;
 }
 
 function keepInMemory(record) {

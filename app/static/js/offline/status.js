@@ -59,7 +59,8 @@ function photoOf(entry) {
 export function waitingText(list) {
   const itemKey = (e) => `${e.assessment_id}:${e.item_id}`;
   const drafts = new Set(list.filter((e) => e.state === "draft").map(itemKey)).size;
-  const sendable = list.filter((e) => e.state !== "draft");
+  const lost = list.filter((e) => e.kind === Kind.photo && e.error === Outbox.LOST).length;
+  const sendable = list.filter((e) => e.state !== "draft" && e.error !== Outbox.LOST);
   const itemEntries = sendable.filter((e) => !photoOf(e) && e.kind !== Kind.signature);
   const items = new Set(itemEntries.map(itemKey)).size;
   const photos = new Set(sendable.map(photoOf).filter(Boolean)).size;
@@ -68,7 +69,7 @@ export function waitingText(list) {
   if (items && photos) text = t("waiting_items_photos", { items, photos });
   else if (items) text = t("waiting_items", items);
   else if (photos) text = t("waiting_photos", photos);
-  const parts = [text, signatures && t("waiting_signatures", signatures), drafts && t("waiting_drafts", drafts)];
+  const parts = [text, signatures && t("waiting_signatures", signatures), drafts && t("waiting_drafts", drafts), lost && t("photos_lost", lost)];
   return parts.filter(Boolean).join(" · ");
 }
 
@@ -121,10 +122,10 @@ export function renderIndicator() {
 function rejectedEntry(entry) {
   const box = element("div", "rejected");
   const kind = t(`${entry.kind === Kind.photo || entry.kind === Kind.signature ? entry.kind : "result"}_entry`);
-  const reason = entry.error === "lost" ? t("photo_lost") : entry.error;
+  const reason = entry.error === Outbox.LOST ? t("photo_lost") : entry.error;
   box.append(element("p", null, t("refused_entry", { item: entry.item_id || t("signoff"), kind, reason })));
   const actions = element("div", "actions");
-  if (entry.error !== "lost") actions.append(button(t("retry"), () => Outbox.retry(entry.seq)));
+  if (entry.error !== Outbox.LOST) actions.append(button(t("retry"), () => Outbox.retry(entry.seq)));
   actions.append(button(t("discard"), async () => { if (confirm(t("confirm_discard"))) await Outbox.remove(entry.seq); }));
   box.append(actions);
   return box;

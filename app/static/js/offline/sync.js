@@ -4,12 +4,22 @@
 // which the server applies in their order, each on its own: a walk scored offline costs a few
 // round trips, not one per item. It also knows whether the server answered lately:
 // that, not navigator.onLine, is what the status bar calls online.
+//
+// One page sends at a time, whichever page of this phone's tabs it is: see flushOnce() for how a
+// page that goes away (left for the back/forward cache, frozen, closed, crashed) never keeps the
+// others from sending.
 
 import { csrfToken, fetchWhole, jsonOf } from "../lib/common.js";
 import { jsonTimeoutMs, Kind, urlFor } from "../lib/phone.js";
 import * as Outbox from "./outbox.js";
 
 const FLUSH_LOCK = "outbox-flush";
+// The sending page's sign of life, renewed while it holds FLUSH_LOCK; older than LEASE_STALE_MS, the
+// page is taken for frozen and another page takes the lock over.
+const LEASE_KEY = "outbox-flush-lease";
+const LEASE_RENEW_MS = 2000;
+const LEASE_STALE_MS = 10000;
+const PAGE = Math.random().toString(36).slice(2);
 const MAX_BACKOFF_MS = 20000;
 const PROBE_EVERY_MS = 30000;
 const PROBE_TIMEOUT_MS = 8000;
@@ -34,6 +44,9 @@ const state = {
   again: false, // a change arrived while a flush was looking: look once more when it ends
   timer: null,
   hiding: false,
+  leaving: false, // the page is being left (or frozen): it sends nothing until it is shown again
+  turn: null, // this page's hold of FLUSH_LOCK, while it has one: {over, end()}
+  busySince: 0, // when this page first found another page sending, for browsers without localStorage
 };
 
 export const status = () => ({ ...state });
@@ -150,7 +163,7 @@ function sendPhoto(entry) {
 /** One entry to the server. Answers what to do next: "confirmed", "rejected", "retry" or "stop". */
 async function deliver(entry) {
   if (entry.kind === Kind.photo && !entry.blob) {
-    await Outbox.reject(entry.seq, entry.mutation_id, "lost");
+    await Outbox.reject(entry.seq, entry.mutation_id, Outbox.LOST);
     return "rejected";
   }
   let answer;
@@ -250,7 +263,7 @@ function settled(entry) {
 }
 
 function sendable(entry) {
-  if (entry.state !== "pending") return false;
+  if (entry.state !== "pending" || Outbox.heldElsewhere(entry)) return false;
   return entry.kind !== Kind.caption || Boolean(entry.payload.photo_id);
 }
 
@@ -272,10 +285,14 @@ function nextRequest(waiting) {
   return batch;
 }
 
-async function flushLocked() {
+async function flushLocked(turn) {
   for (;;) {
-    const waiting = (await waitingFor(state.user)).filter(sendable).sort((a, b) => a.seq - b.seq);
-    if (!waiting.length) return "done";
+    if (turn.over) return "busy";
+    const entries = await waitingFor(state.user);
+    // A photo another open page holds in memory is that page's to send: look again shortly.
+    const elsewhere = await Outbox.markLostPhotos(entries);
+    const waiting = entries.filter(sendable).sort((a, b) => a.seq - b.seq);
+    if (!waiting.length) return elsewhere ? "busy" : "done";
     if (!settled(waiting[0])) return "settling";
     const batch = nextRequest(waiting);
     state.sending = batch;
@@ -287,17 +304,80 @@ async function flushLocked() {
   }
 }
 
-async function flushOnce() {
-  if (navigator.locks) {
-    return navigator.locks.request(FLUSH_LOCK, { ifAvailable: true }, (lock) => (lock ? flushLocked() : "busy"));
+function readLease() {
+  try {
+    return JSON.parse(localStorage.getItem(LEASE_KEY) || "null");
+  } catch (error) {
+    return null;
   }
-  return flushLocked();
+}
+
+/** Where localStorage is refused no lease is kept: leaseAge() then counts from when this page began to wait. */
+function writeLease(lease) {
+  try {
+    if (lease) localStorage.setItem(LEASE_KEY, JSON.stringify(lease));
+    else localStorage.removeItem(LEASE_KEY);
+  } catch (error) {
+    // nothing kept: see leaseAge()
+  }
+}
+
+/** How long the sending page has not been heard of: from its lease, or (without one) since this page waits. */
+function leaseAge() {
+  const lease = readLease();
+  if (lease) return Date.now() - lease.at;
+  state.busySince = state.busySince || Date.now();
+  return Date.now() - state.busySince;
+}
+
+/**
+ * This page's turn at sending, holding FLUSH_LOCK: it renews the lease while it sends, and ends
+ * when the sending ends, when the page is left or frozen (endTurn), or when another page took the
+ * lock over. An ended turn sends nothing more, and lets the lock go at once.
+ */
+function takeTurn() {
+  let end;
+  const ended = new Promise((resolve) => { end = resolve; });
+  const turn = { over: false, end: () => { turn.over = true; end("busy"); } };
+  state.turn = turn;
+  state.busySince = 0;
+  const renew = () => writeLease({ page: PAGE, at: Date.now() });
+  renew();
+  const renewing = setInterval(renew, LEASE_RENEW_MS);
+  return Promise.race([flushLocked(turn), ended]).finally(() => {
+    turn.over = true;
+    clearInterval(renewing);
+    if (state.turn === turn) state.turn = null;
+    const lease = readLease();
+    if (lease && lease.page === PAGE) writeLease(null);
+  });
+}
+
+function endTurn() {
+  if (state.turn) state.turn.end();
+}
+
+/**
+ * One pass over the outbox, by one page at a time. The pages of one phone agree through a Web Lock
+ * (FLUSH_LOCK), which a browser takes back from a closed or crashed tab; what it does not take back
+ * is the lock of a page kept alive but not running: left for the back/forward cache, or frozen in
+ * the background. So the lock is held only while this page sends, never across its leaving: it
+ * lets go on pagehide and freeze (endTurn). A page frozen without a word stops renewing its lease
+ * (a time stamp in localStorage, renewed every LEASE_RENEW_MS while sending), and a page that finds
+ * the lock held by a lease older than LEASE_STALE_MS steals it: the silent page's turn is over,
+ * and at worst an entry it had on its way is sent twice, which its mutation_id makes harmless.
+ */
+async function flushOnce() {
+  if (!navigator.locks) return flushLocked({ over: false });
+  const result = await navigator.locks.request(FLUSH_LOCK, { ifAvailable: true }, (lock) => (lock ? takeTurn() : "busy"));
+  if (result !== "busy" || state.leaving || leaseAge() < LEASE_STALE_MS) return result;
+  return navigator.locks.request(FLUSH_LOCK, { steal: true }, takeTurn);
 }
 
 /** Send what waits, now. Safe to call any time: one flush runs at a time, and one asked for
  * while another runs follows it, so a change made as the engine finds nothing is not left waiting. */
 async function flush() {
-  if (!state.user) return;
+  if (!state.user || state.leaving) return;
   if (state.busy) {
     state.again = true;
     return;
@@ -309,6 +389,7 @@ async function flush() {
   try {
     result = await flushOnce();
   } catch (error) {
+    endTurn(); // another page took the lock over
     result = "retry";
   } finally {
     state.busy = false;
@@ -386,7 +467,24 @@ export function start(user) {
     if (state.hiding) flush();
     else probe();
   });
-  window.addEventListener("pagehide", () => { state.hiding = true; flush(); });
-  window.addEventListener("pageshow", () => { state.hiding = false; });
+  window.addEventListener("pagehide", leave);
+  document.addEventListener("freeze", leave);
+  window.addEventListener("pageshow", (event) => { if (event.persisted) comeBack(); });
+  document.addEventListener("resume", comeBack);
+  probe();
+}
+
+/** The page is left or frozen: it lets the other pages send, and sends nothing itself meanwhile. */
+function leave() {
+  state.hiding = true;
+  state.leaving = true;
+  clearTimeout(state.timer);
+  endTurn();
+}
+
+/** The page is shown again (from the back/forward cache) or thawed: it looks for what waits. */
+function comeBack() {
+  state.hiding = document.visibilityState === "hidden";
+  state.leaving = false;
   probe();
 }

@@ -7,6 +7,7 @@ import { element, newMutationId, pageUser, t } from "../lib/common.js";
 import { Kind, maxLength } from "../lib/phone.js";
 import * as Outbox from "../offline/outbox.js";
 import * as Sync from "../offline/sync.js";
+import { holdWhileUnsent } from "../photos/leaving.js";
 import { PhotoPanel, setRowState, showKept, warnIfPhotosCannotBeKept } from "../photos/panel.js";
 import { preparePhoto } from "../photos/shrink.js";
 
@@ -237,12 +238,7 @@ function init() {
   document.addEventListener("sync:confirmed", (event) => panels.forEach((panel) => panel.confirmed(event.detail.entry, event.detail.body)));
   document.addEventListener("walk:result", (event) => panels.forEach((panel) => panel.showNeeded(event.detail.deducted)));
   Outbox.onChange(() => panels.forEach((panel) => panel.follow()));
-  window.addEventListener("beforeunload", (event) => {
-    if ([...panels, ...viewers].some((holder) => holder.unfinished())) {
-      event.preventDefault();
-      event.returnValue = t("photo_pending");
-    }
-  });
+  holdWhileUnsent(() => [...panels, ...viewers].some((holder) => holder.unfinished()));
 }
 
 init();

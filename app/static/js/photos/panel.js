@@ -45,7 +45,7 @@ function showEntryState(job, entry) {
   job.seq = entry.seq;
   job.rejected = entry.state === "rejected";
   if (job.rejected) {
-    const reason = entry.error === "lost" ? t("photo_lost") : entry.error;
+    const reason = entry.error === Outbox.LOST ? t("photo_lost") : entry.error;
     setRowState(job, "failed", `${t("photo_failed")}: ${reason}`);
   } else if (entry.error && entry.error !== "network" && entry.error !== "timeout") {
     setRowState(job, "failed", `${t("photo_failed")}: ${entry.error}`);
