@@ -152,7 +152,10 @@ def summary(period: Period, within: Region | None = None) -> dict:
     return {
         "assessments_finalized": finalized,
         "in_progress": db.session.scalar(
-            db.select(db.func.count()).select_from(Assessment).filter_by(status=IN_PROGRESS).where(in_station)
+            db.select(db.func.count())
+            .select_from(Assessment)
+            .filter_by(status=IN_PROGRESS, is_test=False)
+            .where(in_station)
         ),
         "active_stations": db.session.scalar(
             db.select(db.func.count())
