@@ -14,8 +14,10 @@ from pathlib import Path
 
 from flask import Flask, current_app, has_request_context, request
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import inspect
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Session
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
 from app.models import PUBLISHED, FormSetting, FormVersion, utcnow
@@ -48,6 +50,7 @@ class FormCache:
     registry: RubricRegistry | None = None
     in_use: tuple[str, str] | None = None
     tables_exist: bool = False
+    stored: bool = False
 
 
 def register(app: Flask) -> None:
@@ -56,6 +59,22 @@ def register(app: Flask) -> None:
     shipped = tuple(ShippedForm(load_rubric(path), path) for path in files)
     RubricRegistry([form.rubric for form in shipped]).latest(app.config["ACTIVE_RUBRIC_ID"])
     app.extensions["rubrics"] = FormCache(shipped)
+    app.before_request(store_shipped_forms)
+
+
+def store_shipped_forms() -> None:
+    """At a process's first requests, until it is done: the shipped forms go into an empty database
+    in a transaction of their own, so a request that then rolls back keeps them."""
+    cache = _cache()
+    if cache.stored:
+        return
+    try:
+        if _tables_exist(cache) and db.session.get(FormSetting, SETTING_ID) is None:
+            ensure_forms(db.session.connection())
+            db.session.commit()
+        cache.stored = _tables_exist(cache)
+    except SQLAlchemyError:
+        db.session.rollback()
 
 
 def _cache() -> FormCache:
@@ -78,8 +97,9 @@ def rubric_of(assessment) -> Rubric:
     return registry().get(assessment.rubric_id, assessment.rubric_version)
 
 
-def forget() -> None:
-    """After a change to the forms in this request, read the stamp again at the next use."""
+@event.listens_for(Session, "after_rollback")
+def forget(_session=None) -> None:
+    """After a change to the forms in this request, or a rollback, read the stamp again at the next use."""
     if has_request_context():
         request.environ.pop(CHECKED, None)
 

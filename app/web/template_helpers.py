@@ -6,7 +6,7 @@ from flask import Flask, current_app, url_for
 from flask_login import current_user
 
 from app.models import Assessment
-from app.services import deadlines, rectifications, signoff
+from app.services import deadlines, forms, rectifications, signoff
 from app.services.json_shapes import user_json
 from app.services.rubrics import not_applicable_policy
 from app.web import assets, i18n
@@ -52,6 +52,10 @@ def rectifications_waiting(assessment: Assessment) -> list:
     return rectifications.waiting_for_review(assessment) if assessment.is_finalized else []
 
 
+def can_manage_forms(user) -> bool:
+    return forms.can_manage(user)
+
+
 def page_context() -> dict:
     """What the frame of every page reads per request: its language and the scripts' import map."""
     return {
@@ -72,6 +76,7 @@ GLOBALS = (
     answers_waiting,
     rectifications_waiting,
     not_applicable_policy,
+    can_manage_forms,
     outbox_author_token,
     user_json,
     phone_values,

@@ -1,0 +1,237 @@
+"""Form versions: upload, check, try, compare, publish and choose (only root administrators)."""
+
+import io
+
+import pytest
+
+from app.extensions import db
+from app.models import Assessment, AuditEvent, FormVersion, Region, User
+from app.services import rubrics
+from rubric.registry import FORMS_DIRECTORY
+
+SHIPPED = (FORMS_DIRECTORY / "station-quality-1.toml").read_text(encoding="utf-8")
+
+
+def with_version(text: str, version: str) -> str:
+    return text.replace('version = "1"', f'version = "{version}"', 1)
+
+
+DRAFT = with_version(SHIPPED, "1.9").replace("所(站)长岗位职责明确", "所(站)长岗位职责明确并公示", 1)
+
+
+@pytest.fixture
+def admin(auth, make_user):
+    make_user("root_admin", role="admin")
+    auth.login("root_admin")
+    return auth
+
+
+def upload(auth, text: str | bytes, name: str = "form.toml"):
+    content = text.encode() if isinstance(text, str) else text
+    return auth.client.post(
+        "/admin/forms",
+        data={"csrf_token": auth.token, "file": (io.BytesIO(content), name)},
+        content_type="multipart/form-data",
+    )
+
+
+def post(auth, url: str):
+    return auth.client.post(url, data={"csrf_token": auth.token})
+
+
+def version_row(app, version: str) -> FormVersion:
+    with app.app_context():
+        return db.session.scalar(db.select(FormVersion).filter_by(version=version))
+
+
+def test_the_forms_page_lists_the_shipped_version_in_use(admin):
+    page = admin.client.get("/admin/forms")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "职业技能鉴定所（站）质量管理评估表（试行）" in html
+    assert "station-quality" in html
+
+
+def test_upload_stores_a_draft_and_audits_it(app, admin):
+    response = upload(admin, DRAFT)
+    assert response.status_code == 302
+    draft = version_row(app, "1.9")
+    assert draft.status == "draft"
+    assert response.headers["Location"].endswith(f"/admin/forms/{draft.id}")
+    with app.app_context():
+        event = db.session.scalar(db.select(AuditEvent).filter_by(action="form.upload"))
+        assert event.subject == "station-quality 1.9"
+        assert event.user.username == "root_admin"
+
+
+def test_an_invalid_toml_is_refused_with_every_problem_located_and_nothing_stored(app, admin):
+    broken = DRAFT.replace("points = 2\n", "points = -2\n", 1).replace('text = "综合管理岗位职责明确"', "text = 3", 1)
+    response = upload(admin, broken)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "1.1.1" in html and "points" in html
+    assert "1.2.1" in html and "text" in html
+    assert version_row(app, "1.9") is None
+
+
+def test_a_file_that_is_not_toml_is_refused(app, admin):
+    response = upload(admin, b"id = [", "form.toml")
+    assert response.status_code == 422
+    assert version_row(app, "1.9") is None
+    assert upload(admin, b"anything", "form.pdf").status_code == 422
+
+
+def test_the_json_upload_answers_problems_with_their_locations(app, admin):
+    broken = DRAFT.replace("points = 2\n", "points = -2\n", 1)
+    response = admin.client.post(
+        "/admin/forms.json",
+        data={"file": (io.BytesIO(broken.encode()), "form.toml")},
+        headers=admin.headers(),
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422
+    problems = response.get_json()["problems"]
+    assert any("1.1.1" in p["location"] + p["message"] for p in problems)
+    good = admin.client.post(
+        "/admin/forms.json",
+        data={"file": (io.BytesIO(DRAFT.encode()), "form.toml")},
+        headers=admin.headers(),
+        content_type="multipart/form-data",
+    )
+    assert good.status_code == 201
+    assert good.get_json()["version"] == "1.9"
+
+
+def test_a_published_version_is_never_replaced(app, admin):
+    changed = SHIPPED.replace("所(站)长岗位职责明确", "所(站)长岗位职责明确并公示", 1)
+    response = upload(admin, changed)
+    assert response.status_code == 409
+    assert upload(admin, SHIPPED).status_code == 409
+
+
+def test_a_draft_uploaded_again_replaces_it(app, admin):
+    upload(admin, DRAFT)
+    again = DRAFT.replace("并公示", "并张贴", 1)
+    assert upload(admin, again).status_code == 302
+    with app.app_context():
+        drafts = db.session.scalars(db.select(FormVersion).filter_by(version="1.9")).all()
+        assert len(drafts) == 1
+        assert "并张贴" in drafts[0].source.decode()
+
+
+def test_the_comparison_names_what_changed_on_the_page_and_as_csv(app, admin):
+    upload(admin, DRAFT)
+    draft = version_row(app, "1.9")
+    page = admin.client.get(f"/admin/forms/{draft.id}").get_data(as_text=True)
+    assert "所(站)长岗位职责明确并公示" in page
+    download = admin.client.get(f"/admin/forms/{draft.id}/comparison.csv")
+    assert download.status_code == 200
+    assert download.mimetype == "text/csv"
+    text = download.get_data().decode("utf-8-sig")
+    assert "1.1.1" in text and "所(站)长岗位职责明确并公示" in text
+    assert "1.2.1" not in text
+
+
+def test_publish_then_choose_puts_a_version_in_use_and_audits_both(app, admin, station_id):
+    upload(admin, DRAFT)
+    draft = version_row(app, "1.9")
+    assert post(admin, f"/admin/forms/{draft.id}/publish").status_code == 302
+    with app.app_context():
+        assert rubrics.active_rubric().version == "1"
+    assert post(admin, f"/admin/forms/{draft.id}/use").status_code == 302
+    with app.app_context():
+        assert rubrics.active_rubric().version == "1.9"
+        actions = db.session.scalars(db.select(AuditEvent.action).where(AuditEvent.action.like("form.%"))).all()
+        assert actions == ["form.upload", "form.publish", "form.choose"]
+    started = admin.post_json("/api/assessments", {"station_id": station_id})
+    assert started.status_code == 201
+    with app.app_context():
+        assert db.session.get(Assessment, started.get_json()["id"]).rubric_version == "1.9"
+
+
+def test_a_draft_cannot_be_chosen_and_a_published_version_cannot_be_published_again(app, admin):
+    upload(admin, DRAFT)
+    draft = version_row(app, "1.9")
+    refused = post(admin, f"/admin/forms/{draft.id}/use")
+    assert refused.status_code == 409
+    shipped = version_row(app, "1")
+    assert post(admin, f"/admin/forms/{shipped.id}/publish").status_code == 409
+    assert post(admin, f"/admin/forms/{shipped.id}/discard").status_code == 409
+    with app.app_context():
+        assert rubrics.active_rubric().version == "1"
+
+
+def test_an_assessment_in_progress_keeps_its_version_across_a_publish(app, admin, station_id):
+    started = admin.post_json("/api/assessments", {"station_id": station_id}).get_json()["id"]
+    upload(admin, DRAFT)
+    draft = version_row(app, "1.9")
+    post(admin, f"/admin/forms/{draft.id}/publish")
+    post(admin, f"/admin/forms/{draft.id}/use")
+    with app.app_context():
+        assert db.session.get(Assessment, started).rubric_version == "1"
+    item = admin.client.get(f"/assess/{started}/items/1.1.1").get_data(as_text=True)
+    assert "所(站)长岗位职责明确" in item and "并公示" not in item
+
+
+def test_a_test_walk_scores_the_draft_is_left_out_and_removed_at_publish(app, admin, station_id):
+    upload(admin, DRAFT)
+    draft = version_row(app, "1.9")
+    response = post(admin, f"/admin/forms/{draft.id}/test-walk")
+    assert response.status_code == 302
+    with app.app_context():
+        walk = db.session.scalar(db.select(Assessment).filter_by(is_test=True))
+        walk_id = walk.id
+        assert (walk.rubric_version, walk.station.active) == ("1.9", False)
+    item = admin.client.get(f"/assess/{walk_id}/items/1.1.1").get_data(as_text=True)
+    assert "并公示" in item
+    saved = admin.put_json(f"/api/assessments/{walk_id}/findings/1.1.1", {"outcome": "full"})
+    assert saved.status_code == 200
+    assessments = admin.client.get("/admin/assessments").get_data(as_text=True)
+    assert "FORM-PREVIEW" not in assessments
+    export = admin.client.get("/reports/results.csv").get_data().decode("utf-8-sig")
+    assert "FORM-PREVIEW" not in export
+    assert admin.post_json(f"/api/assessments/{walk_id}/finalize").status_code == 409
+    post(admin, f"/admin/forms/{draft.id}/publish")
+    with app.app_context():
+        assert db.session.get(Assessment, walk_id) is None
+
+
+def test_the_dashboard_leaves_a_test_walk_out_of_assessments_in_progress(app, admin):
+    from app.services import dashboard
+
+    upload(admin, DRAFT)
+    draft = version_row(app, "1.9")
+    post(admin, f"/admin/forms/{draft.id}/test-walk")
+    with app.app_context():
+        assert dashboard.summary(dashboard.Period.last_twelve_months())["in_progress"] == 0
+
+
+@pytest.mark.parametrize(
+    "role, region, status",
+    [("assessor", None, 403), ("staff", None, 403), ("admin", "HN", 403)],
+)
+def test_only_root_administrators_manage_forms(app, auth, make_user, make_station, role, region, status):
+    station = make_station("S9", "站") if role == "staff" else None
+    make_user("someone", role=role, station_id=station)
+    if region:
+        with app.app_context():
+            root = db.session.scalar(db.select(Region).where(Region.parent_id.is_(None)))
+            child = Region(code=region, name="湖南省", parent=root)
+            db.session.add(child)
+            db.session.scalar(db.select(User).filter_by(username="someone")).region = child
+            db.session.commit()
+    auth.login("someone")
+    shipped = version_row(app, "1") or None
+    assert auth.client.get("/admin/forms").status_code == status
+    assert upload(auth, DRAFT).status_code == status
+    with app.app_context():
+        assert db.session.scalar(db.select(FormVersion).filter_by(version="1.9")) is None
+        shipped = db.session.scalar(db.select(FormVersion).filter_by(version="1"))
+    for path in ("", "/form.xlsx", "/source", "/comparison.csv"):
+        assert auth.client.get(f"/admin/forms/{shipped.id}{path}").status_code == status
+    for action in ("publish", "use", "discard", "test-walk"):
+        assert post(auth, f"/admin/forms/{shipped.id}/{action}").status_code == status
+
+
+def test_a_signed_out_visitor_is_sent_to_log_in(client):
+    assert client.get("/admin/forms").status_code == 302
