@@ -650,7 +650,7 @@ def _refuse_published_form_change(mapper, connection, target):
     state = db.inspect(target)
     status = state.attrs.status.history
     was_published = PUBLISHED in (status.deleted or status.unchanged or ())
-    if was_published and any(state.attrs[name].history.has_changes() for name in mapper.columns.keys()):
+    if was_published and any(state.attrs[attr.key].history.has_changes() for attr in mapper.column_attrs):
         raise ImmutableFormError("a published form version is never changed")
 
 

@@ -18,8 +18,6 @@ from app.services.refusals import Refused, error_json
 from app.services.reports.export import csv_text
 from app.web.access import admin_required
 
-COMPARISON_COLUMNS = ("change", "item", "field", "before", "after")
-
 
 def forms_admin_required(view):
     """A form is authority-wide: only administrators of the root region manage it (403 for others)."""
@@ -102,10 +100,12 @@ def form_detail(version_id: int):
 
 
 def render_version(version: FormVersion, refusal: Refused | None = None):
+    comparison = forms.comparison(version)
     return render_template(
         "admin/form.html",
         version=version,
-        comparison=forms.comparison(version),
+        comparison=comparison,
+        changes=[forms.row_texts(row) for row in comparison.rows],
         walks=forms.test_walks(version),
         in_use=forms.in_use(),
         refusal=refusal,
@@ -147,9 +147,9 @@ def form_comparison_csv(version_id: int):
     comparison = forms.comparison(form_version(version_id))
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(COMPARISON_COLUMNS)
+    writer.writerow([_("Change"), _("Item"), _("What"), _("Before"), _("After")])
     for row in comparison.rows:
-        writer.writerow([csv_text(str(row.get(key, ""))) for key in COMPARISON_COLUMNS])
+        writer.writerow([csv_text(text) for text in forms.row_texts(row)])
     name = f"{comparison.new.rubric_id}-{comparison.new.version}-changes.csv"
     return download(out.getvalue().encode("utf-8-sig"), "text/csv", name)
 

@@ -200,4 +200,6 @@ class PeriodForm(DateRangeForm):
 
 
 class FormUploadForm(Form):
-    file = FileField(_l("Form file (.toml or .xlsx)"), validators=[FileRequired(_l("Choose a file to upload."))])
+    file = FileField(
+        _l("Form file (.toml or .xlsx)"), validators=[FileRequired(_l("Choose a file to upload."))]
+    )

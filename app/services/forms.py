@@ -24,7 +24,7 @@ from app.models import (
     utcnow,
 )
 from app.services import audit, regions, rubrics
-from app.services.forms_files import compare_rubrics, data_of, read_form, rubric_from_data
+from app.services.forms_files import comparison_rows, data_of, read_form, rubric_from_data
 from app.services.refusals import Refused
 from rubric import Rubric
 from rubric.registry import version_key
@@ -32,6 +32,31 @@ from rubric.registry import version_key
 PREVIEW_STATION_CODE = "FORM-PREVIEW"
 PREVIEW_STATION_NAME = "评估表草稿试用（测试，不计入统计）"
 SOURCE_NAME_MAX_LENGTH = 200
+CHANGE_LABELS = {
+    "form": _l("Form"),
+    "category": _l("Category"),
+    "added": _l("Added"),
+    "removed": _l("Removed"),
+    "moved": _l("Moved"),
+    "changed": _l("Changed"),
+    "renumbered": _l("Renumbered"),
+    "split": _l("Split"),
+    "merged": _l("Merged"),
+}
+FIELD_LABELS = {
+    "item": _l("Item"),
+    "code": _l("Number"),
+    "text": _l("Text"),
+    "points": _l("Points"),
+    "method": _l("Method"),
+    "method_continued": _l("Merged method cell"),
+    "outcomes": _l("Outcomes"),
+    "derive": _l("Counting rule"),
+    "not_applicable": _l("Not applicable"),
+    "not_applicable_points": _l("Points when not applicable"),
+    "not_applicable_reason_required": _l("Reason needed for not applicable"),
+    "depends_on": _l("Depends on"),
+}
 
 
 def can_manage(actor: User | None) -> bool:
@@ -73,10 +98,15 @@ def upload(filename: str, content: bytes, actor: User) -> FormVersion:
     version = db.session.scalar(db.select(FormVersion).filter_by(rubric_id=form.id, version=form.version))
     if version is not None and version.is_published:
         if version.data == data:
-            raise Refused(409, _l("This file is version %(v)s as published: nothing to store.", v=form.version))
+            raise Refused(
+                409, _l("This file is version %(v)s as published: nothing to store.", v=form.version)
+            )
         raise Refused(
             409,
-            _l("Version %(v)s is published and never changes: give the new form another version.", v=form.version),
+            _l(
+                "Version %(v)s is published and never changes: give the new form another version.",
+                v=form.version,
+            ),
         )
     action = "form.replace" if version is not None else "form.upload"
     if version is None:
@@ -168,10 +198,20 @@ class Comparison:
     rows: list[dict]
 
 
+def row_texts(row: dict) -> tuple[str, str, str, str, str]:
+    """A comparison row in the user's words: the kind of change and the field named, values as they are."""
+    return (
+        str(CHANGE_LABELS.get(row["change"], row["change"])),
+        row["item"],
+        str(FIELD_LABELS.get(row["field"], row["field"])),
+        row["before"],
+        row["after"],
+    )
+
+
 def comparison(version: FormVersion) -> Comparison:
     old = replaced_by(version)
-    rows = compare_rubrics(rubric(old) if old else None, rubric(version)).rows()
-    return Comparison(old, version, rows)
+    return Comparison(old, version, comparison_rows(rubric(old) if old else None, rubric(version)))
 
 
 # --- test walks of drafts -----------------------------------------------------------------------

@@ -4,13 +4,21 @@ Thin over the domain (`rubric`): the kind of a file is told by its name, and eve
 domain finds comes back with where it is, for the page and the JSON alike.
 """
 
-import tomllib
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
-from rubric import NOT_APPLICABLE, Rubric, RubricError
-from rubric.loader import _read_rubric
+from rubric import (
+    Rubric,
+    RubricError,
+    compare_rubrics,
+    load_rubric_data,
+    load_rubric_toml,
+    read_rubric_xlsx,
+    rubric_data,
+    write_rubric_xlsx,
+)
+from rubric.compare import ROW_HEADINGS
 
 TOML, XLSX = "toml", "xlsx"
 KINDS = {".toml": TOML, ".xlsx": XLSX}
@@ -48,7 +56,7 @@ def read_form(filename: str, content: bytes) -> tuple[Rubric, str]:
         raise FormFileError([FormProblem("", str(_l("Choose a .toml or .xlsx file.")))])
     try:
         if kind == XLSX:
-            return _read_xlsx(content), kind
+            return read_rubric_xlsx(content), kind
         return _read_toml(content), kind
     except RubricError as error:
         raise FormFileError([_as_problem(problem) for problem in error.problems]) from error
@@ -79,129 +87,18 @@ def data_of(rubric: Rubric) -> dict:
 
 
 def xlsx_of(rubric: Rubric) -> bytes:
-    raise NotImplementedError
+    return write_rubric_xlsx(rubric)
 
 
-def _read_xlsx(content: bytes) -> Rubric:
-    raise RubricError("file: XLSX forms are not readable yet")
+def comparison_rows(old: Rubric | None, new: Rubric) -> list[dict]:
+    """Each change from `old` to `new` as a row headed by COMPARISON_HEADINGS; a new form (no `old`)
+    adds every item."""
+    rows = compare_rubrics(old, new).rows() if old is not None else _all_added(new)
+    return [dict(zip(COMPARISON_HEADINGS, row, strict=True)) for row in rows]
 
 
-# Stand-ins for the domain's functions until they land (see /work/brief/forms-requests.md).
+COMPARISON_HEADINGS = ROW_HEADINGS
 
 
-def load_rubric_toml(text: str) -> Rubric:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise RubricError(f"file: {error}") from error
-    return load_rubric_data(data)
-
-
-def load_rubric_data(data: dict) -> Rubric:
-    problems: list[str] = []
-    rubric = _read_rubric(data, problems)
-    if problems:
-        raise RubricError(problems)
-    return rubric
-
-
-def rubric_data(rubric: Rubric) -> dict:
-    return {
-        "id": rubric.id,
-        "version": rubric.version,
-        "title": rubric.title,
-        "max_points": rubric.max_points,
-        "categories": [
-            {
-                "code": category.code,
-                "title": category.title,
-                "points": category.points,
-                "groups": [
-                    {
-                        "code": group.code,
-                        "title": group.title,
-                        "table": group.table,
-                        "items": [_item_data(item) for item in category.items if item.group == group],
-                    }
-                    for group in category.groups
-                ],
-            }
-            for category in rubric.categories
-        ],
-    }
-
-
-def _item_data(item) -> dict:
-    data = {
-        "id": item.id,
-        "code": item.code,
-        "text": item.text,
-        "points": item.points,
-        "method": item.method,
-        "outcomes": [
-            {"key": o.key, "label": o.label, "points": o.points}
-            for o in item.outcomes
-            if o.key != NOT_APPLICABLE
-        ],
-        "not_applicable": item.not_applicable,
-    }
-    if item.method_continued:
-        data["method_continued"] = True
-    if item.not_applicable == "full_points":
-        data["not_applicable_points"] = item.not_applicable_points
-    if item.derive is not None:
-        data["derive"] = _derive_data(item.derive)
-    return data
-
-
-def _derive_data(derive) -> dict:
-    data = {"kind": derive.kind, "otherwise": derive.otherwise}
-    if derive.bands:
-        data["bands"] = [{"max": band.max, "outcome": band.outcome} for band in derive.bands]
-    for name in ("serious_outcome", "threshold_percent", "below", "max_count"):
-        if getattr(derive, name) is not None:
-            data[name] = getattr(derive, name)
-    return data
-
-
-class _Comparison:
-    def __init__(self, rows):
-        self._rows = rows
-
-    def rows(self) -> list[dict]:
-        return self._rows
-
-
-def compare_rubrics(old: Rubric | None, new: Rubric) -> _Comparison:
-    old_items = {item.id: item for item in old.items} if old else {}
-    new_items = {item.id: item for item in new.items}
-    rows = []
-    for item in new.items:
-        before = old_items.get(item.id)
-        if before is None:
-            rows.append({"change": "added", "item": item.id, "field": "", "before": "", "after": item.text})
-            continue
-        for name in ("code", "text", "points", "method", "not_applicable", "not_applicable_points"):
-            if getattr(before, name) != getattr(item, name):
-                rows.append(
-                    {
-                        "change": "changed",
-                        "item": item.id,
-                        "field": name,
-                        "before": str(getattr(before, name)),
-                        "after": str(getattr(item, name)),
-                    }
-                )
-        if before.group.code != item.group.code:
-            rows.append(
-                {"change": "moved", "item": item.id, "field": "group", "before": before.group.code, "after": item.group.code}
-            )
-        outcomes = lambda it: "; ".join(f"{o.label} {o.points}" for o in it.outcomes)  # noqa: E731
-        if outcomes(before) != outcomes(item):
-            rows.append(
-                {"change": "changed", "item": item.id, "field": "outcomes", "before": outcomes(before), "after": outcomes(item)}
-            )
-    for item in old.items if old else ():
-        if item.id not in new_items:
-            rows.append({"change": "removed", "item": item.id, "field": "", "before": item.text, "after": ""})
-    return _Comparison(rows)
+def _all_added(new: Rubric) -> list[tuple]:
+    return [("added", item.id, "", "", item.text) for item in new.items]

@@ -15,9 +15,9 @@ from pathlib import Path
 from flask import Flask, current_app, has_request_context, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, inspect
-from sqlalchemy.orm import Session
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.models import PUBLISHED, FormSetting, FormVersion, utcnow
@@ -155,9 +155,7 @@ def ensure_forms(connection) -> None:
     for form in _cache().shipped:
         values = shipped_values(form, now)
         connection.execute(insert(FormVersion).values(values).on_conflict_do_nothing())
-    connection.execute(
-        insert(FormSetting).values(id=SETTING_ID, stamp=new_stamp()).on_conflict_do_nothing()
-    )
+    connection.execute(insert(FormSetting).values(id=SETTING_ID, stamp=new_stamp()).on_conflict_do_nothing())
     active = current_app.config["ACTIVE_RUBRIC_ID"]
     candidates = connection.execute(
         db.select(FormVersion.id, FormVersion.version).where(

@@ -65,7 +65,9 @@ def test_upload_stores_a_draft_and_audits_it(app, admin):
 
 
 def test_an_invalid_toml_is_refused_with_every_problem_located_and_nothing_stored(app, admin):
-    broken = DRAFT.replace("points = 2\n", "points = -2\n", 1).replace('text = "综合管理岗位职责明确"', "text = 3", 1)
+    broken = DRAFT.replace("points = 2\n", "points = -2\n", 1).replace(
+        'text = "综合管理岗位职责明确"', "text = 3", 1
+    )
     response = upload(admin, broken)
     assert response.status_code == 422
     html = response.get_data(as_text=True)
@@ -141,7 +143,9 @@ def test_publish_then_choose_puts_a_version_in_use_and_audits_both(app, admin, s
     assert post(admin, f"/admin/forms/{draft.id}/use").status_code == 302
     with app.app_context():
         assert rubrics.active_rubric().version == "1.9"
-        actions = db.session.scalars(db.select(AuditEvent.action).where(AuditEvent.action.like("form.%"))).all()
+        actions = db.session.scalars(
+            db.select(AuditEvent.action).where(AuditEvent.action.like("form.%"))
+        ).all()
         assert actions == ["form.upload", "form.publish", "form.choose"]
     started = admin.post_json("/api/assessments", {"station_id": station_id})
     assert started.status_code == 201
@@ -235,3 +239,89 @@ def test_only_root_administrators_manage_forms(app, auth, make_user, make_statio
 
 def test_a_signed_out_visitor_is_sent_to_log_in(client):
     assert client.get("/admin/forms").status_code == 302
+
+
+def test_an_xlsx_download_uploads_back_as_the_identical_version(app, admin):
+    upload(admin, DRAFT)
+    draft = version_row(app, "1.9")
+    workbook = admin.client.get(f"/admin/forms/{draft.id}/form.xlsx")
+    assert workbook.status_code == 200
+    assert workbook.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert upload(admin, workbook.get_data(), "station-quality-1.9.xlsx").status_code == 302
+    again = version_row(app, "1.9")
+    assert (again.id, again.source_kind, again.data) == (draft.id, "xlsx", draft.data)
+    shipped = version_row(app, "1")
+    published = admin.client.get(f"/admin/forms/{shipped.id}/form.xlsx").get_data()
+    response = upload(admin, published, "station-quality-1.xlsx")
+    assert response.status_code == 409
+    assert "与已发布的 1 版相同" in response.get_data(as_text=True)
+
+
+def test_an_invalid_xlsx_is_refused_with_the_cell_of_each_problem(app, admin):
+    from openpyxl import load_workbook
+
+    upload(admin, DRAFT)
+    draft = version_row(app, "1.9")
+    book = load_workbook(io.BytesIO(admin.client.get(f"/admin/forms/{draft.id}/form.xlsx").get_data()))
+    sheet = book["评估表"]
+    headings = [cell.value for cell in sheet[1]]
+    points = headings.index("分值") + 1
+    sheet.cell(row=2, column=points).value = "两分"
+    changed = io.BytesIO()
+    book.save(changed)
+    response = upload(admin, changed.getvalue(), "form.xlsx")
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "评估表" in html and "row 2" in html and "分值" in html
+    assert version_row(app, "1.9").source_kind == "toml"
+
+
+def test_a_workbook_that_cannot_be_read_is_refused(app, admin):
+    response = upload(admin, b"not a workbook", "form.xlsx")
+    assert response.status_code == 422
+    assert version_row(app, "1.9") is None
+
+
+def test_the_database_layer_refuses_to_change_or_delete_a_published_version(app):
+    from app.models import ImmutableFormError
+
+    with app.app_context():
+        rubrics.registry()
+        db.session.commit()
+        shipped = db.session.scalar(db.select(FormVersion).filter_by(version="1"))
+        shipped.title = "改过的标题"
+        with pytest.raises(ImmutableFormError):
+            db.session.flush()
+        db.session.rollback()
+        db.session.delete(db.session.scalar(db.select(FormVersion).filter_by(version="1")))
+        with pytest.raises(ImmutableFormError):
+            db.session.flush()
+        db.session.rollback()
+
+
+def test_a_draft_can_be_discarded_with_its_test_walks(app, admin):
+    upload(admin, DRAFT)
+    draft = version_row(app, "1.9")
+    post(admin, f"/admin/forms/{draft.id}/test-walk")
+    assert post(admin, f"/admin/forms/{draft.id}/discard").status_code == 302
+    with app.app_context():
+        assert db.session.scalar(db.select(FormVersion).filter_by(version="1.9")) is None
+        assert db.session.scalar(db.select(Assessment).filter_by(is_test=True)) is None
+        assert db.session.scalar(db.select(AuditEvent).filter_by(action="form.discard")) is not None
+
+
+def test_another_process_sees_a_publish_at_its_next_request(app, admin, tmp_path):
+    """Two apps on one database stand for two gunicorn workers, each with its own cached forms."""
+    from tests.conftest import make_test_app
+
+    other = make_test_app(tmp_path / "other", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"])
+    with other.test_request_context():
+        assert rubrics.active_rubric().version == "1"
+    upload(admin, DRAFT)
+    draft = version_row(app, "1.9")
+    post(admin, f"/admin/forms/{draft.id}/publish")
+    post(admin, f"/admin/forms/{draft.id}/use")
+    with other.test_request_context():
+        assert rubrics.active_rubric().version == "1.9"
+    with other.app_context():
+        db.engine.dispose()
