@@ -9,10 +9,11 @@ for a database with data, the first use for an empty one (a restore needs every 
 """
 
 import secrets
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Flask, current_app, has_request_context, request
+from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, inspect
 from sqlalchemy.dialects import postgresql, sqlite
@@ -32,7 +33,10 @@ NOT_APPLICABLE_POLICIES = {
     NA_NOT_ALLOWED: _l("This item always applies."),
 }
 SETTING_ID = 1
-CHECKED = "rubrics.checked"
+IN_REQUEST = "in a request, stamp not read yet"
+# Outside a request None (read the stamp at every use); in one, IN_REQUEST until the stamp was read,
+# then the cache read under it.
+_checked: ContextVar = ContextVar("rubrics_checked", default=None)
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,16 @@ def register(app: Flask) -> None:
     RubricRegistry([form.rubric for form in shipped]).latest(app.config["ACTIVE_RUBRIC_ID"])
     app.extensions["rubrics"] = FormCache(shipped)
     app.before_request(store_shipped_forms)
+    app.before_request(_enter_request)
+    app.teardown_request(_leave_request)
+
+
+def _enter_request() -> None:
+    _checked.set(IN_REQUEST)
+
+
+def _leave_request(_error=None) -> None:
+    _checked.set(None)
 
 
 def store_shipped_forms() -> None:
@@ -100,14 +114,14 @@ def rubric_of(assessment) -> Rubric:
 @event.listens_for(Session, "after_rollback")
 def forget(_session=None) -> None:
     """After a change to the forms in this request, or a rollback, read the stamp again at the next use."""
-    if has_request_context():
-        request.environ.pop(CHECKED, None)
+    if _checked.get() is not None:
+        _checked.set(IN_REQUEST)
 
 
 def _current() -> FormCache:
     """The cache, read again if the stamp moved; once per request, at every use outside one."""
     cache = _cache()
-    if has_request_context() and request.environ.get(CHECKED) is cache:
+    if _checked.get() is cache:
         return cache
     if not _tables_exist(cache):
         return _shipped_only(cache)
@@ -120,8 +134,8 @@ def _current() -> FormCache:
         versions = db.session.scalars(db.select(FormVersion.data)).all()
         cache.registry = RubricRegistry([rubric_from_data(data) for data in versions])
         cache.stamp, cache.in_use = stamp, (rubric_id, version)
-    if has_request_context():
-        request.environ[CHECKED] = cache
+    if _checked.get() is not None:
+        _checked.set(cache)
     return cache
 
 
@@ -147,15 +161,22 @@ def _shipped_only(cache: FormCache) -> FormCache:
 
 
 def ensure_forms(connection) -> None:
-    """Put the shipped forms in the database as published versions, and choose the newest of
-    ACTIVE_RUBRIC_ID for new assessments unless one is chosen. Safe to run twice at once: rows
-    already there are left as they are."""
+    """Put the shipped forms missing from the database there as published versions, and choose the
+    newest of ACTIVE_RUBRIC_ID for new assessments unless one is chosen. Safe to run twice at once:
+    rows already there are left as they are."""
     insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[connection.dialect.name]
     now = utcnow()
-    for form in _cache().shipped:
-        values = shipped_values(form, now)
-        connection.execute(insert(FormVersion).values(values).on_conflict_do_nothing())
+    added = sum(
+        connection.execute(
+            insert(FormVersion).values(shipped_values(form, now)).on_conflict_do_nothing()
+        ).rowcount
+        for form in _cache().shipped
+    )
     connection.execute(insert(FormSetting).values(id=SETTING_ID, stamp=new_stamp()).on_conflict_do_nothing())
+    if added:
+        connection.execute(
+            db.update(FormSetting).where(FormSetting.id == SETTING_ID).values(stamp=new_stamp())
+        )
     active = current_app.config["ACTIVE_RUBRIC_ID"]
     candidates = connection.execute(
         db.select(FormVersion.id, FormVersion.version).where(

@@ -325,3 +325,71 @@ def test_another_process_sees_a_publish_at_its_next_request(app, admin, tmp_path
         assert rubrics.active_rubric().version == "1.9"
     with other.app_context():
         db.engine.dispose()
+
+
+def migrated_app(tmp_path, *, with_data: bool):
+    """A database built by the migrations up to the one before the forms', with an account and an
+    assessment in progress when `with_data`, then upgraded."""
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    from app import create_app
+    from tests import databases
+    from tests.conftest import TestConfig
+
+    app = create_app(
+        TestConfig,
+        SQLALCHEMY_DATABASE_URI=databases.databases().create_empty(tmp_path),
+        UPLOAD_DIR=str(tmp_path),
+    )
+    with app.app_context():
+        upgrade(revision="c3a9e5d1f702")
+        if with_data:
+            with db.engine.begin() as connection:
+                connection.execute(
+                    text(
+                        "INSERT INTO regions (code, name, created_at) VALUES ('ROOT', 'r', CURRENT_TIMESTAMP)"
+                    )
+                )
+                connection.execute(
+                    text(
+                        "INSERT INTO stations (code, name, address, contact, active, region_id, created_at) "
+                        "VALUES ('OLD1', 'o', '', '', true, 1, CURRENT_TIMESTAMP)"
+                    )
+                )
+                connection.execute(
+                    text(
+                        "INSERT INTO users (username, display_name, email, password_hash, role, active, "
+                        "region_id, created_at) VALUES ('boss', 'b', '', 'x', 'admin', true, 1, CURRENT_TIMESTAMP)"
+                    )
+                )
+                connection.execute(
+                    text(
+                        "INSERT INTO assessments (station_id, rubric_id, rubric_version, status, started_at) "
+                        "VALUES (1, 'station-quality', '1', 'in_progress', CURRENT_TIMESTAMP)"
+                    )
+                )
+        upgrade()
+    return app
+
+
+def test_the_migration_puts_the_shipped_forms_in_a_database_with_data(tmp_path):
+    app = migrated_app(tmp_path, with_data=True)
+    with app.app_context():
+        stored = db.session.scalars(db.select(FormVersion.version)).all()
+        assert "1" in stored
+        assert db.session.scalar(db.select(Assessment.is_test)) is False
+        assert rubrics.active_rubric().version in stored
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_an_empty_database_stays_empty_after_the_migration_and_gets_the_forms_at_first_use(tmp_path):
+    from app.services import backup
+
+    app = migrated_app(tmp_path, with_data=False)
+    with app.app_context():
+        assert not any(backup.row_counts().get(table) for table in ("form_versions", "form_setting"))
+        assert rubrics.active_rubric().id == "station-quality"
+        db.session.remove()
+        db.engine.dispose()
