@@ -44,6 +44,10 @@ CHANGE_LABELS = {
     "merged": _l("Merged"),
 }
 FIELD_LABELS = {
+    "id": _l("Form"),
+    "version": _l("Version"),
+    "title": _l("Title"),
+    "max_points": _l("Maximum"),
     "item": _l("Item"),
     "code": _l("Number"),
     "text": _l("Text"),
