@@ -360,7 +360,8 @@ def migrated_app(tmp_path, *, with_data: bool):
                 connection.execute(
                     text(
                         "INSERT INTO users (username, display_name, email, password_hash, role, active, "
-                        "region_id, created_at) VALUES ('boss', 'b', '', 'x', 'admin', true, 1, CURRENT_TIMESTAMP)"
+                        "region_id, created_at) "
+                        "VALUES ('boss', 'b', '', 'x', 'admin', true, 1, CURRENT_TIMESTAMP)"
                     )
                 )
                 connection.execute(
