@@ -9,11 +9,11 @@ from app.models import Assessment, AuditEvent, FormVersion, Region, User
 from app.services import rubrics
 from rubric.registry import FORMS_DIRECTORY
 
-SHIPPED = (FORMS_DIRECTORY / "station-quality-1.toml").read_text(encoding="utf-8")
+SHIPPED = (FORMS_DIRECTORY / "station-quality-1.1.toml").read_text(encoding="utf-8")
 
 
 def with_version(text: str, version: str) -> str:
-    return text.replace('version = "1"', f'version = "{version}"', 1)
+    return text.replace('version = "1.1"', f'version = "{version}"', 1)
 
 
 DRAFT = with_version(SHIPPED, "1.9").replace("所(站)长岗位职责明确", "所(站)长岗位职责明确并公示", 1)
@@ -139,7 +139,7 @@ def test_publish_then_choose_puts_a_version_in_use_and_audits_both(app, admin, s
     draft = version_row(app, "1.9")
     assert post(admin, f"/admin/forms/{draft.id}/publish").status_code == 302
     with app.app_context():
-        assert rubrics.active_rubric().version == "1"
+        assert rubrics.active_rubric().version == "1.1"
     assert post(admin, f"/admin/forms/{draft.id}/use").status_code == 302
     with app.app_context():
         assert rubrics.active_rubric().version == "1.9"
@@ -162,7 +162,7 @@ def test_a_draft_cannot_be_chosen_and_a_published_version_cannot_be_published_ag
     assert post(admin, f"/admin/forms/{shipped.id}/publish").status_code == 409
     assert post(admin, f"/admin/forms/{shipped.id}/discard").status_code == 409
     with app.app_context():
-        assert rubrics.active_rubric().version == "1"
+        assert rubrics.active_rubric().version == "1.1"
 
 
 def test_an_assessment_in_progress_keeps_its_version_across_a_publish(app, admin, station_id):
@@ -172,7 +172,7 @@ def test_an_assessment_in_progress_keeps_its_version_across_a_publish(app, admin
     post(admin, f"/admin/forms/{draft.id}/publish")
     post(admin, f"/admin/forms/{draft.id}/use")
     with app.app_context():
-        assert db.session.get(Assessment, started).rubric_version == "1"
+        assert db.session.get(Assessment, started).rubric_version == "1.1"
     item = admin.client.get(f"/assess/{started}/items/1.1.1").get_data(as_text=True)
     assert "所(站)长岗位职责明确" in item and "并公示" not in item
 
@@ -225,7 +225,6 @@ def test_only_root_administrators_manage_forms(app, auth, make_user, make_statio
             db.session.scalar(db.select(User).filter_by(username="someone")).region = child
             db.session.commit()
     auth.login("someone")
-    shipped = version_row(app, "1") or None
     assert auth.client.get("/admin/forms").status_code == status
     assert upload(auth, DRAFT).status_code == status
     with app.app_context():
@@ -316,7 +315,7 @@ def test_another_process_sees_a_publish_at_its_next_request(app, admin, tmp_path
 
     other = make_test_app(tmp_path / "other", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"])
     with other.test_request_context():
-        assert rubrics.active_rubric().version == "1"
+        assert rubrics.active_rubric().version == "1.1"
     upload(admin, DRAFT)
     draft = version_row(app, "1.9")
     post(admin, f"/admin/forms/{draft.id}/publish")

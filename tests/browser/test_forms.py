@@ -8,8 +8,8 @@ from app.models import Assessment
 from rubric.registry import FORMS_DIRECTORY
 from tests.browser.conftest import log_in
 
-SHIPPED = (FORMS_DIRECTORY / "station-quality-1.toml").read_text(encoding="utf-8")
-DRAFT = SHIPPED.replace('version = "1"', 'version = "1.9"', 1).replace(
+SHIPPED = (FORMS_DIRECTORY / "station-quality-1.1.toml").read_text(encoding="utf-8")
+DRAFT = SHIPPED.replace('version = "1.1"', 'version = "1.9"', 1).replace(
     "所(站)长岗位职责明确", "所(站)长岗位职责明确并公示", 1
 )
 BROKEN = DRAFT.replace("points = 2\n", "points = -2\n", 1)
