@@ -393,3 +393,19 @@ def test_an_empty_database_stays_empty_after_the_migration_and_gets_the_forms_at
         assert rubrics.active_rubric().id == "station-quality"
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_dashboard_the_list_and_the_report_name_the_form_version_each_assessment_used(app, auth, runner):
+    from app.models import FINALIZED
+    from tests.report_fixtures import log_in
+
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    with app.app_context():
+        finalized = db.session.scalar(db.select(Assessment).filter_by(status=FINALIZED))
+        finalized_id, version = finalized.id, finalized.rubric_version
+    shown = f"评估表 {version} 版"
+    log_in(auth, "admin")
+    assert shown in auth.client.get("/admin/").get_data(as_text=True)
+    assert shown in auth.client.get("/admin/assessments").get_data(as_text=True)
+    report = auth.client.get(f"/reports/assessments/{finalized_id}").get_data(as_text=True)
+    assert f'<dd class="report-form-version">{version}</dd>' in report
