@@ -53,6 +53,8 @@ class FormCache:
     stamp: str | None = None
     registry: RubricRegistry | None = None
     in_use: tuple[str, str] | None = None
+    published: frozenset = frozenset()
+    """(id, version) of the published versions read: they never change, so need no stamp check."""
     tables_exist: bool = False
     stored: bool = False
 
@@ -107,8 +109,13 @@ def active_rubric() -> Rubric:
 
 
 def rubric_of(assessment) -> Rubric:
-    """The form version an assessment was started with, so old assessments keep their scores."""
-    return registry().get(assessment.rubric_id, assessment.rubric_version)
+    """The form version an assessment was started with, so old assessments keep their scores.
+    A published version read once is used as read (it never changes): scoring reads no stamp."""
+    key = (assessment.rubric_id, assessment.rubric_version)
+    cache = _cache()
+    if key in cache.published:
+        return cache.registry.get(*key)
+    return registry().get(*key)
 
 
 @event.listens_for(Session, "after_rollback")
@@ -131,8 +138,11 @@ def _current() -> FormCache:
         row = db.session.execute(_setting_query()).one()
     stamp, rubric_id, version = row
     if stamp != cache.stamp:
-        versions = db.session.scalars(db.select(FormVersion.data)).all()
-        cache.registry = RubricRegistry([rubric_from_data(data) for data in versions])
+        rows = db.session.execute(db.select(FormVersion.data, FormVersion.status)).all()
+        cache.registry = RubricRegistry([rubric_from_data(data) for data, _status in rows])
+        cache.published = frozenset(
+            (data["id"], data["version"]) for data, status in rows if status == PUBLISHED
+        )
         cache.stamp, cache.in_use = stamp, (rubric_id, version)
     if _checked.get() is not None:
         _checked.set(cache)
