@@ -84,6 +84,9 @@ def form_upload_json():
         db.session.rollback()
         problems = [{"location": p.location, "message": p.message} for p in error.problems]
         return jsonify(error_json(_("The form has problems; nothing was stored."), problems=problems)), 422
+    except Refused as refused:
+        db.session.rollback()
+        return jsonify(error_json(refused.message)), refused.status
     db.session.commit()
     return jsonify(version_json(version)), 201
 

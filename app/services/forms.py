@@ -24,7 +24,7 @@ from app.models import (
     utcnow,
 )
 from app.services import audit, regions, rubrics
-from app.services.forms_files import comparison_rows, data_of, read_form, rubric_from_data
+from app.services.forms_files import comparison_rows, data_of, read_form
 from app.services.refusals import Refused
 from rubric import Rubric
 from rubric.registry import version_key
@@ -85,7 +85,7 @@ def in_use() -> FormVersion | None:
 
 
 def rubric(version: FormVersion) -> Rubric:
-    return rubric_from_data(version.data)
+    return rubrics.registry().get(version.rubric_id, version.version)
 
 
 def summary(version: FormVersion) -> dict:

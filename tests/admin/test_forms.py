@@ -102,6 +102,14 @@ def test_the_json_upload_answers_problems_with_their_locations(app, admin):
     )
     assert good.status_code == 201
     assert good.get_json()["version"] == "1.9"
+    published = admin.client.post(
+        "/admin/forms.json",
+        data={"file": (io.BytesIO(SHIPPED.encode()), "form.toml")},
+        headers=admin.headers(),
+        content_type="multipart/form-data",
+    )
+    assert published.status_code == 409
+    assert published.get_json()["error"]
 
 
 def test_a_published_version_is_never_replaced(app, admin):
