@@ -51,16 +51,18 @@ def upgrade():
     sa.ForeignKeyConstraint(['in_use_id'], ['form_versions.id'], name=op.f('fk_form_setting_in_use_id_form_versions')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_form_setting'))
     )
-    with op.batch_alter_table('assessments', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('is_test', sa.Boolean(), server_default=sa.false(), nullable=False))
-        batch_op.drop_index(ONE_IN_PROGRESS)
-        batch_op.create_index(
-            ONE_IN_PROGRESS,
-            ['station_id'],
-            unique=True,
-            sqlite_where=sa.text("status = 'in_progress' AND NOT is_test"),
-            postgresql_where=sa.text("status = 'in_progress' AND NOT is_test"),
-        )
+    # Plain ALTER TABLE, no batch: rebuilding assessments on SQLite would drop the table other
+    # rows point at.
+    op.add_column('assessments', sa.Column('is_test', sa.Boolean(), server_default=sa.false(), nullable=False))
+    op.drop_index(ONE_IN_PROGRESS, table_name='assessments')
+    op.create_index(
+        ONE_IN_PROGRESS,
+        'assessments',
+        ['station_id'],
+        unique=True,
+        sqlite_where=sa.text("status = 'in_progress' AND NOT is_test"),
+        postgresql_where=sa.text("status = 'in_progress' AND NOT is_test"),
+    )
 
     connection = op.get_bind()
     if connection.scalar(sa.text("SELECT count(*) FROM users")):
@@ -71,15 +73,15 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('assessments', schema=None) as batch_op:
-        batch_op.drop_index(ONE_IN_PROGRESS)
-        batch_op.create_index(
-            ONE_IN_PROGRESS,
-            ['station_id'],
-            unique=True,
-            sqlite_where=sa.text("status = 'in_progress'"),
-            postgresql_where=sa.text("status = 'in_progress'"),
-        )
-        batch_op.drop_column('is_test')
+    op.drop_index(ONE_IN_PROGRESS, table_name='assessments')
+    op.create_index(
+        ONE_IN_PROGRESS,
+        'assessments',
+        ['station_id'],
+        unique=True,
+        sqlite_where=sa.text("status = 'in_progress'"),
+        postgresql_where=sa.text("status = 'in_progress'"),
+    )
+    op.drop_column('assessments', 'is_test')
     op.drop_table('form_setting')
     op.drop_table('form_versions')
