@@ -417,3 +417,22 @@ def test_the_dashboard_the_list_and_the_report_name_the_form_version_each_assess
     assert shown in auth.client.get("/admin/assessments").get_data(as_text=True)
     report = auth.client.get(f"/reports/assessments/{finalized_id}").get_data(as_text=True)
     assert f'<dd class="report-form-version">{version}</dd>' in report
+
+
+def test_a_test_walk_with_evidence_photos_is_removed_whole(app, admin):
+    from app.services.photos import attach_photo, demo_photo
+
+    upload(admin, DRAFT)
+    draft = version_row(app, "1.9")
+    post(admin, f"/admin/forms/{draft.id}/test-walk")
+    with app.app_context():
+        walk = db.session.scalar(db.select(Assessment).filter_by(is_test=True))
+        user = db.session.scalar(db.select(User).filter_by(username="root_admin"))
+        attach_photo(walk, "1.1.1", demo_photo("1.1.1", (400, 300)), user=user)
+        db.session.commit()
+    assert post(admin, f"/admin/forms/{draft.id}/publish").status_code == 302
+    with app.app_context():
+        from app.models import Finding, Photo
+
+        assert db.session.scalar(db.select(db.func.count()).select_from(Photo)) == 0
+        assert db.session.scalar(db.select(db.func.count()).select_from(Finding)) == 0
