@@ -79,13 +79,13 @@ def _leave_request(_error=None) -> None:
 
 
 def store_shipped_forms() -> None:
-    """At a process's first requests, until it is done: the shipped forms go into an empty database
-    in a transaction of their own, so a request that then rolls back keeps them."""
+    """At a process's first request: shipped forms the database lacks go into it, in a transaction
+    of their own, so a request that then rolls back keeps them."""
     cache = _cache()
     if cache.stored:
         return
     try:
-        if _tables_exist(cache) and db.session.get(FormSetting, SETTING_ID) is None:
+        if _tables_exist(cache):
             ensure_forms(db.session.connection())
             db.session.commit()
         cache.stored = _tables_exist(cache)
@@ -171,17 +171,19 @@ def _shipped_only(cache: FormCache) -> FormCache:
 
 
 def ensure_forms(connection) -> None:
-    """Put the shipped forms missing from the database there as published versions, and choose the
-    newest of ACTIVE_RUBRIC_ID for new assessments unless one is chosen. Safe to run twice at once:
-    rows already there are left as they are."""
+    """Put the shipped forms missing from the database there as published versions. The newest
+    version of ACTIVE_RUBRIC_ID goes in use when none is, or when it has just arrived (a release
+    that ships a version ships it for new assessments); administrators may choose another after.
+    Safe to run twice at once: rows already there are left as they are."""
     insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[connection.dialect.name]
     now = utcnow()
-    added = sum(
-        connection.execute(
+    added = {
+        (form.rubric.id, form.rubric.version)
+        for form in _cache().shipped
+        if connection.execute(
             insert(FormVersion).values(shipped_values(form, now)).on_conflict_do_nothing()
         ).rowcount
-        for form in _cache().shipped
-    )
+    }
     connection.execute(insert(FormSetting).values(id=SETTING_ID, stamp=new_stamp()).on_conflict_do_nothing())
     if added:
         connection.execute(
@@ -193,13 +195,13 @@ def ensure_forms(connection) -> None:
             FormVersion.rubric_id == active, FormVersion.status == PUBLISHED
         )
     ).all()
-    if candidates:
-        newest = max(candidates, key=lambda row: version_key(row.version)).id
-        connection.execute(
-            db.update(FormSetting)
-            .where(FormSetting.id == SETTING_ID, FormSetting.in_use_id.is_(None))
-            .values(in_use_id=newest, stamp=new_stamp())
-        )
+    if not candidates:
+        return
+    newest = max(candidates, key=lambda row: version_key(row.version))
+    choose = db.update(FormSetting).where(FormSetting.id == SETTING_ID)
+    if (active, newest.version) not in added:
+        choose = choose.where(FormSetting.in_use_id.is_(None))
+    connection.execute(choose.values(in_use_id=newest.id, stamp=new_stamp()))
 
 
 def shipped_values(form: ShippedForm, now) -> dict:

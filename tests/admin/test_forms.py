@@ -436,3 +436,17 @@ def test_a_test_walk_with_evidence_photos_is_removed_whole(app, admin):
 
         assert db.session.scalar(db.select(db.func.count()).select_from(Photo)) == 0
         assert db.session.scalar(db.select(db.func.count()).select_from(Finding)) == 0
+
+
+def test_the_administrators_choice_stays_when_the_app_starts_again(app, admin, tmp_path):
+    from tests.conftest import make_test_app
+
+    shipped_1 = version_row(app, "1")
+    assert post(admin, f"/admin/forms/{shipped_1.id}/use").status_code == 302
+    restarted = make_test_app(
+        tmp_path / "again", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"]
+    )
+    restarted.test_client().get("/login")
+    with restarted.app_context():
+        assert rubrics.active_rubric().version == "1"
+        db.engine.dispose()
