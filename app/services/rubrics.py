@@ -177,12 +177,16 @@ def ensure_forms(connection) -> None:
     Safe to run twice at once: rows already there are left as they are."""
     insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[connection.dialect.name]
     now = utcnow()
+    # RETURNING tells a row added from one already there (rowcount does not on PostgreSQL).
     added = {
         (form.rubric.id, form.rubric.version)
         for form in _cache().shipped
         if connection.execute(
-            insert(FormVersion).values(shipped_values(form, now)).on_conflict_do_nothing()
-        ).rowcount
+            insert(FormVersion)
+            .values(shipped_values(form, now))
+            .on_conflict_do_nothing()
+            .returning(FormVersion.id)
+        ).first()
     }
     connection.execute(insert(FormSetting).values(id=SETTING_ID, stamp=new_stamp()).on_conflict_do_nothing())
     if added:
