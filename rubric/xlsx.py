@@ -18,7 +18,7 @@ from openpyxl.utils import get_column_letter
 from .data import rubric_data
 from .errors import RubricError
 from .loader import load_rubric_data
-from .locations import Location, Path, Problem
+from .locations import Location, Path, Problem, nearest
 from .model import NA_NOT_ALLOWED, Rubric
 
 FORM_SHEET = "表单"
@@ -205,11 +205,8 @@ class _WorkbookReader:
         self.cells: dict[Path, Location] = {}
 
     def locate(self, path: Path) -> Location:
-        for end in range(len(path), -1, -1):
-            location = self.cells.get(path[:end])
-            if location is not None:
-                return location
-        return Location(sheet=ITEMS_SHEET if path[:1] == ("categories",) else FORM_SHEET)
+        found = nearest(self.cells, path)
+        return found or Location(sheet=ITEMS_SHEET if path[:1] == ("categories",) else FORM_SHEET)
 
     def problem(self, location: Location, message: str) -> None:
         self.problems.append(Problem(location, message))
