@@ -127,10 +127,6 @@ class _Reader:
         self.path = path
         self.context = context
 
-    @property
-    def problems(self) -> list[Problem]:
-        return self.context.problems
-
     def child(self, table: dict, where: str, *path: str | int) -> "_Reader":
         return _Reader(table, where, self.path + path, self.context)
 

@@ -63,6 +63,15 @@ class Problem(str):
 Locator = Callable[[Path], Location]
 
 
+def nearest(places: dict, path: Path) -> object:
+    """The place noted for `path`, or else for the nearest table or key enclosing it."""
+    for end in range(len(path), -1, -1):
+        place = places.get(path[:end])
+        if place is not None:
+            return place
+    return None
+
+
 def data_locator(path: Path) -> Location:
     """Data without a text behind it (the database's copy): the key path is the place."""
     return Location(path=path_text(path))
@@ -83,11 +92,7 @@ class TomlLines:
         self._read(text)
 
     def __call__(self, path: Path) -> Location:
-        for end in range(len(path), -1, -1):
-            line = self.lines.get(path[:end])
-            if line is not None:
-                return Location(path=path_text(path), line=line)
-        return Location(path=path_text(path))
+        return Location(path=path_text(path), line=nearest(self.lines, path))
 
     def _read(self, text: str) -> None:
         current: Path = ()

@@ -10,17 +10,15 @@ workbook checks it like a TOML file, and every problem names its sheet, row and 
 import json
 import tomllib
 from io import BytesIO
-from zipfile import BadZipFile
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
 
 from .data import rubric_data
 from .errors import RubricError
 from .loader import load_rubric_data
-from .locations import Location, Path, Problem
+from .locations import Location, Path, Problem, nearest
 from .model import NA_NOT_ALLOWED, Rubric
 
 FORM_SHEET = "表单"
@@ -77,7 +75,7 @@ def read_rubric_xlsx(data: bytes) -> Rubric:
     """The rubric a workbook laid out as write_rubric_xlsx does holds; problems name sheet, row, column."""
     try:
         workbook = load_workbook(BytesIO(data))
-    except (BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as error:
+    except Exception as error:  # noqa: BLE001 - openpyxl fails on a broken file in many ways (zip, XML, parts)
         raise RubricError(
             [Problem(Location(path="workbook"), f"cannot read the workbook: {error}")]
         ) from error
@@ -207,11 +205,8 @@ class _WorkbookReader:
         self.cells: dict[Path, Location] = {}
 
     def locate(self, path: Path) -> Location:
-        for end in range(len(path), -1, -1):
-            location = self.cells.get(path[:end])
-            if location is not None:
-                return location
-        return Location(sheet=ITEMS_SHEET if path[:1] == ("categories",) else FORM_SHEET)
+        found = nearest(self.cells, path)
+        return found or Location(sheet=ITEMS_SHEET if path[:1] == ("categories",) else FORM_SHEET)
 
     def problem(self, location: Location, message: str) -> None:
         self.problems.append(Problem(location, message))

@@ -3,6 +3,7 @@ data, or the workbook's sheet, row and column."""
 
 import json
 from io import BytesIO
+from zipfile import ZipFile
 
 import pytest
 from openpyxl import load_workbook
@@ -287,6 +288,19 @@ def test_a_moved_heading_and_a_missing_sheet_are_named():
     assert str(problem) == "sheet 评估表, row 1, column D (分值): the heading must be '分值', found '得分'"
 
 
-def test_bytes_that_are_no_workbook_are_refused_plainly():
-    problem = only_problem(lambda: read_rubric_xlsx(b"not a workbook"))
+def broken_xml_workbook() -> bytes:
+    """A zip holding a workbook part whose XML breaks off."""
+    output = BytesIO()
+    with ZipFile(output, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types")
+    return output.getvalue()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"not a workbook", b"", write_rubric_xlsx(FORM_1)[:2000], broken_xml_workbook()],
+    ids=["text", "empty", "cut-short", "broken-xml"],
+)
+def test_bytes_that_are_no_workbook_are_refused_plainly(data):
+    problem = only_problem(lambda: read_rubric_xlsx(data))
     assert problem.message.startswith("cannot read the workbook")

@@ -1,33 +1,11 @@
 import json
-import shutil
 import uuid
 
 import pytest
 
 from app.extensions import db
 from app.models import AuditEvent, Finding, Station
-from tests import ROOT
-from tests.conftest import make_test_app
-
-FORM_VERSION_1 = pytest.mark.parametrize("app", ["station-quality-1.toml"], indirect=True)
-"""Pins a test to version 1 of the form: its app knows no later version, so new assessments use 1."""
-
-
-@pytest.fixture
-def app(request, tmp_path):
-    """The usual app; parametrized (indirect) with a form file's name, an app that knows only that form."""
-    overrides = {}
-    form_file = getattr(request, "param", None)
-    if form_file is not None:
-        forms = tmp_path / "forms"
-        forms.mkdir()
-        shutil.copy(ROOT / "rubric" / "forms" / form_file, forms)
-        overrides["RUBRIC_DIR"] = str(forms)
-    app = make_test_app(tmp_path, **overrides)
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+from tests.conftest import FORM_VERSION_1
 
 
 def put(auth, assessment_id, item_id, **payload):
