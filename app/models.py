@@ -211,6 +211,9 @@ class Assessment(db.Model):
     # What the finalized record prints of the station, the people and the form, fixed at 定稿
     # (app/services/frozen.py); empty while in progress.
     frozen: Mapped[dict | None] = mapped_column(db.JSON)
+    # A walk that tries a draft form (app/services/forms.py): left out of every list and figure,
+    # never finalized, and removed when the draft is published or discarded.
+    is_test: Mapped[bool] = mapped_column(default=False, server_default=db.false())
 
     station: Mapped[Station] = relationship(back_populates="assessments")
     lead_assessor: Mapped[User | None] = relationship()
@@ -224,13 +227,14 @@ class Assessment(db.Model):
 
     __table_args__ = (
         db.CheckConstraint("status in ('in_progress', 'finalized')", name="status"),
-        # A station has one assessment in progress at a time; a second start joins it.
+        # A station has one assessment in progress at a time; a second start joins it. Test walks
+        # of draft forms share the preview station, so they are left out.
         db.Index(
             "uq_assessments_one_in_progress",
             "station_id",
             unique=True,
-            sqlite_where=db.text("status = 'in_progress'"),
-            postgresql_where=db.text("status = 'in_progress'"),
+            sqlite_where=db.text("status = 'in_progress' AND NOT is_test"),
+            postgresql_where=db.text("status = 'in_progress' AND NOT is_test"),
         ),
         # The dashboard finds each station's latest finalized assessment by one index seek per station.
         db.Index("ix_assessments_station_finalized", "station_id", "finalized_at"),
@@ -744,3 +748,77 @@ class VerificationCode(db.Model):
     pdf_sha256: Mapped[str | None] = mapped_column(db.String(64))
 
     assessment: Mapped[Assessment] = relationship()
+
+
+DRAFT, PUBLISHED = "draft", "published"
+FORM_SOURCE_KINDS = ("toml", "xlsx")
+
+
+class FormVersion(db.Model):
+    """One version of a form (评估表版本): a draft being tried, or published and then never changed.
+
+    `data` is the form as `rubric.rubric_data` stores it, what the app scores with; `source` is the
+    file as uploaded (the shipped TOML for the forms that came with the app)."""
+
+    __tablename__ = "form_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rubric_id: Mapped[str] = mapped_column(db.String(64))
+    version: Mapped[str] = mapped_column(db.String(32))
+    title: Mapped[str] = mapped_column(db.String(200), default="")
+    status: Mapped[str] = mapped_column(db.String(16), default=DRAFT)
+    data: Mapped[dict] = mapped_column(db.JSON)
+    source: Mapped[bytes] = mapped_column(db.LargeBinary)
+    source_kind: Mapped[str] = mapped_column(db.String(8))
+    source_name: Mapped[str] = mapped_column(db.String(200), default="")
+    uploaded_by_id: Mapped[int | None] = mapped_column(db.ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_by_id: Mapped[int | None] = mapped_column(db.ForeignKey("users.id"))
+    published_at: Mapped[datetime | None]
+
+    uploaded_by: Mapped[User | None] = relationship(foreign_keys=[uploaded_by_id])
+    published_by: Mapped[User | None] = relationship(foreign_keys=[published_by_id])
+
+    __table_args__ = (
+        db.UniqueConstraint("rubric_id", "version", name="one_per_version"),
+        db.CheckConstraint("status in ('draft', 'published')", name="form_status"),
+        db.CheckConstraint("source_kind in ('toml', 'xlsx')", name="form_source_kind"),
+        db.CheckConstraint("status = 'draft' or published_at is not null", name="form_published_at"),
+    )
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == PUBLISHED
+
+
+class FormSetting(db.Model):
+    """One row: the published version new assessments use, and a stamp every change to the forms
+    renews, so each worker process knows cheaply when the forms it read are stale."""
+
+    __tablename__ = "form_setting"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    in_use_id: Mapped[int | None] = mapped_column(db.ForeignKey("form_versions.id"))
+    stamp: Mapped[str] = mapped_column(db.String(32))
+
+    in_use: Mapped[FormVersion | None] = relationship()
+
+
+class ImmutableFormError(RuntimeError):
+    pass
+
+
+@event.listens_for(FormVersion, "before_update")
+def _refuse_published_form_change(mapper, connection, target):
+    """A published version is never changed (the service refuses first; this guards every path)."""
+    state = db.inspect(target)
+    status = state.attrs.status.history
+    was_published = PUBLISHED in (status.deleted or status.unchanged or ())
+    if was_published and any(state.attrs[attr.key].history.has_changes() for attr in mapper.column_attrs):
+        raise ImmutableFormError("a published form version is never changed")
+
+
+@event.listens_for(FormVersion, "before_delete")
+def _refuse_published_form_delete(mapper, connection, target):
+    if target.status == PUBLISHED:
+        raise ImmutableFormError("a published form version is never deleted")

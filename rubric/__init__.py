@@ -4,10 +4,13 @@ Pure Python: imports neither flask nor sqlalchemy, so the web app, scripts and t
 can all use it.
 """
 
+from .compare import Change, RubricComparison, compare_rubrics, lineage
 from .counts import COUNT_PATTERN, MAX_COUNT, parse_count
+from .data import rubric_data
 from .derive import derive_outcome, rate_percent_shown, resolve_outcome
 from .errors import RubricError, ScoringError
-from .loader import load_rubric
+from .loader import load_rubric, load_rubric_data, load_rubric_toml
+from .locations import Location, Problem
 from .model import (
     FULL,
     NA_FULL_POINTS,
@@ -18,6 +21,7 @@ from .model import (
     PARTIAL,
     ZERO,
     Category,
+    Dependency,
     Derivation,
     Group,
     InputSpec,
@@ -27,6 +31,7 @@ from .model import (
 )
 from .registry import RubricRegistry, default_registry
 from .scoring import CategoryScore, ItemScore, Result, Scorecard, score
+from .xlsx import read_rubric_xlsx, write_rubric_xlsx
 
 __all__ = [
     "COUNT_PATTERN",
@@ -41,23 +46,35 @@ __all__ = [
     "ZERO",
     "Category",
     "CategoryScore",
+    "Change",
+    "Dependency",
     "Derivation",
     "Group",
     "InputSpec",
     "Item",
     "ItemScore",
+    "Location",
     "Outcome",
+    "Problem",
     "Result",
     "Rubric",
+    "RubricComparison",
     "RubricError",
     "RubricRegistry",
     "Scorecard",
     "ScoringError",
+    "compare_rubrics",
     "default_registry",
     "derive_outcome",
+    "lineage",
     "load_rubric",
+    "load_rubric_data",
+    "load_rubric_toml",
     "parse_count",
     "rate_percent_shown",
+    "read_rubric_xlsx",
     "resolve_outcome",
+    "rubric_data",
     "score",
+    "write_rubric_xlsx",
 ]

@@ -53,7 +53,7 @@ def resolve_outcome(item: Item, outcome: str | None, inputs: Mapping | None, not
         outcome = derived
     if not outcome:
         raise ScoringError("outcome_required", f"Choose an outcome for item {item.id}.", item=item.id)
-    if outcome == NOT_APPLICABLE and not (note or "").strip():
+    if outcome == NOT_APPLICABLE and item.not_applicable_reason_required and not (note or "").strip():
         raise ScoringError(
             "reason_required",
             f"Say in the note why item {item.id} does not apply.",

@@ -72,20 +72,26 @@ class Derivation:
     below: str | None = None
     max_count: int | None = None
     """The largest count an assessor can mean (problems, papers); the form states it."""
+    limits: tuple[tuple[str, int], ...] = ()
+    """Per counted input, the largest count it accepts, where the form sets one apart from max_count."""
 
     @property
     def inputs(self) -> tuple[InputSpec, ...]:
         if self.kind == PROBLEM_COUNT:
-            problems = (InputSpec("problems", "int", 0, maximum=self.max_count),)
+            problems = (InputSpec("problems", "int", 0, maximum=self.maximum_of("problems")),)
             if self.serious_outcome is None:
                 return problems
             return problems + (InputSpec("serious", "bool", None, False),)
         if self.kind == ERROR_RATE:
             return (
-                InputSpec("papers_checked", "int", 1, maximum=self.max_count),
-                InputSpec("papers_with_errors", "int", 0, maximum=self.max_count),
+                InputSpec("papers_checked", "int", 1, maximum=self.maximum_of("papers_checked")),
+                InputSpec("papers_with_errors", "int", 0, maximum=self.maximum_of("papers_with_errors")),
             )
         return ()
+
+    def maximum_of(self, input_name: str) -> int | None:
+        """The input's own limit, else the derivation's max_count (None: only MAX_COUNT applies)."""
+        return dict(self.limits).get(input_name, self.max_count)
 
     @property
     def outcome_keys(self) -> tuple[str, ...]:
@@ -93,6 +99,18 @@ class Derivation:
         keys = [band.outcome for band in self.bands]
         keys += [key for key in (self.serious_outcome, self.below) if key is not None]
         return tuple(keys) + (self.otherwise,)
+
+
+COUNTED_INPUTS = {PROBLEM_COUNT: ("problems",), ERROR_RATE: ("papers_checked", "papers_with_errors")}
+"""The counted (whole-number) inputs of each derivation kind: the ones a limit can apply to."""
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """The item scores 0 while item `item_id` has one of `outcomes` (e.g. 9.1.2 while 9.1.1 is 0)."""
+
+    item_id: str
+    outcomes: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -119,6 +137,14 @@ class Item:
     """The printed form leaves this method cell empty: the cell above, merged, covers it."""
     not_applicable: str = NA_FULL_POINTS
     """The item's 不适用 policy, one of NOT_APPLICABLE_POLICIES."""
+    not_applicable_reason_required: bool = True
+    """Choosing 不适用 needs a written reason (the default); a form may waive it item by item."""
+    depends_on: Dependency | None = None
+    """A rule of the form: this item scores 0 while another item has a given outcome."""
+    earlier_ids: tuple[str, ...] = ()
+    """Ids of an earlier version's items this one continues under another id (split or merged)."""
+    why: str = ""
+    """Why the item's rules (不适用, dependency) are as they are, in the form author's words."""
 
     @property
     def allows_not_applicable(self) -> bool:
@@ -157,8 +183,10 @@ class Item:
         return self.kind_of(outcome) in (PARTIAL, ZERO)
 
     def needs_note(self, outcome: Outcome) -> bool:
-        """Every deduction, and every item marked not applicable, should say why."""
-        return self.loses_points(outcome) or outcome.key == NOT_APPLICABLE
+        """Every deduction, and every 不适用 (unless the form waives its reason), should say why."""
+        if outcome.key == NOT_APPLICABLE:
+            return self.not_applicable_reason_required
+        return self.loses_points(outcome)
 
 
 @dataclass(frozen=True)

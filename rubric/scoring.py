@@ -1,10 +1,10 @@
 """Add up an assessment: from findings to item scores, category subtotals and deductions."""
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .errors import ScoringError
-from .model import NOT_APPLICABLE, Category, Item, Outcome, Rubric
+from .model import NOT_APPLICABLE, ZERO, Category, Item, Outcome, Rubric
 
 
 @dataclass(frozen=True)
@@ -30,10 +30,12 @@ class ItemScore:
     """不适用 under the scale-category policy: the item counts neither for nor against."""
     inputs: Mapping | None = None
     """The counted inputs the outcome was derived from, if any."""
+    zero_because_of: str | None = None
+    """The item scores 0 by the form's dependency rule: the id of the item whose outcome causes it."""
 
     @property
     def kind(self) -> str:
-        return self.item.kind_of(self.outcome)
+        return ZERO if self.zero_because_of else self.item.kind_of(self.outcome)
 
     @property
     def problem_found(self) -> bool:
@@ -81,6 +83,7 @@ def score(rubric: Rubric, findings: Iterable[Result]) -> Scorecard:
     item_scores = {
         item.id: _score_item(item, by_item[item.id]) for item in rubric.items if item.id in by_item
     }
+    item_scores = _apply_dependencies(item_scores)
     scored_in_order = list(item_scores.values())
     categories = tuple(_score_category(category, item_scores) for category in rubric.categories)
     return Scorecard(
@@ -127,6 +130,29 @@ def _score_item(item: Item, finding: Result) -> ItemScore:
         return ItemScore(item, outcome, 0, 0, note, left_out=True)
     deduction = item.points - outcome.points
     return ItemScore(item, outcome, outcome.points, deduction, note, inputs=finding.inputs or None)
+
+
+def _apply_dependencies(item_scores: dict[str, ItemScore]) -> dict[str, ItemScore]:
+    """An item the form makes depend on another scores 0 while that item has one of the named outcomes.
+
+    The assessor's outcome stays recorded; the score says why it is 0. An item left out
+    as 不适用 stays left out. Dependencies never form a circle (the loader checks), and
+    a rule looks at the other item's recorded outcome, so the order does not matter.
+    """
+    applied = dict(item_scores)
+    for item_id, item_score in item_scores.items():
+        rule = item_score.item.depends_on
+        if rule is None or item_score.left_out:
+            continue
+        other = item_scores.get(rule.item_id)
+        if other is not None and other.outcome.key in rule.outcomes:
+            applied[item_id] = replace(
+                item_score,
+                score=0,
+                deduction=item_score.item.points,
+                zero_because_of=rule.item_id,
+            )
+    return applied
 
 
 def _score_category(category: Category, item_scores: dict[str, ItemScore]) -> CategoryScore:

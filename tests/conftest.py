@@ -1,6 +1,7 @@
 """An app with a fresh database and upload folder per test, and helpers to log in and call the API."""
 
 import re
+import shutil
 
 import pytest
 
@@ -8,7 +9,7 @@ from app import create_app
 from app.config import Config
 from app.extensions import db
 from app.models import Station, User
-from tests import databases
+from tests import ROOT, databases
 
 pytest_plugins = ["tests.servers"]
 
@@ -72,9 +73,24 @@ def _drop_test_databases(request):
     databases.databases().drop_created()
 
 
+FORM_VERSION_1 = pytest.mark.parametrize("app", ["station-quality-1.toml"], indirect=True)
+"""Pins a test to version 1 of the form: its app knows no later version, so new assessments use 1."""
+
+
+def only_form(folder, form_file: str) -> str:
+    """A forms directory inside `folder` holding only the shipped form file `form_file`."""
+    forms = folder / "forms"
+    forms.mkdir()
+    shutil.copy(ROOT / "rubric" / "forms" / form_file, forms)
+    return str(forms)
+
+
 @pytest.fixture
-def app(tmp_path):
-    app = make_test_app(tmp_path)
+def app(request, tmp_path):
+    """The app; parametrized (indirect) with a form file's name, an app that knows only that form."""
+    form_file = getattr(request, "param", None)
+    overrides = {"RUBRIC_DIR": only_form(tmp_path, form_file)} if form_file else {}
+    app = make_test_app(tmp_path, **overrides)
     yield app
     with app.app_context():
         db.session.remove()

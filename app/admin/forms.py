@@ -197,3 +197,9 @@ class PeriodForm(DateRangeForm):
 
     start = DateField(_l("From"), validators=[Optional()])
     end = DateField(_l("To"), validators=[Optional()])
+
+
+class FormUploadForm(Form):
+    file = FileField(
+        _l("Form file (.toml or .xlsx)"), validators=[FileRequired(_l("Choose a file to upload."))]
+    )

@@ -43,7 +43,11 @@ def home():
         ), VARY_ON_HTMX
     own = db.session.scalars(
         db.select(Assessment)
-        .filter(Assessment.status == IN_PROGRESS, Assessment.team.any(User.id == current_user.id))
+        .filter(
+            Assessment.status == IN_PROGRESS,
+            Assessment.is_test.is_(False),
+            Assessment.team.any(User.id == current_user.id),
+        )
         .order_by(Assessment.started_at.desc())
     ).all()
     cards = [(a, assessments.scorecard(a)) for a in own]

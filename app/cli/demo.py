@@ -9,7 +9,7 @@ from PIL import Image, ImageDraw
 
 from app.extensions import db
 from app.models import Assessment, Region, Station, User
-from app.services import assessments, people, regions, stations
+from app.services import assessments, people, regions, rubrics, stations
 from app.services.photos import attach_photo, demo_photo
 from app.services.rectifications import answer
 from app.services.rubrics import rubric_of
@@ -61,9 +61,10 @@ DEMO_FINDINGS = {
 
 
 def fill() -> None:
-    """Demo stations and users, made once; on an empty database, a finalized assessment with
-    evidence, sign-off and a rectification, and one walked about half way. Leaves the commit to
-    its caller."""
+    """The shipped forms, demo stations and users, made once; on an empty database, a finalized
+    assessment with evidence, sign-off and a rectification, and one walked about half way. Leaves
+    the commit to its caller."""
+    rubrics.ensure_forms(db.session.connection())
     demo_regions = {code: _demo_region(code, name, parent) for code, name, parent in DEMO_REGIONS}
     demo_stations = {
         code: _demo_station(code, name, address, contact, demo_regions.get(region))

@@ -38,7 +38,7 @@ def search(
         db.select(Assessment)
         .join(Assessment.station)
         .options(contains_eager(Assessment.station), selectinload(Assessment.lead_assessor))
-        .where(regions.assessment_clause(actor))
+        .where(regions.assessment_clause(actor), Assessment.is_test.is_(False))
         .order_by(newest_by.desc(), Assessment.id.desc())
     )
     if region:

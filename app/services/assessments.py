@@ -110,7 +110,7 @@ def start_or_join(station: Station, user: User) -> tuple[Assessment, bool]:
     looking, and the database refuses a second one (a partial unique index) regardless.
     """
     locks.lock(station)
-    current = db.session.scalar(db.select(Assessment).filter_by(station_id=station.id, status=IN_PROGRESS))
+    current = in_progress_at(station)
     if current is not None:
         current.join_team(user)
         return current, False
@@ -143,7 +143,9 @@ def finished_by(user: User, station_text: str = ""):
 
 def in_progress_at(station: Station) -> Assessment | None:
     """The one assessment open at a station, which a second assessor joins rather than doubles."""
-    return db.session.scalar(db.select(Assessment).filter_by(station_id=station.id, status=IN_PROGRESS))
+    return db.session.scalar(
+        db.select(Assessment).filter_by(station_id=station.id, status=IN_PROGRESS, is_test=False)
+    )
 
 
 def previous_assessment(assessment: Assessment) -> Assessment | None:
@@ -473,6 +475,8 @@ def finalize_checklist(assessment: Assessment, card: Scorecard | None = None) ->
 def finalize(assessment: Assessment, user: User) -> Scorecard:
     """Lock an assessment once its checklist is clear: every item scored, explained and photographed."""
     ensure_writable(assessment)
+    if assessment.is_test:
+        raise Refused(409, _l("A test walk of a draft form is never finalized."))
     checklist = finalize_checklist(assessment)
     refusal = checklist.refusal()
     if refusal is not None:

@@ -30,11 +30,12 @@ def record(
     """Add an audit event to the current transaction; it commits with the change it describes.
 
     `user` is who did it, passed by every caller (None for the system itself: a reminder run, an
-    anonymous reader of a share link, a command run on the server)."""
+    anonymous reader of a share link, a command run on the server). An event of a test walk of a
+    draft form names no assessment: the walk is removed when the draft is published."""
     event = AuditEvent(
         action=action,
         user_id=user.id if user else None,
-        assessment_id=assessment.id if assessment is not None else None,
+        assessment_id=assessment.id if assessment is not None and not assessment.is_test else None,
         subject=subject,
         before=before,
         after=after,

@@ -74,6 +74,8 @@ class StationTotals:
     latest: int
     latest_at: datetime
     trend: list[int] = field(default_factory=list)
+    rubric_version: str = ""
+    """The form version the latest assessment used."""
 
     @property
     def standing(self) -> str:
@@ -129,7 +131,7 @@ def _latest_in(period: Period, within: Region | None = None):
     if _stations_in(within) is not None:
         stations = stations.where(_stations_in(within))
     return (
-        db.select(Assessment.station_id, Assessment.score, Assessment.finalized_at)
+        db.select(Assessment.station_id, Assessment.score, Assessment.finalized_at, Assessment.rubric_version)
         .where(Assessment.id.in_(stations))
         .subquery("latest")
     )
@@ -152,7 +154,10 @@ def summary(period: Period, within: Region | None = None) -> dict:
     return {
         "assessments_finalized": finalized,
         "in_progress": db.session.scalar(
-            db.select(db.func.count()).select_from(Assessment).filter_by(status=IN_PROGRESS).where(in_station)
+            db.select(db.func.count())
+            .select_from(Assessment)
+            .filter_by(status=IN_PROGRESS, is_test=False)
+            .where(in_station)
         ),
         "active_stations": db.session.scalar(
             db.select(db.func.count())
@@ -267,12 +272,15 @@ def station_totals(
         "code": (Station.code,),
     }[order if order in ORDERS else "lowest"]
     statement = (
-        db.select(Station, latest.c.score, latest.c.finalized_at)
+        db.select(Station, latest.c.score, latest.c.finalized_at, latest.c.rubric_version)
         .join(latest, latest.c.station_id == Station.id)
         .order_by(*ordering)
     )
     result = paginate(statement, page, per_page, scalars=False, total=total)
-    rows = [StationTotals(station, score, at) for station, score, at in result.items]
+    rows = [
+        StationTotals(station, score, at, rubric_version=version)
+        for station, score, at, version in result.items
+    ]
     trends = _trends([row.station.id for row in rows], period.utc_bounds()[1])
     for row in rows:
         row.trend = trends.get(row.station.id, [row.latest])

@@ -50,6 +50,7 @@ def finding_json(finding: Finding, card: Scorecard) -> dict:
         "outcome": finding.outcome,
         "score": item_score.score,
         "deduction": item_score.deduction,
+        "zero_because_of": item_score.zero_because_of,
         "inputs": finding.inputs,
         "note": finding.note,
         "no_photo_reason": finding.no_photo_reason,

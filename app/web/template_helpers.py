@@ -6,7 +6,7 @@ from flask import Flask, current_app, url_for
 from flask_login import current_user
 
 from app.models import Assessment
-from app.services import deadlines, rectifications, signoff
+from app.services import deadlines, forms, rectifications, signoff
 from app.services.json_shapes import user_json
 from app.services.reports import signing
 from app.services.rubrics import not_applicable_policy
@@ -58,6 +58,10 @@ def signing_state() -> signing.State:
     return signing.state(current_app.config)
 
 
+def can_manage_forms(user) -> bool:
+    return forms.can_manage(user)
+
+
 def page_context() -> dict:
     """What the frame of every page reads per request: its language and the scripts' import map."""
     return {
@@ -78,6 +82,7 @@ GLOBALS = (
     answers_waiting,
     rectifications_waiting,
     not_applicable_policy,
+    can_manage_forms,
     outbox_author_token,
     user_json,
     phone_values,

@@ -652,8 +652,9 @@ def test_registry_refuses_the_same_version_twice(tmp_path):
 def test_default_registry_serves_the_shipped_form():
     registry = default_registry()
     assert registry is default_registry()
-    assert registry.latest("station-quality") is registry.get("station-quality", "1")
+    assert registry.latest("station-quality") is registry.get("station-quality", "1.1")
     assert len(registry.get("station-quality", "1").items) == 61
+    assert len(registry.get("station-quality", "1.1").items) == 61
 
 
 def test_importing_rubric_loads_neither_flask_nor_sqlalchemy():

@@ -5,6 +5,7 @@ from app.models import Assessment, Station, User
 from app.services import assessments
 from app.services.photos import attach_photo, demo_photo
 from app.services.rubrics import rubric_of
+from tests.conftest import FORM_VERSION_1
 from tests.report_fixtures import demo_data, log_in  # noqa: F401
 
 
@@ -33,6 +34,7 @@ def walked(app):
         return assessment.id, [attached.photo.id for attached in photos]
 
 
+@FORM_VERSION_1
 def test_the_review_shows_every_item_the_not_applicable_reasons_and_every_photo(app, client, auth, demo):
     assessment_id, photo_ids = walked(app)
     log_in(auth, "assessor1")

@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 from app.extensions import db
 from app.models import Station, User
 from app.services import stations
+from tests.conftest import FORM_VERSION_1
 from tests.report_fixtures import demo_data, log_in  # noqa: F401
 from tests.reports.test_reports import record_in_progress
 
@@ -31,6 +32,7 @@ def test_exports_hold_finalized_assessments_unless_asked(client, auth, demo):
     assert {r["状态"] for r in csv_table(client, "/reports/results.csv?status=in_progress")} == {"进行中"}
 
 
+@FORM_VERSION_1
 def test_csv_rows_carry_sign_off_rectification_and_the_form_version_with_codes_as_plain_text(
     client, auth, demo
 ):
@@ -50,6 +52,7 @@ def test_csv_rows_carry_sign_off_rectification_and_the_form_version_with_codes_a
     assert rows["4.1.1"]["整改状态"] == "待整改" and rows["1.1.1"]["整改状态"] == ""
 
 
+@FORM_VERSION_1
 def test_the_deductions_sheet_and_csv_hold_each_answer_of_each_deduction(client, auth, demo):
     log_in(auth, "admin")
     rows = csv_table(client, "/reports/deductions.csv")
@@ -95,6 +98,7 @@ def test_no_exported_cell_runs_as_a_formula(client, auth, app, demo):
                 assert cell.data_type != "f", cell.value
 
 
+@FORM_VERSION_1
 def test_json_export_carries_the_same_record_for_other_systems(client, auth, demo):
     log_in(auth, "admin")
     response = client.get("/reports/results.json")

@@ -12,6 +12,7 @@ from app.models import IN_PROGRESS
 from app.services.reports.layout import COLUMN_WIDTHS, tables
 from app.services.reports.pdf import NotFetched, StoreFetcher
 from rubric import default_registry
+from tests.conftest import FORM_VERSION_1
 from tests.report_fixtures import demo_data, log_in, pdf_page_count, pdf_text  # noqa: F401
 
 FORM = default_registry().get("station-quality", "1")
@@ -171,6 +172,7 @@ def xlsx_book(client, query=""):
     return load_workbook(io.BytesIO(response.data))
 
 
+@FORM_VERSION_1
 def test_csv_has_a_bom_and_one_row_per_assessment_and_item_headed_in_chinese(client, auth, demo):
     log_in(auth, "admin")
     response = client.get("/reports/results.csv")

@@ -5,6 +5,7 @@ import pytest
 
 from app.extensions import db
 from app.models import AuditEvent, Finding, Station
+from tests.conftest import FORM_VERSION_1
 
 
 def put(auth, assessment_id, item_id, **payload):
@@ -18,6 +19,7 @@ def score_everything_full(auth, assessment_id):
             assert put(auth, assessment_id, item["id"], outcome="full").status_code == 200
 
 
+@FORM_VERSION_1
 def test_rubric_lists_the_whole_form_in_order(assessor):
     rubric = assessor.client.get("/api/rubric").get_json()
     assert rubric["id"] == "station-quality"
@@ -45,6 +47,7 @@ def test_api_needs_login(client):
     assert response.get_json()["error"]
 
 
+@FORM_VERSION_1
 def test_create_assessment_records_rubric_version_and_team(assessor, station_id):
     response = assessor.post_json("/api/assessments", {"station_id": station_id})
     assert response.status_code == 201
@@ -54,6 +57,17 @@ def test_create_assessment_records_rubric_version_and_team(assessor, station_id)
     assert body["score"] == 0 and body["max_points"] == 100
     assert len(body["unscored"]) == 61
     assert [m["username"] for m in body["team"]] == ["assessor"]
+
+
+def test_new_assessments_use_the_latest_form_version(assessor, station_id):
+    body = assessor.post_json("/api/assessments", {"station_id": station_id}).get_json()
+    assert body["rubric"] == {"id": "station-quality", "version": "1.1"}
+    rubric = assessor.client.get("/api/rubric").get_json()
+    items = {i["id"]: i for c in rubric["categories"] for i in c["items"]}
+    assert items["6.3.2"]["not_applicable"] == "full_points"
+    assert items["7.1.1"]["not_applicable"] == "scale_category"
+    assert items["1.1.1"]["not_applicable"] == "not_allowed"
+    assert "not_applicable" not in {o["key"] for o in items["1.1.1"]["outcomes"]}
 
 
 @pytest.mark.parametrize(
