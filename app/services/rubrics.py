@@ -168,7 +168,9 @@ def _shipped_only(cache: FormCache) -> FormCache:
     shipped = RubricRegistry([form.rubric for form in cache.shipped])
     latest = shipped.latest(current_app.config["ACTIVE_RUBRIC_ID"])
     everything = frozenset((rubric.id, rubric.version) for rubric in shipped.all())
-    return FormCache(cache.shipped, registry=shipped, in_use=(latest.id, latest.version), published=everything)
+    return FormCache(
+        cache.shipped, registry=shipped, in_use=(latest.id, latest.version), published=everything
+    )
 
 
 def ensure_forms(connection) -> None:

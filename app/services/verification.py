@@ -28,6 +28,8 @@ from app.services.assessments import scorecard
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 READ_AS = str.maketrans({"I": "1", "L": "1", "O": "0"})
 LENGTH = 12
+# A code as typed may carry dashes and spaces between its groups; anything longer is no code.
+TYPED_MAX_LENGTH = 40
 """60 bits from the system's CSPRNG: guessing one of a million issued codes takes ~10^12 tries."""
 GROUP = 4
 PATH = "/v/"
@@ -137,6 +139,8 @@ def issued_record(assessment: Assessment) -> dict:
 
 
 def find(typed: str) -> VerificationCode | None:
+    if len(typed) > TYPED_MAX_LENGTH:
+        return None
     code = normalized(typed)
     if len(code) != LENGTH or set(code) - set(ALPHABET):
         return None

@@ -8,7 +8,7 @@ them rendered into /sw.js, so it needs no request to learn them, offline include
 
 from flask import url_for
 
-from app.services import assessments, outbox_import, photos, rectifications, signoff
+from app.services import assessments, outbox_import, photos, rectifications, signoff, verification
 from rubric import COUNT_PATTERN, MAX_COUNT
 
 # A JSON request (a save, the server probe) not answered in full by then is given up; htmx's own
@@ -23,6 +23,7 @@ LIMITS = {
     "review_comment": rectifications.COMMENT_MAX_LENGTH,
     "signer_name": signoff.NAME_MAX_LENGTH,
     "signer_note": signoff.NOTE_MAX_LENGTH,
+    "verification_code": verification.TYPED_MAX_LENGTH,
 }
 
 # Where each outbox entry goes (methods stay with the sync engine), then what else the pages ask
