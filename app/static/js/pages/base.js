@@ -1,12 +1,13 @@
 // What every page runs (base.html): the status bar, the service worker and keeping assessments on
-// the phone, the guards that keep a change from being dropped, and the sync engine, started for
-// the logged-in user.
+// the phone (with the server's copy of a page shown from the phone merged in), the guards that
+// keep a change from being dropped, and the sync engine, started for the logged-in user.
 
 import { pageUser } from "../lib/common.js";
 import { urlFor } from "../lib/phone.js";
 import { guardLinks, guardLogout, guardServerForms, guardStart } from "../offline/guards.js";
 import { checkStorage, setUpOfflineButtons } from "../offline/keep.js";
 import * as Outbox from "../offline/outbox.js";
+import { mergeFreshCopy } from "../offline/refresh.js";
 import * as Status from "../offline/status.js";
 import * as Sync from "../offline/sync.js";
 import * as Worker from "../offline/worker.js";
@@ -17,6 +18,7 @@ async function start(user) {
     if (registered) setUpOfflineButtons();
     else Status.renderIndicator();
   });
+  mergeFreshCopy().then((changed) => changed && Status.render(), () => {});
   guardLinks();
   guardLogout(user);
   guardStart();
