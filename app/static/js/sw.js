@@ -8,7 +8,7 @@
 // server gave (its "kept_pages" address), and survive updates; "pages-home" holds the assessor's
 // home. Both are removed when the user logs out.
 // A kept page is answered from the phone at once and fetched again behind it: the page asks for
-// the fresh copy (FRESH_PAGE) and merges what changed (offline/refresh.js).
+// the fresh copy (FRESH_PAGE) and merges what changed (offline/worker.js).
 // Sending the outbox is the pages' job (offline/sync.js): only a page knows whose session it runs in.
 
 const SHELL_CACHE = `shell-${VERSION}`;
@@ -47,6 +47,7 @@ self.addEventListener("fetch", (event) => {
     event.waitUntil(answer.then((found) => found.refreshed).then(resumeKeepsOnce));
   }
 });
+
 async function cacheFirst(request) {
   const cached = await caches.match(request, { cacheName: SHELL_CACHE });
   return cached || fetchWithTimeout(request, TIMEOUT.static_file);
@@ -267,7 +268,9 @@ async function storeAssessment(id) {
   await ownerUpdate;
   const list = await fetchWithTimeout(new Request(pagesAddress(id), { credentials: "same-origin" }), TIMEOUT.keep_page, saving.signal);
   if (!list.ok || list.redirected) throw new Error(`${pagesAddress(id)}: ${list.status}`);
-  await noteOwner(list);
+  // A keep runs under one user: pages answered for anyone else (a login in another tab) end it.
+  const known = await readOwner();
+  let owner = known ? known.owner : null;
   const { urls } = await list.clone().json();
   await (await caches.open(cacheName(id))).put(pagesAddress(id), list);
   const held = await heldPages(id);
@@ -277,6 +280,8 @@ async function storeAssessment(id) {
     // The pages saved say whose they are too: on a phone whose first pages came before the
     // worker took over (WebKit, a fast first visit), this is where the owner is learnt.
     await noteOwner(response);
+    owner = owner || response.headers.get("X-Offline-Owner");
+    if (response.headers.get("X-Offline-Owner") !== owner) throw new Error(`${url}: another user's`);
     await (await caches.open(cacheName(id))).put(url, response);
     tellProgress(id);
   }

@@ -7,7 +7,6 @@ import { urlFor } from "../lib/phone.js";
 import { guardLinks, guardLogout, guardServerForms, guardStart } from "../offline/guards.js";
 import { checkStorage, setUpOfflineButtons } from "../offline/keep.js";
 import * as Outbox from "../offline/outbox.js";
-import { mergeFreshCopy } from "../offline/refresh.js";
 import * as Status from "../offline/status.js";
 import * as Sync from "../offline/sync.js";
 import * as Worker from "../offline/worker.js";
@@ -18,7 +17,7 @@ async function start(user) {
     if (registered) setUpOfflineButtons();
     else Status.renderIndicator();
   });
-  mergeFreshCopy().then((changed) => changed && Status.render(), () => {});
+  Worker.mergeFreshCopy().then((changed) => changed && Status.render(), () => {});
   guardLinks();
   guardLogout(user);
   guardStart();
