@@ -268,11 +268,17 @@ async function storeAssessment(id) {
   await ownerUpdate;
   const list = await fetchWithTimeout(new Request(pagesAddress(id), { credentials: "same-origin" }), TIMEOUT.keep_page, saving.signal);
   if (!list.ok || list.redirected) throw new Error(`${pagesAddress(id)}: ${list.status}`);
+  const { urls } = await list.clone().json();
   // A keep runs under one user: pages answered for anyone else (a login in another tab) end it.
+  // The list (JSON, which says no owner) is stored once a page has said whose they are: on a
+  // phone that learns its owner from this keep, that first page drops what came before.
   const known = await readOwner();
   let owner = known ? known.owner : null;
-  const { urls } = await list.clone().json();
-  await (await caches.open(cacheName(id))).put(pagesAddress(id), list);
+  let listKept = false;
+  const keepList = async () => {
+    if (!listKept) await (await caches.open(cacheName(id))).put(pagesAddress(id), list);
+    listKept = true;
+  };
   const held = await heldPages(id);
   for (const url of urls.filter((page) => !held.has(absolute(page)))) {
     const response = await fetchWithTimeout(new Request(url, { credentials: "same-origin" }), TIMEOUT.keep_page, saving.signal);
@@ -283,8 +289,10 @@ async function storeAssessment(id) {
     owner = owner || response.headers.get("X-Offline-Owner");
     if (response.headers.get("X-Offline-Owner") !== owner) throw new Error(`${url}: another user's`);
     await (await caches.open(cacheName(id))).put(url, response);
+    await keepList();
     tellProgress(id);
   }
+  await keepList();
   return keptCount(id);
 }
 
