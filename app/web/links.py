@@ -44,7 +44,6 @@ def offline_urls_json(assessment: Assessment, items: tuple[Item, ...]) -> dict:
         url_for("assess.index", assessment_id=assessment.id),
         url_for("assess.summary", assessment_id=assessment.id),
     ]
-    urls += [
-        url_for("photos.view", photo_id=photo.id) for finding in assessment.findings for photo in finding.photos
-    ]
+    photos = (photo for finding in assessment.findings for photo in finding.photos)
+    urls += [url_for("photos.view", photo_id=photo.id) for photo in photos]
     return {"urls": urls}

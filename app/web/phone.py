@@ -93,7 +93,7 @@ def phone_values() -> dict:
 
 
 def worker_values() -> dict:
-    """What the service worker is told: the pages it keeps, its time limits and the outbox kinds it hears of."""
+    """What the service worker is told: the pages it keeps, its time limits, the outbox kinds it hears of."""
     return {"kinds": list(outbox_import.KINDS), "urls": _templates(PAGE_URLS), "timeouts": WORKER_TIMEOUTS_MS}
 
 

@@ -10,7 +10,9 @@ from playwright.sync_api import expect
 from app.extensions import db
 from app.models import Assessment, User
 from app.services import assessments
+from app.services.rubrics import rubric_of
 from app.web import phone
+from app.web.links import offline_urls_json
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, log_in
 from tests.browser.test_offline import open_demo_assessment
 from tests.browser.test_walk import go_to_next_item
@@ -45,9 +47,6 @@ class HeldPages:
 
 def kept_urls(server, assessment_id: int) -> list[str]:
     with server.app.test_request_context():
-        from app.web.links import offline_urls_json
-        from app.services.rubrics import rubric_of
-
         assessment = db.session.get(Assessment, assessment_id)
         return offline_urls_json(assessment, rubric_of(assessment).items)["urls"]
 
@@ -84,7 +83,8 @@ def test_slow_pages_that_are_not_kept_wait_for_the_server_not_the_offline_page(p
         station_id = db.session.get(Assessment, assessment_of(base)).station_id
     join = f"/assess/stations/{station_id}/join"
     # Longer than the 8 s after which the worker of old opened the offline page.
-    held = HeldPages(demo_data.app, f"^{re.escape(join)}$", seconds=phone.WORKER_TIMEOUTS_MS["home_page"] / 1000 + 2)
+    longer = phone.WORKER_TIMEOUTS_MS["home_page"] / 1000 + 2
+    held = HeldPages(demo_data.app, f"^{re.escape(join)}$", seconds=longer)
     page.goto(f"{demo_data.url}{join}", timeout=60_000)
     assert held.answered == 1
     expect(page.locator("body")).not_to_contain_text("本机没有保存此页面")
@@ -106,7 +106,9 @@ def test_a_teammates_result_is_merged_in_and_the_note_being_typed_is_left_alone(
             teammate = db.session.scalar(db.select(User).filter_by(username="assessor2"))
             if teammate not in assessment.team:
                 assessment.team.append(teammate)
-            assessments.record_finding(assessment, item_id, user=teammate, outcome="zero", inputs=None, note="组员的记录")
+            assessments.record_finding(
+                assessment, item_id, user=teammate, outcome="zero", inputs=None, note="组员的记录"
+            )
             db.session.commit()
     finally:
         held.released.set()
@@ -176,7 +178,10 @@ def test_an_interrupted_keep_goes_on_when_the_assessment_is_opened_again(browser
     expect(label).to_have_text("已保存 63/63，可离线使用", timeout=90_000)
     expect(page.locator(".offline-status.ready")).to_be_visible()
     page.screenshot(path=shots / "keep-whole.png")
-    assert len(fetched) <= 61 - (first_pages - 1) + 1, "the keep went on from where it stopped, not from the start"
+    resumed = len(fetched) <= 61 - (first_pages - 1) + 1
+    assert resumed, "the keep went on from where it stopped, not from the start"
+    page.goto(f"{demo_data.url}/assess/")
+    expect(page.locator(".offline-status.ready .offline-label")).to_have_text("已保存 63/63，可离线使用")
     page.context.set_offline(True)
     page.goto(f"{base}/items/9.2.1")
     expect(page.locator("#item-title")).to_contain_text("投诉咨询电话")

@@ -16,7 +16,6 @@ function showCount(holder, count, keeping) {
   const whole = Boolean(count) && count.total > 0 && count.stored === count.total;
   holder.classList.remove("not-started");
   holder.classList.toggle("ready", whole && !keeping);
-  holder.classList.toggle("partial", Boolean(count) && !whole);
   if (keeping) label.textContent = count ? t("keeping_count", count) : t("downloading");
   else if (whole) label.textContent = t("kept_whole", count);
   else if (count) label.textContent = t("kept_part", count);
