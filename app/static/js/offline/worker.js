@@ -1,12 +1,7 @@
 // The page side of the service worker: registering it, asking it something (with a time limit),
-// telling it of confirmed changes, in the messages of lib/shared.js; and merging in the server's
-// copy of a page it showed from the phone.
-//
-// A page kept on the phone opens from there at once, and the worker fetches it again behind it.
-// Once the server's copy is in, what changed there (a teammate's result, a new score) is merged
-// into the page shown: a three-way merge of the copy shown, the page as it is now and the server's
-// copy. What the assessor or a script of the page changed since it opened stays as it is, and the
-// field being edited is never touched.
+// telling it of confirmed changes, in the messages of lib/shared.js; and asking for the server's
+// copy of a page it showed from the phone (kept pages open from the phone at once and are fetched
+// again behind them), to merge what changed there (offline/merge.js) into the page shown.
 
 import { keptPageRefreshMs } from "../lib/phone.js";
 import { WorkerMessage, workerMessage } from "../lib/shared.js";
@@ -73,9 +68,6 @@ export function reportOutboxEmpty() {
   tell(WorkerMessage.OUTBOX_EMPTY);
 }
 
-const FIELDS = "input, textarea, select";
-// Parts a script of the page holds (its listeners, its state): they are merged into, never replaced.
-const HELD = `${FIELDS}, button, canvas, [data-offline-assessment]`;
 // A worker asked after its answer is in still needs a moment to reply.
 const ANSWER_MARGIN_MS = 5000;
 
@@ -83,65 +75,12 @@ const ANSWER_MARGIN_MS = 5000;
 export async function mergeFreshCopy() {
   const answer = await ask(WorkerMessage.FRESH_PAGE, { url: location.href }, keptPageRefreshMs() + ANSWER_MARGIN_MS);
   if (!answer || !answer.copies) return false;
+  const { editing, mergePage } = await import("./merge.js");
   const parse = (html) => new DOMParser().parseFromString(html, "text/html");
-  const served = parse(answer.copies.served);
-  const fresh = parse(answer.copies.fresh);
-  const token = 'meta[name="csrf-token"]';
-  merge(document.querySelector(token), served.querySelector(token), fresh.querySelector(token));
-  const merged = merge(document.getElementById("main"), served.getElementById("main"), fresh.getElementById("main"));
   // Parts the server drew anew (an assessment finalized meanwhile, say) are not merged but shown
   // whole: the worker holds the fresh copy now, and nothing is lost, since every change is in the
   // outbox. Only a field being typed in keeps the page as it is.
-  if (!merged && !document.activeElement.matches(FIELDS)) location.reload();
+  if (!mergePage(parse(answer.copies.served), parse(answer.copies.fresh)) && !editing()) location.reload();
   document.dispatchEvent(new CustomEvent("page:refreshed"));
   return true;
-}
-
-/**
- * Bring into `live` what changed from `served` to `fresh`, where `live` still shows what was
- * served. Answers false where the server's copy changed shape around what the page's scripts hold.
- */
-function merge(live, served, fresh) {
-  if (!live || !served || !fresh || served.isEqualNode(fresh)) return true;
-  if (live.matches(FIELDS)) {
-    mergeField(live, served, fresh);
-    return true;
-  }
-  const held = live.matches(HELD) || live.querySelector(HELD) || fresh.querySelector(HELD);
-  if (live.isEqualNode(served) && !held) {
-    live.replaceWith(document.importNode(fresh, true));
-    return true;
-  }
-  mergeAttributes(live, served, fresh);
-  const [now, before, after] = [live, served, fresh].map((node) => [...node.children]);
-  const sameShape =
-    before.length === after.length &&
-    now.length >= before.length &&
-    before.every((child, i) => child.tagName === after[i].tagName && child.tagName === now[i].tagName);
-  if (!sameShape) return !held;
-  return before.map((child, i) => merge(now[i], child, after[i])).every(Boolean);
-}
-
-const OWN_STATE = new Set(["value", "checked"]);
-
-function mergeAttributes(live, served, fresh) {
-  const names = new Set([...served.getAttributeNames(), ...fresh.getAttributeNames()]);
-  for (const name of names) {
-    if (live.matches(FIELDS) && OWN_STATE.has(name)) continue;
-    const [before, after] = [served.getAttribute(name), fresh.getAttribute(name)];
-    if (before === after || live.getAttribute(name) !== before) continue;
-    if (after === null) live.removeAttribute(name);
-    else live.setAttribute(name, after);
-  }
-}
-
-/** A field takes the server's value only while it shows the one first served and is not being edited. */
-function mergeField(live, served, fresh) {
-  if (live === document.activeElement) return;
-  mergeAttributes(live, served, fresh);
-  if (live.type === "radio" || live.type === "checkbox") {
-    if (live.checked === served.hasAttribute("checked")) live.checked = fresh.hasAttribute("checked");
-  } else if (live.value === served.value) {
-    live.value = fresh.value;
-  }
 }
