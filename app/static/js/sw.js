@@ -8,7 +8,7 @@
 // server gave (its "kept_pages" address), and survive updates; "pages-home" holds the assessor's
 // home. Both are removed when the user logs out.
 // A kept page is answered from the phone at once and fetched again behind it: the page asks for
-// the fresh copy (FRESH_PAGE) and merges what changed (offline/worker.js).
+// the fresh copy (FRESH_PAGE) and merges what changed (offline/merge.js).
 // Sending the outbox is the pages' job (offline/sync.js): only a page knows whose session it runs in.
 
 const SHELL_CACHE = `shell-${VERSION}`;
