@@ -31,8 +31,9 @@ from app.models import (
 )
 from app.services import regions
 from app.services.paging import Page, paginate
-from app.services.rubrics import registry
-from rubric import Item, Scorecard
+from app.services.rubrics import active_rubric, registry
+from rubric import Item, Rubric, Scorecard
+from rubric.compare import lineage
 
 BUCKETS = ((0, 59, "<60"), (60, 69, "60-69"), (70, 79, "70-79"), (80, 89, "80-89"), (90, 100, "90-100"))
 LOW, HIGH = "low", "high"
@@ -91,6 +92,9 @@ class ItemDeductions:
     assessments: int = 0
     deduction: int = 0
     share: float = 0.0
+    # The form version this row counts alone, when its item was split or merged into others since
+    # and so cannot be counted with theirs; None when the row compares across versions.
+    only_version: str | None = None
 
 
 def _stations_in(within: Region | None):
@@ -361,13 +365,23 @@ def _tallied_deductions(period: Period):
 
 
 def _ranked(rows, finalized: int, limit: int) -> list[ItemDeductions]:
-    by_item: dict[str, ItemDeductions] = {}
+    by_item: dict[tuple, ItemDeductions] = {}
+    current = active_rubric()
+    counterparts: dict[tuple[str, str], dict[str, str]] = {}
     for rubric_id, version, item_id, outcome_key, count in rows:
-        item = registry().get(rubric_id, version).item(item_id)
+        rubric = registry().get(rubric_id, version)
+        item = rubric.item(item_id)
         outcome = item.outcome(outcome_key) if item else None
         if outcome is None or not count:
             continue
-        entry = by_item.setdefault(item_id, ItemDeductions(item))
+        if (rubric_id, version) not in counterparts:
+            counterparts[rubric_id, version] = _counterparts_in(rubric, current)
+        same = counterparts[rubric_id, version].get(item_id)
+        if same is not None:
+            entry = by_item.setdefault(("", same), ItemDeductions(current.item(same)))
+        else:
+            key = (version, item_id)
+            entry = by_item.setdefault(key, ItemDeductions(item, only_version=version))
         entry.assessments += count
         entry.deduction += count * (item.points - outcome.points)
     for entry in by_item.values():
@@ -375,6 +389,26 @@ def _ranked(rows, finalized: int, limit: int) -> list[ItemDeductions]:
     order = {item.id: index for index, item in enumerate(_all_items())}
     ranked = sorted(by_item.values(), key=lambda e: (-e.assessments, -e.deduction, order.get(e.item.id, 0)))
     return ranked[:limit]
+
+
+def _counterparts_in(rubric: Rubric, current: Rubric) -> dict[str, str]:
+    """Each item of `rubric` that the form in use continues one to one (the same id, or renumbered
+    through `earlier_ids`) -> that item's id there. An item split or merged since has none: its
+    deductions cannot be added to those of the items that replaced it."""
+    if rubric.id != current.id:
+        return {}
+    if rubric.version == current.version:
+        return {item.id: item.id for item in rubric.items}
+    successors: dict[str, list[str]] = {}
+    links = lineage(rubric, current)
+    for new_id, earlier in links.items():
+        for old_id in earlier:
+            successors.setdefault(old_id, []).append(new_id)
+    return {
+        old_id: new_ids[0]
+        for old_id, new_ids in successors.items()
+        if len(new_ids) == 1 and links[new_ids[0]] == (old_id,)
+    }
 
 
 def count_finalized(assessment: Assessment, card: Scorecard, change: int) -> None:
