@@ -344,3 +344,21 @@ def test_stations_inspected_since_the_plans_day_are_out_of_scope(app, land):
         with app.app_context():
             scope = plans.scope(db.session.get(InspectionPlan, plan_id))
             assert [s.code for s in scope] == in_scope, day
+
+
+def test_a_plan_names_only_a_published_form_version_never_a_draft(app, land):
+    from app.services import forms
+    from rubric import load_rubric_data, rubric_data, write_rubric_xlsx
+
+    with app.app_context():
+        admin = db.session.get(User, land.users["hn_admin"])
+        draft = {**rubric_data(forms.rubric(forms.in_use())), "version": "1.9"}
+        forms.upload("station-quality-1.9.xlsx", write_rubric_xlsx(load_rubric_data(draft)), admin)
+        db.session.commit()
+    page = logged_in(app, "hn_admin").client.get("/plans/new").get_data(as_text=True)
+    assert "station-quality@1.1" in page and "station-quality@1.9" not in page
+    response = post(
+        logged_in(app, "hn_admin"), "/plans/new", plan_form(land, form_version="station-quality@1.9")
+    )
+    assert response.status_code == 422
+    assert 'data-field="form_version"' in response.get_data(as_text=True)
