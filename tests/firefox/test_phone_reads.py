@@ -4,7 +4,7 @@ gone, the progress, the index and the summary count the results waiting on the p
 kept pages open."""
 
 from tests.browser.test_phone_reads import HeldPages, kept_urls
-from tests.firefox.conftest import By, log_in, visible, wait_for
+from tests.firefox.conftest import WAIT_SECONDS, By, log_in, visible, wait_for
 from tests.webkit.test_offline import OUTBOX_COUNT
 
 # Long before a server answering in 10 s could: a page from the phone shows in a fraction of a second.
@@ -22,13 +22,16 @@ def open_kept_assessment(firefox, server) -> str:
     return firefox.get_url().rsplit("/items/", 1)[0]
 
 
-def tap_next(firefox) -> str:
+def tap_next(firefox, timeout: float = WAIT_SECONDS) -> str:
     """Tap 下一项 and wait until the address is the next item's; its id."""
     link = firefox.find_element(By.CSS_SELECTOR, ".walk-nav a[rel=next]")
     target = link.get_property("href")
     link.click()
     wait_for(
-        firefox, lambda d: d.get_url().endswith(target.rsplit("/items/", 1)[1]), "the next item's address"
+        firefox,
+        lambda d: d.get_url().endswith(target.rsplit("/items/", 1)[1]),
+        "the next item's address",
+        timeout,
     )
     return target.rsplit("/", 1)[1]
 
@@ -60,7 +63,7 @@ def test_next_item_on_a_server_slower_than_10_s_answers_from_the_phone_in_firefo
     held = HeldPages(demo_data.app, r"/items/", seconds=60)
     try:
         for _ in range(3):
-            item_id = tap_next(firefox)
+            item_id = tap_next(firefox, FROM_THE_PHONE_S)
             wait_for(firefox, item_shown(item_id), f"item {item_id} from the phone", timeout=FROM_THE_PHONE_S)
             assert firefox.find_element(By.ID, "outcome-full").is_enabled()
             assert held.answered == 0, "the item showed while the server still held its page"

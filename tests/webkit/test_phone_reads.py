@@ -6,7 +6,7 @@ kept pages open."""
 from selenium.webdriver.common.by import By
 
 from tests.browser.test_phone_reads import HeldPages, kept_urls
-from tests.webkit.conftest import log_in, wait_for
+from tests.webkit.conftest import WAIT_SECONDS, log_in, wait_for
 from tests.webkit.test_offline import OUTBOX_COUNT
 from tests.webkit.test_walk import visible
 
@@ -25,13 +25,16 @@ def open_kept_assessment(webkit, server) -> str:
     return webkit.current_url.rsplit("/items/", 1)[0]
 
 
-def tap_next(webkit) -> str:
+def tap_next(webkit, timeout: float = WAIT_SECONDS) -> str:
     """Tap 下一项 and wait until the address is the next item's; its id."""
     link = webkit.find_element(By.CSS_SELECTOR, ".walk-nav a[rel=next]")
     target = link.get_attribute("href")
     link.click()
     wait_for(
-        webkit, lambda d: d.current_url.endswith(target.rsplit("/items/", 1)[1]), "the next item's address"
+        webkit,
+        lambda d: d.current_url.endswith(target.rsplit("/items/", 1)[1]),
+        "the next item's address",
+        timeout,
     )
     return target.rsplit("/", 1)[1]
 
@@ -63,7 +66,7 @@ def test_next_item_on_a_server_slower_than_10_s_answers_from_the_phone_in_webkit
     held = HeldPages(demo_data.app, r"/items/", seconds=60)
     try:
         for _ in range(3):
-            item_id = tap_next(webkit)
+            item_id = tap_next(webkit, FROM_THE_PHONE_S)
             wait_for(webkit, item_shown(item_id), f"item {item_id} from the phone", timeout=FROM_THE_PHONE_S)
             assert webkit.find_element(By.ID, "outcome-full").is_enabled()
             assert held.answered == 0, "the item showed while the server still held its page"
