@@ -7,9 +7,9 @@ import re
 import time
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, log_in
+from tests.browser.conftest import PHONE, log_in
 from tests.browser.test_walk import go_to_next_item
 from tests.weak_link import HOLD_THE_SENDING_LOCK_FOREVER, WeakLink, all_scored_full
 
@@ -17,17 +17,13 @@ ITEMS = 3
 
 
 @pytest.fixture
-def cached_page(live_server):
-    """A Chromium page with the back/forward cache on, as on a phone (Playwright turns it off)."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, ignore_default_args=["--disable-back-forward-cache"]
-        )
-        context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN")
-        page = context.new_page()
-        page.set_default_timeout(20_000)
-        yield page
-        browser.close()
+def cached_page(cached_browser, live_server):
+    """A page of Chromium with the back/forward cache on, as on a phone."""
+    context = cached_browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    yield page
+    context.close()
 
 
 def open_the_walk(page, server) -> int:

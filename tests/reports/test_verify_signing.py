@@ -2,6 +2,7 @@
 valid against its certificate, broken by any changed byte; no certificate, no signature."""
 
 import io
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,10 @@ def download(client, auth, assessment_id) -> bytes:
 
 
 def validation(app, data: bytes):
-    """pyHanko's verdict on the PDF's one signature, trusting the app's certificate as a root."""
+    """pyHanko's verdict on the PDF's one signature, trusting the app's certificate as a root.
+
+    Its synchronous validator runs an event loop of its own, which Python refuses where one runs
+    already: in a pytest worker that ran a Playwright test before. A thread of its own has none."""
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko_certvalidator import ValidationContext
@@ -30,7 +34,9 @@ def validation(app, data: bytes):
     root = asn1_x509.Certificate.load(cert.public_bytes(Encoding.DER))
     signatures = PdfFileReader(io.BytesIO(data), strict=False).embedded_signatures
     assert len(signatures) == 1
-    return validate_pdf_signature(signatures[0], ValidationContext(trust_roots=[root]))
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        verdict = pool.submit(validate_pdf_signature, signatures[0], ValidationContext(trust_roots=[root]))
+        return verdict.result()
 
 
 def test_the_demo_makes_a_certificate_and_its_reports_are_signed_and_valid(app, client, auth, demo):

@@ -443,6 +443,12 @@ def form_routes(app, demo) -> list[tuple[str | None, str]]:
         ("assessor1", "/plans/conflicts"),
         ("assessor1", "/plans/visits/1/start"),
         (None, "/v/AAAA-BBBB-CCCC"),
+        ("admin", "/admin/forms"),
+        ("admin", "/admin/forms.json"),
+        ("admin", "/admin/forms/1/test-walk"),
+        ("admin", "/admin/forms/1/publish"),
+        ("admin", "/admin/forms/1/use"),
+        ("admin", "/admin/forms/1/discard"),
         ("admin", "/logout"),
     ]
 

@@ -35,6 +35,7 @@ def get_urls(app, demo) -> list[str]:
         "user_id": 1,
         "region_id": 1,
         "plan_id": 1,
+        "version_id": 1,
         "photo_id": demo.photo,
         "item_id": "1.1.1\x00",
         "token": "abc\x00",
