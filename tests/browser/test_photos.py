@@ -351,8 +351,9 @@ def test_a_mark_up_kept_only_in_memory_keeps_the_page_until_it_is_sent(page, dem
     draw_circle(page, "[data-markup-canvas]")
     original_url = page.url
     page.click("[data-markup-save]")
+    # Drawing the marked-up JPEG and finding IndexedDB refuses it took over 15 s once on a busy run.
     expect(page.locator("[data-markup-state]")).to_have_text(
-        "仅保存在本页内存中：请保持页面打开，直到显示已保存。"
+        "仅保存在本页内存中：请保持页面打开，直到显示已保存。", timeout=45_000
     )
     assert page.evaluate(LEAVING_IS_GUARDED) is True
     assert page.url == original_url
