@@ -33,7 +33,8 @@ from selenium.webdriver.support.ui import WebDriverWait
 WEBKIT_DRIVER = os.environ.get("WEBKIT_DRIVER_PATH", "/usr/bin/WebKitWebDriver")
 MINIBROWSER = os.environ.get("WEBKIT_BROWSER_PATH", "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser")
 PHONE = (390, 844)
-WAIT_SECONDS = 20
+# WebKit under xvfb beside a full Chromium run outlasted 20 s on plain steps (a prompt, a notice).
+WAIT_SECONDS = 45
 HERE = Path(__file__).parent
 
 
