@@ -77,7 +77,9 @@ def js_strings() -> dict:
         "others_waiting": _(
             "Also on this phone: %(count)s by %(name)s. They are sent when %(name)s logs in here."
         ),
-        "offline_ready": _("Available offline"),
+        "kept_whole": _("Kept %(stored)s/%(total)s, available offline"),
+        "kept_part": _("Kept %(stored)s/%(total)s"),
+        "keeping_count": _("Saving %(stored)s/%(total)s…"),
         "offline_not_ready": _("Not yet available offline: open it once while online."),
         "offline_not_saved": _("Not on this phone yet."),
         "downloading": _("Saving for offline use…"),

@@ -36,10 +36,14 @@ def json_answer(body, status: int = 200):
 
 
 def offline_urls_json(assessment: Assessment, items: tuple[Item, ...]) -> dict:
-    """Every page of an assessment's walk, for the service worker to keep on the phone."""
+    """Every page the walk of an assessment can reach, for the service worker to keep on the phone:
+    its items, index and summary, and the pages of the photos they link. The phone counts what it
+    holds against this list (n of N), so it is the one list of what "kept" means."""
     urls = [url_for("assess.item", assessment_id=assessment.id, item_id=item.id) for item in items]
     urls += [
         url_for("assess.index", assessment_id=assessment.id),
         url_for("assess.summary", assessment_id=assessment.id),
     ]
+    photos = (photo for finding in assessment.findings for photo in finding.photos)
+    urls += [url_for("photos.view", photo_id=photo.id) for photo in photos]
     return {"urls": urls}

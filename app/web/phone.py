@@ -15,6 +15,18 @@ from rubric import COUNT_PATTERN, MAX_COUNT
 # requests have the same limit.
 JSON_TIMEOUT_MS = 15_000
 
+# The service worker's time limits. A kept page is shown from the phone at once and fetched again
+# in the background, given up after KEPT_PAGE_REFRESH_MS; a page saved for offline use is given
+# KEEP_PAGE_MS; the assessor's home (not kept, only copied) falls back to its copy after HOME_PAGE_MS;
+# a static file the shell does not hold fails after STATIC_FILE_MS rather than hang a page. Any
+# other page (a PDF download, say) waits for the server as long as the browser would.
+WORKER_TIMEOUTS_MS = {
+    "kept_page_refresh": 30_000,
+    "keep_page": 30_000,
+    "home_page": 8_000,
+    "static_file": 30_000,
+}
+
 LIMITS = {
     "note": assessments.NOTE_MAX_LENGTH,
     "no_photo_reason": assessments.NO_PHOTO_REASON_MAX_LENGTH,
@@ -48,6 +60,8 @@ PAGE_URLS = {
     "index": ("assess.index", "assessment_id"),
     "summary": ("assess.summary", "assessment_id"),
     "item": ("assess.item", "assessment_id", "item_id"),
+    "photo_page": ("photos.view", "photo_id"),
+    "kept_pages": ("assess.offline_urls", "assessment_id"),
     "offline": ("pwa.offline",),
 }
 # Stand-ins url_for accepts for any converter (int or text) and that no address holds otherwise.
@@ -75,12 +89,13 @@ def phone_values() -> dict:
         "count": {"pattern": COUNT_PATTERN, "max": MAX_COUNT},
         "kinds": list(outbox_import.KINDS),
         "urls": _templates(SEND_URLS) | _templates(PAGE_URLS),
+        "kept_page_refresh_ms": WORKER_TIMEOUTS_MS["kept_page_refresh"],
     }
 
 
 def worker_values() -> dict:
-    """What the service worker is told: the pages it keeps and the outbox kinds it hears of."""
-    return {"kinds": list(outbox_import.KINDS), "urls": _templates(PAGE_URLS)}
+    """What the service worker is told: the pages it keeps, its time limits, the outbox kinds it hears of."""
+    return {"kinds": list(outbox_import.KINDS), "urls": _templates(PAGE_URLS), "timeouts": WORKER_TIMEOUTS_MS}
 
 
 def max_length(name: str) -> int:

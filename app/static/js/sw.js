@@ -1,11 +1,14 @@
 "use strict";
 // Service worker: a classic script, as every browser can run it. The /sw.js route writes in front
-// of it VERSION, SHELL, OWNER_MAX_AGE, PHONE (app/web/phone.py: the outbox kinds and the addresses
-// of the pages kept), and what it shares with the pages (lib/shared.js): the messages both
-// exchange, and fillUrl/matchUrl.
+// of it VERSION, SHELL, OWNER_MAX_AGE, PHONE (app/web/phone.py: the outbox kinds, the addresses of
+// the pages kept and the time limits), and what it shares with the pages (lib/shared.js): the
+// messages both exchange, and fillUrl/matchUrl.
 // Caches: "shell-<VERSION>" holds the app shell and is replaced on update; "assessment-<id>"
-// caches hold the walk pages of assessments made available offline and survive updates;
-// "pages-home" holds the assessor's home. Both are removed when the user logs out.
+// caches hold the walk pages of assessments kept on the phone, with the list of those pages the
+// server gave (its "kept_pages" address), and survive updates; "pages-home" holds the assessor's
+// home. Both are removed when the user logs out.
+// A kept page is answered from the phone at once and fetched again behind it: the page asks for
+// the fresh copy (FRESH_PAGE) and merges what changed (offline/merge.js).
 // Sending the outbox is the pages' job (offline/sync.js): only a page knows whose session it runs in.
 
 const SHELL_CACHE = `shell-${VERSION}`;
@@ -13,6 +16,7 @@ const ASSESSMENT_PREFIX = "assessment-";
 const HOME_CACHE = "pages-home";
 const HOME = PHONE.urls.home;
 const KIND = Object.fromEntries(PHONE.kinds.map((kind) => [kind, kind]));
+const TIMEOUT = PHONE.timeouts;
 
 /** The address `name` of PHONE.urls with each {field} filled in. */
 const urlFor = (name, fields) => fillUrl(PHONE.urls[name], fields);
@@ -38,30 +42,96 @@ self.addEventListener("fetch", (event) => {
   if (url.pathname.startsWith("/static/")) {
     event.respondWith(cacheFirst(request));
   } else if (request.mode === "navigate") {
-    event.respondWith(networkFirstPage(event));
+    const answer = answerPage(event);
+    event.respondWith(answer.then((found) => found.response));
+    event.waitUntil(answer.then((found) => found.refreshed).then(resumeKeepsOnce));
   }
 });
 
 async function cacheFirst(request) {
   const cached = await caches.match(request, { cacheName: SHELL_CACHE });
-  return cached || fetchWithTimeout(request, STATIC_TIMEOUT_MS);
+  return cached || fetchWithTimeout(request, TIMEOUT.static_file);
 }
 
-// A page that does not answer within this time is taken from the phone's copy.
-const PAGE_TIMEOUT_MS = 8000;
-// A static file the shell does not hold (a release's new file, say) fails rather than hang a page.
-const STATIC_TIMEOUT_MS = 30000;
-// Saving a page for offline use may take longer on a slow link, but never forever.
-const SAVE_PAGE_TIMEOUT_MS = 30000;
 // Saving pages runs under the session's cookie: it stops before a logout, or an answer arriving
 // after the next login could set the old session's cookie again.
 let saving = new AbortController();
 
-/** Pages come fresh from the network when it answers in time, and keep offline copies up to date. */
-async function networkFirstPage(event) {
+/**
+ * A page kept on the phone is answered from there at once, and fetched again behind it; the home
+ * comes from the network while it answers in time; any other page (a PDF download, a page never
+ * kept) waits for the server as it would without a worker, and only a failed network opens the
+ * phone's copy or the offline page.
+ */
+async function answerPage(event) {
+  const request = event.request;
+  const kept = await keptCopy(request.url);
+  if (kept) {
+    const refreshed = refreshKept(request.url, kept.clone());
+    rememberFresh(event.resultingClientId || request.url, refreshed);
+    return { response: kept, refreshed };
+  }
+  const timeout = new URL(request.url).pathname === HOME ? TIMEOUT.home_page : null;
+  return { response: await networkFirstPage(event, timeout), refreshed: null };
+}
+
+/** The phone's copy of a kept page: the walk's pages of an assessment whose owner is still here. */
+async function keptCopy(url) {
+  const keys = (await caches.keys()).filter((key) => key.startsWith(ASSESSMENT_PREFIX));
+  if (!keys.length || !(await ownerStillHere())) return null;
+  const photoPage = matchUrl(PHONE.urls.photo_page, new URL(url).pathname);
+  for (const key of keys) {
+    const cache = await caches.open(key);
+    const found = await cache.match(url, { ignoreVary: true, ignoreSearch: Boolean(photoPage) });
+    if (found) return found;
+  }
+  return null;
+}
+
+// The fresh copy of each page answered from the phone, by the page (client) it was shown in:
+// {served, fresh} when the server's differs, else null. The page asks once (FRESH_PAGE).
+const freshPages = new Map();
+
+// Pages closed before they asked leave their copies here: only the latest few are held.
+const FRESH_PAGES_HELD = 20;
+
+function rememberFresh(key, refreshed) {
+  freshPages.set(key, refreshed);
+  if (freshPages.size > FRESH_PAGES_HELD) freshPages.delete(freshPages.keys().next().value);
+}
+
+/** Fetch a kept page again; keep the fresh copy and answer both copies when they differ. */
+async function refreshKept(url, served) {
+  try {
+    const response = await fetchWithTimeout(new Request(url, { credentials: "same-origin" }), TIMEOUT.kept_page_refresh, saving.signal);
+    await noteOwner(response);
+    if (!response.ok || response.redirected) return null;
+    const [before, after] = await Promise.all([served.text(), response.clone().text()]);
+    await refreshOfflineCopy(url, response);
+    return before === after ? null : { served: before, fresh: after };
+  } catch (error) {
+    return null;
+  }
+}
+
+/** Answer a page that asks for its fresh copy once it is in (null when none differs or it failed). */
+async function freshPageFor(client, url) {
+  const key = [client && client.id, url].find((candidate) => candidate && freshPages.has(candidate));
+  if (!key) return null;
+  const refreshed = freshPages.get(key);
+  freshPages.delete(key);
+  return refreshed;
+}
+
+/**
+ * Pages come fresh from the network and keep their offline copies up to date; within `timeout`
+ * when one is given (the home), else as long as the server answers. A failed network (or the
+ * time run out) opens the phone's copy, or the offline page.
+ */
+async function networkFirstPage(event, timeout) {
   const request = event.request;
   try {
-    const response = await fetchWithTimeout(request, PAGE_TIMEOUT_MS);
+    const response = timeout ? await fetchWithTimeout(request, timeout) : await fetch(request);
     const copy = response.ok && !response.redirected && response.clone();
     event.waitUntil(noteOwner(response).then(() => copy && refreshOfflineCopy(request.url, copy)));
     return response;
@@ -161,7 +231,7 @@ const refreshStalePages = () => serially(async () => {
   const urls = await stalePages();
   for (const [done, url] of urls.entries()) {
     try {
-      const response = await fetchWithTimeout(new Request(url, { credentials: "same-origin" }), SAVE_PAGE_TIMEOUT_MS, saving.signal);
+      const response = await fetchWithTimeout(new Request(url, { credentials: "same-origin" }), TIMEOUT.keep_page, saving.signal);
       if (response.ok && !response.redirected) await refreshOfflineCopy(new URL(url, self.location.origin).href, response);
     } catch (error) {
       await keepStalePages(urls.slice(done));
@@ -171,32 +241,120 @@ const refreshStalePages = () => serially(async () => {
   }
 });
 
-/** Save every page of one assessment's walk so it can be walked without a network. */
-async function cacheAssessment(assessmentId, urls) {
+// Keeping an assessment: the server's list of its pages is stored first, in the assessment's
+// cache under its own address, then each page not yet held. What is held is counted against that
+// list, so a keep cut short (a tab closed, the link lost, the worker stopped) says how far it got
+// and goes on from there: when a page asks again, and by itself once the worker starts again.
+const keeping = new Map();
+const progressWaiters = new Map();
+
+const cacheName = (assessmentId) => ASSESSMENT_PREFIX + assessmentId;
+const pagesAddress = (assessmentId) => urlFor("kept_pages", { assessment_id: assessmentId });
+
+/** Keep (or go on keeping) one assessment; one keep at a time for each. Answers its count. */
+function keepAssessment(assessmentId) {
+  const id = String(assessmentId);
+  if (!keeping.has(id)) {
+    const work = storeAssessment(id).finally(() => {
+      keeping.delete(id);
+      tellProgress(id);
+    });
+    keeping.set(id, work);
+  }
+  return keeping.get(id);
+}
+
+async function storeAssessment(id) {
   await ownerUpdate;
-  let done = 0;
-  for (const url of urls) {
-    const response = await fetchWithTimeout(new Request(url, { credentials: "same-origin" }), SAVE_PAGE_TIMEOUT_MS, saving.signal);
+  const list = await fetchWithTimeout(new Request(pagesAddress(id), { credentials: "same-origin" }), TIMEOUT.keep_page, saving.signal);
+  if (!list.ok || list.redirected) throw new Error(`${pagesAddress(id)}: ${list.status}`);
+  const { urls } = await list.clone().json();
+  // A keep runs under one user: pages answered for anyone else (a login in another tab) end it.
+  // The list (JSON, which says no owner) is stored once a page has said whose they are: on a
+  // phone that learns its owner from this keep, that first page drops what came before.
+  const known = await readOwner();
+  let owner = known ? known.owner : null;
+  let listKept = false;
+  const keepList = async () => {
+    if (!listKept) await (await caches.open(cacheName(id))).put(pagesAddress(id), list);
+    listKept = true;
+  };
+  const held = await heldPages(id);
+  for (const url of urls.filter((page) => !held.has(absolute(page)))) {
+    const response = await fetchWithTimeout(new Request(url, { credentials: "same-origin" }), TIMEOUT.keep_page, saving.signal);
     if (!response.ok || response.redirected) throw new Error(`${url}: ${response.status}`);
     // The pages saved say whose they are too: on a phone whose first pages came before the
     // worker took over (WebKit, a fast first visit), this is where the owner is learnt.
     await noteOwner(response);
-    const cache = await caches.open(ASSESSMENT_PREFIX + assessmentId);
-    await cache.put(url, response);
-    done += 1;
+    owner = owner || response.headers.get("X-Offline-Owner");
+    if (response.headers.get("X-Offline-Owner") !== owner) throw new Error(`${url}: another user's`);
+    await (await caches.open(cacheName(id))).put(url, response);
+    await keepList();
+    tellProgress(id);
   }
-  return done;
+  await keepList();
+  return keptCount(id);
+}
+
+const absolute = (url) => new URL(url, self.location.origin).href;
+
+async function heldPages(id) {
+  const cache = await caches.open(cacheName(id));
+  return new Set((await cache.keys()).map((request) => request.url));
+}
+
+/** How many pages of its list the phone holds for an assessment: {stored, total, keeping}; null without a list. */
+async function keptCount(id) {
+  const cache = await caches.open(cacheName(id));
+  const list = await cache.match(pagesAddress(id));
+  if (!list) return null;
+  const { urls } = await list.json();
+  const held = await heldPages(id);
+  const stored = urls.filter((url) => held.has(absolute(url))).length;
+  return { stored, total: urls.length, keeping: keeping.has(String(id)) };
+}
+
+/** Answer, once the next page of a keep is stored or the keep ends, how far it is. */
+function nextProgress(assessmentId) {
+  const id = String(assessmentId);
+  if (!keeping.has(id)) return keptCount(id);
+  return new Promise((resolve) => progressWaiters.set(id, [...(progressWaiters.get(id) || []), resolve]));
+}
+
+function tellProgress(id) {
+  const waiters = progressWaiters.get(id) || [];
+  progressWaiters.delete(id);
+  if (waiters.length) keptCount(id).then((count) => waiters.forEach((resolve) => resolve(count)));
+}
+
+async function keptAssessments() {
+  const ids = (await caches.keys()).filter((key) => key.startsWith(ASSESSMENT_PREFIX)).map((key) => key.slice(ASSESSMENT_PREFIX.length));
+  const kept = {};
+  for (const id of ids) {
+    const count = await keptCount(id);
+    if (count) kept[id] = count;
+  }
+  return kept;
+}
+
+/** Go on with every keep cut short; errors (offline, say) leave it for the next time. */
+async function resumeKeeps() {
+  const kept = await keptAssessments();
+  const short = Object.entries(kept).filter(([, count]) => count.stored < count.total);
+  await Promise.all(short.map(([id]) => keepAssessment(id).catch(() => undefined)));
+}
+
+// Once per start of the worker, after the first page it answered: a keep the worker's stop cut short goes on.
+let resumed = null;
+function resumeKeepsOnce() {
+  resumed = resumed || resumeKeeps().catch(() => undefined);
+  return resumed;
 }
 
 async function dropAssessmentCaches() {
   const keys = await caches.keys();
   const own = keys.filter((key) => key.startsWith(ASSESSMENT_PREFIX) || key === HOME_CACHE || key === STALE_CACHE);
   await Promise.all(own.map((key) => caches.delete(key)));
-}
-
-async function cachedAssessments() {
-  const keys = await caches.keys();
-  return keys.filter((key) => key.startsWith(ASSESSMENT_PREFIX)).map((key) => key.slice(ASSESSMENT_PREFIX.length));
 }
 
 // Offline copies belong to one user. Every page the server sends says whose they are
@@ -243,10 +401,16 @@ self.addEventListener("message", (event) => {
   switch (message.type) {
     case WorkerMessage.CACHE_ASSESSMENT:
       event.waitUntil(
-        cacheAssessment(message.assessmentId, message.urls)
-          .then((count) => reply({ ok: true, count }))
+        keepAssessment(message.assessmentId)
+          .then((count) => reply({ ok: true, ...count }))
           .catch((error) => reply({ ok: false, error: String(error) }))
       );
+      break;
+    case WorkerMessage.KEEP_PROGRESS:
+      event.waitUntil(nextProgress(message.assessmentId).then((count) => reply({ ok: true, count })));
+      break;
+    case WorkerMessage.FRESH_PAGE:
+      event.waitUntil(freshPageFor(event.source, message.url).then((copies) => reply({ ok: true, copies })));
       break;
     case WorkerMessage.STOP_SAVING:
       saving.abort();
@@ -257,7 +421,7 @@ self.addEventListener("message", (event) => {
       event.waitUntil(dropAssessmentCaches().then(() => reply({ ok: true })));
       break;
     case WorkerMessage.CACHED_ASSESSMENTS:
-      event.waitUntil(cachedAssessments().then((ids) => reply({ ok: true, ids })));
+      event.waitUntil(keptAssessments().then((kept) => reply({ ok: true, kept })));
       break;
     case WorkerMessage.CONFIRMED:
       event.waitUntil(noteStale(message));

@@ -39,3 +39,6 @@ function address(name) {
   if (!template) throw new Error(`no address named ${name}`);
   return template;
 }
+
+/** How long the service worker may take to fetch again a page it showed from the phone. */
+export const keptPageRefreshMs = () => values.kept_page_refresh_ms;

@@ -4,8 +4,15 @@
 // (app/pwa/routes.py), since a service worker every browser runs (Firefox ESR included) is a
 // classic script and cannot import one.
 //
-//   CACHE_ASSESSMENT   {assessmentId, urls}         answers {ok, count} or {ok: false, error}
-//   CACHED_ASSESSMENTS                              answers {ok, ids}
+//   CACHE_ASSESSMENT   {assessmentId}               keeps (or goes on keeping) its pages; answers
+//                                                   {ok, stored, total} or {ok: false, error}
+//   CACHED_ASSESSMENTS                              answers {ok, kept: {id: {stored, total, keeping}}}
+//   KEEP_PROGRESS      {assessmentId}               answers {ok, count: {stored, total, keeping}} once
+//                                                   the next page is stored or the keep ends (at once
+//                                                   when none runs); count is null for one never kept
+//   FRESH_PAGE         {url}                        answers {ok, copies: {served, fresh}} once the page
+//                                                   shown from the phone came again from the server and
+//                                                   differs; copies is null when it is the same or failed
 //   STOP_SAVING                                     answers {ok}: no page is saved under the old session
 //   DROP_ASSESSMENT_CACHES                          answers {ok}: the user's pages are gone
 //   CONFIRMED          {assessmentId, itemId, kind} the server has a change: its pages are stale
@@ -14,6 +21,8 @@
 export const WorkerMessage = Object.freeze({
   CACHE_ASSESSMENT: "cache-assessment",
   CACHED_ASSESSMENTS: "cached-assessments",
+  KEEP_PROGRESS: "keep-progress",
+  FRESH_PAGE: "fresh-page",
   STOP_SAVING: "stop-saving",
   DROP_ASSESSMENT_CACHES: "drop-assessment-caches",
   CONFIRMED: "change-confirmed",

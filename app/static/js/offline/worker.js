@@ -1,6 +1,9 @@
 // The page side of the service worker: registering it, asking it something (with a time limit),
-// and telling it of confirmed changes, in the messages of lib/shared.js.
+// telling it of confirmed changes, in the messages of lib/shared.js; and asking for the server's
+// copy of a page it showed from the phone (kept pages open from the phone at once and are fetched
+// again behind them), to merge what changed there (offline/merge.js) into the page shown.
 
+import { keptPageRefreshMs } from "../lib/phone.js";
 import { WorkerMessage, workerMessage } from "../lib/shared.js";
 
 const WORKER_TIMEOUT_MS = 10000;
@@ -63,4 +66,21 @@ export function reportConfirmed(entry) {
 
 export function reportOutboxEmpty() {
   tell(WorkerMessage.OUTBOX_EMPTY);
+}
+
+// A worker asked after its answer is in still needs a moment to reply.
+const ANSWER_MARGIN_MS = 5000;
+
+/** Merge the server's copy of this page in, once the worker has it; answers whether anything changed. */
+export async function mergeFreshCopy() {
+  const answer = await ask(WorkerMessage.FRESH_PAGE, { url: location.href }, keptPageRefreshMs() + ANSWER_MARGIN_MS);
+  if (!answer || !answer.copies) return false;
+  const { editing, mergePage } = await import("./merge.js");
+  const parse = (html) => new DOMParser().parseFromString(html, "text/html");
+  // Parts the server drew anew (an assessment finalized meanwhile, say) are not merged but shown
+  // whole: the worker holds the fresh copy now, and nothing is lost, since every change is in the
+  // outbox. Only a field being typed in keeps the page as it is.
+  if (!mergePage(parse(answer.copies.served), parse(answer.copies.fresh)) && !editing()) location.reload();
+  document.dispatchEvent(new CustomEvent("page:refreshed"));
+  return true;
 }

@@ -1,6 +1,6 @@
 // What every page runs (base.html): the status bar, the service worker and keeping assessments on
-// the phone, the guards that keep a change from being dropped, and the sync engine, started for
-// the logged-in user.
+// the phone (with the server's copy of a page shown from the phone merged in), the guards that
+// keep a change from being dropped, and the sync engine, started for the logged-in user.
 
 import { pageUser } from "../lib/common.js";
 import { urlFor } from "../lib/phone.js";
@@ -17,6 +17,7 @@ async function start(user) {
     if (registered) setUpOfflineButtons();
     else Status.renderIndicator();
   });
+  Worker.mergeFreshCopy().then((changed) => changed && Status.render(), () => {});
   guardLinks();
   guardLogout(user);
   guardStart();
