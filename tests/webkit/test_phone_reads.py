@@ -3,6 +3,9 @@ however slow the server is (here it holds each item page until the test ends); w
 gone, the progress, the index and the summary count the results waiting on the phone, and the
 kept pages open."""
 
+import re
+import time
+
 from selenium.webdriver.common.by import By
 
 from tests.browser.test_phone_reads import HeldPages, kept_urls
@@ -130,3 +133,30 @@ def test_offline_after_a_keep_the_index_the_summary_and_items_open_in_webkit(web
     for url in pages:
         webkit.get(url)
         wait_for(webkit, page_opened, f"{url} from the phone")
+
+
+NAVIGATION_TYPE = "return performance.getEntriesByType('navigation')[0].type"
+PAGE_TOKEN = "return document.querySelector('meta[name=\"csrf-token\"]').content"
+
+
+def test_an_item_from_the_phone_takes_the_servers_new_token_without_loading_again(webkit, demo_data):
+    """Every render signs the CSRF token anew (to the second), so the server's copy of a kept page
+    differs there: the page takes the new token and stays as it is, not loaded again under the finger."""
+    open_kept_assessment(webkit, demo_data)
+    kept_by = time.time()
+    wait_for(webkit, lambda d: time.time() >= kept_by + 1, "a render a second after the keep")
+    target = webkit.find_element(By.CSS_SELECTOR, ".walk-nav a[rel=next]").get_attribute("href")
+    held = HeldPages(demo_data.app, re.escape(target.split("/assess/", 1)[1]) + "$")
+    try:
+        item_id = tap_next(webkit)
+        wait_for(webkit, item_shown(item_id), "the next item from the phone")
+        kept_token = webkit.execute_script(f"window.__shownOnce = true; {PAGE_TOKEN}")
+    finally:
+        held.released.set()
+    wait_for(webkit, lambda d: d.execute_script(PAGE_TOKEN) != kept_token, "the server's copy merged in")
+    form_token = webkit.find_element(By.CSS_SELECTOR, "#item-form input[name=csrf_token]").get_attribute("value")
+    assert form_token == webkit.execute_script(PAGE_TOKEN)
+    wait_for(webkit, visible("label[for=outcome-full]"), "its outcomes").click()
+    wait_for(webkit, visible("#item-status .saved"), "the result saved")
+    assert webkit.execute_script("return window.__shownOnce === true"), "the page was loaded again"
+    assert webkit.execute_script(NAVIGATION_TYPE) == "navigate"

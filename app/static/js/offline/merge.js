@@ -7,14 +7,30 @@ const FIELDS = "input, textarea, select";
 // Parts a script of the page holds (its listeners, its state): they are merged into, never replaced.
 const HELD = `${FIELDS}, button, canvas, [data-offline-assessment]`;
 
+const TOKEN = 'meta[name="csrf-token"]';
+
 /**
  * Merge `fresh` (the server's page) into this document, which showed `served`; answers false where
  * the server drew a part anew around what the page's scripts hold, and the page must be shown whole.
  */
 export function mergePage(served, fresh) {
-  const token = 'meta[name="csrf-token"]';
-  merge(document.querySelector(token), served.querySelector(token), fresh.querySelector(token));
+  const token = fresh.querySelector(TOKEN);
+  if (token) [document, served, fresh].forEach((page) => takeToken(page, token.content));
   return merge(document.getElementById("main"), served.getElementById("main"), fresh.getElementById("main"));
+}
+
+/**
+ * Every render signs the session's CSRF token anew, so the server's copy always differs there: the
+ * page takes the new token everywhere it is written, and the two copies stop differing in it, or
+ * each page shown from the phone would look changed.
+ */
+function takeToken(page, value) {
+  page.querySelector(TOKEN).setAttribute("content", value);
+  page.body.setAttribute("hx-headers", JSON.stringify({ "X-CSRFToken": value }));
+  page.querySelectorAll('input[name="csrf_token"]').forEach((input) => {
+    input.setAttribute("value", value);
+    input.value = value;
+  });
 }
 
 /** Whether a field is being typed in. */

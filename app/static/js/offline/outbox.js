@@ -62,6 +62,9 @@ function openDb() {
       // Browsers (Safari above all) may close the connection in the background: open anew next time.
       db.onclose = () => { dbPromise = null; };
       db.onversionchange = () => { db.close(); dbPromise = null; };
+      // A page left for the back/forward cache with its connection open stops WebKit from opening
+      // the store for the next page (seen in WebKitGTK 2.50): it lets go, and opens anew if it comes back.
+      window.addEventListener("pagehide", () => { db.close(); dbPromise = null; }, { once: true });
       resolve(db);
     };
     request.onerror = () => { dbPromise = null; reject(request.error); };
