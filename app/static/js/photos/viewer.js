@@ -40,7 +40,7 @@ export class PhotoViewer {
     const startButton = view.querySelector("[data-markup-start]");
     if (markup && startButton) {
       this.markup = new MarkUp(view, markup, user);
-      startButton.hidden = false;
+      whenLoaded(this.image, () => { startButton.hidden = false; });
       startButton.addEventListener("click", () => this.markup.open(this.image));
     }
   }
@@ -52,6 +52,15 @@ export class PhotoViewer {
   unfinished() {
     return Boolean(this.markup && this.markup.unfinished());
   }
+}
+
+/**
+ * Run `then` once `image` has loaded. A photo still loading (a busy server) has no size yet: marked
+ * up then, the copy is a canvas of 0×0, which encodes to nothing.
+ */
+function whenLoaded(image, then) {
+  if (image.complete && image.naturalWidth) then();
+  else image.addEventListener("load", then, { once: true });
 }
 
 // While the server answers, a saved mark-up waits at most this long for it (the engine gives up
@@ -144,7 +153,17 @@ class MarkUp {
     const enable = (on) => buttons.forEach((b) => { b.disabled = !on; });
     enable(false);
     this.state.textContent = t("markup_saving");
+    const failed = () => {
+      this.state.textContent = t("markup_failed");
+      enable(true);
+    };
     const blob = await new Promise((resolve) => this.canvas.toBlob(resolve, "image/jpeg", 0.9));
+    // No JPEG (the browser could not encode the canvas): an entry without its photo would only be
+    // refused as lost while this page said it was saving.
+    if (!blob) {
+      failed();
+      return;
+    }
     const mutationId = newMutationId();
     const outcome = outcomeOf(mutationId);
     let kept;
@@ -161,8 +180,7 @@ class MarkUp {
       });
     } catch (error) {
       outcome.stop();
-      this.state.textContent = t("markup_failed");
-      enable(true);
+      failed();
       return;
     }
     this.waitingInMemory = Boolean(kept.blob_in_memory);
