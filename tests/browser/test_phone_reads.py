@@ -15,6 +15,7 @@ from app.web import phone
 from app.web.links import offline_urls_json
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, log_in
 from tests.browser.test_offline import open_demo_assessment
+from tests.browser.test_team_changes import shot
 from tests.browser.test_walk import go_to_next_item
 
 # Long before a server answering in 10 s could, and long before the 8 s after which the worker of
@@ -130,7 +131,6 @@ def test_offline_after_a_keep_every_item_the_index_and_the_summary_open(page, de
 
 def test_an_interrupted_keep_goes_on_when_the_assessment_is_opened_again(browser, demo_data, tmp_path):
     profile = tmp_path / "phone"
-    shots = tmp_path / "shots"
 
     def open_phone():
         return browser.browser_type.launch_persistent_context(
@@ -158,7 +158,7 @@ def test_an_interrupted_keep_goes_on_when_the_assessment_is_opened_again(browser
     limit.holding.wait(60)
     expect(label).to_have_text(re.compile(rf"正在保存 {first_pages - 1}/63…"))
     expect(page.locator(".offline-status.ready")).to_have_count(0)
-    page.screenshot(path=shots / "keep-partial.png")
+    shot(page, "keep-partial")
     phone_context.close()
     limit.lift()
 
@@ -177,7 +177,7 @@ def test_an_interrupted_keep_goes_on_when_the_assessment_is_opened_again(browser
     label = page.locator(".offline-status .offline-label")
     expect(label).to_have_text("已保存 63/63，可离线使用", timeout=90_000)
     expect(page.locator(".offline-status.ready")).to_be_visible()
-    page.screenshot(path=shots / "keep-whole.png")
+    shot(page, "keep-whole")
     resumed = len(fetched) <= 61 - (first_pages - 1) + 1
     assert resumed, "the keep went on from where it stopped, not from the start"
     page.goto(f"{demo_data.url}/assess/")
