@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from .data import derivation_data
-from .model import NA_FULL_POINTS, NOT_APPLICABLE, Item, Rubric
+from .model import ITEM_FIELDS, NA_FULL_POINTS, NOT_APPLICABLE, Item, Rubric
 
 FORM = "form"
 CATEGORY = "category"
@@ -23,21 +23,6 @@ SPLIT = "split"
 MERGED = "merged"
 CHANGE_KINDS = (FORM, CATEGORY, ADDED, REMOVED, MOVED, CHANGED, RENUMBERED, SPLIT, MERGED)
 
-# The item fields compared, in the order a change list shows them. `why` is left out:
-# it explains the rules, it is not one.
-ITEM_FIELDS = (
-    "code",
-    "text",
-    "points",
-    "method",
-    "method_continued",
-    "outcomes",
-    "derive",
-    "not_applicable",
-    "not_applicable_points",
-    "not_applicable_reason_required",
-    "depends_on",
-)
 ROW_HEADINGS = ("change", "item", "field", "before", "after")
 
 

@@ -21,6 +21,7 @@ from .model import (
     COUNTED_INPUTS,
     DERIVATION_KINDS,
     ERROR_RATE,
+    ITEM_FIELDS,
     NA_FULL_POINTS,
     NA_NOT_ALLOWED,
     NA_SCALE_CATEGORY,
@@ -43,22 +44,7 @@ FORM_MAX_POINTS = 100
 _RUBRIC_KEYS = {"id", "version", "title", "max_points", "categories"}
 _CATEGORY_KEYS = {"code", "title", "points", "groups"}
 _GROUP_KEYS = {"code", "title", "table", "items"}
-_ITEM_KEYS = {
-    "id",
-    "code",
-    "text",
-    "points",
-    "method",
-    "method_continued",
-    "outcomes",
-    "derive",
-    "not_applicable",
-    "not_applicable_points",
-    "not_applicable_reason_required",
-    "depends_on",
-    "earlier_ids",
-    "why",
-}
+_ITEM_KEYS = {"id", *ITEM_FIELDS, "earlier_ids", "why"}
 _DEPENDENCY_KEYS = {"item", "outcomes"}
 _OUTCOME_KEYS = {"key", "label", "points"}
 _BAND_KEYS = {"max", "outcome"}

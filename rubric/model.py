@@ -20,6 +20,22 @@ NA_NOT_ALLOWED = "not_allowed"
 """The item always applies: 不适用 cannot be chosen."""
 NOT_APPLICABLE_POLICIES = (NA_FULL_POINTS, NA_SCALE_CATEGORY, NA_NOT_ALLOWED)
 
+# An item's rules and wording as a form file gives them, in the order a change list shows them;
+# beside them a file gives the item's `id`, the ids it had before (`earlier_ids`) and `why`.
+ITEM_FIELDS = (
+    "code",
+    "text",
+    "points",
+    "method",
+    "method_continued",
+    "outcomes",
+    "derive",
+    "not_applicable",
+    "not_applicable_points",
+    "not_applicable_reason_required",
+    "depends_on",
+)
+
 PROBLEM_COUNT = "problem_count"
 ERROR_RATE = "error_rate"
 DERIVATION_KINDS = (PROBLEM_COUNT, ERROR_RATE)
