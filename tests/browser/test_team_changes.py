@@ -11,6 +11,7 @@ from app.models import Assessment, AuditEvent, Finding, Station, User
 from app.services import assessments
 from tests.browser.conftest import log_in, wait_until
 from tests.browser.test_offline import COUNT_OUTBOX, is_finding_write, wait_until_synced
+from tests.browser.test_outbox import wait_for_server
 from tests.browser.test_shared_phone import end_sessions_on_the_server
 
 WAITING_RESULTS = """async (assessmentId) => new Promise((resolve) => {
@@ -88,8 +89,9 @@ def test_a_teammates_newer_result_stands_and_the_one_whose_result_waited_is_told
     page.goto(f"{base}/items/{item_id}")
     expect(page.locator("#item-status .teammate-waiting")).to_contain_text("王建国")
     page.click("label[for=outcome-full]")
+    # The bar may not say yet that the tap waits: the server's side is what counts.
+    wait_for_server(page, lambda: stored(demo_data, assessment_id, item_id) == ("full", "assessor2"))
     wait_until_synced(page)
-    assert stored(demo_data, assessment_id, item_id) == ("full", "assessor2")
 
     end_sessions_on_the_server(demo_data, "assessor2")
     log_in(page, demo_data.url, "assessor1")
@@ -110,9 +112,9 @@ def test_a_teammates_newer_result_stands_and_the_one_whose_result_waited_is_told
     shot(page, "teammate-notice")
 
     notice.get_by_role("button", name="用我的结果").click()
+    wait_for_server(page, lambda: stored(demo_data, assessment_id, item_id) == ("zero", "assessor1"))
     wait_until_synced(page)
     expect(page.locator("#item-status .not-applied")).to_have_count(0)
-    assert stored(demo_data, assessment_id, item_id) == ("zero", "assessor1")
 
 
 def test_the_assessor_told_of_a_teammates_result_can_keep_theirs_in_one_tap(page, demo_data):
