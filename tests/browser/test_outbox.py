@@ -290,6 +290,8 @@ def test_the_home_page_and_an_assessment_open_offline_from_the_phones_fresh_copy
     item_id = page.url.rsplit("/", 1)[1]
     page.click("label[for=outcome-zero]")
     page.fill("#note", "在线时记录")
+    # The bar says the change waits a moment after the item does: wait for the item's own word.
+    expect(page.locator("#item-status .saved")).to_be_visible(timeout=30_000)
     wait_until_synced(page)
     page.goto(f"{demo_data.url}/assess/")
     expect(page.locator("h1")).to_have_text("进行中的评估")
