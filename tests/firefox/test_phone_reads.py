@@ -6,14 +6,7 @@ kept pages open."""
 from tests.browser.test_phone_reads import HeldPages, kept_urls
 from tests.firefox.conftest import WAIT_SECONDS, By, log_in, visible, wait_for
 from tests.webkit.test_offline import OUTBOX_COUNT
-from tests.webkit.test_phone_reads import (
-    ANSWERED_BEFORE_THE_LINK_GIVES_OUT,
-    KEPT_BEFORE_THE_LINK_GAVE_OUT,
-    KEPT_WHOLE,
-    LinkGivingOut,
-    item_pages,
-    label_is,
-)
+from tests.webkit.test_phone_reads import an_interrupted_keep_goes_on_to_63_of_63_when_opened_again
 
 # Long before a server answering in 10 s could: a page from the phone shows in a fraction of a second.
 FROM_THE_PHONE_S = 5
@@ -144,26 +137,7 @@ def test_offline_after_a_keep_the_index_the_summary_and_items_open_in_firefox(fi
 def test_an_interrupted_keep_goes_on_to_63_of_63_when_the_assessment_is_opened_again_in_firefox(
     firefox, demo_data
 ):
-    link = LinkGivingOut(demo_data.app, r"/items/", ANSWERED_BEFORE_THE_LINK_GIVES_OUT)
     log_in(firefox, demo_data.url, "assessor1")
-    wait_for(firefox, lambda d: d.find_element(By.PARTIAL_LINK_TEXT, "上海市机电"), "the home page").click()
-    wait_for(firefox, lambda d: "/items/" in d.get_url(), "the walk opens at an item")
-    base = firefox.get_url().rsplit("/items/", 1)[0]
-    cut_short = f"已保存 {KEPT_BEFORE_THE_LINK_GAVE_OUT}/63"
-    wait_for(firefox, label_is(cut_short), "the keep stopped where the link gave out", timeout=90)
-    assert not firefox.find_elements(By.CSS_SELECTOR, ".offline-status.ready")
-
-    link.recover()
-    firefox.navigate(f"{base}/index")
-    wait_for(firefox, label_is(KEPT_WHOLE), "the keep gone on to the end", timeout=90)
-    assert visible(".offline-status.ready")(firefox)
-    missing = item_pages(demo_data, base) - KEPT_BEFORE_THE_LINK_GAVE_OUT
-    assert len(link.fetched) <= missing + 1, f"the keep started again: {len(link.fetched)} pages"
-
-    demo_data.shutdown()
-    firefox.navigate(f"{base}/items/9.2.1")
-    wait_for(
-        firefox,
-        lambda d: "投诉咨询电话" in d.find_element(By.ID, "item-title").text,
-        "a late item from the phone",
+    an_interrupted_keep_goes_on_to_63_of_63_when_opened_again(
+        firefox, demo_data, firefox.navigate, firefox.get_url, wait_for
     )

@@ -214,29 +214,37 @@ def test_an_item_from_the_phone_takes_the_servers_new_token_without_loading_agai
     assert webkit.execute_script(NAVIGATION_TYPE) == "navigate"
 
 
+def an_interrupted_keep_goes_on_to_63_of_63_when_opened_again(driver, server, go, address, wait) -> None:
+    """The journey in any engine, from assessor1's home: `go(url)` opens a page, `address()` is the
+    page's, `wait` is the engine's wait_for (the drivers of WebKit and Firefox find elements alike)."""
+    link = LinkGivingOut(server.app, r"/items/", ANSWERED_BEFORE_THE_LINK_GIVES_OUT)
+    wait(driver, lambda d: d.find_element(By.PARTIAL_LINK_TEXT, "上海市机电"), "the home page").click()
+    wait(driver, lambda d: "/items/" in address(), "the walk opens at an item")
+    base = address().rsplit("/items/", 1)[0]
+    cut_short = f"已保存 {KEPT_BEFORE_THE_LINK_GAVE_OUT}/63"
+    wait(driver, label_is(cut_short), "the keep stopped where the link gave out", timeout=90)
+    assert not driver.find_elements(By.CSS_SELECTOR, ".offline-status.ready")
+
+    link.recover()
+    go(f"{base}/index")
+    wait(driver, label_is(KEPT_WHOLE), "the keep gone on to the end", timeout=90)
+    assert visible(".offline-status.ready")(driver)
+    missing = item_pages(server, base) - KEPT_BEFORE_THE_LINK_GAVE_OUT
+    assert len(link.fetched) <= missing + 1, f"the keep started again: {len(link.fetched)} pages"
+
+    server.shutdown()
+    go(f"{base}/items/9.2.1")
+    wait(
+        driver,
+        lambda d: "投诉咨询电话" in d.find_element(By.ID, "item-title").text,
+        "a late item from the phone",
+    )
+
+
 def test_an_interrupted_keep_goes_on_to_63_of_63_when_the_assessment_is_opened_again_in_webkit(
     webkit, demo_data
 ):
-    link = LinkGivingOut(demo_data.app, r"/items/", ANSWERED_BEFORE_THE_LINK_GIVES_OUT)
     log_in(webkit, demo_data.url, "assessor1")
-    wait_for(webkit, lambda d: d.find_element(By.PARTIAL_LINK_TEXT, "上海市机电"), "the home page").click()
-    wait_for(webkit, lambda d: "/items/" in d.current_url, "the walk opens at an item")
-    base = webkit.current_url.rsplit("/items/", 1)[0]
-    cut_short = f"已保存 {KEPT_BEFORE_THE_LINK_GAVE_OUT}/63"
-    wait_for(webkit, label_is(cut_short), "the keep stopped where the link gave out", timeout=90)
-    assert not webkit.find_elements(By.CSS_SELECTOR, ".offline-status.ready")
-
-    link.recover()
-    webkit.get(f"{base}/index")
-    wait_for(webkit, label_is(KEPT_WHOLE), "the keep gone on to the end", timeout=90)
-    assert visible(".offline-status.ready")(webkit)
-    missing = item_pages(demo_data, base) - KEPT_BEFORE_THE_LINK_GAVE_OUT
-    assert len(link.fetched) <= missing + 1, f"the keep started again: {len(link.fetched)} pages"
-
-    demo_data.shutdown()
-    webkit.get(f"{base}/items/9.2.1")
-    wait_for(
-        webkit,
-        lambda d: "投诉咨询电话" in d.find_element(By.ID, "item-title").text,
-        "a late item from the phone",
+    an_interrupted_keep_goes_on_to_63_of_63_when_opened_again(
+        webkit, demo_data, webkit.get, lambda: webkit.current_url, wait_for
     )
