@@ -6,6 +6,7 @@ kept pages open."""
 from tests.browser.test_phone_reads import HeldPages, kept_urls
 from tests.firefox.conftest import WAIT_SECONDS, By, log_in, visible, wait_for
 from tests.webkit.test_offline import OUTBOX_COUNT
+from tests.webkit.test_phone_reads import an_interrupted_keep_goes_on_to_63_of_63_when_opened_again
 
 # Long before a server answering in 10 s could: a page from the phone shows in a fraction of a second.
 FROM_THE_PHONE_S = 5
@@ -131,3 +132,12 @@ def test_offline_after_a_keep_the_index_the_summary_and_items_open_in_firefox(fi
     for url in pages:
         firefox.navigate(url)
         wait_for(firefox, page_opened, f"{url} from the phone")
+
+
+def test_an_interrupted_keep_goes_on_to_63_of_63_when_the_assessment_is_opened_again_in_firefox(
+    firefox, demo_data
+):
+    log_in(firefox, demo_data.url, "assessor1")
+    an_interrupted_keep_goes_on_to_63_of_63_when_opened_again(
+        firefox, demo_data, firefox.navigate, firefox.get_url, wait_for
+    )

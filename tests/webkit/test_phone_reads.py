@@ -4,6 +4,7 @@ gone, the progress, the index and the summary count the results waiting on the p
 kept pages open."""
 
 import re
+import threading
 import time
 
 from selenium.webdriver.common.by import By
@@ -16,6 +17,46 @@ from tests.webkit.test_walk import visible
 # Long before a server answering in 10 s could: a page from the phone shows in a fraction of a second.
 FROM_THE_PHONE_S = 5
 NOT_KEPT = "本机没有保存此页面"
+KEEP_LABEL = ".offline-status .offline-label"
+KEPT_WHOLE = "已保存 63/63，可离线使用"
+# The walk's first item page is one of them (the phone opens it before the keep starts).
+ANSWERED_BEFORE_THE_LINK_GIVES_OUT = 14
+KEPT_BEFORE_THE_LINK_GAVE_OUT = ANSWERED_BEFORE_THE_LINK_GIVES_OUT - 1
+
+
+class LinkGivingOut:
+    """GETs of the pages whose path matches `pattern`: the first `answered` are answered, then the
+    link gives out (each is answered 503) until `recover()`; the ones asked for after that are
+    answered and noted in `fetched`."""
+
+    def __init__(self, app, pattern: str, answered: int):
+        self.pattern = re.compile(pattern)
+        self.left = answered
+        self.recovered = False
+        self.fetched = []
+        self.lock = threading.Lock()
+        inner = app.wsgi_app
+
+        def giving_out(environ, start_response):
+            asked = environ["REQUEST_METHOD"] == "GET" and self.pattern.search(environ["PATH_INFO"])
+            if asked and not self.passes(environ["PATH_INFO"]):
+                start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+                return [b"the link gave out"]
+            return inner(environ, start_response)
+
+        app.wsgi_app = giving_out
+
+    def passes(self, path: str) -> bool:
+        with self.lock:
+            if self.recovered:
+                self.fetched.append(path)
+                return True
+            self.left -= 1
+            return self.left >= 0
+
+    def recover(self) -> None:
+        with self.lock:
+            self.recovered = True
 
 
 def open_kept_assessment(webkit, server) -> str:
@@ -55,6 +96,17 @@ def item_shown(item_id: str):
 
 def text_is(selector: str, text: str):
     return lambda driver: driver.find_element(By.CSS_SELECTOR, selector).text == text
+
+
+def item_pages(server, base: str) -> int:
+    """How many of the pages a keep stores are items (the items come first in its list)."""
+    return sum("/items/" in url for url in kept_urls(server, int(base.rsplit("/", 1)[1])))
+
+
+def label_is(text: str):
+    """The keep's line says `text`, read as written (WebKit's driver reads this line as empty);
+    for Firefox's driver too."""
+    return lambda driver: driver.find_element(By.CSS_SELECTOR, KEEP_LABEL).get_property("textContent") == text
 
 
 def page_opened(driver):
@@ -160,3 +212,39 @@ def test_an_item_from_the_phone_takes_the_servers_new_token_without_loading_agai
     wait_for(webkit, visible("#item-status .saved"), "the result saved")
     assert webkit.execute_script("return window.__shownOnce === true"), "the page was loaded again"
     assert webkit.execute_script(NAVIGATION_TYPE) == "navigate"
+
+
+def an_interrupted_keep_goes_on_to_63_of_63_when_opened_again(driver, server, go, address, wait) -> None:
+    """The journey in any engine, from assessor1's home: `go(url)` opens a page, `address()` is the
+    page's, `wait` is the engine's wait_for (the drivers of WebKit and Firefox find elements alike)."""
+    link = LinkGivingOut(server.app, r"/items/", ANSWERED_BEFORE_THE_LINK_GIVES_OUT)
+    wait(driver, lambda d: d.find_element(By.PARTIAL_LINK_TEXT, "上海市机电"), "the home page").click()
+    wait(driver, lambda d: "/items/" in address(), "the walk opens at an item")
+    base = address().rsplit("/items/", 1)[0]
+    cut_short = f"已保存 {KEPT_BEFORE_THE_LINK_GAVE_OUT}/63"
+    wait(driver, label_is(cut_short), "the keep stopped where the link gave out", timeout=90)
+    assert not driver.find_elements(By.CSS_SELECTOR, ".offline-status.ready")
+
+    link.recover()
+    go(f"{base}/index")
+    wait(driver, label_is(KEPT_WHOLE), "the keep gone on to the end", timeout=90)
+    assert visible(".offline-status.ready")(driver)
+    missing = item_pages(server, base) - KEPT_BEFORE_THE_LINK_GAVE_OUT
+    assert len(link.fetched) <= missing + 1, f"the keep started again: {len(link.fetched)} pages"
+
+    server.shutdown()
+    go(f"{base}/items/9.2.1")
+    wait(
+        driver,
+        lambda d: "投诉咨询电话" in d.find_element(By.ID, "item-title").text,
+        "a late item from the phone",
+    )
+
+
+def test_an_interrupted_keep_goes_on_to_63_of_63_when_the_assessment_is_opened_again_in_webkit(
+    webkit, demo_data
+):
+    log_in(webkit, demo_data.url, "assessor1")
+    an_interrupted_keep_goes_on_to_63_of_63_when_opened_again(
+        webkit, demo_data, webkit.get, lambda: webkit.current_url, wait_for
+    )
