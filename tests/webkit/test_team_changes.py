@@ -101,14 +101,13 @@ def test_a_teammates_newer_result_stands_and_webkit_shows_who_set_it_and_applies
     )
 
 
-def test_a_deductions_note_camera_and_gallery_show_between_the_top_and_bottom_bars_in_webkit(
+def test_a_deductions_note_is_focused_above_the_bottom_bar_with_camera_and_gallery_beside_it_in_webkit(
     webkit, demo_data
 ):
-    """The focus is not checked here: WebKitGTK gives it to the chosen outcome's radio after the page gave
-    it to the note."""
+    """WebKitGTK gives the focus to the outcome tapped after its change event: the note takes it back."""
     open_first_unscored(webkit, demo_data)
     wait_for(webkit, visible("label[for=outcome-zero]"), "the outcome buttons").click()
 
+    wait_for(webkit, note_focused, "the note focused")
     wait_for(webkit, visible(".deduction-tools"), "the camera and the gallery")
-    layout = webkit.execute_script(DEDUCTION_LAYOUT)
-    assert_one_screen_of_work(layout)
+    assert_one_screen_of_work(webkit.execute_script(DEDUCTION_LAYOUT))

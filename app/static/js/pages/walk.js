@@ -172,6 +172,10 @@ function setUp() {
   function showDeductionTools() {
     if (!toggleTools()) return;
     note.focus({ preventScroll: true });
+    // WebKitGTK focuses the outcome tapped after its change event: the note takes the focus back.
+    setTimeout(() => {
+      if (document.activeElement && document.activeElement.name === "outcome") note.focus({ preventScroll: true });
+    }, 0);
     bringIntoView(document.getElementById("item-status") || note, tools || note);
   }
 
