@@ -206,7 +206,9 @@ def test_an_item_from_the_phone_takes_the_servers_new_token_without_loading_agai
     finally:
         held.released.set()
     wait_for(webkit, lambda d: d.execute_script(PAGE_TOKEN) != kept_token, "the server's copy merged in")
-    form_token = webkit.find_element(By.CSS_SELECTOR, "#item-form input[name=csrf_token]").get_attribute("value")
+    form_token = webkit.find_element(By.CSS_SELECTOR, "#item-form input[name=csrf_token]").get_attribute(
+        "value"
+    )
     assert form_token == webkit.execute_script(PAGE_TOKEN)
     wait_for(webkit, visible("label[for=outcome-full]"), "its outcomes").click()
     wait_for(webkit, visible("#item-status .saved"), "the result saved")
