@@ -17,6 +17,11 @@ from tests.browser.test_outbox import findings_by_item
 # that was left for Firefox's back/forward cache in the middle of sending.
 HOLD_THE_SENDING_LOCK_FOREVER = "void navigator.locks.request('outbox-flush', () => new Promise(() => {}));"
 HELD_AT_MOST_S = 300
+# How long after the link comes back the waiting results may take to arrive, by the sync engine's
+# design (app/static/js/offline/sync.js): the request left on the dead link is given up at its
+# timeout (15 s, plus 1 s per result), the next try waits out its backoff (at most 20 s), and a lock
+# left behind is taken over once its lease is 10 s old; the rest is room for a busy machine.
+ARRIVAL_S = 60
 
 
 class WeakLink:

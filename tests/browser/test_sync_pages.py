@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE, log_in
 from tests.browser.test_walk import go_to_next_item
-from tests.weak_link import HOLD_THE_SENDING_LOCK_FOREVER, WeakLink, all_scored_full
+from tests.weak_link import ARRIVAL_S, HOLD_THE_SENDING_LOCK_FOREVER, WeakLink, all_scored_full
 
 ITEMS = 3
 
@@ -39,7 +39,7 @@ def score_full_here(page) -> str:
     return page.url.rsplit("/", 1)[1]
 
 
-def expect_on_the_server(server, assessment_id: int, items: list[str], seconds: float = 40) -> None:
+def expect_on_the_server(server, assessment_id: int, items: list[str], seconds: float = ARRIVAL_S) -> None:
     """Every item's result arrives, in the few seconds a reconnecting phone may take."""
     deadline = time.monotonic() + seconds
     while not all_scored_full(server, assessment_id, items):

@@ -4,7 +4,7 @@ of sending and another page holds the sending lock without a word (as a page lef
 in the field)."""
 
 from tests.firefox.conftest import By, log_in, visible, wait_for
-from tests.weak_link import HOLD_THE_SENDING_LOCK_FOREVER, WeakLink, all_scored_full
+from tests.weak_link import ARRIVAL_S, HOLD_THE_SENDING_LOCK_FOREVER, WeakLink, all_scored_full
 
 ITEMS = 3
 
@@ -44,7 +44,7 @@ def test_results_scored_on_a_weak_link_while_walking_reach_the_server_once_it_an
         firefox,
         lambda f: all_scored_full(demo_data, assessment_id, scored),
         "every result on the server",
-        timeout=40,
+        timeout=ARRIVAL_S,
     )
     wait_for(firefox, visible("#item-status .saved"), "the page says it is saved", timeout=20)
     summary = "#sync-indicator summary"

@@ -4,7 +4,7 @@ and another page holds the sending lock without a word."""
 
 from selenium.webdriver.common.by import By
 
-from tests.weak_link import HOLD_THE_SENDING_LOCK_FOREVER, WeakLink, all_scored_full
+from tests.weak_link import ARRIVAL_S, HOLD_THE_SENDING_LOCK_FOREVER, WeakLink, all_scored_full
 from tests.webkit.conftest import log_in, wait_for
 from tests.webkit.test_walk import visible
 
@@ -41,7 +41,7 @@ def test_results_scored_on_a_weak_link_while_walking_reach_the_server_once_it_an
         webkit,
         lambda d: all_scored_full(demo_data, assessment_id, scored),
         "every result on the server",
-        timeout=40,
+        timeout=ARRIVAL_S,
     )
     wait_for(webkit, visible("#item-status .saved"), "the page says it is saved")
     summary = "#sync-indicator summary"
