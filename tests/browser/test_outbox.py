@@ -519,50 +519,25 @@ def test_a_browser_that_cannot_keep_photos_says_so_before_the_photo_is_taken(pag
         assert db.session.query(Photo).count() >= 1
 
 
-def held_transaction(name: str, mode: str, caller: str) -> str:
-    """An init script holding the next `mode` transaction that `caller` opens once
-    `window[name].armed` is set: it ends in IndexedDB, but its caller hears of it only when the
-    test calls `window[name].release()` (`window[name].held` says it ended)."""
-    return f"""
-window.{name} = {{ armed: false, held: false, release: null }};
-(() => {{
-  const openTransaction = IDBDatabase.prototype.transaction;
-  IDBDatabase.prototype.transaction = function (...args) {{
-    const tx = openTransaction.apply(this, args);
-    const hold = window.{name};
-    if (!hold.armed || args[1] !== "{mode}" || !String(new Error().stack).includes("{caller}")) return tx;
-    hold.armed = false;
-    const gate = new Promise((resolve) => {{ hold.release = resolve; }});
-    Object.defineProperty(tx, "oncomplete", {{
-      set(handler) {{
-        tx.addEventListener("complete", (event) => {{ hold.held = true; gate.then(() => handler(event)); }});
-      }},
-    }});
-    return tx;
-  }};
-}})();
-"""
-
-
 # Holds the sync engine's next read of the outbox until the test releases it, so that a change can
 # be made in the moment between the engine finding nothing to send and the engine going idle.
-HOLD_THE_SYNC_READ = held_transaction("__syncRead", "readonly", "flushLocked")
-# Holds the page's hearing that a change is kept on the phone.
-HOLD_THE_KEEP = held_transaction("__keep", "readwrite", "keepNow")
-
-
-def test_a_result_says_it_is_kept_on_the_phone_only_once_it_is(page, demo_data):
-    """A page left before its write ends loses the change: it must not have said 已存于本机 before."""
-    page.add_init_script(HOLD_THE_KEEP)
-    log_in(page, demo_data.url, "assessor1")
-    page.goto(in_progress_item_url(demo_data))
-    page.context.set_offline(True)
-    page.evaluate("window.__keep.armed = true")
-    page.click("label[for=outcome-full]")
-    wait_until(page, "window.__keep.held")
-    expect(page.locator("#item-status")).not_to_contain_text("已存于本机")
-    page.evaluate("window.__keep.release()")
-    expect(page.locator("#item-status .pending")).to_have_text("已存于本机，尚未同步。")
+HOLD_THE_SYNC_READ = """
+window.__syncRead = { armed: false, held: false, release: null };
+const openTransaction = IDBDatabase.prototype.transaction;
+IDBDatabase.prototype.transaction = function (...args) {
+  const tx = openTransaction.apply(this, args);
+  const hold = window.__syncRead;
+  if (!hold.armed || args[1] !== "readonly" || !String(new Error().stack).includes("flushLocked")) return tx;
+  hold.armed = false;
+  const gate = new Promise((resolve) => { hold.release = resolve; });
+  Object.defineProperty(tx, "oncomplete", {
+    set(handler) {
+      tx.addEventListener("complete", (event) => { hold.held = true; gate.then(() => handler(event)); });
+    },
+  });
+  return tx;
+};
+"""
 
 
 def test_a_change_made_while_the_engine_finds_nothing_to_send_is_sent_at_once(page, demo_data):

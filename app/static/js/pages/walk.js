@@ -90,16 +90,13 @@ function setUp() {
       await dropDraft();
       return;
     }
+    renderStatus({ entry: { state, payload } });
     if (missing(payload) === "reason" && document.activeElement !== note) note.focus();
     try {
       await Outbox.keep({ ...entryFields(), mutation_id: newMutationId(), state, payload });
     } catch (error) {
       renderStatus({ error: t("storage_unavailable") });
-      return;
     }
-    // Said once it is so: a page left before the write ends loses the change, and it must not
-    // have claimed 已存于本机 meanwhile.
-    renderStatus({ entry: { state, payload } });
   }
 
   /** A note cleared before any result was chosen leaves nothing behind on the phone either. */
