@@ -113,6 +113,8 @@ def test_offline_entries_survive_a_reload_and_reach_the_server_when_back_online(
     assert second != first, "the next item page comes from the phone's copy"
     page.click("label[for=outcome-full]")
     expect(page.locator("#item-status .pending")).to_be_visible()
+    # The page says 已存于本机 as the write starts: a page left before it ends loses the change.
+    wait_until(page, f"async () => (await {COUNT_OUTBOX}) === 2")
 
     page.goto(f"{base}/items/{first}")
     expect(page.locator("#outcome-zero")).to_be_checked()
