@@ -23,6 +23,7 @@ function setUp() {
   const key = `${Kind.finding}:${assessmentId}:${itemId}`;
   const note = form.querySelector('textarea[name="note"]');
   const tools = form.querySelector("[data-deduction-tools]");
+  const OUTCOMES = 'input[name="outcome"]';
   // The revision of the result this page shows; what is entered here is based on it.
   let revision = Number(form.dataset.revision) || 0;
   let teammates = [];
@@ -62,7 +63,7 @@ function setUp() {
   }
 
   function body() {
-    const chosen = form.querySelector('input[name="outcome"]:checked');
+    const chosen = form.querySelector(`${OUTCOMES}:checked`);
     if (mode === "outcome") return { outcome: chosen ? chosen.value : null, inputs: null, note: note.value, based_on: revision };
     const inputs = {};
     for (const field of counts()) {
@@ -151,7 +152,7 @@ function setUp() {
   /** Put a result ({outcome, inputs, note}) in the fields; a note being typed is left alone. */
   function showResult({ outcome, inputs, note: text }) {
     mode = inputs ? "counts" : "outcome";
-    form.querySelectorAll('input[name="outcome"]').forEach((radio) => { radio.checked = radio.value === outcome; });
+    form.querySelectorAll(OUTCOMES).forEach((radio) => { radio.checked = radio.value === outcome; });
     for (const field of counts()) {
       const value = inputs ? inputs[field.name.slice("input-".length)] : undefined;
       if (field.type === "checkbox") field.checked = Boolean(value);
@@ -174,7 +175,7 @@ function setUp() {
     note.focus({ preventScroll: true });
     // WebKitGTK focuses the outcome tapped after its change event: the note takes the focus back.
     setTimeout(() => {
-      if (document.activeElement && document.activeElement.name === "outcome") note.focus({ preventScroll: true });
+      if (document.activeElement && document.activeElement.matches(OUTCOMES)) note.focus({ preventScroll: true });
     }, 0);
     bringIntoView(document.getElementById("item-status") || note, tools || note);
   }
@@ -241,7 +242,7 @@ function setUp() {
   }
 
   function deductionChosen() {
-    const chosen = form.querySelector('input[name="outcome"]:checked');
+    const chosen = form.querySelector(`${OUTCOMES}:checked`);
     const label = chosen && chosen.closest("label.outcome");
     if (!label) return null;
     if (label.dataset.kind === "not_applicable") return "not_applicable";
@@ -343,7 +344,7 @@ function setUp() {
     learnRevision(answer.finding);
     if ((await waiting()).length) return renderStatus();
     const outcome = answer.finding.outcome;
-    form.querySelectorAll('input[name="outcome"]').forEach((radio) => { radio.checked = radio.value === outcome; });
+    form.querySelectorAll(OUTCOMES).forEach((radio) => { radio.checked = radio.value === outcome; });
     confirmed = timeOf(new Date());
     renderStatus();
     if (answer.finding.inputs) showDerived().catch(() => {});
